@@ -1,0 +1,148 @@
+/**
+ * Settings of PROTOCOL §1 (and our own additions), loaded from the environment and `.env` with
+ * dotenv and validated with zod. A bad value is one clear line on stderr and exit code 1.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { config as dotenv } from 'dotenv';
+import { z } from 'zod';
+
+/** The repository root: relative paths in settings resolve against it, not the cwd. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export const DEV_SECRETS = {
+  AGENT_TOKEN: 'dev_token',
+  PROXY_TOKEN: 'dev_proxy_token',
+  JWT_SECRET: 'dev_jwt_secret_change_me',
+} as const;
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
+
+/** host:port with port 0..65535; IPv6 hosts in brackets. */
+const addr = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/, 'must be HOST:PORT').refine(
+  (v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535,
+  'port must be 0-65535',
+);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${protocols.join(' or ')} URL`);
+
+const secretList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .refine((l) => l.length > 0, 'must hold at least one token');
+
+export const SettingsSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  WEBSOCKET_SERVER_ADDR: addr.default('127.0.0.1:8080'),
+  WEB_SERVER_ADDR: addr.default('127.0.0.1:8081'),
+  AGENT_TOKEN: secretList.default([DEV_SECRETS.AGENT_TOKEN]),
+  PROXY_TOKEN: z.string().min(1).default(DEV_SECRETS.PROXY_TOKEN),
+  JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.JWT_SECRET),
+  BROKER_URL: url(['ws:', 'wss:']).optional(),
+  STATIC_ASSETS_PATH: z.string().min(1).default('./static'),
+  PUBLIC_ORIGIN: url(['http:', 'https:']).optional(),
+  ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  HEARTBEAT_INTERVAL_MS: int(10).default(5000),
+  HEARTBEAT_TIMEOUT_MS: int(20).default(30000),
+  MAX_MESSAGE_BYTES: int(64, 64 * 1024 * 1024).default(65536),
+  MAILBOX_LIMIT: int(1).default(100),
+  SOCKET_BUFFER_BYTES: int(1024).default(1024 * 1024),
+  SESSION_TTL_MS: int(0).default(120000),
+  RESUME_BUFFER_FRAMES: int(1).default(1000),
+  RESUME_BUFFER_BYTES: int(1024).default(4 * 1024 * 1024),
+  AGENT_QUEUE_LIMIT: int(0).default(100),
+  OUTAGE_BUFFER_FRAMES: int(0).default(100),
+  SESSION_TOKEN_TTL_S: int(1).default(86400),
+  RATE_LIMIT_HTTP_PER_MIN: int(1).default(60),
+  CLIENT_RATE_PER_SEC: int(1).default(50),
+  CLIENT_RATE_BURST: int(1).default(200),
+  SIWE_CHAIN_IDS: z
+    .string()
+    .default('1')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean).map(Number))
+    .refine((l) => l.length > 0 && l.every((n) => Number.isInteger(n) && n > 0), 'must be positive integers, comma-separated'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+});
+
+type Raw = z.infer<typeof SettingsSchema>;
+export interface Config extends Omit<Raw, 'BROKER_URL' | 'PUBLIC_ORIGIN'> {
+  BROKER_URL: string;
+  PUBLIC_ORIGIN: string;
+  /** STATIC_ASSETS_PATH resolved against the repository root. */
+  STATIC_ROOT: string;
+  broker: { host: string; port: number };
+  web: { host: string; port: number };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function splitAddr(v: string): { host: string; port: number } {
+  const i = v.lastIndexOf(':');
+  return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(v.slice(i + 1)) };
+}
+
+/** Validate `env` (process.env by default). Throws ConfigError with one readable line. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset" so that `FOO=` in a .env file falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = SettingsSchema.safeParse(cleaned);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const key = String(issue.path[0] ?? 'config');
+    const given = cleaned[key];
+    const shown = given === undefined || /TOKEN|SECRET/.test(key) ? '' : ` (got "${String(given).slice(0, 80)}")`;
+    throw new ConfigError(`invalid setting ${key}: ${issue.message}${shown}`);
+  }
+  const raw = result.data;
+  if (raw.HEARTBEAT_TIMEOUT_MS <= raw.HEARTBEAT_INTERVAL_MS) {
+    throw new ConfigError('invalid setting HEARTBEAT_TIMEOUT_MS: must be greater than HEARTBEAT_INTERVAL_MS');
+  }
+  if (raw.NODE_ENV === 'production') {
+    const defaults = (Object.keys(DEV_SECRETS) as (keyof typeof DEV_SECRETS)[]).filter((k) => {
+      const v = raw[k];
+      return Array.isArray(v) ? v.includes(DEV_SECRETS[k]) : v === DEV_SECRETS[k];
+    });
+    if (defaults.length) {
+      throw new ConfigError(`refusing to start in production with development secrets: set ${defaults.join(', ')}`);
+    }
+  }
+  const web = splitAddr(raw.WEB_SERVER_ADDR);
+  const publicHost = web.host.includes(':') ? `[${web.host}]` : web.host;
+  return {
+    ...raw,
+    BROKER_URL: raw.BROKER_URL ?? `ws://${raw.WEBSOCKET_SERVER_ADDR}`,
+    PUBLIC_ORIGIN: new URL(raw.PUBLIC_ORIGIN ?? `http://${publicHost}:${web.port}`).origin,
+    STATIC_ROOT: path.resolve(REPO_ROOT, raw.STATIC_ASSETS_PATH),
+    broker: splitAddr(raw.WEBSOCKET_SERVER_ADDR),
+    web,
+  };
+}
+
+/**
+ * For a service's main(): read `.env` at the repository root (the environment wins), validate,
+ * and on a bad value print one line and exit 1.
+ */
+export function loadConfigOrExit(service: string): Config {
+  dotenv({ path: path.join(REPO_ROOT, '.env'), quiet: true });
+  try {
+    return loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${service}: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

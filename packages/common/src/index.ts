@@ -1,0 +1,4 @@
+export * from './protocol/index.ts';
+export * from './config.ts';
+export * from './logger.ts';
+export * from './timing-safe.ts';

@@ -1,0 +1,130 @@
+/**
+ * zod schemas for every frame of the wire contract (PROTOCOL §3), with inferred types.
+ * Inbound schemas (what the bridge accepts) are strict about required fields and lenient about
+ * unknown optional ones, as the contract says; outbound schemas document what we emit and let
+ * SDKs and tests validate it.
+ */
+import { z } from 'zod';
+import { FrameType } from './codes.ts';
+
+/** `data` is any JSON value, but it must be present. */
+const data = z.unknown().refine((v) => v !== undefined, { message: 'data is required' });
+const ref = z.string().min(1).max(128);
+export const agentName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,64}$/, 'agent name: 1-64 of A-Z a-z 0-9 . _ -');
+export const clientId = z.string().min(1).max(128);
+const ts = z.string();
+const address = z.string().nullable();
+
+// ---------- client → bridge ----------
+export const ClientMessageFrame = z.object({
+  type: z.literal(FrameType.message),
+  id: ref.optional(),
+  agent: agentName.optional(),
+  data,
+});
+export const ClientAckFrame = z.object({
+  type: z.literal(FrameType.ack),
+  seq: z.number().int().nonnegative(),
+});
+export const ClientFrame = z.discriminatedUnion('type', [ClientMessageFrame, ClientAckFrame]);
+export type ClientMessageFrame = z.infer<typeof ClientMessageFrame>;
+export type ClientAckFrame = z.infer<typeof ClientAckFrame>;
+/** Anything a browser client may send. */
+export type ClientMessage = z.infer<typeof ClientFrame>;
+
+// ---------- agent → bridge ----------
+export const AgentSendFrame = z.object({
+  type: z.literal(FrameType.send),
+  id: ref.optional(),
+  to: z.union([clientId, z.array(clientId).min(1).max(10_000)]),
+  data,
+});
+export const AgentBroadcastFrame = z.object({
+  type: z.literal(FrameType.broadcast),
+  id: ref.optional(),
+  data,
+  except: z.array(clientId).max(10_000).optional(),
+});
+export const AgentFrame = z.discriminatedUnion('type', [AgentSendFrame, AgentBroadcastFrame]);
+export type AgentSendFrame = z.infer<typeof AgentSendFrame>;
+export type AgentBroadcastFrame = z.infer<typeof AgentBroadcastFrame>;
+/** Anything an agent runtime may send. */
+export type AgentMessage = z.infer<typeof AgentFrame>;
+
+// ---------- bridge → client ----------
+export const ClientWelcomeFrame = z.object({
+  type: z.literal(FrameType.welcome),
+  clientId,
+  epoch: z.string(),
+  resumed: z.boolean(),
+  replayed: z.number().int().nonnegative(),
+  lastSeq: z.number().int().nonnegative(),
+  heartbeatMs: z.number().int().positive(),
+  agents: z.array(z.string()),
+  address: address.optional(),
+});
+export const DeliveredMessageFrame = z.object({
+  type: z.literal(FrameType.message),
+  seq: z.number().int().positive(),
+  id: z.string(),
+  from: z.string(),
+  data: z.unknown(),
+  ts,
+});
+export const SystemFrame = z.looseObject({
+  type: z.literal(FrameType.system),
+  seq: z.number().int().positive().optional(),
+  event: z.string(),
+  ts: ts.optional(),
+});
+export const ErrorFrame = z.object({
+  type: z.literal(FrameType.error),
+  code: z.string(),
+  message: z.string(),
+  ref: z.string().optional(),
+  clientIds: z.array(z.string()).optional(),
+});
+export const BridgeToClientFrame = z.discriminatedUnion('type', [
+  ClientWelcomeFrame,
+  DeliveredMessageFrame,
+  SystemFrame,
+  ErrorFrame,
+]);
+export type ClientWelcomeFrame = z.infer<typeof ClientWelcomeFrame>;
+export type DeliveredMessageFrame = z.infer<typeof DeliveredMessageFrame>;
+export type SystemFrame = z.infer<typeof SystemFrame>;
+export type ErrorFrame = z.infer<typeof ErrorFrame>;
+/** System frames as seen by either side. */
+export type SystemMessage = SystemFrame;
+export type BridgeToClientFrame = z.infer<typeof BridgeToClientFrame>;
+
+// ---------- bridge → agent ----------
+export const ClientInfo = z.object({ clientId, address });
+export type ClientInfo = z.infer<typeof ClientInfo>;
+export const AgentWelcomeFrame = z.object({
+  type: z.literal(FrameType.welcome),
+  agent: z.string(),
+  agentId: z.string(),
+  clients: z.array(ClientInfo),
+  heartbeatMs: z.number().int().positive().optional(),
+});
+export const ClientMessageToAgentFrame = z.object({
+  type: z.literal(FrameType.clientMessage),
+  id: z.string(),
+  ref: z.string().optional(),
+  clientId,
+  address,
+  data: z.unknown(),
+  ts,
+});
+export const BridgeToAgentFrame = z.discriminatedUnion('type', [
+  AgentWelcomeFrame,
+  ClientMessageToAgentFrame,
+  SystemFrame,
+  ErrorFrame,
+]);
+export type AgentWelcomeFrame = z.infer<typeof AgentWelcomeFrame>;
+export type ClientMessageToAgentFrame = z.infer<typeof ClientMessageToAgentFrame>;
+export type BridgeToAgentFrame = z.infer<typeof BridgeToAgentFrame>;

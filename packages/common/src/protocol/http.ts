@@ -1,0 +1,25 @@
+/** Header and path names of the bridge's own hops, shared by broker, web server and SDK. */
+export const Header = {
+  agentName: 'x-agent-name',
+  /** web server → broker: the wallet address the session token carries, if any. */
+  clientAddress: 'x-client-address',
+} as const;
+
+export const BrokerPath = {
+  agent: '/ws/agent',
+  client: '/ws/client/', // + clientId
+  /** web server → broker (PROXY_TOKEN): set or clear a live session's wallet address. */
+  identity: (clientId: string) => `/internal/clients/${encodeURIComponent(clientId)}/identity`,
+  healthz: '/healthz',
+  metrics: '/metrics',
+} as const;
+
+export const DEFAULT_AGENT = 'default';
+
+/** `{"error":{"code","message"}}` — every HTTP error body. */
+export interface HttpErrorBody {
+  error: { code: string; message: string };
+}
+export function httpError(code: string, message: string): HttpErrorBody {
+  return { error: { code, message } };
+}

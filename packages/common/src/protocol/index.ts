@@ -1,0 +1,5 @@
+export * from './codes.ts';
+export * from './frames.ts';
+export * from './parse.ts';
+export * from './backoff.ts';
+export * from './http.ts';
