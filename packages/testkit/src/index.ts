@@ -1,0 +1,5 @@
+export * from './service-process.ts';
+export * from './tcp-proxy.ts';
+export * from './stack.ts';
+export * from './test-socket.ts';
+export * from './clients.ts';
