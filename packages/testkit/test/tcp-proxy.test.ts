@@ -4,7 +4,7 @@ import { TcpProxy } from '../src/index.ts';
 
 let cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const c of cleanup.splice(0)) await c();
+  for (const c of cleanup.splice(0).reverse()) await c();
 });
 
 async function echoServer(): Promise<number> {
@@ -41,5 +41,7 @@ test('forwards bytes, cut() drops live connections, block() refuses new ones', a
   });
   expect(refused).toBe(true);
   proxy.unblock();
-  expect((await roundTrip(proxy.port)).data).toBe('ping');
+  const again = await roundTrip(proxy.port);
+  expect(again.data).toBe('ping');
+  again.sock.destroy();
 });
