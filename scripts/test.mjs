@@ -2,7 +2,7 @@
 // Browser tests drive Debian's Chromium (never a downloaded browser): install it when missing
 // and we are allowed to; the SPA must be built so the web server has something to serve.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,5 +21,16 @@ if (!existsSync('/usr/bin/chromium')) {
 if (existsSync('packages/sploots-app/package.json') && !existsSync('static/index.html')) {
   execFileSync('pnpm', ['--filter', '@agent-bridge/sploots-app', 'build'], { stdio: 'inherit' });
 }
-const r = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...process.argv.slice(2)], { stdio: 'inherit' });
+const report = 'test-artifacts/vitest.json';
+const r = spawnSync(
+  process.execPath,
+  ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
+// A plain closing line that any CI reader understands.
+if (existsSync(report)) {
+  const j = JSON.parse(readFileSync(report, 'utf8'));
+  const skipped = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
+  console.log(`\nvitest: ${j.numPassedTests} passed, ${j.numFailedTests} failed, ${skipped} skipped`);
+}
 process.exit(r.status ?? 1);
