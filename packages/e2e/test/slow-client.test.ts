@@ -1,0 +1,85 @@
+// A client that stops reading while the agent floods it must not grow any process without bound.
+import { readFileSync } from 'node:fs';
+import { afterEach, expect, test } from 'vitest';
+import { connectBrowser, connectRawAgent, registerClient, startStack, until, type Stack } from '@agent-bridge/testkit';
+import { resumePoint, texts } from './helpers.ts';
+
+function rssMiB(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+let stack: Stack | undefined;
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
+
+test('a paused client while the agent sends tens of MB: bounded memory, 1013, honest resume', async () => {
+  stack = await startStack({
+    env: { LOG_LEVEL: 'warn', MAILBOX_LIMIT: '50', SOCKET_BUFFER_BYTES: '262144', RESUME_BUFFER_BYTES: '2097152', SESSION_TTL_MS: '30000' },
+  });
+  const agent = await connectRawAgent(stack.brokerUrl);
+  await agent.next('welcome');
+  const session = await registerClient(stack.webUrl);
+  const ws = await connectBrowser(stack.webUrl, session);
+  await ws.next('welcome');
+  // Stop reading: the kernel buffers fill, then the web server, then the broker's mailbox.
+  (ws.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  const before = { broker: rssMiB(stack.broker.pid), web: rssMiB(stack.web.pid) };
+  const chunk = 'x'.repeat(60_000);
+  let peak = { broker: 0, web: 0 };
+  for (let i = 0; i < 600; i++) {
+    // 600 × 60 KB ≈ 36 MB of direct frames.
+    agent.send({ type: 'send', to: session.clientId, data: { text: chunk, i } });
+    if (i % 50 === 0) {
+      await new Promise((r) => setTimeout(r, 20));
+      peak = { broker: Math.max(peak.broker, rssMiB(stack.broker.pid)), web: Math.max(peak.web, rssMiB(stack.web.pid)) };
+    }
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  peak = { broker: Math.max(peak.broker, rssMiB(stack.broker.pid)), web: Math.max(peak.web, rssMiB(stack.web.pid)) };
+  // Neither process held the 36 MB flood (plus a generous allowance for GC slack).
+  expect(peak.broker - before.broker).toBeLessThan(30);
+  expect(peak.web - before.web).toBeLessThan(30);
+  (ws.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  const closed = await ws.waitClose(10000);
+  expect(closed.code).toBe(1013);
+  // Resume: either everything missing is replayed, or resumed:false says frames are gone.
+  const point = resumePoint(ws);
+  const again = await connectBrowser(stack.webUrl, session, point);
+  const welcome = await again.next('welcome');
+  if (welcome.resumed) {
+    await until(() => texts(again.frames).length === welcome.replayed, 10000, 'replay');
+  } else {
+    expect(welcome.replayed).toBe(0);
+  }
+  expect(welcome.resumed).toBe(false); // 36 MB cannot fit a 2 MiB resume buffer
+});
+
+test('broadcasts to a slow client are dropped first and reported with messages.dropped', async () => {
+  stack = await startStack({ env: { LOG_LEVEL: 'warn', MAILBOX_LIMIT: '20', SOCKET_BUFFER_BYTES: '65536' } });
+  const agent = await connectRawAgent(stack.brokerUrl);
+  await agent.next('welcome');
+  const slowSession = await registerClient(stack.webUrl);
+  const fastSession = await registerClient(stack.webUrl);
+  const slow = await connectBrowser(stack.webUrl, slowSession);
+  const fast = await connectBrowser(stack.webUrl, fastSession);
+  await slow.next('welcome');
+  await fast.next('welcome');
+  (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  const N = 400;
+  const chunk = 'b'.repeat(20_000);
+  for (let i = 0; i < N; i++) agent.send({ type: 'broadcast', data: { text: chunk, i } });
+  // The fast client loses nothing.
+  await until(() => fast.frames.filter((f) => f.type === 'message').length === N, 15000, 'fast client gets all');
+  (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+  const dropped = await slow.event('messages.dropped', 15000);
+  const received = slow.frames.filter((f) => f.type === 'message').length;
+  await until(() => slow.frames.filter((f) => f.type === 'message').length + Number(dropped.count) >= N, 10000, 'slow client accounted');
+  const got = slow.frames.filter((f) => f.type === 'message').length;
+  expect(got + Number(dropped.count)).toBe(N);
+  expect(Number(dropped.toSeq) - Number(dropped.fromSeq) + 1).toBeGreaterThanOrEqual(Number(dropped.count));
+  expect(received).toBeLessThanOrEqual(got);
+  expect(slow.closed).toBeUndefined();
+});
