@@ -30,6 +30,20 @@ export const HttpErrorCode = {
   upgrade_required: 'this path only accepts WebSocket upgrades',
   unknown_client: 'no live or resumable session has that clientId',
   broker_unavailable: 'the web server cannot reach the broker right now',
+  // Sign-In With Ethereum (/auth/*): 400 for input that is not a sign-in request at all,
+  // 401 for a well-formed one that fails a check.
+  siwe_invalid_address: 'challenge: the address is not a valid Ethereum address (400)',
+  siwe_chain_not_allowed: 'challenge: the chain id is not in SIWE_CHAIN_IDS (400)',
+  siwe_invalid_message: 'verify: the message is not a canonical EIP-4361 message (400)',
+  siwe_invalid_signature: 'verify: the signature is malformed or not made by the message address (401)',
+  siwe_domain_mismatch: 'verify: the message domain or scheme is not PUBLIC_ORIGIN (401)',
+  siwe_uri_mismatch: 'verify: the message URI is not PUBLIC_ORIGIN (401)',
+  siwe_chain_mismatch: 'verify: the message chain id is not in SIWE_CHAIN_IDS (401)',
+  siwe_nonce_unknown: 'verify: the nonce was not issued by this server (401)',
+  siwe_nonce_used: 'verify: the nonce was already used (401)',
+  siwe_expired: 'verify: the message or its challenge has expired (401)',
+  siwe_not_yet_valid: 'verify: the message not-before time is in the future (401)',
+  siwe_issued_in_future: 'verify: the message issued-at time is in the future (401)',
 } as const;
 export type HttpErrorCode = keyof typeof HttpErrorCode | ErrorCode;
 

@@ -1,8 +1,162 @@
-// Placeholder until the Sign-In With Ethereum work lands (it owns this folder).
-import { Router } from 'express';
-export interface SiweDeps {
-  [k: string]: unknown;
+/**
+ * Sign-In With Ethereum (EIP-4361), mounted at /auth by app.ts (which also applies the per-IP
+ * rate limit): GET /challenge, POST /verify, POST /signout. See docs/protocol.md,
+ * "Sessions and identity".
+ */
+import { randomUUID } from 'node:crypto';
+import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import { getAddress } from 'ethers';
+import { bearerToken, httpError, type HttpErrorCode } from '@agent-bridge/common';
+import { buildChallenge } from './challenge.ts';
+import { rfc3339, type SiweRouterDeps } from './deps.ts';
+import { MemoryNonceStore } from './nonce-store.ts';
+import { siweOrigin } from './origin.ts';
+import { SiweVerifier } from './verify.ts';
+
+export type { SiweRouterDeps } from './deps.ts';
+
+export const CHALLENGE_TTL_MS = 5 * 60_000;
+const BODY_LIMIT = '16kb';
+
+export type SiweRouter = Router & { close(): void };
+
+function sendError(res: Response, status: number, code: HttpErrorCode, message: string): void {
+  res.status(status).json(httpError(code, message));
 }
-export function createSiweRouter(_deps: SiweDeps): Router {
-  return Router();
+
+export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
+  const { config, tokens, identity } = deps;
+  const log = deps.logger.child({ module: 'siwe' });
+  const now = deps.now ?? Date.now;
+  const ownStore = deps.nonces === undefined;
+  const nonces = deps.nonces ?? new MemoryNonceStore({ now });
+  const origin = siweOrigin(config.PUBLIC_ORIGIN);
+  const chainIds = config.SIWE_CHAIN_IDS;
+  const challengeTtlMs = deps.challengeTtlMs ?? CHALLENGE_TTL_MS;
+  const verifier = new SiweVerifier({ origin, chainIds, nonces, now, clockToleranceMs: deps.clockToleranceMs });
+
+  const router = Router() as SiweRouter;
+  router.close = () => {
+    if (ownStore) nonces.close();
+  };
+
+  // Nothing here may be cached: nonces are single-use and bodies carry session tokens.
+  router.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+
+  router.get('/challenge', async (req, res) => {
+    const rawAddress = req.query.address;
+    if (typeof rawAddress !== 'string' || rawAddress === '') {
+      return sendError(res, 400, 'bad_request', 'query parameter address=0x… is required');
+    }
+    let address: string;
+    try {
+      // Accepts all-lowercase or a correct checksum; a wrong mixed-case checksum is refused.
+      address = getAddress(rawAddress);
+    } catch {
+      return sendError(res, 400, 'siwe_invalid_address', 'address is not a valid Ethereum address');
+    }
+    let chainId = chainIds[0]!;
+    const rawChain = req.query.chainId;
+    if (rawChain !== undefined) {
+      if (typeof rawChain !== 'string' || !/^[0-9]{1,15}$/.test(rawChain)) {
+        return sendError(res, 400, 'bad_request', 'chainId must be a decimal integer');
+      }
+      chainId = Number(rawChain);
+      if (!chainIds.includes(chainId)) {
+        return sendError(res, 400, 'siwe_chain_not_allowed', `chain id ${chainId} is not accepted; use one of ${chainIds.join(', ')}`);
+      }
+    }
+    const issuedAt = new Date(now());
+    const { nonce, expiresAt } = await nonces.issue(challengeTtlMs);
+    const message = buildChallenge({ origin, address, chainId, nonce, issuedAt, expiresAt });
+    res.json({ message, nonce, expiresAt: expiresAt.toISOString() });
+  });
+
+  router.post('/verify', express.json({ limit: BODY_LIMIT }), async (req, res) => {
+    const body = readVerifyBody(req);
+    if ('error' in body) return sendError(res, 400, 'bad_request', body.error);
+
+    // The session is checked before the message, so a bad token cannot burn a nonce either.
+    if (body.clientId !== undefined) {
+      const session = tokens.verify(body.token!);
+      if (!session.ok || session.clientId !== body.clientId) {
+        return sendError(res, 401, 'unauthorized', 'token is not a valid session token for clientId');
+      }
+    }
+
+    const result = await verifier.verify(body.message, body.signature);
+    if (!result.ok) {
+      log.info({ code: result.code }, 'sign-in refused');
+      return sendError(res, result.status, result.code, result.message);
+    }
+
+    const clientId = body.clientId ?? randomUUID();
+    if (body.clientId !== undefined) {
+      const outcome = await identity.setAddress(clientId, result.address);
+      // 'unknown_client': no live session at the broker; the new token carries the address
+      // into the next connection. 'unavailable': the upgrade would not be visible, so say so.
+      if (outcome === 'unavailable') {
+        log.warn({ clientId }, 'sign-in verified but the broker could not be told');
+        return sendError(res, 503, 'broker_unavailable', 'signed in, but the bridge is unreachable; try again');
+      }
+    }
+    const signed = tokens.sign({ clientId, address: result.address });
+    log.info({ clientId, address: result.address, upgraded: body.clientId !== undefined }, 'signed in with ethereum');
+    res.json({ token: signed.token, clientId, address: result.address, expiresAt: rfc3339(signed.expiresAt) });
+  });
+
+  router.post('/signout', async (req, res) => {
+    const token = bearerToken(req.get('authorization'));
+    const session = token === undefined ? undefined : tokens.verify(token);
+    if (!session?.ok) return sendError(res, 401, 'unauthorized', 'Authorization: Bearer <session token> is required');
+    const outcome = await identity.setAddress(session.clientId, null);
+    if (outcome === 'unavailable') {
+      return sendError(res, 503, 'broker_unavailable', 'the bridge is unreachable; the session is still signed in');
+    }
+    const signed = tokens.sign({ clientId: session.clientId, address: null });
+    log.info({ clientId: session.clientId }, 'signed out');
+    res.json({ token: signed.token, clientId: session.clientId, address: null, expiresAt: rfc3339(signed.expiresAt) });
+  });
+
+  for (const path of ['/challenge', '/verify', '/signout']) {
+    router.all(path, (_req, res) => sendError(res, 405, 'method_not_allowed', `${path} does not accept this method`));
+  }
+  router.use((_req, res) => sendError(res, 404, 'not_found', 'no such sign-in endpoint'));
+
+  const onError: ErrorRequestHandler = (err, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.parse.failed') return sendError(res, 400, 'bad_request', 'the body is not valid JSON');
+    if (type === 'entity.too.large') return sendError(res, 413, 'payload_too_large', `the body is over ${BODY_LIMIT}`);
+    if (typeof (err as { status?: number }).status === 'number' && (err as { status: number }).status < 500) {
+      return sendError(res, 400, 'bad_request', 'the request body could not be read');
+    }
+    log.error({ err }, 'sign-in endpoint failed');
+    sendError(res, 500, 'internal', 'internal error');
+  };
+  router.use(onError);
+  return router;
+}
+
+type VerifyBody = { message: string; signature: string; clientId?: string; token?: string };
+
+function readVerifyBody(req: Request): VerifyBody | { error: string } {
+  const b: unknown = req.body;
+  if (typeof b !== 'object' || b === null || Array.isArray(b)) {
+    return { error: 'expected a JSON object body (Content-Type: application/json)' };
+  }
+  const { message, signature, clientId, token } = b as Record<string, unknown>;
+  if (typeof message !== 'string' || message === '') return { error: 'message (string) is required' };
+  if (typeof signature !== 'string' || signature === '') return { error: 'signature (string) is required' };
+  const hasClient = clientId !== undefined && clientId !== null;
+  const hasToken = token !== undefined && token !== null;
+  if (hasClient !== hasToken) return { error: 'clientId and token go together' };
+  if (!hasClient) return { message, signature };
+  if (typeof clientId !== 'string' || clientId === '' || typeof token !== 'string' || token === '') {
+    return { error: 'clientId and token must be non-empty strings' };
+  }
+  return { message, signature, clientId, token };
 }
