@@ -94,7 +94,7 @@ describe('SiweVerifier', () => {
 
   function setup(chainIds = [1, 137]) {
     const nonces = store();
-    const verifier = new SiweVerifier({ origin, chainIds, nonces, now });
+    const verifier = new SiweVerifier({ origin: () => origin, chainIds, nonces, now });
     return { nonces, verifier };
   }
 

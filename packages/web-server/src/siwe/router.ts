@@ -30,7 +30,8 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
   const now = deps.now ?? Date.now;
   const ownStore = deps.nonces === undefined;
   const nonces = deps.nonces ?? new MemoryNonceStore({ now });
-  const origin = siweOrigin(config.PUBLIC_ORIGIN);
+  // Read per request: the web server may fill in PUBLIC_ORIGIN only once it knows its port.
+  const origin = () => siweOrigin(config.PUBLIC_ORIGIN);
   const chainIds = config.SIWE_CHAIN_IDS;
   const challengeTtlMs = deps.challengeTtlMs ?? CHALLENGE_TTL_MS;
   const verifier = new SiweVerifier({ origin, chainIds, nonces, now, clockToleranceMs: deps.clockToleranceMs });
@@ -71,7 +72,7 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
     }
     const issuedAt = new Date(now());
     const { nonce, expiresAt } = await nonces.issue(challengeTtlMs);
-    const message = buildChallenge({ origin, address, chainId, nonce, issuedAt, expiresAt });
+    const message = buildChallenge({ origin: origin(), address, chainId, nonce, issuedAt, expiresAt });
     res.json({ message, nonce, expiresAt: expiresAt.toISOString() });
   });
 

@@ -22,7 +22,8 @@ export type VerifySuccess = { ok: true; address: string; nonce: string };
 export type VerifyResult = VerifySuccess | VerifyFailure;
 
 export interface SiweVerifierOptions {
-  origin: SiweOrigin;
+  /** Read per request: the web server may learn its public origin only once it listens. */
+  origin: () => SiweOrigin;
   chainIds: readonly number[];
   nonces: NonceStore;
   /** Forgives a wallet clock that runs ahead (issued-at, not-before). Expiry is not extended. */
@@ -52,7 +53,7 @@ export class SiweVerifier {
     if (!parsed.ok) return parsed;
     const msg = parsed.msg;
 
-    const { origin } = this.opts;
+    const origin = this.opts.origin();
     // EIP-4361: a message without a scheme means https.
     if (msg.domain !== origin.domain || (msg.scheme ?? 'https') !== origin.scheme) {
       return fail(401, 'siwe_domain_mismatch', `the message must be for ${origin.scheme}://${origin.domain}`);
@@ -79,7 +80,7 @@ export class SiweVerifier {
     if (state !== 'ok') return NONCE_FAILURE[state];
 
     if (!SIGNATURE_RE.test(signature)) return fail(401, 'siwe_invalid_signature', 'the signature is not 65 hex-encoded bytes');
-    const checked = await this.checkSignature(msg, signature, now, notBefore, expiresAt);
+    const checked = await this.checkSignature(msg, signature, origin, now, notBefore, expiresAt);
     if (!checked.ok) return checked;
 
     // Only now may the nonce burn. Another request may have won the race since the peek.
@@ -96,6 +97,7 @@ export class SiweVerifier {
   private async checkSignature(
     msg: SiweMessage,
     signature: string,
+    origin: SiweOrigin,
     now: number,
     notBefore: number | undefined,
     expiresAt: number | undefined,
@@ -103,7 +105,6 @@ export class SiweVerifier {
     let time = now;
     if (notBefore !== undefined) time = Math.max(time, notBefore);
     if (expiresAt !== undefined) time = Math.min(time, expiresAt - 1);
-    const { origin } = this.opts;
     const res = await msg.verify(
       {
         signature,
