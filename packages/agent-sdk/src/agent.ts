@@ -1,0 +1,411 @@
+/**
+ * One agent runtime's link to the broker: dials `/ws/agent`, keeps the client list, sends and
+ * queues frames, and redials after any drop. The public surface is small (see README.md); the
+ * interesting part is the lifecycle, driven by one WebSocket at a time:
+ *
+ *   connecting ──open──▶ open ──welcome──▶ ready ──drop──▶ waiting ──timer──▶ connecting …
+ *        └────────────── close(), 401, 1008/1009/45xx ──────────────▶ stopped
+ */
+import { EventEmitter } from 'node:events';
+import WebSocket from 'ws';
+import {
+  AgentFrame,
+  Backoff,
+  BridgeToAgentFrame,
+  CloseCode,
+  FrameType,
+  Header,
+  SystemEvent,
+  decodeJson,
+  shouldReconnect,
+  validateFrame,
+  type AgentMessage,
+  type AgentWelcomeFrame,
+  type ClientMessageToAgentFrame,
+} from '@agent-bridge/common/protocol';
+import { createLogger, redactUrl, type Logger } from '@agent-bridge/common';
+import { ClientEvent } from './client-events.ts';
+import { ClientRegistry, type KnownClient } from './client-registry.ts';
+import { AgentSdkError, type AgentSdkErrorCode } from './errors.ts';
+import type { AgentErrorEvent, AgentEvents } from './events.ts';
+import { resolveOptions, type ConnectAgentOptions, type ResolvedOptions } from './options.ts';
+import { Outbox } from './outbox.ts';
+import { describeRefusal, type Refusal } from './refusal.ts';
+import { Watchdog } from './watchdog.ts';
+
+export type AgentState = 'connecting' | 'open' | 'ready' | 'waiting' | 'stopped';
+
+/** Close code reported for a dial that never opened or a socket that dropped (as browsers do). */
+const ABNORMAL = 1006;
+
+export class Agent extends EventEmitter<AgentEvents> {
+  readonly name: string;
+  private readonly opts: ResolvedOptions;
+  private readonly log: Logger;
+  private readonly registry = new ClientRegistry();
+  private readonly outbox: Outbox;
+  private readonly backoff: Backoff;
+  private ws: WebSocket | undefined;
+  private stateValue: AgentState = 'connecting';
+  private agentIdValue: string | undefined;
+  private redialAttempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private openedAt: number | undefined;
+  private readonly watchdog: Watchdog;
+  private closing: Promise<void> | undefined;
+  private closeResolvers: (() => void)[] = [];
+  private frameCounter = 0;
+
+  constructor(options: ConnectAgentOptions) {
+    super();
+    this.opts = resolveOptions(options);
+    this.name = this.opts.name;
+    this.log = (options.logger ?? createLogger('agent-sdk', { level: 'warn', destination: process.stderr })).child({
+      module: 'agent-sdk',
+      agent: this.name,
+    });
+    this.outbox = new Outbox(this.opts.outboxLimit);
+    this.backoff = new Backoff(this.opts.backoff);
+    this.watchdog = new Watchdog(this.opts.heartbeatTimeoutMs, () => this.onSilence());
+    this.dial();
+  }
+
+  // ---------------------------------------------------------------- public state
+
+  /** True once the bridge welcomed this connection (frames go straight out). */
+  get connected(): boolean {
+    return this.stateValue === 'ready';
+  }
+
+  get state(): AgentState {
+    return this.stateValue;
+  }
+
+  /** The bridge's id for the current (or last) connection, from its welcome. */
+  get agentId(): string | undefined {
+    return this.agentIdValue;
+  }
+
+  /**
+   * Clients the bridge knows (from its welcome and lifecycle events). While disconnected it is the
+   * last known view; the next welcome replaces it.
+   */
+  get clients(): ReadonlyMap<string, KnownClient> {
+    return this.registry.map;
+  }
+
+  /** Frames waiting in the outbox for the next connection. */
+  get pending(): number {
+    return this.outbox.size;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  /**
+   * Send `data` to one client or a list. Returns the frame id (yours or a generated `a-N`), which
+   * the bridge echoes as `ref` in an `error` event (e.g. `unknown_client`). Throws AgentSdkError:
+   * `invalid_frame`, `outbox_full` (disconnected and the outbox is full), `closed`.
+   */
+  send(to: string | string[], data: unknown, opts: { id?: string } = {}): string {
+    const id = opts.id ?? this.nextId();
+    this.enqueue({ type: FrameType.send, id, to, data });
+    return id;
+  }
+
+  /** Answer the client a `message` event came from. */
+  reply(msg: Pick<ClientMessageToAgentFrame, 'clientId'>, data: unknown): string {
+    return this.send(msg.clientId, data);
+  }
+
+  /** Send `data` to every known client except those listed. Same errors as send(). */
+  broadcast(data: unknown, opts: { except?: string[]; id?: string } = {}): string {
+    const id = opts.id ?? this.nextId();
+    this.enqueue(
+      opts.except === undefined ? { type: FrameType.broadcast, id, data } : { type: FrameType.broadcast, id, data, except: opts.except },
+    );
+    return id;
+  }
+
+  /**
+   * Close with 1000 and never redial. Resolves once the socket is closed. Frames still in the
+   * outbox (possible only while disconnected) are discarded, with a warning in the log.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    const previous = this.stateValue;
+    this.stateValue = 'stopped';
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.outbox.size > 0) this.log.warn({ discarded: this.outbox.drain().length }, 'closed with frames still in the outbox');
+    const ws = this.ws;
+    if (!ws) {
+      this.closing = Promise.resolve();
+      // Waiting between redials: there is no socket whose close would tell listeners we stopped.
+      if (previous !== 'stopped') this.emitSafe('close', { code: CloseCode.normal, reason: 'closed by the agent', willReconnect: false });
+      return this.closing;
+    }
+    this.closing = new Promise((resolve) => this.closeResolvers.push(resolve));
+    ws.close(CloseCode.normal, 'agent closing');
+    // A peer that never answers the closing handshake must not keep close() pending.
+    setTimeout(() => ws.terminate(), Math.min(this.opts.heartbeatTimeoutMs, 5000)).unref();
+    return this.closing;
+  }
+
+  // ---------------------------------------------------------------- connection lifecycle
+
+  private dial(): void {
+    this.stateValue = 'connecting';
+    this.log.debug({ url: redactUrl(this.opts.endpoint) }, 'dialing');
+    const ws = new WebSocket(this.opts.endpoint, {
+      headers: { Authorization: `Bearer ${this.opts.token}`, [Header.agentName]: this.name },
+      handshakeTimeout: this.opts.heartbeatTimeoutMs,
+    });
+    this.ws = ws;
+    let refusal: Refusal | undefined;
+    const current = () => this.ws === ws;
+
+    ws.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 4096) body += chunk;
+      });
+      const done = () => {
+        if (refusal) return;
+        refusal = describeRefusal(res.statusCode ?? 0, body);
+        ws.terminate();
+      };
+      res.on('end', done);
+      res.on('error', done);
+      setTimeout(done, 1000).unref();
+    });
+    ws.on('open', () => {
+      if (!current()) return;
+      this.stateValue = 'open';
+      this.openedAt = Date.now();
+      this.watchdog.touch();
+      this.startPinging(ws);
+      this.log.debug('socket open, waiting for the welcome');
+      this.emitSafe('open');
+    });
+    ws.on('message', (raw, isBinary) => {
+      if (!current()) return;
+      this.watchdog.touch();
+      this.onFrame(raw, isBinary);
+    });
+    ws.on('ping', () => current() && this.watchdog.touch());
+    ws.on('pong', () => current() && this.watchdog.touch());
+    // Errors always end in 'close', which decides what happens next; without a listener ws would throw.
+    ws.on('error', (err) => {
+      if (current()) this.log.debug({ err: err.message }, 'socket error');
+    });
+    ws.on('close', (code, reasonBuf) => {
+      if (!current()) return;
+      this.onSocketClosed(code, refusal ? refusal.message : reasonBuf.toString(), refusal);
+    });
+  }
+
+  private onSocketClosed(code: number, reason: string, refusal: Refusal | undefined): void {
+    this.ws = undefined;
+    this.watchdog.stop();
+    clearInterval(this.pingTimer);
+    this.pingTimer = undefined;
+    if (this.openedAt !== undefined && Date.now() - this.openedAt >= this.opts.resetAfterMs) this.backoff.reset();
+    this.openedAt = undefined;
+
+    if (this.stateValue === 'stopped') {
+      this.emitSafe('close', { code, reason, willReconnect: false });
+      for (const resolve of this.closeResolvers.splice(0)) resolve();
+      return;
+    }
+    if (refusal?.status === 401) {
+      this.stop();
+      this.log.error({ status: refusal.status }, 'the broker refused the agent token (401); not redialing');
+      this.emitSafe('unauthorized', { status: refusal.status, code: refusal.code, message: refusal.message });
+      this.emitSafe('close', { code, reason, willReconnect: false });
+      return;
+    }
+    if (refusal) this.emitLocalError('upgrade_refused', refusal.message, refusal.code);
+    if (refusal?.permanent || !shouldReconnect(code)) {
+      this.stop();
+      this.log.error({ code, reason, status: refusal?.status }, 'connection ended for good; not redialing');
+      this.emitSafe('close', { code, reason, willReconnect: false });
+      return;
+    }
+    this.stateValue = 'waiting';
+    this.log.warn({ code, reason }, 'connection to the broker lost; redialing');
+    this.emitSafe('close', { code, reason, willReconnect: true });
+    // A close listener may have called close().
+    if (this.stateValue === 'waiting') this.scheduleRedial(code);
+  }
+
+  private scheduleRedial(code: number): void {
+    this.redialAttempt++;
+    const delayMs = this.backoff.next();
+    this.emitSafe('reconnecting', { attempt: this.redialAttempt, delayMs, code });
+    if (this.stateValue !== 'waiting') return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.stateValue === 'waiting') this.dial();
+    }, delayMs);
+  }
+
+  /** Stopped by the bridge's answer, not by close(): later close() calls just resolve. */
+  private stop(): void {
+    this.stateValue = 'stopped';
+    this.closing = Promise.resolve();
+    if (this.outbox.size > 0) this.log.warn({ discarded: this.outbox.drain().length }, 'stopped with frames still in the outbox');
+  }
+
+  private onSilence(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.log.warn({ silentForMs: this.opts.heartbeatTimeoutMs }, 'no frame or ping from the broker; treating the connection as dead');
+    // terminate() closes with 1006, which redials.
+    ws.terminate();
+  }
+
+  /** Our own pings make the broker answer with pongs, so a quiet but healthy link stays "alive". */
+  private startPinging(ws: WebSocket): void {
+    clearInterval(this.pingTimer);
+    const every = Math.max(10, Math.floor(this.opts.heartbeatTimeoutMs / 3));
+    this.pingTimer = setInterval(() => {
+      if (ws.readyState === WebSocket.OPEN) ws.ping();
+    }, every);
+    this.pingTimer.unref();
+  }
+
+  // ---------------------------------------------------------------- inbound frames
+
+  private onFrame(raw: WebSocket.RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.emitLocalError('invalid_bridge_frame', 'the bridge sent a binary frame; ignored');
+      return;
+    }
+    const decoded = decodeJson(raw.toString());
+    if (!decoded.ok) {
+      this.emitLocalError('invalid_bridge_frame', `the bridge sent a frame that is not a JSON object: ${decoded.message}`);
+      return;
+    }
+    const parsed = validateFrame(decoded.value, BridgeToAgentFrame);
+    if (!parsed.ok) {
+      this.emitLocalError('invalid_bridge_frame', `the bridge sent an invalid frame: ${parsed.message}`);
+      return;
+    }
+    const frame = parsed.frame;
+    switch (frame.type) {
+      case FrameType.welcome:
+        this.onWelcome(frame, decoded.value);
+        break;
+      case FrameType.clientMessage:
+        this.registry.seen(frame);
+        this.emitSafe('message', frame);
+        break;
+      case FrameType.system: {
+        const ev = ClientEvent.safeParse(frame);
+        if (ev.success) {
+          this.registry.apply(ev.data);
+          this.emitClientEvent(ev.data);
+        } else if (frame.event.startsWith('client.') && frame.event in SystemEvent) {
+          this.log.warn({ event: frame.event }, 'client event without the fields it needs; emitted as system only');
+        }
+        this.emitSafe('system', frame);
+        break;
+      }
+      case FrameType.error:
+        this.emitError(frame);
+        break;
+    }
+  }
+
+  private onWelcome(frame: AgentWelcomeFrame, raw: Record<string, unknown>): void {
+    // A welcome racing our own close() must not bring a stopped agent back to life.
+    if (this.stateValue === 'stopped') return;
+    this.agentIdValue = frame.agentId;
+    this.registry.reset(frame, raw);
+    this.stateValue = 'ready';
+    this.redialAttempt = 0;
+    const queued = this.outbox.drain();
+    const ws = this.ws!;
+    // In order, before anything the welcome listeners send.
+    for (const s of queued) ws.send(s);
+    this.log.info({ agentId: frame.agentId, clients: frame.clients.length, flushed: queued.length }, 'welcomed by the broker');
+    this.emitSafe('welcome', frame);
+  }
+
+  private emitClientEvent(ev: ClientEvent): void {
+    switch (ev.event) {
+      case 'client.connected':
+        return void this.emitSafe('client.connected', ev);
+      case 'client.disconnected':
+        return void this.emitSafe('client.disconnected', ev);
+      case 'client.expired':
+        return void this.emitSafe('client.expired', ev);
+      case 'client.authenticated':
+        return void this.emitSafe('client.authenticated', ev);
+      case 'client.signed_out':
+        return void this.emitSafe('client.signed_out', ev);
+    }
+  }
+
+  // ---------------------------------------------------------------- outbound frames
+
+  private nextId(): string {
+    return `a-${++this.frameCounter}`;
+  }
+
+  /** `data` is typed `unknown` here: the wire form is validated against AgentFrame below. */
+  private enqueue(frame: { type: AgentMessage['type']; id: string; data: unknown; to?: string | string[]; except?: string[] }): void {
+    if (this.stateValue === 'stopped') throw new AgentSdkError('closed', 'the agent is closed; nothing is sent any more');
+    let serialized: string;
+    try {
+      serialized = JSON.stringify(frame);
+    } catch (err) {
+      throw new AgentSdkError('invalid_frame', `data is not JSON-serialisable: ${(err as Error).message}`);
+    }
+    // Validate the wire form, not the object: JSON.stringify silently drops functions and undefined.
+    const decoded = decodeJson(serialized);
+    const checked = decoded.ok ? validateFrame(decoded.value, AgentFrame) : undefined;
+    if (!checked?.ok) {
+      throw new AgentSdkError('invalid_frame', `invalid ${frame.type} frame: ${checked ? checked.message : 'not a JSON object'}`);
+    }
+    const ws = this.ws;
+    if (this.stateValue === 'ready' && ws && ws.readyState === WebSocket.OPEN) ws.send(serialized);
+    else this.outbox.push(serialized);
+  }
+
+  // ---------------------------------------------------------------- emitting
+
+  /**
+   * A listener that throws must not break the connection (the emit runs inside ws's receive
+   * path): log it, report it as an `error` event, go on.
+   */
+  private emitSafe<K extends keyof AgentEvents>(event: K, ...args: AgentEvents[K]): void {
+    try {
+      (this.emit as (e: K, ...a: AgentEvents[K]) => boolean)(event, ...args);
+    } catch (err) {
+      this.log.error({ err, event }, 'an agent event listener threw');
+      if (event !== 'error') this.emitLocalError('listener_failed', `a "${String(event)}" listener threw: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
+
+  private emitLocalError(code: AgentSdkErrorCode, message: string, detail?: string): void {
+    const ev: AgentErrorEvent = detail ? { code, message: `${message} (${detail})` } : { code, message };
+    this.emitError(ev);
+  }
+
+  /** Node would throw on an `error` event nobody listens to: log it instead. */
+  private emitError(ev: AgentErrorEvent): void {
+    if (this.listenerCount('error') === 0) {
+      this.log.warn({ code: ev.code, ref: ev.ref, clientIds: ev.clientIds }, `agent error: ${ev.message}`);
+      return;
+    }
+    this.emitSafe('error', ev);
+  }
+}
+
+/** Dial the broker and keep the link up; see README.md for events and methods. */
+export function connectAgent(options: ConnectAgentOptions): Agent {
+  return new Agent(options);
+}

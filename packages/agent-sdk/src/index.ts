@@ -1,0 +1,22 @@
+export { Agent, connectAgent, type AgentState } from './agent.ts';
+export type { ConnectAgentOptions } from './options.ts';
+export type { AgentEvents, AgentErrorEvent, CloseEvent, ReconnectingEvent, UnauthorizedEvent } from './events.ts';
+export type {
+  ClientAuthenticatedEvent,
+  ClientConnectedEvent,
+  ClientDisconnectedEvent,
+  ClientEvent,
+  ClientExpiredEvent,
+  ClientSignedOutEvent,
+} from './client-events.ts';
+export type { KnownClient } from './client-registry.ts';
+export { AgentSdkError, AgentSdkErrorCode } from './errors.ts';
+export { agentEndpoint } from './url.ts';
+// Frame types an agent author needs, so they need not depend on @agent-bridge/common directly.
+export type {
+  AgentWelcomeFrame,
+  ClientMessageToAgentFrame,
+  ErrorFrame,
+  SystemFrame,
+  BackoffOptions,
+} from '@agent-bridge/common/protocol';

@@ -1,0 +1,63 @@
+import { agentName, type BackoffOptions } from '@agent-bridge/common/protocol';
+import { DEFAULT_AGENT, BACKOFF_RESET_AFTER_MS } from '@agent-bridge/common/protocol';
+import type { Logger } from '@agent-bridge/common';
+import { AgentSdkError } from './errors.ts';
+import { agentEndpoint } from './url.ts';
+
+export interface ConnectAgentOptions {
+  /** Broker base URL (`ws://127.0.0.1:8080`); `/ws/agent` is appended unless present. */
+  url: string;
+  /** One of the broker's AGENT_TOKEN values; sent as `Authorization: Bearer`. */
+  token: string;
+  /** Agent name (`X-Agent-Name`), 1–64 of `A-Za-z0-9._-`. Default `default`. */
+  name?: string;
+  /** pino logger; default: warnings and errors as JSON lines on stderr. */
+  logger?: Logger;
+  /** Silence (no frame, ping or pong) after which the connection counts as dead. Default 30000. */
+  heartbeatTimeoutMs?: number;
+  /** Frames kept while disconnected; beyond it send() throws `outbox_full`. Default 1000. */
+  outboxLimit?: number;
+  /**
+   * Redial schedule (common `Backoff`: 1 s → 60 s, ±20 % jitter). `resetAfterMs`: how long a
+   * connection must stay up before the schedule starts again from the first step
+   * (default BACKOFF_RESET_AFTER_MS).
+   */
+  backoff?: BackoffOptions & { resetAfterMs?: number };
+}
+
+export interface ResolvedOptions {
+  endpoint: string;
+  token: string;
+  name: string;
+  heartbeatTimeoutMs: number;
+  outboxLimit: number;
+  backoff: BackoffOptions;
+  resetAfterMs: number;
+}
+
+const positiveInt = (v: number | undefined, fallback: number, what: string): number => {
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v) || v <= 0) throw new AgentSdkError('invalid_option', `${what} must be a positive integer`);
+  return v;
+};
+
+/** Check options up front: a typo should fail at start-up, not as an endless redial loop. */
+export function resolveOptions(opts: ConnectAgentOptions): ResolvedOptions {
+  if (typeof opts.token !== 'string' || opts.token.length === 0) {
+    throw new AgentSdkError('invalid_option', 'token is required (the broker AGENT_TOKEN)');
+  }
+  const name = opts.name ?? DEFAULT_AGENT;
+  if (!agentName.safeParse(name).success) {
+    throw new AgentSdkError('invalid_option', 'name must be 1-64 of A-Z a-z 0-9 . _ -');
+  }
+  const { resetAfterMs, ...backoff } = opts.backoff ?? {};
+  return {
+    endpoint: agentEndpoint(opts.url),
+    token: opts.token,
+    name,
+    heartbeatTimeoutMs: positiveInt(opts.heartbeatTimeoutMs, 30_000, 'heartbeatTimeoutMs'),
+    outboxLimit: positiveInt(opts.outboxLimit, 1000, 'outboxLimit'),
+    backoff,
+    resetAfterMs: resetAfterMs ?? BACKOFF_RESET_AFTER_MS,
+  };
+}
