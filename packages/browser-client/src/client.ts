@@ -1,0 +1,446 @@
+/**
+ * The browser side of the wire contract (PROTOCOL §2–§5): register, connect, resume, redial.
+ * One class with one job: keep a session's socket alive and turn frames into events. It knows
+ * nothing about React or about how the conversation is shown.
+ */
+import {
+  Backoff,
+  BACKOFF_RESET_AFTER_MS,
+  CloseCode,
+  DEFAULT_AGENT,
+  FrameType,
+  shouldReconnect,
+  type BackoffOptions,
+} from '@agent-bridge/common/protocol';
+import { Emitter } from './emitter.ts';
+import { checkToken, register, HttpError } from './http.ts';
+import { SessionStore, type StoredSession } from './session-store.ts';
+import type {
+  BridgeClientEvents,
+  BridgeStatus,
+  ClientWelcomeFrame,
+  DeliveredMessageFrame,
+  ErrorFrame,
+  SystemFrame,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './types.ts';
+
+export interface BridgeClientOptions {
+  /** Origin of the web server; default `location.origin`. */
+  baseUrl?: string;
+  /** Where the session survives reloads; default `sessionStorage`; `null` keeps it in memory only. */
+  storage?: Storage | null;
+  storageKey?: string;
+  /** Default the global `WebSocket` (pass `ws` in Node). */
+  WebSocketImpl?: WebSocketConstructor;
+  fetch?: typeof fetch;
+  /** Send an `ack` after this many frames with `seq` (default 50). */
+  ackEvery?: number;
+  backoff?: BackoffOptions;
+  /** Silence after which the socket is considered dead; default `welcome.heartbeatMs × 6`. */
+  heartbeatTimeoutMs?: number;
+  /** Messages kept while disconnected, sent in order on reconnect (default 100). */
+  outboxLimit?: number;
+  /** Connect at once (default true); otherwise call `connect()`. */
+  autoConnect?: boolean;
+}
+
+export interface SendOptions {
+  agent?: string;
+}
+
+/** The socket was dead without a close frame (what browsers report for a refused upgrade). */
+const ABNORMAL_CLOSE = 1006;
+/** We give up on a silent socket ourselves; 4000–4499 means "reconnect". */
+const HEARTBEAT_CLOSE = 4000;
+const OPEN = 1;
+
+export class BridgeClient {
+  readonly baseUrl: string;
+  private readonly events = new Emitter<BridgeClientEvents>();
+  private readonly store: SessionStore;
+  private readonly WebSocketImpl: WebSocketConstructor;
+  private readonly fetchImpl: typeof fetch;
+  private readonly backoff: Backoff;
+  private readonly ackEvery: number;
+  private readonly outboxLimit: number;
+  private readonly heartbeatOverride: number | undefined;
+
+  private stored: StoredSession | undefined;
+  private ws: WebSocketLike | undefined;
+  private statusValue: BridgeStatus = { state: 'connecting' };
+  private agentsValue: string[] = [];
+  private outbox: string[] = [];
+  private live = false; // welcome received on the current socket
+  private stopped = true;
+  private dialing = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private watchdog: ReturnType<typeof setTimeout> | undefined;
+  private silenceMs = 30_000;
+  private openedAt = 0;
+  private unackedFrames = 0;
+  private memoryNextId = 1;
+
+  constructor(opts: BridgeClientOptions = {}) {
+    const g = globalThis as { location?: { origin: string }; sessionStorage?: Storage; WebSocket?: unknown };
+    this.baseUrl = opts.baseUrl ?? g.location?.origin ?? 'http://127.0.0.1:8081';
+    this.store = new SessionStore(opts.storage === undefined ? safeSessionStorage() : (opts.storage ?? undefined), opts.storageKey);
+    const WS = opts.WebSocketImpl ?? (g.WebSocket as WebSocketConstructor | undefined);
+    if (!WS) throw new Error('no WebSocket implementation: pass WebSocketImpl');
+    this.WebSocketImpl = WS;
+    this.fetchImpl = opts.fetch ?? ((...args) => fetch(...args));
+    this.backoff = new Backoff(opts.backoff);
+    this.ackEvery = opts.ackEvery ?? 50;
+    this.outboxLimit = opts.outboxLimit ?? 100;
+    this.heartbeatOverride = opts.heartbeatTimeoutMs;
+    this.stored = this.store.load();
+    if (opts.autoConnect !== false) this.connect();
+  }
+
+  // ---------- public API ----------
+
+  on<K extends keyof BridgeClientEvents>(event: K, fn: (payload: BridgeClientEvents[K]) => void): () => void {
+    return this.events.on(event, fn);
+  }
+
+  get status(): BridgeStatus {
+    return this.statusValue;
+  }
+
+  get agents(): readonly string[] {
+    return this.agentsValue;
+  }
+
+  /** The stored session (clientId, token, lastSeq, epoch), or undefined before registration. */
+  get session(): Readonly<StoredSession> | undefined {
+    return this.stored ? { ...this.stored } : undefined;
+  }
+
+  /** Start (or restart after `close()`). */
+  connect(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    void this.dial();
+  }
+
+  /**
+   * Send `data` to an agent (default `default`); returns the frame id (`c-<n>`). While the
+   * socket is down the frame waits in a bounded outbox and goes out, in order, after the welcome.
+   */
+  send(data: unknown, opts: SendOptions = {}): string {
+    const id = `c-${this.takeId()}`;
+    const frame: Record<string, unknown> = { type: FrameType.message, id, data };
+    if (opts.agent && opts.agent !== DEFAULT_AGENT) frame.agent = opts.agent;
+    const text = JSON.stringify(frame);
+    this.events.emit('sent', { id, data, ...(opts.agent ? { agent: opts.agent } : {}) });
+    if (this.live && this.ws?.readyState === OPEN) this.ws.send(text);
+    else if (this.outbox.length < this.outboxLimit) this.outbox.push(text);
+    else this.events.emit('error', { code: 'outbox_full', message: 'too many messages waiting for the connection', ref: id });
+    return id;
+  }
+
+  /**
+   * Swap in a new session token (after Sign-In With Ethereum upgraded the session). With a
+   * different clientId it is a new session: the resume cursor starts again and we redial.
+   */
+  setToken(token: string, opts: { expiresAt?: string; clientId?: string } = {}): void {
+    const newClient = opts.clientId !== undefined && opts.clientId !== this.stored?.clientId;
+    if (!this.stored || newClient) {
+      this.stored = {
+        clientId: opts.clientId ?? this.stored?.clientId ?? '',
+        token,
+        expiresAt: opts.expiresAt ?? '',
+        lastSeq: 0,
+        nextId: this.stored?.nextId ?? this.memoryNextId,
+      };
+      this.store.save(this.stored);
+      if (newClient && !this.stopped) this.redialNow();
+      return;
+    }
+    this.stored.token = token;
+    if (opts.expiresAt) this.stored.expiresAt = opts.expiresAt;
+    this.store.save(this.stored);
+  }
+
+  /** End the session (close 1000: the bridge drops it) and stop redialling. */
+  close(): void {
+    this.stopped = true;
+    this.clearTimers();
+    const ws = this.ws;
+    this.detach();
+    ws?.close(CloseCode.normal, 'client closed');
+    this.setStatus({ state: 'offline', reason: 'closed by the client' });
+  }
+
+  // ---------- dialing ----------
+
+  private async dial(): Promise<void> {
+    if (this.stopped || this.dialing) return;
+    this.dialing = true;
+    try {
+      if (this.statusValue.state !== 'reconnecting') this.setStatus({ state: 'connecting' });
+      if (!this.stored) {
+        try {
+          const reg = await register(this.baseUrl, this.fetchImpl);
+          this.stored = { ...reg, lastSeq: 0, nextId: this.memoryNextId };
+          this.store.save(this.stored);
+        } catch (err) {
+          const message = err instanceof HttpError ? `${err.code}: ${err.message}` : String(err);
+          this.events.emit('error', { code: 'register_failed', message });
+          this.scheduleRetry();
+          return;
+        }
+      }
+      if (this.stopped) return;
+      this.open(this.stored);
+    } finally {
+      this.dialing = false;
+    }
+  }
+
+  private open(s: StoredSession): void {
+    const u = new URL(`/ws/${encodeURIComponent(s.clientId)}`, this.baseUrl.replace(/^http/, 'ws'));
+    u.searchParams.set('token', s.token);
+    if (s.epoch !== undefined) {
+      u.searchParams.set('lastSeq', String(s.lastSeq));
+      u.searchParams.set('epoch', s.epoch);
+    }
+    let ws: WebSocketLike;
+    try {
+      ws = new this.WebSocketImpl(u.toString());
+    } catch (err) {
+      this.events.emit('error', { code: 'closed', message: `cannot open WebSocket: ${String(err)}` });
+      this.scheduleRetry();
+      return;
+    }
+    this.ws = ws;
+    this.live = false;
+    let opened = false;
+    ws.onopen = () => {
+      opened = true;
+      this.openedAt = Date.now();
+      // Until the welcome tells us the heartbeat, assume the default timeout.
+      this.armWatchdog();
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data === 'string') this.onFrame(ev.data);
+    };
+    ws.onerror = () => {
+      /* a close event always follows; handled there */
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      void this.onClosed(ev.code, ev.reason, opened);
+    };
+  }
+
+  private async onClosed(code: number, reason: string, opened: boolean): Promise<void> {
+    this.detach();
+    if (this.stopped) return;
+    if (!shouldReconnect(code)) {
+      this.stopped = true;
+      this.clearTimers();
+      const why = reason || `closed with ${code}`;
+      this.events.emit('error', { code: 'closed', message: why });
+      this.setStatus({ state: 'offline', reason: why, code });
+      return;
+    }
+    if (!opened && code === ABNORMAL_CLOSE && this.stored) {
+      // The upgrade failed. An expired or foreign token (401) looks the same as a network error
+      // here, so ask the server whether our token is still good.
+      const verdict = await checkToken(this.baseUrl, this.stored.token, this.fetchImpl);
+      if (this.stopped) return;
+      if (verdict === 'invalid') {
+        const hadSession = this.stored.epoch !== undefined;
+        this.memoryNextId = this.stored.nextId;
+        this.stored = undefined;
+        this.store.clear();
+        if (hadSession) this.events.emit('gap', { reason: 'new_session' });
+        void this.dial();
+        return;
+      }
+    }
+    if (opened && Date.now() - this.openedAt >= BACKOFF_RESET_AFTER_MS) this.backoff.reset();
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped) return;
+    const inMs = this.backoff.next();
+    this.setStatus({ state: 'reconnecting', inMs, at: Date.now() + inMs, cause: 'socket' });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.dial(), inMs);
+  }
+
+  private redialNow(): void {
+    const ws = this.ws;
+    this.detach();
+    ws?.close(HEARTBEAT_CLOSE, 'new session');
+    clearTimeout(this.retryTimer);
+    void this.dial();
+  }
+
+  /** Forget the current socket without waiting for its close handshake (it may be dead). */
+  private detach(): void {
+    const ws = this.ws;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    }
+    this.ws = undefined;
+    this.live = false;
+    clearTimeout(this.watchdog);
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.watchdog);
+  }
+
+  /** No frame for `silenceMs`: the socket is dead even if the OS has not noticed yet. */
+  private armWatchdog(): void {
+    clearTimeout(this.watchdog);
+    const ws = this.ws;
+    this.watchdog = setTimeout(() => {
+      if (this.ws !== ws || !ws) return;
+      this.detach();
+      try {
+        ws.close(HEARTBEAT_CLOSE, 'heartbeat timeout');
+      } catch {
+        /* already closing */
+      }
+      void this.onClosed(HEARTBEAT_CLOSE, 'heartbeat timeout', true);
+    }, this.silenceMs);
+  }
+
+  // ---------- frames ----------
+
+  private onFrame(raw: string): void {
+    this.armWatchdog();
+    let frame: { type?: unknown; seq?: unknown; [k: string]: unknown };
+    try {
+      frame = JSON.parse(raw) as typeof frame;
+    } catch {
+      this.events.emit('error', { code: 'bad_frame', message: 'frame is not JSON' });
+      return;
+    }
+    if (!frame || typeof frame !== 'object' || typeof frame.type !== 'string') {
+      this.events.emit('error', { code: 'bad_frame', message: 'frame has no type' });
+      return;
+    }
+    switch (frame.type) {
+      case FrameType.welcome:
+        this.onWelcome(frame as unknown as ClientWelcomeFrame);
+        return;
+      case FrameType.message:
+        if (this.trackSeq(frame.seq)) this.events.emit('message', frame as unknown as DeliveredMessageFrame);
+        return;
+      case FrameType.system:
+        if (this.trackSeq(frame.seq)) this.onSystem(frame as unknown as SystemFrame);
+        return;
+      case FrameType.error: {
+        const f = frame as unknown as ErrorFrame;
+        this.events.emit('error', { code: String(f.code), message: String(f.message), ...(f.ref ? { ref: f.ref } : {}), frame: f });
+        return;
+      }
+      default:
+        return; // a newer bridge may send types we do not know: ignore them
+    }
+  }
+
+  /** Advance the resume cursor; false for a frame we already have (a replay overlap). */
+  private trackSeq(seq: unknown): boolean {
+    if (typeof seq !== 'number' || !this.stored) return true;
+    if (seq <= this.stored.lastSeq) return false;
+    this.stored.lastSeq = seq;
+    this.store.save(this.stored);
+    if (++this.unackedFrames >= this.ackEvery) {
+      this.unackedFrames = 0;
+      this.sendRaw({ type: FrameType.ack, seq });
+    }
+    return true;
+  }
+
+  private onWelcome(w: ClientWelcomeFrame): void {
+    if (!this.stored) return;
+    const hadSession = this.stored.epoch !== undefined;
+    const gap = !w.resumed && hadSession;
+    if (!w.resumed) this.stored.lastSeq = typeof w.lastSeq === 'number' ? w.lastSeq : 0;
+    this.stored.epoch = String(w.epoch);
+    this.store.save(this.stored);
+    if (typeof w.heartbeatMs === 'number' && w.heartbeatMs > 0) this.silenceMs = this.heartbeatOverride ?? w.heartbeatMs * 6;
+    this.armWatchdog();
+    this.live = true;
+    this.setAgents(Array.isArray(w.agents) ? w.agents.map(String) : []);
+    this.setStatus({ state: 'connected' });
+    this.events.emit('welcome', { ...w, gap });
+    if (gap) this.events.emit('gap', { reason: 'not_resumed' });
+    const queued = this.outbox;
+    this.outbox = [];
+    for (const text of queued) this.ws?.send(text);
+  }
+
+  private onSystem(f: SystemFrame): void {
+    switch (f.event) {
+      case 'bridge.reconnecting': {
+        const inMs = typeof f.retryInMs === 'number' ? f.retryInMs : 0;
+        this.setStatus({ state: 'reconnecting', inMs, at: Date.now() + inMs, cause: 'bridge' });
+        break;
+      }
+      case 'bridge.reconnected':
+        if (this.stored && typeof f.epoch === 'string' && f.epoch !== this.stored.epoch) {
+          this.stored.epoch = f.epoch;
+          this.stored.lastSeq = typeof f.lastSeq === 'number' ? f.lastSeq : 0;
+          this.store.save(this.stored);
+        }
+        this.setStatus({ state: 'connected' });
+        if (f.resumed === false) this.events.emit('gap', { reason: 'not_resumed' });
+        break;
+      case 'agent.connected':
+        if (typeof f.agent === 'string' && !this.agentsValue.includes(f.agent)) this.setAgents([...this.agentsValue, f.agent]);
+        break;
+      case 'agent.disconnected':
+        if (typeof f.agent === 'string') this.setAgents(this.agentsValue.filter((a) => a !== f.agent));
+        break;
+      case 'messages.dropped':
+        this.events.emit('gap', { reason: 'dropped', ...(typeof f.count === 'number' ? { count: f.count } : {}) });
+        break;
+    }
+    this.events.emit('system', f);
+  }
+
+  // ---------- helpers ----------
+
+  private sendRaw(frame: object): void {
+    if (this.ws?.readyState === OPEN) this.ws.send(JSON.stringify(frame));
+  }
+
+  private takeId(): number {
+    if (!this.stored) return this.memoryNextId++;
+    const n = this.stored.nextId++;
+    this.store.save(this.stored);
+    return n;
+  }
+
+  private setAgents(agents: string[]): void {
+    this.agentsValue = agents;
+    this.events.emit('agents', agents);
+  }
+
+  private setStatus(s: BridgeStatus): void {
+    this.statusValue = s;
+    this.events.emit('status', s);
+  }
+}
+
+function safeSessionStorage(): Storage | undefined {
+  try {
+    return (globalThis as { sessionStorage?: Storage }).sessionStorage;
+  } catch {
+    return undefined; // access throws when storage is disabled
+  }
+}
+
+export function createBridgeClient(opts: BridgeClientOptions = {}): BridgeClient {
+  return new BridgeClient(opts);
+}

@@ -1,0 +1,39 @@
+/** A router small enough to read: the path is external state, links push history entries. */
+import { useSyncExternalStore, type AnchorHTMLAttributes, type MouseEvent } from 'react';
+
+const NAVIGATE = 'sploots:navigate';
+
+function subscribe(fn: () => void): () => void {
+  window.addEventListener('popstate', fn);
+  window.addEventListener(NAVIGATE, fn);
+  return () => {
+    window.removeEventListener('popstate', fn);
+    window.removeEventListener(NAVIGATE, fn);
+  };
+}
+
+function normalise(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+export function usePath(): string {
+  return useSyncExternalStore(subscribe, () => normalise(window.location.pathname));
+}
+
+export function navigate(to: string): void {
+  if (to === window.location.pathname) return;
+  window.history.pushState(null, '', to);
+  window.dispatchEvent(new Event(NAVIGATE));
+}
+
+export function Link({ href, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
+  const path = usePath();
+  const handle = (e: MouseEvent<HTMLAnchorElement>) => {
+    onClick?.(e);
+    // Let the browser handle new-tab clicks and the like.
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    navigate(href);
+  };
+  return <a href={href} onClick={handle} aria-current={path === href ? 'page' : undefined} {...rest} />;
+}

@@ -1,0 +1,119 @@
+/**
+ * The terminal view: xterm.js with the DOM renderer (no WebGL addon) and screen-reader mode, so
+ * its text is in the DOM for assistive technology and for tests.
+ */
+import { useEffect, useRef } from 'react';
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import '@xterm/xterm/css/xterm.css';
+import { useServices } from '../store/context.tsx';
+import { LineEditor } from './line-editor.ts';
+import { BANNER, PROMPT, PROMPT_TEXT, formatEntry } from './format.ts';
+
+const THEME = {
+  background: '#0b0f16',
+  foreground: '#d6deeb',
+  cursor: '#7fdbca',
+  cursorAccent: '#0b0f16',
+  selectionBackground: '#1d3b53',
+  black: '#1b2230',
+  red: '#ef5350',
+  green: '#22da6e',
+  yellow: '#ffca28',
+  blue: '#82aaff',
+  magenta: '#c792ea',
+  cyan: '#21c7a8',
+  white: '#d6deeb',
+  brightBlack: '#637777',
+  brightRed: '#ff6e6e',
+  brightGreen: '#4ee28c',
+  brightYellow: '#ffd866',
+  brightBlue: '#a5c4ff',
+  brightMagenta: '#dcb0ff',
+  brightCyan: '#7fdbca',
+  brightWhite: '#ffffff',
+};
+
+export function TerminalView({ autoFocus = true }: { autoFocus?: boolean }) {
+  const host = useRef<HTMLDivElement>(null);
+  const { conversation } = useServices();
+
+  useEffect(() => {
+    const el = host.current;
+    if (!el) return;
+    const term = new Terminal({
+      screenReaderMode: true,
+      convertEol: true,
+      cursorBlink: true,
+      fontFamily: '"JetBrains Mono", "Fira Code", ui-monospace, Menlo, Consolas, "DejaVu Sans Mono", monospace',
+      fontSize: 14,
+      lineHeight: 1.15,
+      scrollback: 5000,
+      theme: THEME,
+    });
+    const fit = new FitAddon();
+    term.loadAddon(fit);
+    term.open(el);
+    const refit = () => {
+      try {
+        fit.fit();
+      } catch {
+        /* not laid out yet */
+      }
+    };
+    refit();
+
+    const { entries } = conversation.getSnapshot();
+    const shown = new Set<string>();
+    const editor = new LineEditor({
+      write: (d) => term.write(d),
+      cols: () => term.cols,
+      prompt: PROMPT,
+      promptWidth: PROMPT_TEXT.length,
+      history: entries.filter((e) => e.kind === 'out').map((e) => e.text),
+      onLine: (line) => {
+        if (line.trim() === 'clear') {
+          term.clear();
+          return;
+        }
+        shown.add(conversation.send(line, 'terminal'));
+      },
+    });
+
+    term.writeln(BANNER);
+    for (const e of entries) {
+      shown.add(e.key);
+      term.writeln(formatEntry(e));
+    }
+    editor.start();
+
+    const unsubscribe = conversation.subscribe(() => {
+      for (const e of conversation.getSnapshot().entries) {
+        if (shown.has(e.key)) continue;
+        shown.add(e.key);
+        // Lines typed here were echoed as they were typed.
+        if (e.kind === 'out' && e.via === 'terminal') continue;
+        editor.printAbove(formatEntry(e));
+      }
+    });
+    const input = term.onData((d) => editor.handle(d));
+
+    let frame = 0;
+    const observer = new ResizeObserver(() => {
+      cancelAnimationFrame(frame);
+      frame = requestAnimationFrame(refit);
+    });
+    observer.observe(el);
+    if (autoFocus) term.focus();
+
+    return () => {
+      cancelAnimationFrame(frame);
+      observer.disconnect();
+      input.dispose();
+      unsubscribe();
+      term.dispose();
+    };
+  }, [conversation, autoFocus]);
+
+  return <div className="terminal-host" ref={host} data-testid="terminal" />;
+}
