@@ -1,0 +1,37 @@
+/** Wires the pure command handler to an SDK agent: the demo agent minus process concerns. */
+import type { Agent } from '@agent-bridge/agent-sdk';
+import type { Logger } from '@agent-bridge/common';
+import { greeting, handleMessage } from './commands.ts';
+
+export function runDemoAgent(agent: Agent, log: Logger): void {
+  let welcomedBefore = false;
+  agent.on('welcome', (w) => {
+    // The test harness and `pnpm dev` wait for a line containing "connected".
+    log.info({ agent: w.agent, agentId: w.agentId, clients: w.clients.length }, welcomedBefore ? 'reconnected to the broker' : 'connected to the broker');
+    welcomedBefore = true;
+  });
+  agent.on('message', (msg) => {
+    const out = handleMessage(msg.data, {
+      clientId: msg.clientId,
+      address: msg.address,
+      clients: [...agent.clients.values()],
+      now: new Date(),
+    });
+    try {
+      if (out.broadcast !== undefined) agent.broadcast({ text: out.broadcast });
+      if (out.reply !== undefined) agent.reply(msg, { text: out.reply });
+    } catch (err) {
+      // outbox_full while the broker is away: the client's message is lost with a log line, not a crash.
+      log.warn({ err, clientId: msg.clientId }, 'could not answer');
+    }
+  });
+  agent.on('client.authenticated', (e) => {
+    try {
+      agent.send(e.clientId, { text: greeting(e.address) });
+    } catch (err) {
+      log.warn({ err, clientId: e.clientId }, 'could not greet');
+    }
+  });
+  agent.on('error', (e) => log.warn({ code: e.code, ref: e.ref }, `bridge error: ${e.message}`));
+  agent.on('unauthorized', (e) => log.error({ status: e.status }, 'the broker refused AGENT_TOKEN'));
+}

@@ -1,0 +1,39 @@
+/**
+ * The demo agent process: answers every client message with handleCommand, greets clients that
+ * sign in with Ethereum. Settings: BROKER_URL, AGENT_TOKEN (the first one), DEMO_AGENT_NAME.
+ */
+import { createLogger, loadConfigOrExit } from '@agent-bridge/common';
+import { connectAgent } from '@agent-bridge/agent-sdk';
+import { runDemoAgent } from './agent.ts';
+
+const config = loadConfigOrExit('demo-agent');
+const log = createLogger('demo-agent', { level: config.LOG_LEVEL, pretty: config.LOG_FORMAT === 'pretty' });
+
+const agent = connectAgent({
+  url: config.BROKER_URL,
+  token: config.AGENT_TOKEN[0]!,
+  name: process.env.DEMO_AGENT_NAME ?? 'default',
+  logger: log,
+  heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_MS,
+});
+runDemoAgent(agent, log);
+
+let stopping = false;
+agent.on('close', ({ willReconnect, code, reason }) => {
+  // Stopped by the bridge (bad token, policy close …): exit non-zero so a supervisor notices.
+  if (!willReconnect && !stopping) {
+    log.fatal({ code, reason }, 'the agent stopped and will not redial; exiting');
+    process.exit(1);
+  }
+});
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    agent.close().then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+  });
+}
