@@ -52,7 +52,7 @@ export interface SendOptions {
 
 /** The socket was dead without a close frame (what browsers report for a refused upgrade). */
 const ABNORMAL_CLOSE = 1006;
-/** We give up on a silent socket ourselves; 4000–4499 means "reconnect". */
+/** Our own closes that keep the session (4000–4499 means "reconnect"; not 1000). */
 const HEARTBEAT_CLOSE = 4000;
 const OPEN = 1;
 
@@ -81,6 +81,7 @@ export class BridgeClient {
   private openedAt = 0;
   private unackedFrames = 0;
   private memoryNextId = 1;
+  private pingsVisible = false;
 
   constructor(opts: BridgeClientOptions = {}) {
     const g = globalThis as { location?: { origin: string }; sessionStorage?: Storage; WebSocket?: unknown };
@@ -121,6 +122,7 @@ export class BridgeClient {
   connect(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    windowEvents()?.addEventListener('online', this.onOnline);
     void this.dial();
   }
 
@@ -173,6 +175,19 @@ export class BridgeClient {
     this.setStatus({ state: 'offline', reason: 'closed by the client' });
   }
 
+  /**
+   * Drop the socket but keep the session (the bridge holds it for SESSION_TTL_MS), as a page
+   * reload does; `connect()` (or a new client on the same storage) resumes it.
+   */
+  suspend(): void {
+    this.stopped = true;
+    this.clearTimers();
+    const ws = this.ws;
+    this.detach();
+    ws?.close(HEARTBEAT_CLOSE, 'suspended');
+    this.setStatus({ state: 'offline', reason: 'suspended' });
+  }
+
   // ---------- dialing ----------
 
   private async dial(): Promise<void> {
@@ -220,6 +235,11 @@ export class BridgeClient {
     ws.onopen = () => {
       opened = true;
       this.openedAt = Date.now();
+      // Browsers answer the bridge's pings without telling page code; Node's `ws` does tell, and
+      // then silence (no frame, no ping) for the timeout really means a dead connection.
+      const emitter = ws as unknown as { on?: (event: string, fn: () => void) => void };
+      this.pingsVisible = typeof emitter.on === 'function';
+      if (this.pingsVisible) emitter.on!('ping', () => this.ws === ws && this.armWatchdog());
       // Until the welcome tells us the heartbeat, assume the default timeout.
       this.armWatchdog();
     };
@@ -293,16 +313,28 @@ export class BridgeClient {
   }
 
   private clearTimers(): void {
+    windowEvents()?.removeEventListener('online', this.onOnline);
     clearTimeout(this.retryTimer);
     clearTimeout(this.watchdog);
   }
 
-  /** No frame for `silenceMs`: the socket is dead even if the OS has not noticed yet. */
+  /**
+   * Silence for `silenceMs` (no frame, and no ping where pings are visible): the socket is dead
+   * even if the OS has not noticed. Where pings are invisible (browsers), an idle but healthy
+   * socket is silent too, so there we probe instead: a frame sent on a socket the bridge has
+   * already dropped (it does so after its own heartbeat timeout) is answered by a TCP reset,
+   * and the browser reports the close at once.
+   */
   private armWatchdog(): void {
     clearTimeout(this.watchdog);
     const ws = this.ws;
     this.watchdog = setTimeout(() => {
       if (this.ws !== ws || !ws) return;
+      if (!this.pingsVisible) {
+        this.probe();
+        this.armWatchdog();
+        return;
+      }
       this.detach();
       try {
         ws.close(HEARTBEAT_CLOSE, 'heartbeat timeout');
@@ -312,6 +344,16 @@ export class BridgeClient {
       void this.onClosed(HEARTBEAT_CLOSE, 'heartbeat timeout', true);
     }, this.silenceMs);
   }
+
+  /** Send something harmless (an `ack` of what we have) so a dead socket shows itself. */
+  private probe(): void {
+    if (this.live && this.stored) this.sendRaw({ type: FrameType.ack, seq: this.stored.lastSeq });
+  }
+
+  private readonly onOnline = (): void => {
+    // The network came back: a socket from before the outage is probably gone; find out now.
+    this.probe();
+  };
 
   // ---------- frames ----------
 
@@ -431,6 +473,15 @@ export class BridgeClient {
     this.statusValue = s;
     this.events.emit('status', s);
   }
+}
+
+interface EventHost {
+  addEventListener(type: string, fn: () => void): void;
+  removeEventListener(type: string, fn: () => void): void;
+}
+function windowEvents(): EventHost | undefined {
+  const g = globalThis as Partial<EventHost>;
+  return typeof g.addEventListener === 'function' && typeof g.removeEventListener === 'function' ? (g as EventHost) : undefined;
 }
 
 function safeSessionStorage(): Storage | undefined {
