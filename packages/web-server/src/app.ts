@@ -1,0 +1,92 @@
+/**
+ * The Express app: API, sign-in, health, metrics and the SPA. WebSocket upgrades never reach it
+ * (server.ts handles them on the HTTP server's `upgrade` event); a plain GET /ws/* gets 426.
+ */
+import { randomUUID } from 'node:crypto';
+import express, { Router, type Express } from 'express';
+import compression from 'compression';
+import type { Config, Logger } from '@agent-bridge/common';
+import { createSiweRouter } from './siwe/router.ts';
+import { errorHandler, methodNotAllowed, notFound, sendError } from './http/errors.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { staticSite } from './http/static.ts';
+import type { WebMetrics } from './http/metrics.ts';
+import type { HttpRateLimit } from './http/rate-limit.ts';
+import { requireSession, type SessionLocals } from './session/require-session.ts';
+import type { SessionTokens } from './session/tokens.ts';
+import type { BrokerIdentityClient } from './upstream/identity-client.ts';
+
+export interface AppDeps {
+  config: Config;
+  logger: Logger;
+  tokens: SessionTokens;
+  identity: BrokerIdentityClient;
+  rateLimit: HttpRateLimit;
+  metrics: WebMetrics;
+  /** Live numbers for /healthz. */
+  health: () => Record<string, number>;
+}
+
+export interface BuiltApp {
+  app: Express;
+  /** Releases what the routers hold (the SIWE nonce store's timer). */
+  close(): void;
+}
+
+export function createApp(deps: AppDeps): BuiltApp {
+  const { config, logger, tokens, metrics } = deps;
+  const startedAt = Date.now();
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(securityHeaders(config.PUBLIC_ORIGIN));
+  app.use(metrics.middleware());
+  // Prefers br, then gzip (compression ≥ 1.8 negotiates brotli).
+  app.use(compression());
+
+  app.get('/healthz', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json({ status: 'ok', uptimeS: Math.round((Date.now() - startedAt) / 1000), ...deps.health() });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('Content-Type', metrics.registry.contentType);
+    res.end(await metrics.registry.metrics());
+  });
+
+  app.use('/api', apiRouter(deps), notFound('no such API endpoint'));
+
+  const siwe = createSiweRouter({ config, logger, tokens, identity: deps.identity });
+  app.use('/auth', deps.rateLimit.middleware, siwe, notFound('no such sign-in endpoint'));
+
+  app.use('/ws', (_req, res) => {
+    res.setHeader('Upgrade', 'websocket');
+    sendError(res, 426, 'upgrade_required', 'this path only accepts WebSocket upgrades');
+  });
+
+  app.use(staticSite(config.STATIC_ROOT));
+  app.use(errorHandler(logger.child({ module: 'http' }), config.MAX_MESSAGE_BYTES));
+  return { app, close: () => (siwe as { close?: () => void }).close?.() };
+}
+
+function apiRouter(deps: AppDeps): Router {
+  const { tokens } = deps;
+  const router = Router();
+  router.use((_req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  router.use(express.json({ limit: deps.config.MAX_MESSAGE_BYTES }));
+
+  router.post('/clients', deps.rateLimit.middleware, (_req, res) => {
+    const clientId = randomUUID();
+    const { token, expiresAt } = tokens.sign({ clientId });
+    res.status(201).json({ clientId, token, expiresAt });
+  });
+  router.all('/clients', methodNotAllowed('POST'));
+
+  router.get('/me', requireSession(tokens), (_req, res) => {
+    const session = res.locals.session as SessionLocals;
+    res.json({ clientId: session.clientId, address: session.address });
+  });
+  router.all('/me', methodNotAllowed('GET'));
+  return router;
+}

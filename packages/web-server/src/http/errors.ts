@@ -1,0 +1,48 @@
+/**
+ * Every HTTP error body is `{"error":{"code","message"}}` (PROTOCOL §2). The error handler maps
+ * body-parser and serve-static errors to our codes and never sends a stack trace.
+ */
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { httpError, type HttpErrorCode, type Logger } from '@agent-bridge/common';
+
+export function sendError(res: Response, status: number, code: HttpErrorCode, message: string): void {
+  res.status(status).json(httpError(code, message));
+}
+
+export function notFound(message = 'no such resource'): RequestHandler {
+  return (_req, res) => sendError(res, 404, 'not_found', message);
+}
+
+export function methodNotAllowed(allowed: string): RequestHandler {
+  return (_req, res) => {
+    res.setHeader('Allow', allowed);
+    sendError(res, 405, 'method_not_allowed', `this path accepts ${allowed} only`);
+  };
+}
+
+const CLIENT_ERRORS: Record<number, [HttpErrorCode, string]> = {
+  400: ['bad_request', 'the request is malformed'],
+  403: ['forbidden', 'not allowed'],
+  404: ['not_found', 'no such resource'],
+  405: ['method_not_allowed', 'method not allowed'],
+  413: ['payload_too_large', 'the body is too large'],
+  415: ['bad_request', 'unsupported content type'],
+};
+
+export function errorHandler(log: Logger, maxBodyBytes: number): ErrorRequestHandler {
+  return (err, req, res, next) => {
+    if (res.headersSent) return next(err);
+    const type = (err as { type?: string }).type;
+    if (type === 'entity.too.large') {
+      return sendError(res, 413, 'payload_too_large', `the body is over ${maxBodyBytes} bytes`);
+    }
+    if (type === 'entity.parse.failed') return sendError(res, 400, 'bad_request', 'the body is not valid JSON');
+    const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      const [code, message] = CLIENT_ERRORS[status] ?? ['bad_request', 'the request could not be handled'];
+      return sendError(res, status, code, message);
+    }
+    log.error({ err, method: req.method, path: req.path }, 'request failed');
+    sendError(res, 500, 'internal', 'internal error');
+  };
+}

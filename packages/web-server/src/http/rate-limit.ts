@@ -1,0 +1,27 @@
+/**
+ * Per-IP limit for POST /api/clients and /auth/* (RATE_LIMIT_HTTP_PER_MIN). One limiter (one
+ * budget per IP) is mounted on both, so a client cannot double its allowance by alternating.
+ */
+import { rateLimit, MemoryStore, type RateLimitRequestHandler } from 'express-rate-limit';
+import { httpError } from '@agent-bridge/common';
+
+export interface HttpRateLimit {
+  middleware: RateLimitRequestHandler;
+  /** Stops the store's timer. */
+  close(): void;
+}
+
+export function createHttpRateLimit(perMinute: number): HttpRateLimit {
+  const store = new MemoryStore();
+  const middleware = rateLimit({
+    windowMs: 60_000,
+    limit: perMinute,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    store,
+    handler: (_req, res, _next, options) => {
+      res.status(options.statusCode).json(httpError('rate_limited', 'too many requests from this address; try again later'));
+    },
+  });
+  return { middleware, close: () => store.shutdown() };
+}

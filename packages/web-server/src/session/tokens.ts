@@ -1,0 +1,76 @@
+/**
+ * Session tokens (PROTOCOL §6): HS256 JWTs with `sub` = clientId and, once a wallet is proven,
+ * `addr` = the EIP-55 address. The algorithm is pinned on verify so `alg: none` or an RS/HS
+ * confusion can never pass; `exp`, `iat`, `iss`, `aud` and `sub` are required and checked.
+ */
+import jwt from 'jsonwebtoken';
+
+export interface SessionTokensOptions {
+  secret: string;
+  /** Lifetime of a token in seconds (SESSION_TOKEN_TTL_S). */
+  ttlS: number;
+  issuer?: string;
+  audience?: string;
+}
+
+export type VerifiedSession = { ok: true; clientId: string; address: string | null; exp: number };
+export type RejectedSession = { ok: false; code: 'unauthorized'; message: string };
+
+/** Forgives small clock differences between web servers behind one origin. */
+const CLOCK_TOLERANCE_S = 5;
+const ALGORITHM = 'HS256';
+
+export class SessionTokens {
+  private readonly secret: string;
+  private readonly ttlS: number;
+  private readonly issuer: string;
+  private readonly audience: string;
+
+  constructor(opts: SessionTokensOptions) {
+    this.secret = opts.secret;
+    this.ttlS = opts.ttlS;
+    this.issuer = opts.issuer ?? 'agent-bridge';
+    this.audience = opts.audience ?? 'agent-bridge-session';
+  }
+
+  sign(claims: { clientId: string; address?: string | null }): { token: string; expiresAt: string } {
+    const iat = Math.floor(Date.now() / 1000);
+    const exp = iat + this.ttlS;
+    const payload: Record<string, unknown> = { iat, exp };
+    if (claims.address) payload.addr = claims.address;
+    const token = jwt.sign(payload, this.secret, {
+      algorithm: ALGORITHM,
+      issuer: this.issuer,
+      audience: this.audience,
+      subject: claims.clientId,
+    });
+    return { token, expiresAt: new Date(exp * 1000).toISOString() };
+  }
+
+  verify(token: string): VerifiedSession | RejectedSession {
+    let claims: jwt.JwtPayload | string;
+    try {
+      claims = jwt.verify(token, this.secret, {
+        algorithms: [ALGORITHM],
+        issuer: this.issuer,
+        audience: this.audience,
+        clockTolerance: CLOCK_TOLERANCE_S,
+      });
+    } catch (err) {
+      const expired = err instanceof jwt.TokenExpiredError;
+      return reject(expired ? 'the session token has expired' : 'the session token is not valid');
+    }
+    if (typeof claims === 'string') return reject('the session token is not valid');
+    // jsonwebtoken accepts tokens without exp/iat/sub; ours always carry them, so insist.
+    const { sub, exp, iat, addr } = claims;
+    if (typeof sub !== 'string' || sub === '' || sub.length > 128) return reject('the session token has no subject');
+    if (typeof exp !== 'number' || typeof iat !== 'number') return reject('the session token has no lifetime');
+    if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_S) return reject('the session token is issued in the future');
+    if (addr !== undefined && addr !== null && typeof addr !== 'string') return reject('the session token is not valid');
+    return { ok: true, clientId: sub, address: typeof addr === 'string' ? addr : null, exp };
+  }
+}
+
+function reject(message: string): RejectedSession {
+  return { ok: false, code: 'unauthorized', message };
+}

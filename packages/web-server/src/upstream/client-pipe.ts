@@ -1,0 +1,306 @@
+/**
+ * One browser socket and its upstream to the broker (INTERNAL-HOP.md). Its one job is the pipe:
+ * frames both ways unchanged, the upstream redialled with backoff while the browser socket stays
+ * open, browser frames held (bounded) during an outage, close codes mapped, backpressure passed
+ * through. All session state lives in the broker; this class only remembers what a redial needs
+ * (the last seq forwarded and the epoch of the last welcome).
+ */
+import WebSocket from 'ws';
+import {
+  Backoff,
+  BACKOFF_RESET_AFTER_MS,
+  closeReason,
+  CloseCode,
+  decodeJson,
+  FrameType,
+  Header,
+  shouldReconnect,
+  type BackoffOptions,
+  type Config,
+  type ErrorCode,
+  type Logger,
+  type SystemEvent,
+} from '@agent-bridge/common';
+import type { WebMetrics } from '../http/metrics.ts';
+import { Heartbeat } from '../ws/heartbeat.ts';
+import { clientUpstreamUrl } from './broker-url.ts';
+
+export type PipeConfig = Pick<
+  Config,
+  'BROKER_URL' | 'PROXY_TOKEN' | 'HEARTBEAT_INTERVAL_MS' | 'HEARTBEAT_TIMEOUT_MS' | 'OUTAGE_BUFFER_FRAMES' | 'SOCKET_BUFFER_BYTES'
+>;
+
+export interface ClientPipeOptions {
+  browser: WebSocket;
+  clientId: string;
+  /** From the session token's `addr`; sent to the broker as X-Client-Address. */
+  address: string | null;
+  /** The browser's own resume point (query of its /ws/:clientId request). */
+  resume: { lastSeq?: number; epoch?: string };
+  config: PipeConfig;
+  logger: Logger;
+  metrics: WebMetrics;
+  backoff?: BackoffOptions;
+  backoffResetAfterMs?: number;
+  /** Called once, when the browser socket has closed. */
+  onClosed: (pipe: ClientPipe) => void;
+}
+
+/** A frame's `id` (to echo as `ref`), if it has a usable one. */
+function frameRef(text: string): string | undefined {
+  const decoded = decodeJson(text);
+  if (!decoded.ok) return undefined;
+  const id = decoded.value.id;
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+}
+
+export class ClientPipe {
+  readonly clientId: string;
+  private readonly browser: WebSocket;
+  private readonly cfg: PipeConfig;
+  private readonly log: Logger;
+  private readonly backoff: Backoff;
+  private readonly browserHeartbeat: Heartbeat;
+
+  private upstream: WebSocket | undefined;
+  private upstreamOpen = false;
+  private upstreamHeartbeat: Heartbeat | undefined;
+  /** The current upstream's welcome has arrived: frames may flow to it. */
+  private ready = false;
+  /** The browser has had its one `welcome`; later welcomes become `bridge.reconnected`. */
+  private welcomed = false;
+  private lastSeq: number | undefined;
+  private epoch: string | undefined;
+  private readonly held: Buffer[] = [];
+  private paused = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private resetTimer: NodeJS.Timeout | undefined;
+  /** No more upstream work: the browser is gone or being closed. */
+  private ended = false;
+
+  constructor(private readonly opts: ClientPipeOptions) {
+    this.clientId = opts.clientId;
+    this.browser = opts.browser;
+    this.cfg = opts.config;
+    this.log = opts.logger.child({ module: 'pipe', clientId: opts.clientId });
+    this.backoff = new Backoff(opts.backoff);
+    this.lastSeq = opts.resume.lastSeq;
+    this.epoch = opts.resume.epoch;
+
+    this.browser.on('message', (data, isBinary) => this.fromBrowser(data as Buffer, isBinary));
+    this.browser.on('error', (err) => this.log.debug({ err: err.message }, 'browser socket error'));
+    this.browser.once('close', (code) => {
+      this.end(code);
+      opts.onClosed(this);
+    });
+    this.browserHeartbeat = new Heartbeat(this.browser, {
+      intervalMs: this.cfg.HEARTBEAT_INTERVAL_MS,
+      timeoutMs: this.cfg.HEARTBEAT_TIMEOUT_MS,
+      onDead: () => {
+        this.log.info('browser silent for too long; terminating');
+        this.browser.terminate();
+      },
+    });
+    this.dial();
+  }
+
+  /** Server shutdown: both sides get 1001 so the browser redials and the session is kept. */
+  shutdown(): void {
+    this.end(CloseCode.goingAway);
+    if (this.browser.readyState === WebSocket.OPEN) this.browser.close(CloseCode.goingAway, 'server shutting down');
+  }
+
+  /** Last resort when a browser does not finish its close handshake in time. */
+  terminate(): void {
+    this.end(CloseCode.goingAway);
+    this.browser.terminate();
+  }
+
+  // ---------- browser → broker ----------
+
+  private fromBrowser(data: Buffer, isBinary: boolean): void {
+    if (this.ended) return;
+    if (isBinary) {
+      this.sendError('invalid_json', 'binary frames are not accepted; send JSON as text');
+      return;
+    }
+    const up = this.upstream;
+    if (this.ready && up && up.readyState === WebSocket.OPEN) {
+      up.send(data, { binary: false });
+      this.opts.metrics.framesForwarded.inc({ direction: 'to_broker' });
+      return;
+    }
+    if (this.held.length >= this.cfg.OUTAGE_BUFFER_FRAMES) {
+      this.opts.metrics.outageRejected.inc();
+      this.sendError('agent_unavailable', 'the bridge is reconnecting and cannot hold more frames; retry later', frameRef(data.toString()));
+      return;
+    }
+    this.held.push(data);
+  }
+
+  // ---------- upstream lifecycle ----------
+
+  private dial(): void {
+    if (this.ended) return;
+    const headers: Record<string, string> = { authorization: `Bearer ${this.cfg.PROXY_TOKEN}` };
+    if (this.opts.address) headers[Header.clientAddress] = this.opts.address;
+    const url = clientUpstreamUrl(this.cfg.BROKER_URL, this.clientId, { lastSeq: this.lastSeq, epoch: this.epoch });
+    const up = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: this.cfg.HEARTBEAT_TIMEOUT_MS });
+    this.upstream = up;
+    this.ready = false;
+    up.on('open', () => this.onUpstreamOpen(up));
+    up.on('message', (data) => this.fromUpstream(up, data as Buffer));
+    up.on('error', (err) => this.log.warn({ err: err.message }, 'upstream error'));
+    up.on('close', (code, reason) => this.onUpstreamClose(up, code, reason.toString()));
+  }
+
+  private onUpstreamOpen(up: WebSocket): void {
+    if (up !== this.upstream) return;
+    this.upstreamOpen = true;
+    this.opts.metrics.upstreamsOpen.inc();
+    // A broker that stops answering (frozen, half-open TCP) is a dead upstream.
+    this.upstreamHeartbeat = new Heartbeat(up, {
+      intervalMs: this.cfg.HEARTBEAT_INTERVAL_MS,
+      timeoutMs: this.cfg.HEARTBEAT_TIMEOUT_MS,
+      onDead: () => {
+        this.log.warn('broker silent for too long; dropping the upstream');
+        up.terminate();
+      },
+    });
+  }
+
+  private onUpstreamClose(up: WebSocket, code: number, reason: string): void {
+    if (up !== this.upstream) return;
+    this.releaseUpstream();
+    if (this.ended) return;
+    // The broker's verdict on this client (policy, too big, slow consumer, replaced, normal end)
+    // is the browser's too. 1013 is passed on although it means "reconnect": the browser must
+    // redial itself so that its own lastSeq drives the resume.
+    if (code === CloseCode.slowConsumer || !shouldReconnect(code)) {
+      this.log.info({ code }, 'broker closed the client; passing the close on');
+      this.end(code);
+      if (this.browser.readyState === WebSocket.OPEN) this.browser.close(code, closeReason(reason));
+      return;
+    }
+    this.log.info({ code }, 'upstream lost; redialling');
+    this.scheduleRedial();
+  }
+
+  private scheduleRedial(): void {
+    const retryInMs = this.backoff.next();
+    this.opts.metrics.upstreamRedials.inc();
+    this.sendSystem('bridge.reconnecting', { retryInMs });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.dial();
+    }, retryInMs);
+  }
+
+  private releaseUpstream(): void {
+    if (this.upstreamOpen) this.opts.metrics.upstreamsOpen.dec();
+    this.upstreamOpen = false;
+    this.upstreamHeartbeat?.stop();
+    this.upstreamHeartbeat = undefined;
+    clearTimeout(this.resetTimer);
+    this.resetTimer = undefined;
+    this.upstream = undefined;
+    this.ready = false;
+    this.paused = false;
+  }
+
+  // ---------- broker → browser ----------
+
+  private fromUpstream(up: WebSocket, data: Buffer): void {
+    if (up !== this.upstream || this.ended) return;
+    if (!this.ready) {
+      const decoded = decodeJson(data.toString());
+      if (decoded.ok && decoded.value.type === FrameType.welcome) {
+        this.onWelcome(decoded.value, data);
+        return;
+      }
+    }
+    this.trackSeq(data);
+    this.forwardToBrowser(data);
+  }
+
+  private onWelcome(welcome: Record<string, unknown>, raw: Buffer): void {
+    const resumed = welcome.resumed === true;
+    const lastSeq = typeof welcome.lastSeq === 'number' ? welcome.lastSeq : 0;
+    if (typeof welcome.epoch === 'string') this.epoch = welcome.epoch;
+    // Not resumed: a new seq space (or a fresh session) continues after the welcome's lastSeq.
+    // Resumed: the replay follows and moves lastSeq on as it is forwarded.
+    if (!resumed || this.lastSeq === undefined) this.lastSeq = lastSeq;
+    if (!this.welcomed) {
+      this.welcomed = true;
+      this.forwardToBrowser(raw);
+    } else {
+      this.sendSystem('bridge.reconnected', { epoch: this.epoch, resumed, lastSeq });
+    }
+    this.ready = true;
+    this.resetTimer = setTimeout(() => this.backoff.reset(), this.opts.backoffResetAfterMs ?? BACKOFF_RESET_AFTER_MS);
+    const up = this.upstream!;
+    for (const frame of this.held.splice(0)) {
+      up.send(frame, { binary: false });
+      this.opts.metrics.framesForwarded.inc({ direction: 'to_broker' });
+    }
+  }
+
+  private trackSeq(data: Buffer): void {
+    // Only frames that mention seq are parsed; most are, but errors and bridge frames are not.
+    if (!data.includes('"seq"')) return;
+    const decoded = decodeJson(data.toString());
+    if (decoded.ok && typeof decoded.value.seq === 'number') this.lastSeq = decoded.value.seq;
+  }
+
+  private forwardToBrowser(data: Buffer): void {
+    if (this.browser.readyState !== WebSocket.OPEN) return;
+    this.browser.send(data, { binary: false }, () => this.maybeResume());
+    this.opts.metrics.framesForwarded.inc({ direction: 'to_browser' });
+    // A slow browser: stop reading its upstream so the broker's mailbox applies §7.
+    if (!this.paused && this.upstream && this.browser.bufferedAmount > this.cfg.SOCKET_BUFFER_BYTES) {
+      this.paused = true;
+      this.upstream.pause();
+      this.upstreamHeartbeat?.suspend();
+    }
+  }
+
+  private maybeResume(): void {
+    if (!this.paused || this.browser.bufferedAmount > this.cfg.SOCKET_BUFFER_BYTES) return;
+    this.paused = false;
+    this.upstream?.resume();
+    this.upstreamHeartbeat?.resume();
+  }
+
+  private sendSystem(event: SystemEvent, fields: Record<string, unknown>): void {
+    this.sendOwn({ type: FrameType.system, event, ...fields, ts: new Date().toISOString() });
+  }
+
+  private sendError(code: ErrorCode, message: string, ref?: string): void {
+    this.sendOwn(ref === undefined ? { type: FrameType.error, code, message } : { type: FrameType.error, code, message, ref });
+  }
+
+  private sendOwn(frame: Record<string, unknown>): void {
+    if (this.browser.readyState === WebSocket.OPEN) this.browser.send(JSON.stringify(frame));
+  }
+
+  // ---------- teardown ----------
+
+  /** Idempotent: stop every timer and let the upstream go (1000 ends the session, else 1001). */
+  private end(browserCode: number): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.browserHeartbeat.stop();
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.held.length = 0;
+    const up = this.upstream;
+    this.releaseUpstream();
+    if (!up) return;
+    if (up.readyState === WebSocket.OPEN) {
+      up.resume();
+      up.close(browserCode === CloseCode.normal ? CloseCode.normal : CloseCode.goingAway, browserCode === CloseCode.normal ? 'client closed' : 'client gone');
+    } else if (up.readyState === WebSocket.CONNECTING) {
+      up.terminate();
+    }
+  }
+}
