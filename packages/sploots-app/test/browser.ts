@@ -1,0 +1,81 @@
+/** One headless Chromium per test file (never downloaded: the system's /usr/bin/chromium). */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { REPO_ROOT } from '@agent-bridge/common';
+
+export const SCREENSHOTS = path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** A fresh context and page that records every console error and page error. */
+export async function openPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 760 } });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console.error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  return { context, page, problems };
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** The terminal's visible rows as text (xterm's DOM renderer). */
+export function terminalRows(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('.xterm-rows > div')].map((d) => (d.textContent ?? '').replace(/\u00a0/g, ' ').trimEnd()),
+  );
+}
+
+/** Wait until a terminal row reads exactly `text` (an agent reply on its own line). */
+export async function waitForTerminalLine(page: Page, text: string, timeout = 10_000): Promise<void> {
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('.xterm-rows > div')].some((d) => (d.textContent ?? '').replace(/\u00a0/g, ' ').trim() === t),
+    text,
+    { timeout, polling: 50 },
+  );
+}
+
+export async function waitForChatReply(page: Page, text: string, timeout = 10_000): Promise<void> {
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('.msg-in .msg-text')].some((d) => d.textContent === t),
+    text,
+    { timeout, polling: 50 },
+  );
+}
+
+export async function waitConnected(page: Page, timeout = 10_000): Promise<void> {
+  await page.waitForFunction(
+    () =>
+      document.querySelector('[data-testid=connection]')?.textContent === 'connected' &&
+      document.querySelector('[data-testid=agent-status]')?.textContent === 'agent online',
+    undefined,
+    { timeout, polling: 50 },
+  );
+}
+
+/** Type a line into the terminal and press Enter. */
+export async function typeInTerminal(page: Page, line: string): Promise<void> {
+  await page.locator('.terminal-host .xterm').click();
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
