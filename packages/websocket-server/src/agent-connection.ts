@@ -1,0 +1,55 @@
+/**
+ * One agent socket. Several may share a name (a pool). Client messages handed to it carry their
+ * WaitEntry so that, if the socket overflows or goes, the undelivered ones can be put back.
+ */
+import type WebSocket from 'ws';
+import { FrameType } from '@agent-bridge/common';
+import { Mailbox, type MailboxOptions, type OutItem } from './mailbox.ts';
+import type { WaitEntry } from './agent-wait-queue.ts';
+
+export interface AgentConnectionHooks {
+  /** A frame did not fit: close 1013 and put the undelivered client messages back. */
+  onOverflow(conn: AgentConnection): void;
+  onSent(type: string): void;
+}
+
+export class AgentConnection {
+  readonly mailbox: Mailbox<WaitEntry>;
+  detached = false;
+  /** The frame that did not fit when the mailbox overflowed. */
+  private overflowed: OutItem<WaitEntry> | undefined;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly name: string,
+    readonly agentId: string,
+    mailboxOpts: MailboxOptions,
+    private readonly hooks: AgentConnectionHooks,
+  ) {
+    this.mailbox = new Mailbox<WaitEntry>(ws, mailboxOpts, { onSent: (item) => hooks.onSent(item.type) });
+  }
+
+  send(type: string, payload: string): void {
+    this.push({ payload, kind: 'system', type });
+  }
+
+  sendClientMessage(entry: WaitEntry): void {
+    this.push({ payload: entry.payload, kind: 'direct', type: FrameType.clientMessage, meta: entry });
+  }
+
+  /** Stop the mailbox; the client messages never handed to the socket, oldest first. */
+  takeUndelivered(): WaitEntry[] {
+    const rest = this.mailbox.close();
+    if (this.overflowed) rest.push(this.overflowed);
+    this.overflowed = undefined;
+    return rest.flatMap((i) => (i.meta ? [i.meta] : []));
+  }
+
+  private push(item: OutItem<WaitEntry>): void {
+    if (this.detached) return;
+    if (!this.mailbox.push(item)) {
+      this.overflowed = item;
+      this.hooks.onOverflow(this);
+    }
+  }
+}

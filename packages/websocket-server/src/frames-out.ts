@@ -1,0 +1,45 @@
+/**
+ * Builders for the JSON text of every frame the broker emits. Frames are serialized once here so
+ * that the same string goes to the socket, the resume buffer and the size checks.
+ */
+import { FrameType, type ErrorCode, type SystemEvent } from '@agent-bridge/common';
+
+export const nowIso = (): string => new Date().toISOString();
+
+export interface ErrorExtra {
+  ref?: string | undefined;
+  clientIds?: string[];
+}
+
+export function errorFrame(code: ErrorCode, message: string, extra: ErrorExtra = {}): string {
+  const frame: Record<string, unknown> = { type: FrameType.error, code, message };
+  if (extra.ref !== undefined) frame.ref = extra.ref;
+  if (extra.clientIds) frame.clientIds = extra.clientIds;
+  return JSON.stringify(frame);
+}
+
+/** A `system` frame; `seq` only for the broker's seq'd frames to clients. */
+export function systemFrame(event: SystemEvent, fields: Record<string, unknown>, seq?: number): string {
+  const head = seq === undefined ? { type: FrameType.system } : { type: FrameType.system, seq };
+  return JSON.stringify({ ...head, event, ...fields, ts: nowIso() });
+}
+
+/**
+ * A `message` frame to clients whose seq is filled in per session: the body is serialized once
+ * and only the seq prefix changes, so a broadcast to many sessions costs one JSON.stringify.
+ */
+export class SeqMessageTemplate {
+  private readonly suffix: string;
+  /** Byte length with the longest possible seq: what the size check uses. */
+  readonly maxBytes: number;
+
+  constructor(body: { id: string; from: string; data: unknown; ts: string }) {
+    // `{"type":"message","seq":N,` + the body without its opening brace.
+    this.suffix = JSON.stringify(body).slice(1);
+    this.maxBytes = Buffer.byteLength(this.render(Number.MAX_SAFE_INTEGER));
+  }
+
+  render(seq: number): string {
+    return `{"type":"${FrameType.message}","seq":${seq},${this.suffix}`;
+  }
+}

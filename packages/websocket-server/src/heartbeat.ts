@@ -1,0 +1,61 @@
+/**
+ * Liveness for every accepted socket (PROTOCOL §4): one timer pings all peers each interval; a
+ * peer that sent nothing (no pong, no frame) for the timeout is handed to `onDead`, which
+ * terminates it so that its lifecycle events fire.
+ */
+import type WebSocket from 'ws';
+
+interface Peer {
+  lastSeen: number;
+  onDead: () => void;
+  onPong: () => void;
+}
+
+export class Heartbeat {
+  private readonly peers = new Map<WebSocket, Peer>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    intervalMs: number,
+    private readonly timeoutMs: number,
+  ) {
+    this.timer = setInterval(() => this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  add(ws: WebSocket, onDead: () => void): void {
+    const peer: Peer = { lastSeen: Date.now(), onDead, onPong: () => this.touch(ws) };
+    ws.on('pong', peer.onPong);
+    this.peers.set(ws, peer);
+  }
+
+  /** Any frame from the peer is a sign of life. */
+  touch(ws: WebSocket): void {
+    const p = this.peers.get(ws);
+    if (p) p.lastSeen = Date.now();
+  }
+
+  remove(ws: WebSocket): void {
+    const p = this.peers.get(ws);
+    if (!p) return;
+    ws.off('pong', p.onPong);
+    this.peers.delete(ws);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    for (const ws of [...this.peers.keys()]) this.remove(ws);
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const [ws, p] of [...this.peers]) {
+      if (now - p.lastSeen > this.timeoutMs) {
+        this.remove(ws);
+        p.onDead();
+        continue;
+      }
+      if (ws.readyState === ws.OPEN) ws.ping();
+    }
+  }
+}

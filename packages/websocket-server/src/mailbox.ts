@@ -1,0 +1,157 @@
+/**
+ * Outbound queue of one connection (PROTOCOL §7). Frames go straight to the socket while ws's
+ * `bufferedAmount` is under SOCKET_BUFFER_BYTES; beyond that they wait here, at most
+ * MAILBOX_LIMIT of them, and drain as the socket empties. When the queue is full a broadcast is
+ * dropped (the oldest queued one, else the incoming one) and reported once there is room again;
+ * any other frame that cannot fit makes `push` return false: the owner must close the connection.
+ * Frames marked `unbounded` (a resume replay, already bounded by the resume buffer) do not count
+ * against the limit. Memory therefore stays bounded whatever the peer does.
+ */
+import type { Socket } from 'node:net';
+import type WebSocket from 'ws';
+
+export type FrameKind = 'broadcast' | 'direct' | 'system';
+
+export interface OutItem<M = unknown> {
+  payload: string;
+  kind: FrameKind;
+  /** Frame type, for metrics. */
+  type: string;
+  seq?: number;
+  unbounded?: boolean;
+  /** Owner's data carried with the frame (e.g. a client.message to put back in a wait queue). */
+  meta?: M;
+}
+
+export interface DropReport {
+  count: number;
+  fromSeq: number;
+  toSeq: number;
+}
+
+export interface MailboxOptions {
+  limit: number;
+  socketBufferBytes: number;
+  /** How often a non-empty queue re-checks the socket buffer (besides the socket's 'drain'). */
+  pollMs?: number;
+}
+
+export interface MailboxHooks<M> {
+  onSent?(item: OutItem<M>): void;
+  /** A broadcast was dropped. */
+  onDrop?(item: OutItem<M>): void;
+  /** Dropped broadcasts, reported once the queue has room again. */
+  onDropReport?(report: DropReport): void;
+}
+
+export class Mailbox<M = unknown> {
+  private queue: OutItem<M>[] = [];
+  private bounded = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private dropped: DropReport | undefined;
+  private closed = false;
+  private readonly socket: Socket | undefined;
+  private readonly onDrain = (): void => this.flush();
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly opts: MailboxOptions,
+    private readonly hooks: MailboxHooks<M> = {},
+  ) {
+    // ws keeps the net.Socket private; its 'drain' tells us early that the buffer emptied.
+    this.socket = (ws as unknown as { _socket?: Socket })._socket;
+    this.socket?.on('drain', this.onDrain);
+  }
+
+  /** Frames waiting in the queue (not counting what the socket buffers). */
+  get size(): number {
+    return this.queue.length;
+  }
+
+  /** false: the frame does not fit and is not a broadcast; close the connection. */
+  push(item: OutItem<M>): boolean {
+    if (this.closed) return true;
+    if (this.queue.length === 0 && this.socketHasRoom()) {
+      this.write(item);
+      return true;
+    }
+    if (item.unbounded || this.bounded < this.opts.limit) {
+      this.enqueue(item);
+      return true;
+    }
+    const victim = this.queue.findIndex((q) => q.kind === 'broadcast' && !q.unbounded);
+    if (victim >= 0) {
+      const [old] = this.queue.splice(victim, 1);
+      this.bounded--;
+      this.recordDrop(old!);
+      this.enqueue(item);
+      return true;
+    }
+    if (item.kind === 'broadcast') {
+      this.recordDrop(item);
+      return true;
+    }
+    return false;
+  }
+
+  /** Move queued frames to the socket while it has room. */
+  flush(): void {
+    if (this.closed) return;
+    while (this.queue.length > 0 && this.socketHasRoom()) {
+      const item = this.queue.shift()!;
+      if (!item.unbounded) this.bounded--;
+      this.write(item);
+    }
+    if (this.queue.length === 0) this.stopTimer();
+    if (this.dropped && this.bounded < this.opts.limit) {
+      const report = this.dropped;
+      this.dropped = undefined;
+      this.hooks.onDropReport?.(report);
+    }
+  }
+
+  /** Stop for good; returns the frames that were never handed to the socket. */
+  close(): OutItem<M>[] {
+    this.closed = true;
+    this.stopTimer();
+    this.socket?.off('drain', this.onDrain);
+    const rest = this.queue;
+    this.queue = [];
+    this.bounded = 0;
+    return rest;
+  }
+
+  private socketHasRoom(): boolean {
+    return this.ws.readyState === this.ws.OPEN && this.ws.bufferedAmount < this.opts.socketBufferBytes;
+  }
+
+  private write(item: OutItem<M>): void {
+    this.ws.send(item.payload);
+    this.hooks.onSent?.(item);
+  }
+
+  private enqueue(item: OutItem<M>): void {
+    this.queue.push(item);
+    if (!item.unbounded) this.bounded++;
+    if (!this.timer) {
+      this.timer = setInterval(() => this.flush(), this.opts.pollMs ?? 10);
+      this.timer.unref();
+    }
+  }
+
+  private stopTimer(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private recordDrop(item: OutItem<M>): void {
+    this.hooks.onDrop?.(item);
+    const seq = item.seq ?? 0;
+    if (!this.dropped) this.dropped = { count: 1, fromSeq: seq, toSeq: seq };
+    else {
+      this.dropped.count++;
+      this.dropped.fromSeq = Math.min(this.dropped.fromSeq, seq);
+      this.dropped.toSeq = Math.max(this.dropped.toSeq, seq);
+    }
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Data frames: client `message` → the pinned connection of the named agent (or its wait queue);
+ * agent `send` → listed clients, `broadcast` → every known session but `except`. Bad frames are
+ * answered with an `error` frame to the sender only; the socket stays open.
+ */
+import type { RawData } from 'ws';
+import { v7 as uuidv7 } from 'uuid';
+import {
+  AgentFrame,
+  ClientFrame,
+  CloseCode,
+  DEFAULT_AGENT,
+  FrameType,
+  decodeJson,
+  parseFrame,
+  type AgentBroadcastFrame,
+  type AgentSendFrame,
+  type ClientMessageFrame,
+  type Config,
+  type ErrorCode,
+} from '@agent-bridge/common';
+import type { AgentConnection } from './agent-connection.ts';
+import type { WaitEntry } from './agent-wait-queue.ts';
+import type { ClientConnection } from './client-connection.ts';
+import type { ClientSession } from './client-session.ts';
+import { SeqMessageTemplate, errorFrame, nowIso, type ErrorExtra } from './frames-out.ts';
+import type { Heartbeat } from './heartbeat.ts';
+import type { BrokerMetrics } from './metrics.ts';
+import type { StateManager } from './state-manager.ts';
+
+export class Router {
+  constructor(
+    private readonly state: StateManager,
+    private readonly cfg: Config,
+    private readonly metrics: BrokerMetrics,
+    private readonly heartbeat: Heartbeat,
+  ) {
+    state.routeToAgent = (e) => this.toAgent(e);
+    state.rejectEntry = (e) => this.reject(e);
+  }
+
+  // ---------------------------------------------------------------- client → agent
+
+  onClientFrame(conn: ClientConnection, data: RawData, isBinary: boolean): void {
+    this.heartbeat.touch(conn.ws);
+    if (conn.detached || this.state.closing) return;
+    const session = conn.session;
+    const text = isBinary ? undefined : rawText(data);
+    const verdict = session.rate.check();
+    if (verdict !== 'ok') {
+      this.metrics.frameIn('client', 'invalid');
+      if (verdict === 'abuse') {
+        this.state.cutClient(conn, CloseCode.policy, 'rate limit exceeded repeatedly');
+        return;
+      }
+      this.clientError(session, 'rate_limited', 'too many frames; slow down', { ref: text === undefined ? undefined : peekId(text) });
+      return;
+    }
+    if (text === undefined) {
+      this.metrics.frameIn('client', 'invalid');
+      this.clientError(session, 'invalid_json', 'binary frames are not accepted; send JSON text');
+      return;
+    }
+    const parsed = parseFrame(text, ClientFrame);
+    if (!parsed.ok) {
+      this.metrics.frameIn('client', 'invalid');
+      this.clientError(session, parsed.code, parsed.message, { ref: parsed.ref });
+      return;
+    }
+    const frame = parsed.frame;
+    this.metrics.frameIn('client', frame.type);
+    if (frame.type === FrameType.ack) session.ack(frame.seq);
+    else this.clientMessage(session, frame);
+  }
+
+  private clientMessage(session: ClientSession, frame: ClientMessageFrame): void {
+    const payload = JSON.stringify({
+      type: FrameType.clientMessage,
+      id: uuidv7(),
+      ref: frame.id,
+      clientId: session.clientId,
+      address: session.address,
+      data: frame.data,
+      ts: nowIso(),
+    });
+    if (Buffer.byteLength(payload) > this.cfg.MAX_MESSAGE_BYTES) {
+      this.clientError(session, 'payload_too_large', `the message to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
+        ref: frame.id,
+      });
+      return;
+    }
+    this.toAgent({ agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, sentAt: Date.now() });
+  }
+
+  /** To the client's pinned connection of that name, else the name's wait queue. */
+  toAgent(entry: WaitEntry): void {
+    if (this.state.closing) return;
+    const conn = this.state.agents.get(entry.agent)?.pick(entry.clientId);
+    if (conn) conn.sendClientMessage(entry);
+    else if (!this.state.waitQueues.offer(entry)) this.reject(entry);
+  }
+
+  private reject(entry: WaitEntry): void {
+    const session = this.state.sessions.get(entry.clientId);
+    if (!session) return;
+    this.clientError(session, 'agent_unavailable', `no agent "${entry.agent}" took the message`, { ref: entry.ref });
+  }
+
+  private clientError(session: ClientSession, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {
+    this.metrics.errors.inc({ code });
+    session.sendUnsequenced(FrameType.error, errorFrame(code, message, extra));
+  }
+
+  // ---------------------------------------------------------------- agent → clients
+
+  onAgentFrame(conn: AgentConnection, data: RawData, isBinary: boolean): void {
+    this.heartbeat.touch(conn.ws);
+    if (conn.detached || this.state.closing) return;
+    if (isBinary) {
+      this.metrics.frameIn('agent', 'invalid');
+      this.agentError(conn, 'invalid_json', 'binary frames are not accepted; send JSON text');
+      return;
+    }
+    const parsed = parseFrame(rawText(data), AgentFrame);
+    if (!parsed.ok) {
+      this.metrics.frameIn('agent', 'invalid');
+      this.agentError(conn, parsed.code, parsed.message, { ref: parsed.ref });
+      return;
+    }
+    this.metrics.frameIn('agent', parsed.frame.type);
+    if (parsed.frame.type === FrameType.send) this.send(conn, parsed.frame);
+    else this.broadcast(conn, parsed.frame);
+  }
+
+  private send(conn: AgentConnection, frame: AgentSendFrame): void {
+    const template = this.template(conn, frame);
+    if (!template) return;
+    const targets = [...new Set(typeof frame.to === 'string' ? [frame.to] : frame.to)];
+    const unknown: string[] = [];
+    for (const clientId of targets) {
+      const session = this.state.sessions.get(clientId);
+      if (session) session.deliver('direct', FrameType.message, (seq) => template.render(seq));
+      else unknown.push(clientId);
+    }
+    if (unknown.length) {
+      this.agentError(conn, 'unknown_client', `${unknown.length} of the clients are not known`, { ref: frame.id, clientIds: unknown });
+    }
+  }
+
+  private broadcast(conn: AgentConnection, frame: AgentBroadcastFrame): void {
+    const template = this.template(conn, frame);
+    if (!template) return;
+    const except = new Set(frame.except ?? []);
+    for (const session of [...this.state.sessions.values()]) {
+      if (!except.has(session.clientId)) session.deliver('broadcast', FrameType.message, (seq) => template.render(seq));
+    }
+  }
+
+  /** The frame clients will get, or undefined (and payload_too_large) when it would be too big. */
+  private template(conn: AgentConnection, frame: AgentSendFrame | AgentBroadcastFrame): SeqMessageTemplate | undefined {
+    const template = new SeqMessageTemplate({ id: uuidv7(), from: conn.name, data: frame.data, ts: nowIso() });
+    if (template.maxBytes > this.cfg.MAX_MESSAGE_BYTES) {
+      this.agentError(conn, 'payload_too_large', `the message to clients would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
+        ref: frame.id,
+      });
+      return undefined;
+    }
+    return template;
+  }
+
+  private agentError(conn: AgentConnection, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {
+    this.metrics.errors.inc({ code });
+    conn.send(FrameType.error, errorFrame(code, message, extra));
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}
+
+/** The `id` of a frame we refuse without validating it (for `ref`). */
+function peekId(text: string): string | undefined {
+  const d = decodeJson(text);
+  if (!d.ok) return undefined;
+  const id = d.value.id;
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+}

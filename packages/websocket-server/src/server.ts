@@ -1,0 +1,121 @@
+/**
+ * startBroker: the HTTP server, the WebSocket upgrade (auth before any handshake), and the
+ * wiring of state, routing, heartbeat and metrics. close() stops accepting, closes every socket
+ * with 1001, clears every timer and resolves once the port is free.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { v4 as uuidv4 } from 'uuid';
+import { CloseCode, createLogger, redactUrl, type Config, type Logger } from '@agent-bridge/common';
+import { Heartbeat } from './heartbeat.ts';
+import { createHttpHandler } from './http-routes.ts';
+import { BrokerMetrics } from './metrics.ts';
+import { Router } from './router.ts';
+import { MemorySessionStore } from './session-store.ts';
+import { StateManager } from './state-manager.ts';
+import { authorizeUpgrade, rejectUpgrade } from './upgrade-auth.ts';
+
+export interface BrokerHandle {
+  /** http://HOST:PORT */
+  url: string;
+  /** ws://HOST:PORT */
+  wsUrl: string;
+  port: number;
+  epoch: string;
+  close(): Promise<void>;
+}
+
+export interface BrokerOptions {
+  logger?: Logger;
+}
+
+/** How long close() lets peers answer the 1001 close before cutting them. */
+const CLOSE_GRACE_MS = 1000;
+
+export async function startBroker(config: Config, opts: BrokerOptions = {}): Promise<BrokerHandle> {
+  const log = opts.logger ?? createLogger('broker', { level: config.LOG_LEVEL });
+  const epoch = uuidv4();
+  const startedAt = Date.now();
+  const sessions = new MemorySessionStore();
+  const heartbeat = new Heartbeat(config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TIMEOUT_MS);
+  // The metrics read the state lazily (at scrape time), after it exists.
+  let state: StateManager;
+  const metrics = new BrokerMetrics(() => ({
+    agents: state.agents.connectionCount,
+    clients: state.connectedClients,
+    sessions: sessions.size,
+    waiting: state.waitQueues.waiting,
+  }));
+  state = new StateManager({ cfg: config, log, metrics, heartbeat, epoch }, sessions);
+  const router = new Router(state, config, metrics, heartbeat);
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_MESSAGE_BYTES, perMessageDeflate: false });
+  const server = http.createServer(
+    createHttpHandler({
+      cfg: config,
+      registry: metrics.registry,
+      health: () => ({
+        status: 'ok',
+        uptimeS: Math.floor((Date.now() - startedAt) / 1000),
+        agents: state.agents.connectionCount,
+        clients: state.connectedClients,
+        sessions: sessions.size,
+      }),
+      setIdentity: (clientId, address) => state.setIdentity(clientId, address),
+    }),
+  );
+
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => undefined);
+    if (state.closing) return rejectUpgrade(socket, 503, 'internal', 'shutting down');
+    const decision = authorizeUpgrade(req, config);
+    if (!decision.ok) {
+      log.info({ url: redactUrl(req.url), status: decision.status, code: decision.code }, 'upgrade refused');
+      return rejectUpgrade(socket, decision.status, decision.code, decision.message);
+    }
+    const target = decision.target;
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      ws.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
+      if (state.closing) return ws.close(CloseCode.goingAway, 'server shutting down');
+      if (target.kind === 'agent') {
+        const conn = state.attachAgent(ws, target.name);
+        ws.on('message', (data, isBinary) => router.onAgentFrame(conn, data, isBinary));
+      } else {
+        const conn = state.attachClient(ws, target);
+        ws.on('message', (data, isBinary) => router.onClientFrame(conn, data, isBinary));
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.broker.port, config.broker.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.broker.host.includes(':') ? `[${config.broker.host}]` : config.broker.host;
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      state.shutdown();
+      heartbeat.stop();
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      const sockets = [...wss.clients];
+      for (const ws of sockets) ws.close(CloseCode.goingAway, 'server shutting down');
+      await Promise.race([
+        Promise.all(sockets.map((ws) => (ws.readyState === ws.CLOSED ? undefined : new Promise((r) => ws.once('close', r))))),
+        new Promise((r) => setTimeout(r, CLOSE_GRACE_MS).unref()),
+      ]);
+      for (const ws of wss.clients) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await serverClosed;
+      log.info('broker closed');
+    })());
+
+  return { url: `http://${host}:${port}`, wsUrl: `ws://${host}:${port}`, port, epoch, close };
+}

@@ -1,0 +1,269 @@
+/**
+ * Who is connected and what follows from it: sessions arriving, being replaced, going, expiring;
+ * agent connections joining and leaving pools; the lifecycle events both sides get (PROTOCOL §3,
+ * §5). Routing of data frames is the Router's job; it plugs in through `routeToAgent`.
+ */
+import type WebSocket from 'ws';
+import { v4 as uuidv4 } from 'uuid';
+import { CloseCode, FrameType, closeReason, type Config, type Logger, type SystemEvent } from '@agent-bridge/common';
+import { AgentConnection } from './agent-connection.ts';
+import { AgentRegistry } from './agent-pool.ts';
+import { AgentWaitQueues, type WaitEntry } from './agent-wait-queue.ts';
+import { ClientConnection } from './client-connection.ts';
+import { ClientSession, type SessionLimits } from './client-session.ts';
+import { systemFrame } from './frames-out.ts';
+import type { Heartbeat } from './heartbeat.ts';
+import type { MailboxOptions } from './mailbox.ts';
+import type { BrokerMetrics } from './metrics.ts';
+import type { SessionStore } from './session-store.ts';
+
+export interface BrokerDeps {
+  cfg: Config;
+  log: Logger;
+  metrics: BrokerMetrics;
+  heartbeat: Heartbeat;
+  epoch: string;
+}
+
+export interface ClientArrival {
+  clientId: string;
+  lastSeq: number | undefined;
+  epoch: string | undefined;
+  address: string | null;
+}
+
+export class StateManager {
+  readonly agents = new AgentRegistry();
+  readonly waitQueues: AgentWaitQueues;
+  /** Set once the broker shuts down: no more lifecycle events, no more routing. */
+  closing = false;
+  /** Hands a client message to its agent (set by the Router). */
+  routeToAgent: (entry: WaitEntry) => void = () => undefined;
+  /** Answers a message that could not reach an agent (set by the Router). */
+  rejectEntry: (entry: WaitEntry) => void = () => undefined;
+  private readonly mailboxOpts: MailboxOptions;
+  private readonly limits: SessionLimits;
+
+  constructor(
+    private readonly deps: BrokerDeps,
+    readonly sessions: SessionStore,
+  ) {
+    const { cfg } = deps;
+    this.mailboxOpts = { limit: cfg.MAILBOX_LIMIT, socketBufferBytes: cfg.SOCKET_BUFFER_BYTES, pollMs: 10 };
+    this.limits = {
+      resumeFrames: cfg.RESUME_BUFFER_FRAMES,
+      resumeBytes: cfg.RESUME_BUFFER_BYTES,
+      ratePerSec: cfg.CLIENT_RATE_PER_SEC,
+      rateBurst: cfg.CLIENT_RATE_BURST,
+    };
+    this.waitQueues = new AgentWaitQueues(cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS, (e) => this.rejectEntry(e));
+  }
+
+  get connectedClients(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.conn) n++;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- clients
+
+  attachClient(ws: WebSocket, arrival: ClientArrival): ClientConnection {
+    const { cfg, epoch, heartbeat, log } = this.deps;
+    let replaced = false;
+    const old = this.sessions.get(arrival.clientId)?.conn;
+    if (old) {
+      if (old.ws.readyState === old.ws.OPEN) {
+        replaced = true;
+        this.cutClient(old, CloseCode.replaced, 'replaced by a newer connection', true);
+      } else {
+        // Its close frame arrived but ws has not emitted 'close' yet: it is gone, with its code.
+        this.detachClient(old, closeCodeOf(old.ws));
+      }
+    }
+    let session = this.sessions.get(arrival.clientId);
+    const known = session !== undefined;
+    if (!session) {
+      session = new ClientSession(arrival.clientId, this.limits);
+      this.sessions.set(session);
+    }
+    session.clearTtl();
+    const epochOk = arrival.epoch === undefined || arrival.epoch === epoch;
+    const { resumed, replay } = known ? session.decideResume(arrival.lastSeq, epochOk) : { resumed: false, replay: [] };
+    const previousAddress = session.address;
+    session.address = arrival.address;
+
+    const conn = new ClientConnection(ws, session, this.mailboxOpts, {
+      onOverflow: (c) => this.cutClient(c, CloseCode.slowConsumer, 'slow consumer: reconnect and resume'),
+      onSent: (type) => this.deps.metrics.frameOut('client', type),
+      onDrop: () => this.deps.metrics.dropped.inc(),
+      onDropReport: (c, report) =>
+        c.session.deliver('direct', FrameType.system, (seq) => systemFrame('messages.dropped', { ...report }, seq)),
+    });
+    session.conn = conn;
+    heartbeat.add(ws, () => ws.terminate());
+    ws.on('close', (code) => this.onClientClose(conn, code));
+    this.deps.metrics.connections.inc({ peer: 'client' });
+
+    const welcome = {
+      type: FrameType.welcome,
+      clientId: session.clientId,
+      epoch,
+      resumed,
+      replayed: replay.length,
+      lastSeq: session.lastSeq,
+      heartbeatMs: cfg.HEARTBEAT_INTERVAL_MS,
+      agents: this.agents.names(),
+      address: session.address,
+    };
+    conn.push({ payload: JSON.stringify(welcome), kind: 'direct', type: FrameType.welcome });
+    for (const f of replay) conn.push({ payload: f.payload, kind: 'direct', type: f.type, seq: f.seq, unbounded: true });
+    log.debug({ clientId: session.clientId, resumed, replayed: replay.length, replaced }, 'client connected');
+
+    if (!replaced) {
+      this.toAllAgents('client.connected', { clientId: session.clientId, address: session.address, resumed });
+    } else if (previousAddress !== session.address) {
+      this.announceIdentity(session);
+    }
+    return conn;
+  }
+
+  /** Close a client socket from our side; `silent` (a replacement) fires no lifecycle event. */
+  cutClient(conn: ClientConnection, code: number, reason: string, silent = false): void {
+    if (silent) {
+      conn.detached = true;
+      conn.mailbox.close();
+      if (conn.session.conn === conn) conn.session.conn = undefined;
+    } else {
+      this.detachClient(conn, code);
+    }
+    conn.ws.close(code, closeReason(reason));
+  }
+
+  private onClientClose(conn: ClientConnection, code: number): void {
+    this.deps.metrics.closes.inc({ peer: 'client', code: String(code) });
+    this.deps.heartbeat.remove(conn.ws);
+    this.detachClient(conn, code);
+  }
+
+  /** The socket is gone (or given up): the session waits SESSION_TTL_MS unless it ended normally. */
+  private detachClient(conn: ClientConnection, code: number): void {
+    this.deps.heartbeat.remove(conn.ws);
+    if (conn.detached) return;
+    conn.detached = true;
+    conn.mailbox.close();
+    const s = conn.session;
+    if (s.conn !== conn) return;
+    s.conn = undefined;
+    if (this.closing) return;
+    const ttl = this.deps.cfg.SESSION_TTL_MS;
+    const resumable = code !== CloseCode.normal && ttl > 0;
+    this.deps.log.debug({ clientId: s.clientId, code, resumable }, 'client disconnected');
+    this.toAllAgents('client.disconnected', { clientId: s.clientId, resumable });
+    if (resumable) {
+      s.ttlTimer = setTimeout(() => this.expire(s), ttl);
+      s.ttlTimer.unref();
+    } else {
+      this.expire(s);
+    }
+  }
+
+  private expire(s: ClientSession): void {
+    s.clearTtl();
+    if (this.sessions.get(s.clientId) !== s || s.conn) return;
+    this.sessions.delete(s.clientId);
+    this.agents.forgetClient(s.clientId);
+    this.deps.log.debug({ clientId: s.clientId }, 'client session expired');
+    this.toAllAgents('client.expired', { clientId: s.clientId });
+  }
+
+  /** POST /internal/clients/:id/identity. false: no such session. */
+  setIdentity(clientId: string, address: string | null): boolean {
+    const s = this.sessions.get(clientId);
+    if (!s) return false;
+    if (s.address !== address) {
+      s.address = address;
+      this.announceIdentity(s);
+    }
+    return true;
+  }
+
+  private announceIdentity(s: ClientSession): void {
+    if (s.address === null) this.toAllAgents('client.signed_out', { clientId: s.clientId });
+    else this.toAllAgents('client.authenticated', { clientId: s.clientId, address: s.address });
+  }
+
+  // ---------------------------------------------------------------- agents
+
+  attachAgent(ws: WebSocket, name: string): AgentConnection {
+    const { cfg, heartbeat, metrics, log } = this.deps;
+    const conn = new AgentConnection(ws, name, uuidv4(), this.mailboxOpts, {
+      onOverflow: (c) => this.cutAgent(c, CloseCode.slowConsumer, 'slow consumer'),
+      onSent: (type) => metrics.frameOut('agent', type),
+    });
+    heartbeat.add(ws, () => ws.terminate());
+    ws.on('close', (code) => {
+      metrics.closes.inc({ peer: 'agent', code: String(code) });
+      this.detachAgent(conn);
+    });
+    metrics.connections.inc({ peer: 'agent' });
+    const first = this.agents.add(conn);
+    const clients = [...this.sessions.values()].map((s) => ({ clientId: s.clientId, address: s.address, connected: s.conn !== undefined }));
+    conn.send(
+      FrameType.welcome,
+      JSON.stringify({ type: FrameType.welcome, agent: name, agentId: conn.agentId, clients, heartbeatMs: cfg.HEARTBEAT_INTERVAL_MS }),
+    );
+    log.info({ agent: name, agentId: conn.agentId }, 'agent connected');
+    if (first) this.toAllClients('agent.connected', { agent: name });
+    for (const entry of this.waitQueues.take(name)) this.routeToAgent(entry);
+    return conn;
+  }
+
+  cutAgent(conn: AgentConnection, code: number, reason: string): void {
+    this.detachAgent(conn);
+    conn.ws.close(code, closeReason(reason));
+  }
+
+  /** The connection is gone: leave the pool, and put back the client messages it never got. */
+  private detachAgent(conn: AgentConnection): void {
+    this.deps.heartbeat.remove(conn.ws);
+    if (conn.detached) return;
+    conn.detached = true;
+    const last = this.agents.remove(conn);
+    const undelivered = conn.takeUndelivered();
+    if (this.closing) return;
+    this.deps.log.info({ agent: conn.name, agentId: conn.agentId, requeued: undelivered.length }, 'agent disconnected');
+    if (last) this.toAllClients('agent.disconnected', { agent: conn.name });
+    if (!undelivered.length) return;
+    if (this.agents.get(conn.name)) for (const e of undelivered) this.routeToAgent(e);
+    else this.waitQueues.requeueFront(conn.name, undelivered);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  toAllAgents(event: SystemEvent, fields: Record<string, unknown>): void {
+    if (this.closing) return;
+    const payload = systemFrame(event, fields);
+    for (const conn of this.agents.connections()) conn.send(FrameType.system, payload);
+  }
+
+  toAllClients(event: SystemEvent, fields: Record<string, unknown>): void {
+    if (this.closing) return;
+    for (const s of [...this.sessions.values()]) s.deliver('system', FrameType.system, (seq) => systemFrame(event, fields, seq));
+  }
+
+  /** Shutdown: stop every timer; sockets are closed by the server. */
+  shutdown(): void {
+    this.closing = true;
+    this.waitQueues.clear();
+    for (const s of this.sessions.values()) {
+      s.clearTtl();
+      s.conn?.mailbox.close();
+    }
+    for (const c of this.agents.connections()) c.mailbox.close();
+  }
+}
+
+/** The close code ws recorded from the peer's close frame (1006 when there was none). */
+function closeCodeOf(ws: WebSocket): number {
+  return (ws as unknown as { _closeCode?: number })._closeCode ?? 1006;
+}

@@ -1,0 +1,101 @@
+/**
+ * Decides an upgrade request before any WebSocket handshake happens: which endpoint, whether the
+ * bearer token is right (constant-time), and the parameters. A refusal is a plain HTTP response
+ * with the usual JSON error body, so a refused peer never gets a socket.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { STATUS_CODES } from 'node:http';
+import {
+  BrokerPath,
+  DEFAULT_AGENT,
+  Header,
+  agentName,
+  bearerToken,
+  clientId as clientIdSchema,
+  httpError,
+  tokenMatches,
+  type Config,
+  type HttpErrorCode,
+} from '@agent-bridge/common';
+
+export const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+
+export type UpgradeTarget =
+  | { kind: 'agent'; name: string }
+  | { kind: 'client'; clientId: string; lastSeq: number | undefined; epoch: string | undefined; address: string | null };
+
+export type UpgradeDecision = { ok: true; target: UpgradeTarget } | { ok: false; status: number; code: HttpErrorCode; message: string };
+
+const refuse = (status: number, code: HttpErrorCode, message: string): UpgradeDecision => ({ ok: false, status, code, message });
+
+export function authorizeUpgrade(req: IncomingMessage, cfg: Config): UpgradeDecision {
+  const url = new URL(req.url ?? '/', 'http://broker.invalid');
+  const token = bearerToken(headerValue(req, 'authorization'));
+  if (url.pathname === BrokerPath.agent) {
+    if (!tokenMatches(token, cfg.AGENT_TOKEN)) return refuse(401, 'unauthorized', 'a valid agent token is required');
+    const name = headerValue(req, Header.agentName) ?? url.searchParams.get('name') ?? DEFAULT_AGENT;
+    const parsed = agentName.safeParse(name);
+    if (!parsed.success) return refuse(400, 'bad_request', 'agent name: 1-64 of A-Z a-z 0-9 . _ -');
+    return { ok: true, target: { kind: 'agent', name: parsed.data } };
+  }
+  const clientPath = clientIdFromPath(url.pathname);
+  if (clientPath !== undefined) {
+    if (!tokenMatches(token, [cfg.PROXY_TOKEN])) return refuse(401, 'unauthorized', 'only the web server may open client sockets');
+    const id = clientIdSchema.safeParse(clientPath);
+    if (!id.success) return refuse(400, 'bad_request', 'clientId must be 1-128 characters');
+    const address = headerValue(req, Header.clientAddress) ?? null;
+    if (address !== null && !ADDRESS_RE.test(address)) return refuse(400, 'bad_request', 'X-Client-Address must be 0x and 40 hex digits');
+    return {
+      ok: true,
+      target: {
+        kind: 'client',
+        clientId: id.data,
+        lastSeq: parseLastSeq(url.searchParams.get('lastSeq')),
+        epoch: parseEpoch(url.searchParams.get('epoch')),
+        address,
+      },
+    };
+  }
+  return refuse(404, 'not_found', 'no such endpoint');
+}
+
+/** `/ws/client/<id>` → the decoded id ('' when empty); undefined for any other path. */
+export function clientIdFromPath(pathname: string): string | undefined {
+  if (!pathname.startsWith(BrokerPath.client)) return undefined;
+  const rest = pathname.slice(BrokerPath.client.length);
+  if (rest.includes('/')) return undefined;
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    return '';
+  }
+}
+
+/** A malformed lastSeq is treated as absent (no resume). */
+function parseLastSeq(v: string | null): number | undefined {
+  if (v === null || !/^\d{1,16}$/.test(v)) return undefined;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+function parseEpoch(v: string | null): string | undefined {
+  return v !== null && v.length > 0 && v.length <= 128 ? v : undefined;
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+/** Answer a refused upgrade with a JSON error body and close the socket. */
+export function rejectUpgrade(socket: Duplex, status: number, code: HttpErrorCode, message: string): void {
+  const body = JSON.stringify(httpError(code, message));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
