@@ -1,0 +1,233 @@
+// The SDK against the real broker, in process; raw ws clients stand in for the web server upstream.
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, test } from 'vitest';
+import { loadConfig } from '@agent-bridge/common';
+import { startBroker } from '@agent-bridge/websocket-server';
+import { TcpProxy, TestSocket } from '@agent-bridge/testkit';
+import { connectAgent, type Agent, type ConnectAgentOptions } from '../src/index.ts';
+import { FAST_BACKOFF, nextEvent, record, silent, sleep, waitUntil } from './helpers.ts';
+
+type Broker = Awaited<ReturnType<typeof startBroker>>;
+
+const ENV = {
+  WEBSOCKET_SERVER_ADDR: '127.0.0.1:0',
+  LOG_LEVEL: 'silent',
+  HEARTBEAT_INTERVAL_MS: '50',
+  HEARTBEAT_TIMEOUT_MS: '300',
+  SESSION_TTL_MS: '5000',
+};
+
+const cleanup: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await Promise.resolve(c()).catch(() => undefined);
+});
+
+async function broker(port = 0): Promise<Broker> {
+  // A restart on the same port can race the old socket's release: retry briefly.
+  for (let i = 0; ; i++) {
+    try {
+      const b = await startBroker(loadConfig({ ...ENV, WEBSOCKET_SERVER_ADDR: `127.0.0.1:${port}` }), { logger: silent });
+      cleanup.push(() => b.close());
+      return b;
+    } catch (err) {
+      if (port === 0 || i >= 20) throw err;
+      await sleep(50);
+    }
+  }
+}
+
+function agentAt(url: string, over: Partial<ConnectAgentOptions> = {}): Agent {
+  const agent = connectAgent({ url, token: 'dev_token', logger: silent, heartbeatTimeoutMs: 300, backoff: FAST_BACKOFF, ...over });
+  cleanup.push(() => agent.close());
+  return agent;
+}
+
+async function welcomedAgent(url: string, over: Partial<ConnectAgentOptions> = {}): Promise<Agent> {
+  const agent = agentAt(url, over);
+  await nextEvent(agent, 'welcome');
+  return agent;
+}
+
+/** A raw upstream client, as the web server would open it. */
+async function client(b: { wsUrl: string }, clientId = randomUUID()): Promise<TestSocket & { id: string }> {
+  const ws = await TestSocket.open(`${b.wsUrl}/ws/client/${clientId}`, { headers: { Authorization: 'Bearer dev_proxy_token' } });
+  cleanup.push(() => ws.close(1000));
+  await ws.next('welcome');
+  return Object.assign(ws, { id: clientId });
+}
+
+const text = (f: Record<string, unknown>) => (f.data as { text?: unknown }).text;
+
+describe('with the real broker', () => {
+  test('welcome, then a message round trip', async () => {
+    const b = await broker();
+    const agent = await welcomedAgent(b.wsUrl);
+    expect(agent.connected).toBe(true);
+    expect(agent.agentId).toEqual(expect.any(String));
+    agent.on('message', (msg) => agent.reply(msg, { text: `you said ${JSON.stringify(msg.data)}` }));
+    const c = await client(b);
+    const [msg] = await Promise.all([nextEvent(agent, 'message'), c.send({ type: 'message', id: 'c-1', data: { text: 'hi' } })]);
+    expect(msg[0]).toMatchObject({ type: 'client.message', clientId: c.id, ref: 'c-1', address: null, data: { text: 'hi' } });
+    const reply = await c.next('message');
+    expect(reply).toMatchObject({ type: 'message', from: 'default', data: { text: 'you said {"text":"hi"}' } });
+  });
+
+  test('the welcome lists clients already there; send to a list reaches each', async () => {
+    const b = await broker();
+    const c1 = await client(b);
+    const c2 = await client(b);
+    const agent = await welcomedAgent(b.wsUrl);
+    expect(new Set(agent.clients.keys())).toEqual(new Set([c1.id, c2.id]));
+    expect(agent.clients.get(c1.id)).toMatchObject({ clientId: c1.id, address: null, connected: true });
+    agent.send([c1.id, c2.id], { text: 'both' });
+    expect(text(await c1.next('message'))).toBe('both');
+    expect(text(await c2.next('message'))).toBe('both');
+  });
+
+  test('broadcast with except skips the excepted client', async () => {
+    const b = await broker();
+    const agent = await welcomedAgent(b.wsUrl);
+    const [c1, c2, c3] = [await client(b), await client(b), await client(b)];
+    await waitUntil(() => agent.clients.size === 3, 5000, 'three clients known');
+    agent.broadcast({ text: 'all but two' }, { except: [c2.id] });
+    agent.send(c2.id, { text: 'direct' });
+    expect(text(await c1.next('message'))).toBe('all but two');
+    expect(text(await c3.next('message'))).toBe('all but two');
+    // Per-client order is kept, so if c2 had got the broadcast it would come first.
+    expect(text(await c2.next('message'))).toBe('direct');
+  });
+
+  test('unknown clients: delivered to the known ones, one unknown_client error event', async () => {
+    const b = await broker();
+    const agent = await welcomedAgent(b.wsUrl);
+    const c1 = await client(b);
+    await waitUntil(() => agent.clients.has(c1.id));
+    const error = nextEvent(agent, 'error');
+    const id = agent.send([c1.id, 'no-such-client'], { text: 'x' });
+    const [e] = await error;
+    expect(e).toMatchObject({ type: 'error', code: 'unknown_client', ref: id, clientIds: ['no-such-client'] });
+    expect(text(await c1.next('message'))).toBe('x');
+  });
+
+  test('lifecycle events keep agent.clients current', async () => {
+    const b = await broker();
+    const agent = await welcomedAgent(b.wsUrl);
+    const connected = nextEvent(agent, 'client.connected');
+    const c = await client(b);
+    expect((await connected)[0]).toMatchObject({ clientId: c.id, address: null });
+    expect(agent.clients.get(c.id)).toEqual({ clientId: c.id, address: null, connected: true });
+    const disconnected = nextEvent(agent, 'client.disconnected');
+    const expired = nextEvent(agent, 'client.expired');
+    c.close(1000); // a normal close ends the session: disconnected (not resumable), then expired
+    expect((await disconnected)[0]).toMatchObject({ clientId: c.id, resumable: false });
+    expect((await expired)[0]).toMatchObject({ clientId: c.id });
+    expect(agent.clients.has(c.id)).toBe(false);
+  });
+
+  test('a resumable disconnect keeps the client known, marked away', async () => {
+    const b = await broker();
+    const agent = await welcomedAgent(b.wsUrl);
+    const c = await client(b);
+    await waitUntil(() => agent.clients.has(c.id));
+    const disconnected = nextEvent(agent, 'client.disconnected');
+    c.close(1001);
+    expect((await disconnected)[0]).toMatchObject({ clientId: c.id, resumable: true });
+    expect(agent.clients.get(c.id)).toMatchObject({ connected: false });
+  });
+
+  test('a bad token: unauthorized, then stopped, no redial', async () => {
+    const b = await broker();
+    const agent = agentAt(b.wsUrl, { token: 'wrong' });
+    const events = record(agent, ['open', 'welcome', 'unauthorized', 'close', 'reconnecting']);
+    const [u] = await nextEvent(agent, 'unauthorized');
+    expect(u.status).toBe(401);
+    await sleep(300); // fifteen first-step backoffs
+    expect(events.map((e) => e.event)).toEqual(['unauthorized', 'close']);
+    expect(agent.state).toBe('stopped');
+  });
+
+  test('the broker closed and restarted on the same port: the agent comes back by itself', async () => {
+    const b1 = await broker();
+    const agent = await welcomedAgent(b1.wsUrl);
+    // The user's code, set up once.
+    agent.on('message', (msg) => agent.reply(msg, { text: `echo ${String((msg.data as { text: string }).text)}` }));
+    const closed = nextEvent(agent, 'close');
+    await b1.close();
+    expect((await closed)[0].willReconnect).toBe(true);
+    await nextEvent(agent, 'reconnecting');
+    const b2 = await broker(b1.port);
+    await waitUntil(() => agent.connected, 5000, 'the agent to be welcomed again');
+    const c = await client(b2);
+    c.send({ type: 'message', id: 'c-1', data: { text: 'again' } });
+    expect(await c.next('message')).toMatchObject({ from: 'default', data: { text: 'echo again' } });
+  });
+
+  test('frames sent while the link is down are flushed in order after the reconnect', async () => {
+    const b = await broker();
+    const proxy = new TcpProxy(b.port);
+    await proxy.listen();
+    cleanup.push(() => proxy.close());
+    const agent = await welcomedAgent(`ws://127.0.0.1:${proxy.port}`);
+    const c = await client(b);
+    await waitUntil(() => agent.clients.has(c.id));
+    proxy.block();
+    const closed = nextEvent(agent, 'close');
+    proxy.cut();
+    await closed;
+    expect(agent.connected).toBe(false);
+    for (let i = 1; i <= 5; i++) agent.send(c.id, { text: `m${i}` });
+    agent.broadcast({ text: 'b6' });
+    expect(agent.pending).toBe(6);
+    await sleep(100); // some redials fail against the blocked proxy
+    proxy.unblock();
+    await nextEvent(agent, 'welcome', 5000);
+    const got: unknown[] = [];
+    for (let i = 0; i < 6; i++) got.push(text(await c.next('message')));
+    expect(got).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'b6']);
+    expect(agent.pending).toBe(0);
+  });
+
+  test('outbox full while the link is down: send throws outbox_full', async () => {
+    const b = await broker();
+    const proxy = new TcpProxy(b.port);
+    await proxy.listen();
+    cleanup.push(() => proxy.close());
+    const agent = await welcomedAgent(`ws://127.0.0.1:${proxy.port}`, { outboxLimit: 2 });
+    const c = await client(b);
+    await waitUntil(() => agent.clients.has(c.id));
+    proxy.block();
+    const closed = nextEvent(agent, 'close');
+    proxy.cut();
+    await closed;
+    agent.send(c.id, { text: 'one' });
+    agent.send(c.id, { text: 'two' });
+    expect(() => agent.send(c.id, { text: 'three' })).toThrow(expect.objectContaining({ code: 'outbox_full' }));
+    proxy.unblock();
+    expect(text(await c.next('message', 5000))).toBe('one');
+    expect(text(await c.next('message'))).toBe('two');
+    await waitUntil(() => agent.connected);
+    agent.send(c.id, { text: 'three' });
+    expect(text(await c.next('message'))).toBe('three');
+  });
+
+  test("the broker's heartbeat keeps a quiet link alive (no false silence)", async () => {
+    const b = await broker();
+    const agent = await welcomedAgent(b.wsUrl, { heartbeatTimeoutMs: 300 });
+    const events = record(agent, ['close', 'reconnecting']);
+    await sleep(1000);
+    expect(events).toEqual([]);
+    expect(agent.connected).toBe(true);
+  });
+
+  test('close() ends the link for good: clients see the agent go, it never comes back', async () => {
+    const b = await broker();
+    const agent = await welcomedAgent(b.wsUrl);
+    const c = await client(b);
+    await waitUntil(() => agent.clients.has(c.id));
+    await agent.close();
+    await c.event('agent.disconnected', 5000);
+    await sleep(300);
+    expect(c.frames.some((f) => f.type === 'system' && f.event === 'agent.connected')).toBe(false);
+    expect(agent.state).toBe('stopped');
+  });
+});
