@@ -1,0 +1,128 @@
+// The demo agent as a real process (node --import tsx src/main.ts) against an in-process broker.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { REPO_ROOT, createLogger, loadConfig } from '@agent-bridge/common';
+import { startBroker } from '@agent-bridge/websocket-server';
+import { TestSocket } from '@agent-bridge/testkit';
+
+type Broker = Awaited<ReturnType<typeof startBroker>>;
+
+let broker: Broker;
+let proc: ChildProcess;
+let output = '';
+const sockets: TestSocket[] = [];
+
+const ADDRESS = '0x52908400098527886E0F7030069857D2E4169EE7';
+
+beforeAll(async () => {
+  broker = await startBroker(
+    loadConfig({ WEBSOCKET_SERVER_ADDR: '127.0.0.1:0', LOG_LEVEL: 'silent', HEARTBEAT_INTERVAL_MS: '50', HEARTBEAT_TIMEOUT_MS: '300' }),
+    { logger: createLogger('test', { level: 'silent' }) },
+  );
+  proc = spawn(process.execPath, ['--import', 'tsx', path.join('packages', 'demo-agent', 'src', 'main.ts')], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      BROKER_URL: broker.wsUrl,
+      AGENT_TOKEN: 'dev_token',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      HEARTBEAT_INTERVAL_MS: '50',
+      HEARTBEAT_TIMEOUT_MS: '300',
+      NODE_ENV: 'test',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + 20_000;
+  while (!/connected/.test(output)) {
+    if (proc.exitCode !== null) throw new Error(`demo agent exited early (${proc.exitCode}): ${output}`);
+    if (Date.now() > deadline) throw new Error(`demo agent never logged "connected": ${output}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}, 30_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.close(1000);
+  if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+  await broker?.close();
+});
+
+async function client(): Promise<TestSocket & { id: string }> {
+  const id = randomUUID();
+  const ws = await TestSocket.open(`${broker.wsUrl}/ws/client/${id}`, { headers: { Authorization: 'Bearer dev_proxy_token' } });
+  sockets.push(ws);
+  await ws.next('welcome');
+  return Object.assign(ws, { id });
+}
+
+const text = (f: Record<string, unknown>) => String((f.data as { text?: unknown }).text);
+
+test('logs one JSON info line saying it is connected', () => {
+  const line = output.split('\n').find((l) => l.includes('connected'))!;
+  expect(JSON.parse(line)).toMatchObject({ level: 30, name: 'demo-agent' });
+  expect(output).not.toContain('dev_token');
+});
+
+test('echo hello world comes back exactly', async () => {
+  const c = await client();
+  c.send({ type: 'message', id: 'c-1', data: { text: 'echo hello world' } });
+  expect(await c.next('message', 10_000)).toMatchObject({ type: 'message', from: 'default', data: { text: 'hello world' } });
+});
+
+test('a plain string works too; other data gets a hint naming help', async () => {
+  const c = await client();
+  c.send({ type: 'message', data: 'ECHO plain' });
+  expect(text(await c.next('message', 10_000))).toBe('plain');
+  c.send({ type: 'message', data: { nope: 1 } });
+  expect(text(await c.next('message', 10_000))).toContain('help');
+});
+
+test('whoami, then sign-in: greeting and the address in whoami', async () => {
+  const c = await client();
+  c.send({ type: 'message', data: { text: 'whoami' } });
+  const anon = text(await c.next('message', 10_000));
+  expect(anon).toContain(c.id);
+  expect(anon).toContain('anonymous');
+  const res = await fetch(`${broker.url}/internal/clients/${c.id}/identity`, {
+    method: 'POST',
+    headers: { Authorization: 'Bearer dev_proxy_token', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ address: ADDRESS }),
+  });
+  expect(res.status).toBe(204);
+  expect(text(await c.next('message', 10_000))).toBe(`welcome, ${ADDRESS}`);
+  c.send({ type: 'message', data: { text: 'whoami' } });
+  expect(text(await c.next('message', 10_000))).toContain(`address: ${ADDRESS}`);
+});
+
+test('broadcast reaches every client and reports the count', async () => {
+  const a = await client();
+  const b = await client();
+  // Both are known to the agent once it has seen their client.connected: ask until it counts them.
+  let count = 0;
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    a.send({ type: 'message', data: { text: 'clients' } });
+    const reply = text(await a.next('message', 10_000));
+    if (reply.includes(a.id) && reply.includes(b.id)) {
+      count = Number(/^(\d+) client/.exec(reply)![1]);
+      break;
+    }
+  }
+  expect(count).toBeGreaterThanOrEqual(2);
+  a.send({ type: 'message', data: { text: 'broadcast hi all' } });
+  const [first, second] = [text(await a.next('message', 10_000)), text(await a.next('message', 10_000))];
+  expect([first, second]).toEqual(['hi all', `broadcast sent to ${count} clients`]);
+  expect(text(await b.next('message', 10_000))).toBe('hi all');
+});
+
+test('SIGTERM: closes and exits 0', async () => {
+  const c = await client();
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  proc.kill('SIGTERM');
+  expect(await exited).toBe(0);
+  await c.event('agent.disconnected', 5000);
+});
