@@ -41,10 +41,33 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   const metrics = new WebMetrics();
   const rateLimit = createHttpRateLimit(config.RATE_LIMIT_HTTP_PER_MIN);
   const pipes = new Set<ClientPipe>();
-  const origins = new OriginPolicy(config.PUBLIC_ORIGIN, config.ALLOWED_ORIGINS);
 
+  const server = http.createServer();
+  // Browser frames over MAX_MESSAGE_BYTES close the socket with 1009 (ws does it).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_MESSAGE_BYTES, perMessageDeflate: false });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.web.port, config.web.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    rateLimit.close();
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const host = config.web.host.includes(':') ? `[${config.web.host}]` : config.web.host;
+  const url = `http://${host}:${port}`;
+
+  // With port 0 and no PUBLIC_ORIGIN, the derived origin names port 0: use the real one, or
+  // browsers (Origin check, CSP connect-src, SIWE domain) would be refused.
+  const effective: Config =
+    config.PUBLIC_ORIGIN === `http://${host}:0` ? { ...config, PUBLIC_ORIGIN: url, web: { ...config.web, port } } : config;
+  const origins = new OriginPolicy(effective.PUBLIC_ORIGIN, effective.ALLOWED_ORIGINS);
   const built = createApp({
-    config,
+    config: effective,
     logger,
     tokens,
     identity,
@@ -52,9 +75,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     metrics,
     health: () => ({ clients: pipes.size }),
   });
-  const server = http.createServer(built.app);
-  // Browser frames over MAX_MESSAGE_BYTES close the socket with 1009 (ws does it).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_MESSAGE_BYTES, perMessageDeflate: false });
+  server.on('request', built.app);
 
   let closing = false;
   server.on('upgrade', (req, socket, head) => {
@@ -98,17 +119,6 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
   });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.web.port, config.web.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const host = config.web.host.includes(':') ? `[${config.web.host}]` : config.web.host;
-  const url = `http://${host}:${port}`;
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> => {
