@@ -98,3 +98,10 @@ export async function eventually(check: () => unknown | Promise<unknown>, timeou
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** A real broker in this process, with test settings (port 0 unless given). */
+export async function startTestBroker(env: Record<string, string> = {}) {
+  const { startBroker } = await import('@agent-bridge/websocket-server');
+  const config = loadConfig({ NODE_ENV: 'test', WEBSOCKET_SERVER_ADDR: '127.0.0.1:0', LOG_LEVEL: 'silent', ...env });
+  return startBroker(config, { logger: createLogger('broker', { level: 'silent' }) });
+}

@@ -1,18 +1,18 @@
 /** Where the broker lives, derived once from BROKER_URL (ws:// or wss://, maybe with a path prefix). */
 import { BrokerPath } from '@agent-bridge/common';
 
-function base(brokerUrl: string): URL {
+/** The URL without query or hash, and its path prefix without a trailing slash ('' for none). */
+function base(brokerUrl: string): { url: URL; prefix: string } {
   const url = new URL(brokerUrl);
-  url.pathname = url.pathname.replace(/\/+$/, '');
   url.search = '';
   url.hash = '';
-  return url;
+  return { url, prefix: url.pathname.replace(/\/+$/, '') };
 }
 
 /** `ws://broker/ws/client/<id>?lastSeq=N&epoch=E` */
 export function clientUpstreamUrl(brokerUrl: string, clientId: string, resume: { lastSeq?: number; epoch?: string }): string {
-  const url = base(brokerUrl);
-  url.pathname += BrokerPath.client + encodeURIComponent(clientId);
+  const { url, prefix } = base(brokerUrl);
+  url.pathname = prefix + BrokerPath.client + encodeURIComponent(clientId);
   if (resume.lastSeq !== undefined) url.searchParams.set('lastSeq', String(resume.lastSeq));
   if (resume.epoch !== undefined) url.searchParams.set('epoch', resume.epoch);
   return url.toString();
@@ -20,7 +20,7 @@ export function clientUpstreamUrl(brokerUrl: string, clientId: string, resume: {
 
 /** The broker's HTTP base (ws: → http:, wss: → https:), without a trailing slash. */
 export function brokerHttpUrl(brokerUrl: string): string {
-  const url = base(brokerUrl);
+  const { url, prefix } = base(brokerUrl);
   const http = url.protocol === 'wss:' ? 'https:' : 'http:';
-  return `${http}//${url.host}${url.pathname}`;
+  return `${http}//${url.host}${prefix}`;
 }
