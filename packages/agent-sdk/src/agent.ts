@@ -163,6 +163,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     });
     this.ws = ws;
     let refusal: Refusal | undefined;
+    // A failed dial closes with 1006 and no reason; the socket error says why (ECONNREFUSED …).
+    let lastError = '';
     const current = () => this.ws === ws;
 
     ws.on('unexpected-response', (_req, res) => {
@@ -198,11 +200,13 @@ export class Agent extends EventEmitter<AgentEvents> {
     ws.on('pong', () => current() && this.watchdog.touch());
     // Errors always end in 'close', which decides what happens next; without a listener ws would throw.
     ws.on('error', (err) => {
-      if (current()) this.log.debug({ err: err.message }, 'socket error');
+      if (!current()) return;
+      lastError = err.message;
+      this.log.debug({ err: err.message }, 'socket error');
     });
     ws.on('close', (code, reasonBuf) => {
       if (!current()) return;
-      this.onSocketClosed(code, refusal ? refusal.message : reasonBuf.toString(), refusal);
+      this.onSocketClosed(code, refusal ? refusal.message : reasonBuf.toString() || lastError, refusal);
     });
   }
 

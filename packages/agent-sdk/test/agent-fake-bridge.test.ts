@@ -251,11 +251,14 @@ describe('reconnecting', () => {
     await nextEvent(agent, 'welcome');
     const port = b.port;
     const seen = record(agent, ['reconnecting']);
+    const closes = record(agent, ['close']);
     await b.stop();
     await waitUntil(() => seen.length >= 4, 5000, 'four redials');
     const evs = seen.map((e) => e.args[0] as { attempt: number; delayMs: number });
     expect(evs.slice(0, 4).map((e) => e.attempt)).toEqual([1, 2, 3, 4]);
     expect(evs[1]!.delayMs).toBeGreaterThan(evs[0]!.delayMs);
+    // Failed dials report why (the socket error), not an empty reason.
+    expect(closes.slice(1).map((e) => (e.args[0] as { reason: string }).reason)).toContain(`connect ECONNREFUSED 127.0.0.1:${port}`);
     // Back on the same port: the agent comes back by itself.
     const again = await new FakeBridge().start(port);
     cleanup.push(() => again.stop());
@@ -311,10 +314,10 @@ describe('reconnecting', () => {
 
   test('a quiet but healthy link stays up: our pings get pongs', async () => {
     const b = await bridge({ autoPong: true });
-    const agent = agentFor(b, { heartbeatTimeoutMs: 150 });
+    const agent = agentFor(b, { heartbeatTimeoutMs: 300 });
     await b.welcomed(0);
     await nextEvent(agent, 'welcome');
-    await sleep(600);
+    await sleep(900);
     expect(agent.connected).toBe(true);
     expect(b.attempts).toBe(1);
   });
