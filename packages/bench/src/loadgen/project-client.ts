@@ -1,0 +1,123 @@
+/**
+ * A browser-like client of Agent Bridge: `POST /api/clients`, then `/ws/:clientId?token=…`
+ * through the web server; redials with lastSeq/epoch if its own socket drops.
+ */
+import WebSocket from 'ws';
+import { Backoff } from '@agent-bridge/common/protocol';
+import type { BenchClient, ClientHooks } from './client.ts';
+
+const NO_REDIAL = new Set([1000, 1008, 1009]);
+
+export class ProjectClient implements BenchClient {
+  private ws: WebSocket | undefined;
+  private session: { clientId: string; token: string } | undefined;
+  private queue: string[] = [];
+  private ready = false;
+  private closed = false;
+  private redialing = false;
+  private lastSeq = 0;
+  private epoch: string | undefined;
+  private backoff = new Backoff();
+
+  constructor(readonly index: number, private hooks: ClientHooks, private webUrl: string) {}
+
+  get open(): boolean {
+    return this.ready;
+  }
+
+  async connect(): Promise<void> {
+    const res = await fetch(`${this.webUrl}/api/clients`, { method: 'POST' });
+    if (res.status !== 201) throw new Error(`POST /api/clients → ${res.status} ${await res.text()}`);
+    this.session = (await res.json()) as { clientId: string; token: string };
+    await this.dial();
+  }
+
+  private dial(): Promise<void> {
+    const u = new URL(`/ws/${this.session!.clientId}`, this.webUrl.replace(/^http/, 'ws'));
+    u.searchParams.set('token', this.session!.token);
+    if (this.epoch !== undefined) {
+      u.searchParams.set('lastSeq', String(this.lastSeq));
+      u.searchParams.set('epoch', this.epoch);
+    }
+    const ws = new WebSocket(u, { perMessageDeflate: false });
+    this.ws = ws;
+    return new Promise((resolve, reject) => {
+      let welcomed = false;
+      ws.on('message', (raw: Buffer) => {
+        const f = JSON.parse(raw.toString());
+        switch (f.type) {
+          case 'message':
+            if (typeof f.seq === 'number') this.lastSeq = f.seq;
+            this.hooks.onData(this, f.data);
+            break;
+          case 'welcome': {
+            const redial = this.redialing;
+            this.epoch = f.epoch;
+            this.lastSeq = f.lastSeq ?? this.lastSeq;
+            this.ready = true;
+            this.redialing = false;
+            welcomed = true;
+            this.flush();
+            if (redial) this.hooks.onReconnected(this, f.resumed === true);
+            resolve();
+            break;
+          }
+          case 'system':
+            if (typeof f.seq === 'number') this.lastSeq = f.seq;
+            if (f.event === 'bridge.reconnected') {
+              if (f.epoch) this.epoch = f.epoch;
+              this.hooks.onReconnected(this, f.resumed === true);
+            } else if (f.event === 'messages.dropped') this.hooks.onDropped(this, Number(f.count) || 0);
+            break;
+          case 'error':
+            this.hooks.onError(this, String(f.code));
+            break;
+        }
+      });
+      ws.on('error', (err) => {
+        if (!welcomed) reject(err);
+      });
+      ws.on('close', (code) => {
+        this.ready = false;
+        if (!welcomed) reject(new Error(`closed ${code} before welcome`));
+        if (this.closed || NO_REDIAL.has(code) || code >= 4500) return;
+        this.redialing = true;
+        setTimeout(() => this.redial(), this.backoff.next());
+      });
+    });
+  }
+
+  private redial(): void {
+    if (this.closed) return;
+    this.dial().then(
+      () => this.backoff.reset(),
+      () => undefined, // the close handler schedules the next attempt
+    );
+  }
+
+  send(data: unknown): void {
+    const text = JSON.stringify({ type: 'message', data });
+    if (this.ready) this.ws!.send(text);
+    else this.queue.push(text);
+  }
+
+  private flush(): void {
+    for (const t of this.queue.splice(0)) this.ws!.send(t);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    return closeWs(this.ws);
+  }
+}
+
+/** Close with 1000 and wait (bounded) for the close handshake. */
+export function closeWs(ws: WebSocket | undefined, timeoutMs = 3000): Promise<void> {
+  if (!ws || ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => (ws.terminate(), resolve()), timeoutMs);
+    ws.once('close', () => (clearTimeout(t), resolve()));
+    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    else ws.close(1000);
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * Scenario sizes for `pnpm bench` (full), `--quick` (whole run under a minute) and the tiny
+ * configuration the harness test uses. Every loop is bounded by these counts and times.
+ */
+import { TARGETS, type TargetName } from './targets/index.ts';
+
+export const SCENARIOS = ['latency', 'echo', 'fanout', 'idle', 'storm'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+export type Mode = 'full' | 'quick' | 'tiny';
+
+export interface BenchOptions {
+  mode: Mode;
+  targets: TargetName[];
+  scenarios: ScenarioName[];
+  /** Where `*.jsonl`, `*.md`, logs and profiles go. */
+  outDir: string;
+  /** CPU-profile broker and web server during the echo window. */
+  profile: boolean;
+  /** Write progress to stderr. */
+  verbose: boolean;
+  connectConcurrency: number;
+  echo: { clients: number; window: number; size: number; warmupMs: number; durationMs: number; drainMs: number };
+  latency: { size: number; warmupMs: number; durationMs: number; drainMs: number };
+  fanout: { clients: number; startRate: number; growth: number; maxSteps: number; stepMs: number; drainMs: number; size: number };
+  idle: { clients: number; settleMs: number };
+  /** quietMs: once all are back, how long without a probe echo before the rest count as lost. */
+  storm: { clients: number; timeoutMs: number; quietMs: number };
+}
+
+const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir' | 'profile' | 'verbose' | 'mode'>> = {
+  full: {
+    connectConcurrency: 64,
+    echo: { clients: 50, window: 4, size: 256, warmupMs: 2000, durationMs: 10_000, drainMs: 5000 },
+    latency: { size: 256, warmupMs: 1000, durationMs: 5000, drainMs: 2000 },
+    fanout: { clients: 1000, startRate: 25, growth: 2, maxSteps: 8, stepMs: 3000, drainMs: 3000, size: 128 },
+    idle: { clients: 10_000, settleMs: 2000 },
+    storm: { clients: 5000, timeoutMs: 60_000, quietMs: 5000 },
+  },
+  quick: {
+    connectConcurrency: 64,
+    echo: { clients: 20, window: 4, size: 256, warmupMs: 500, durationMs: 2500, drainMs: 2000 },
+    latency: { size: 256, warmupMs: 300, durationMs: 1500, drainMs: 1000 },
+    fanout: { clients: 200, startRate: 100, growth: 2, maxSteps: 5, stepMs: 800, drainMs: 1500, size: 128 },
+    idle: { clients: 500, settleMs: 500 },
+    storm: { clients: 300, timeoutMs: 15_000, quietMs: 2000 },
+  },
+  tiny: {
+    connectConcurrency: 8,
+    echo: { clients: 3, window: 2, size: 64, warmupMs: 100, durationMs: 400, drainMs: 2000 },
+    latency: { size: 64, warmupMs: 50, durationMs: 300, drainMs: 1000 },
+    fanout: { clients: 5, startRate: 50, growth: 2, maxSteps: 2, stepMs: 300, drainMs: 1000, size: 32 },
+    idle: { clients: 5, settleMs: 100 },
+    storm: { clients: 5, timeoutMs: 10_000, quietMs: 1500 },
+  },
+};
+
+export function presetOptions(mode: Mode, overrides: Partial<BenchOptions> = {}): BenchOptions {
+  return {
+    mode,
+    targets: [...TARGETS],
+    scenarios: [...SCENARIOS],
+    outDir: 'bench-results',
+    profile: false,
+    verbose: true,
+    ...structuredClone(PRESETS[mode]),
+    ...overrides,
+  };
+}
+
+const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fanout,idle,storm] [--profile] [--out DIR]
+  --quick      small sizes, whole run under a minute
+  --targets    agent-bridge, raw-relay, socket.io (default: all)
+  --scenarios  default: all
+  --profile    CPU-profile broker and web server during the echo window (writes *.cpuprofile)
+  --out        results directory (default bench-results)`;
+
+export function parseArgs(argv: string[]): BenchOptions | { help: string } {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') continue;
+    if (!a.startsWith('--')) return { help: `unexpected argument ${a}\n${HELP}` };
+    const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
+    if (v !== undefined) flags.set(k, v);
+    else if (['targets', 'scenarios', 'out'].includes(k)) flags.set(k, argv[++i] ?? '');
+    else flags.set(k, true);
+  }
+  if (flags.has('help')) return { help: HELP };
+  const o = presetOptions(flags.has('quick') ? 'quick' : flags.has('tiny') ? 'tiny' : 'full');
+  const list = (k: string) => String(flags.get(k)).split(',').map((s) => s.trim()).filter(Boolean);
+  if (flags.has('targets')) {
+    const t = list('targets');
+    const bad = t.filter((x) => !(TARGETS as string[]).includes(x));
+    if (bad.length) return { help: `unknown target ${bad.join(', ')}\n${HELP}` };
+    o.targets = t as TargetName[];
+  }
+  if (flags.has('scenarios')) {
+    const s = list('scenarios');
+    const bad = s.filter((x) => !(SCENARIOS as readonly string[]).includes(x));
+    if (bad.length) return { help: `unknown scenario ${bad.join(', ')}\n${HELP}` };
+    o.scenarios = s as ScenarioName[];
+  }
+  if (flags.has('out')) o.outDir = String(flags.get('out'));
+  o.profile = flags.has('profile');
+  for (const k of flags.keys()) {
+    if (!['quick', 'tiny', 'targets', 'scenarios', 'out', 'profile'].includes(k)) return { help: `unknown option --${k}\n${HELP}` };
+  }
+  return o;
+}

@@ -1,0 +1,91 @@
+/**
+ * The bench run: start every target's processes, run each scenario against each target in turn
+ * (interleaved, so background load on a shared machine hits all alike), write results, end
+ * every child whatever happens.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { killAllChildren, REPO_ROOT } from './child.ts';
+import { hardFdLimit, machineInfo } from './machine.ts';
+import type { BenchOptions, ScenarioName } from './options.ts';
+import { markdownTable, type ResultLine } from './report.ts';
+import { echo, latency } from './scenarios/echo.ts';
+import { fanout } from './scenarios/fanout.ts';
+import { idle } from './scenarios/idle.ts';
+import { storm } from './scenarios/storm.ts';
+import type { Scenario } from './scenarios/types.ts';
+import { makeTopology, type Topology } from './targets/index.ts';
+
+const RUNNERS: Record<ScenarioName, Scenario> = { latency, echo, fanout, idle, storm };
+
+export interface BenchRun {
+  lines: ResultLine[];
+  jsonlFile: string;
+  markdown: string;
+  errors: string[];
+}
+
+export async function runBench(opts: BenchOptions, out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<BenchRun> {
+  const log = (m: string) => opts.verbose && process.stderr.write(`${m}\n`);
+  const outDir = path.resolve(REPO_ROOT, opts.outDir);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const logDir = path.join(outDir, 'logs', stamp);
+  mkdirSync(logDir, { recursive: true });
+  opts = { ...opts, outDir };
+  const jsonlFile = path.join(outDir, `${stamp}-${opts.mode}.jsonl`);
+  // The web server holds two sockets per client: keep the idle population within the fd limit.
+  const hard = hardFdLimit() ?? 1024;
+  const fdCap = Math.floor((hard - 400) / 2);
+  const capped = opts.idle.clients > fdCap;
+  if (capped) opts = { ...opts, idle: { ...opts.idle, clients: fdCap } };
+  const maxClients = Math.max(opts.idle.clients, opts.storm.clients, opts.fanout.clients, opts.echo.clients);
+  const lines: ResultLine[] = [];
+  const errors: string[] = [];
+  const topologies: Topology[] = [];
+  const onSigint = () => {
+    log('interrupted: stopping every child');
+    killAllChildren();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    for (const name of opts.targets) {
+      const topo = makeTopology(name, { logDir: path.join(logDir, name), maxClients });
+      mkdirSync(path.join(logDir, name), { recursive: true });
+      topologies.push(topo);
+      log(`starting ${name}`);
+      await topo.start();
+    }
+    const broken = new Set<Topology>();
+    for (const scenario of opts.scenarios) {
+      for (const topo of topologies) {
+        if (broken.has(topo)) continue;
+        log(`${scenario} × ${topo.name}`);
+        try {
+          const r = await RUNNERS[scenario]({ topo, opts, log });
+          if (scenario === 'idle' && capped) r.notes.push(`idle clients capped at ${fdCap} by the open-files limit (${hard}): the web server holds 2 sockets per client`);
+          const line: ResultLine = { ts: new Date().toISOString(), mode: opts.mode, target: topo.name, topology: topo.note, ...r, machine: machineInfo() };
+          lines.push(line);
+          const text = JSON.stringify(line);
+          out(text);
+          appendFileSync(jsonlFile, `${text}\n`);
+        } catch (err) {
+          const msg = `${scenario} × ${topo.name} failed: ${err instanceof Error ? err.message : String(err)}`;
+          errors.push(msg);
+          log(msg);
+          // A broken topology stays broken: drop it from later scenarios.
+          if (!topo.all.every((c) => c.running)) broken.add(topo);
+        }
+      }
+    }
+  } finally {
+    await Promise.all(topologies.map((t) => t.stop().catch(() => undefined)));
+    killAllChildren();
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  const markdown = markdownTable(lines);
+  appendFileSync(jsonlFile.replace(/\.jsonl$/, '.md'), `${markdown}\n`);
+  return { lines, jsonlFile, markdown, errors };
+}

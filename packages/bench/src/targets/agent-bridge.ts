@@ -1,0 +1,52 @@
+/** Agent Bridge itself: broker, web server (dialing the broker directly), SDK agent. */
+import { randomBytes } from 'node:crypto';
+import type { Child } from '../child.ts';
+import { Topology, type TargetName } from './topology.ts';
+
+export class AgentBridgeTopology extends Topology {
+  readonly name: TargetName = 'agent-bridge';
+  readonly note = 'browser → web server → broker → SDK agent (one upstream socket per client)';
+  servers: Child[] = [];
+  broker!: Child;
+  webPort = 0;
+  /** Settings every process gets; the bench lifts only the limits that would throttle it. */
+  env: Record<string, string> = {};
+
+  protected async startServers(): Promise<void> {
+    this.brokerPort = await Topology.freePort();
+    this.webPort = await Topology.freePort();
+    this.env = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+      LOG_FORMAT: 'json',
+      AGENT_TOKEN: this.agentToken,
+      PROXY_TOKEN: randomBytes(12).toString('hex'),
+      JWT_SECRET: randomBytes(24).toString('hex'),
+      RATE_LIMIT_HTTP_PER_MIN: '100000000',
+      CLIENT_RATE_PER_SEC: '100000000',
+      CLIENT_RATE_BURST: '100000000',
+      // The storm: clients' held frames reach the broker before the agent has redialed.
+      AGENT_QUEUE_LIMIT: String(Math.max(100, this.opts.maxClients * 2)),
+    };
+    this.broker = this.child('broker', 'packages/websocket-server/src/main.ts', {
+      ...this.env,
+      WEBSOCKET_SERVER_ADDR: `127.0.0.1:${this.brokerPort}`,
+    });
+    const web = this.child(
+      'web-server',
+      'packages/web-server/src/main.ts',
+      { ...this.env, WEB_SERVER_ADDR: `127.0.0.1:${this.webPort}`, BROKER_URL: `ws://127.0.0.1:${this.brokerPort}` },
+      2,
+    );
+    this.servers = [web, this.broker];
+    this.broker.start();
+    await this.broker.readyOnPort(this.brokerPort);
+    web.start();
+    await web.readyOnPort(this.webPort);
+    this.clientUrl = `http://127.0.0.1:${this.webPort}`;
+  }
+
+  protected agentEntry(): string {
+    return 'packages/bench/src/agents/project-agent.ts';
+  }
+}

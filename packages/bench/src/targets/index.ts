@@ -1,0 +1,19 @@
+import { AgentBridgeTopology } from './agent-bridge.ts';
+import { RawRelayTopology } from './raw-relay.ts';
+import { SocketIoTopology } from './socketio.ts';
+import type { Topology, TargetName, TopologyOptions } from './topology.ts';
+
+export type { TargetName } from './topology.ts';
+export { Topology } from './topology.ts';
+export const TARGETS: TargetName[] = ['agent-bridge', 'raw-relay', 'socket.io'];
+
+export function makeTopology(name: TargetName, opts: TopologyOptions): Topology {
+  switch (name) {
+    case 'agent-bridge':
+      return new AgentBridgeTopology(opts);
+    case 'raw-relay':
+      return new RawRelayTopology(opts);
+    case 'socket.io':
+      return new SocketIoTopology(opts);
+  }
+}
