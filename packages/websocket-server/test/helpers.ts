@@ -1,0 +1,233 @@
+/**
+ * Shared test helpers: an in-process broker with short settings, and raw ws peers (agents with
+ * the agent token, "web server upstreams" with the proxy token) that queue parsed frames so a
+ * test can say "the next frame of this type" or "no such frame within N ms".
+ */
+import { afterEach } from 'vitest';
+import WebSocket from 'ws';
+import { loadConfig } from '@agent-bridge/common';
+import { startBroker, type BrokerHandle } from '../src/index.ts';
+
+export const AGENT_TOKEN = 'test_agent_token';
+export const PROXY_TOKEN = 'test_proxy_token';
+
+export const BASE_ENV: Record<string, string> = {
+  NODE_ENV: 'test',
+  WEBSOCKET_SERVER_ADDR: '127.0.0.1:0',
+  LOG_LEVEL: 'silent',
+  AGENT_TOKEN,
+  PROXY_TOKEN,
+  HEARTBEAT_INTERVAL_MS: '1000',
+  HEARTBEAT_TIMEOUT_MS: '10000',
+  SESSION_TTL_MS: '5000',
+  MAX_MESSAGE_BYTES: '8192',
+};
+
+export type Frame = Record<string, any> & { type: string };
+type Pred = string | ((f: Frame) => boolean);
+
+const brokers: BrokerHandle[] = [];
+const peers: Peer[] = [];
+
+afterEach(async () => {
+  for (const p of peers.splice(0)) p.ws.terminate();
+  await Promise.all(brokers.splice(0).map((b) => b.close()));
+});
+
+export async function broker(env: Record<string, string> = {}): Promise<BrokerHandle> {
+  const b = await startBroker(loadConfig({ ...BASE_ENV, ...env }));
+  brokers.push(b);
+  return b;
+}
+
+export class Peer {
+  readonly frames: Frame[] = [];
+  private cursor = 0;
+  private waiters: (() => void)[] = [];
+  closed: { code: number; reason: string } | undefined;
+
+  constructor(readonly ws: WebSocket) {
+    peers.push(this);
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) this.frames.push(JSON.parse(data.toString()) as Frame);
+      this.wake();
+    });
+    ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      this.wake();
+    });
+    ws.on('error', () => undefined);
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  send(frame: unknown): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** The next frame (after those already taken) matching `pred`. */
+  async next(pred: Pred = () => true, timeoutMs = 5000): Promise<Frame> {
+    const match = typeof pred === 'string' ? (f: Frame) => f.type === pred : pred;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.cursor < this.frames.length) {
+        const f = this.frames[this.cursor++]!;
+        if (match(f)) return f;
+      }
+      if (this.closed) throw new Error(`closed (${this.closed.code}) while waiting; last frames ${JSON.stringify(this.frames.slice(-3))}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out waiting; last frames ${JSON.stringify(this.frames.slice(-3))}`);
+      await this.wait(left);
+    }
+  }
+
+  event(event: string, timeoutMs?: number): Promise<Frame> {
+    return this.next((f) => f.type === 'system' && f.event === event, timeoutMs);
+  }
+
+  /** Every frame matching `pred` received within `ms` (not consuming anything). */
+  async collectFor(ms: number, pred: Pred): Promise<Frame[]> {
+    const match = typeof pred === 'string' ? (f: Frame) => f.type === pred : pred;
+    const start = this.frames.length;
+    await new Promise((r) => setTimeout(r, ms));
+    return this.frames.slice(start).filter(match);
+  }
+
+  /** Every frame seen so far matching `pred`. */
+  all(pred: Pred): Frame[] {
+    const match = typeof pred === 'string' ? (f: Frame) => f.type === pred : pred;
+    return this.frames.filter(match);
+  }
+
+  async waitClose(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('socket did not close in time');
+      await this.wait(left);
+    }
+    return this.closed;
+  }
+
+  close(code?: number, reason?: string): void {
+    this.ws.close(code, reason);
+  }
+}
+
+export interface RefusedUpgrade {
+  status: number;
+  body: any;
+}
+
+/** Open a socket; resolves with the Peer, or rejects with the refused upgrade's status and body. */
+export function open(url: string, options: WebSocket.ClientOptions = {}): Promise<Peer> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options);
+    const peer = new Peer(ws);
+    ws.once('open', () => resolve(peer));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => {
+        let parsed: unknown = body;
+        try {
+          parsed = JSON.parse(body);
+        } catch {
+          // keep the text
+        }
+        reject(Object.assign(new Error(`refused ${res.statusCode}`), { status: res.statusCode, body: parsed }));
+      });
+    });
+    ws.once('error', reject);
+  });
+}
+
+export async function refused(url: string, options: WebSocket.ClientOptions = {}): Promise<RefusedUpgrade> {
+  try {
+    await open(url, options);
+  } catch (err) {
+    const e = err as { status?: number; body?: unknown };
+    if (e.status) return { status: e.status, body: e.body };
+    throw err;
+  }
+  throw new Error('upgrade was accepted');
+}
+
+export interface AgentOpts {
+  name?: string;
+  token?: string;
+  /** Send the name as ?name= instead of the header. */
+  nameInQuery?: boolean;
+  autoPong?: boolean;
+}
+
+/** An agent connection; resolves once its welcome arrived. */
+export async function agent(b: BrokerHandle, opts: AgentOpts = {}): Promise<Peer & { welcome: Frame }> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${opts.token ?? AGENT_TOKEN}` };
+  let url = `${b.wsUrl}/ws/agent`;
+  if (opts.name !== undefined) {
+    if (opts.nameInQuery) url += `?name=${encodeURIComponent(opts.name)}`;
+    else headers['X-Agent-Name'] = opts.name;
+  }
+  const p = await open(url, { headers, autoPong: opts.autoPong ?? true });
+  const welcome = await p.next('welcome');
+  return Object.assign(p, { welcome });
+}
+
+export interface ClientOpts {
+  lastSeq?: number | string;
+  epoch?: string;
+  address?: string;
+  token?: string;
+  autoPong?: boolean;
+}
+
+/** A web server upstream for one client; resolves once its welcome arrived. */
+export async function client(b: BrokerHandle, clientId: string, opts: ClientOpts = {}): Promise<Peer & { welcome: Frame }> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${opts.token ?? PROXY_TOKEN}` };
+  if (opts.address) headers['X-Client-Address'] = opts.address;
+  const q = new URLSearchParams();
+  if (opts.lastSeq !== undefined) q.set('lastSeq', String(opts.lastSeq));
+  if (opts.epoch !== undefined) q.set('epoch', opts.epoch);
+  const qs = q.size ? `?${q}` : '';
+  const p = await open(`${b.wsUrl}/ws/client/${encodeURIComponent(clientId)}${qs}`, { headers, autoPong: opts.autoPong ?? true });
+  const welcome = await p.next('welcome');
+  return Object.assign(p, { welcome });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll until `fn` returns true. */
+export async function until(fn: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export async function getJson(url: string, init?: RequestInit): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body, headers: res.headers };
+}
