@@ -215,6 +215,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.watchdog.stop();
     clearInterval(this.pingTimer);
     this.pingTimer = undefined;
+    const wasOpen = this.openedAt !== undefined;
     if (this.openedAt !== undefined && Date.now() - this.openedAt >= this.opts.resetAfterMs) this.backoff.reset();
     this.openedAt = undefined;
 
@@ -238,15 +239,18 @@ export class Agent extends EventEmitter<AgentEvents> {
       return;
     }
     this.stateValue = 'waiting';
-    this.log.warn({ code, reason }, 'connection to the broker lost; redialing');
     this.emitSafe('close', { code, reason, willReconnect: true });
     // A close listener may have called close().
-    if (this.stateValue === 'waiting') this.scheduleRedial(code);
+    if (this.stateValue === 'waiting') this.scheduleRedial(code, reason, wasOpen);
   }
 
-  private scheduleRedial(code: number): void {
+  private scheduleRedial(code: number, reason: string, wasOpen: boolean): void {
     this.redialAttempt++;
     const delayMs = this.backoff.next();
+    this.log.warn(
+      { code, reason, attempt: this.redialAttempt, retryInMs: delayMs },
+      wasOpen ? 'connection to the broker lost; redialing' : 'could not reach the broker; redialing',
+    );
     this.emitSafe('reconnecting', { attempt: this.redialAttempt, delayMs, code });
     if (this.stateValue !== 'waiting') return;
     this.retryTimer = setTimeout(() => {
