@@ -58,7 +58,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private frameCounter = 0;
 
   constructor(options: ConnectAgentOptions) {
-    super();
+    // An async listener that rejects lands in captureRejectionSymbol below, not in an unhandled rejection.
+    super({ captureRejections: true });
     this.opts = resolveOptions(options);
     this.name = this.opts.name;
     this.log = (options.logger ?? createLogger('agent-sdk', { level: 'warn', destination: process.stderr })).child({
@@ -396,6 +397,12 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.log.error({ err, event }, 'an agent event listener threw');
       if (event !== 'error') this.emitLocalError('listener_failed', `a "${String(event)}" listener threw: ${(err as Error)?.message ?? String(err)}`);
     }
+  }
+
+  /** Called by EventEmitter when an async listener's promise rejects. */
+  override [EventEmitter.captureRejectionSymbol]<K>(err: Error, event: K | keyof AgentEvents, ..._args: unknown[]): void {
+    this.log.error({ err, event }, 'an async agent event listener rejected');
+    if (event !== 'error') this.emitLocalError('listener_failed', `a "${String(event)}" listener rejected: ${err?.message ?? String(err)}`);
   }
 
   private emitLocalError(code: AgentSdkErrorCode, message: string, detail?: string): void {

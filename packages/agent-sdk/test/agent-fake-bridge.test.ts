@@ -184,6 +184,21 @@ describe('frames', () => {
     agent.send('c1', 'after');
     expect(await ws.next('send')).toMatchObject({ data: 'after' });
   });
+
+  test('an async listener that rejects is reported as listener_failed, not an unhandled rejection', async () => {
+    const b = await bridge();
+    const agent = agentFor(b);
+    const ws = await b.welcomed(0);
+    await nextEvent(agent, 'welcome');
+    agent.on('message', async () => {
+      await sleep(1);
+      throw new Error('async user bug');
+    });
+    const err = nextEvent(agent, 'error');
+    ws.send({ type: 'client.message', id: 'm', clientId: 'c1', address: null, data: 1, ts: 'now' });
+    expect((await err)[0]).toMatchObject({ code: 'listener_failed', message: expect.stringContaining('async user bug') });
+    expect(agent.connected).toBe(true);
+  });
 });
 
 describe('outbox', () => {
