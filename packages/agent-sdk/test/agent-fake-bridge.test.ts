@@ -281,6 +281,21 @@ describe('reconnecting', () => {
     await waitUntil(() => agent.connected, 5000, 'reconnect');
   });
 
+  test('the schedule only starts again from the first step after a connection stayed up (resetAfterMs)', async () => {
+    const b = await bridge();
+    const agent = agentFor(b, { backoff: { initialMs: 20, maxMs: 1000, jitter: 0, resetAfterMs: 150 } });
+    const delays = record(agent, ['reconnecting']);
+    for (let n = 0; n < 3; n++) {
+      const ws = await b.welcomed(n);
+      await nextEvent(agent, 'welcome');
+      if (n === 2) await sleep(250); // this one stays up long enough
+      ws.ws.terminate();
+      await nextEvent(agent, 'reconnecting');
+    }
+    expect(delays.map((e) => (e.args[0] as { delayMs: number }).delayMs)).toEqual([20, 40, 20]);
+    expect(delays.map((e) => (e.args[0] as { attempt: number }).attempt)).toEqual([1, 1, 1]);
+  });
+
   test('1001 (server going away) redials; 1008 and 1009 stop with willReconnect false', async () => {
     for (const [code, redial] of [[1001, true], [1008, false], [1009, false], [4500, false]] as const) {
       const b = await bridge();
