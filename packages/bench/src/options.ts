@@ -4,7 +4,8 @@
  */
 import { TARGETS, type TargetName } from './targets/index.ts';
 
-export const SCENARIOS = ['latency', 'echo', 'fanout', 'idle', 'storm'] as const;
+// Idle first: fresh processes give the cleanest memory readings.
+export const SCENARIOS = ['idle', 'latency', 'echo', 'fanout', 'storm'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type Mode = 'full' | 'quick' | 'tiny';
 

@@ -1,56 +1,72 @@
 /**
  * Idle: N clients connected through every hop and left alone; RSS and V8 heap per client in each
- * server process (after a full GC in each), and the time to connect them all.
+ * server process, and the time to connect them all. Memory per client is the slope between two
+ * populations (after the first 20 % and after all, a full GC before each reading), so the fixed
+ * cost of warming up the code paths and earlier scenarios' garbage do not count.
  */
 import { round, sleep, Window, type ProcessMetrics } from '../measure.ts';
 import type { ProbeStats } from '../probe.ts';
 import type { ScenarioContext, ScenarioResult } from './types.ts';
 
+interface Connected {
+  connected: number;
+  failed: number;
+  ms: number;
+  firstError?: string;
+}
+
 export async function idle(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { topo, opts } = ctx;
   const notes: string[] = [];
   const want = opts.idle.clients;
-  const before = new Map<string, ProbeStats>();
-  for (const c of topo.servers) before.set(c.spec.name, await c.gcStats());
+  const first = Math.max(1, Math.round(want * 0.2));
+  const connect = (n: number) =>
+    topo.loadgen.call<Connected>('connect', { n, concurrency: opts.connectConcurrency, deadlineMs: 180_000 }, 200_000);
+  const readings = async () => {
+    await sleep(opts.idle.settleMs);
+    const m = new Map<string, ProbeStats>();
+    for (const c of topo.servers) m.set(c.spec.name, await c.gcStats());
+    return m;
+  };
   const win = new Window(topo.all);
   await win.start();
-  const conn = await topo.loadgen.call<{ connected: number; failed: number; ms: number; firstError?: string }>(
-    'connect',
-    { n: want, concurrency: opts.connectConcurrency, deadlineMs: 180_000 },
-    200_000,
-  );
-  const windowed = await win.stop(conn.connected);
-  if (conn.failed) notes.push(`${conn.failed} clients failed to connect: ${conn.firstError}`);
-  await sleep(opts.idle.settleMs);
-  const n = conn.connected;
+  const a = await connect(first);
+  const atFirst = await readings();
+  const b = await connect(want - first);
+  const windowed = await win.stop(a.connected + b.connected);
+  const atAll = await readings();
+  const failed = a.failed + b.failed;
+  if (failed) notes.push(`${failed} clients failed to connect: ${a.firstError ?? b.firstError}`);
+  const n = b.connected;
   const processes: Record<string, ProcessMetrics> = {};
   let rssPerClient = 0;
   let heapPerClient = 0;
   for (const c of topo.servers) {
-    const a = await c.gcStats();
-    const b = before.get(c.spec.name)!;
-    const rss = n ? (a.rssBytes - b.rssBytes) / n : 0;
-    const heap = n ? (a.heapUsedBytes - b.heapUsedBytes) / n : 0;
+    const after = atAll.get(c.spec.name)!;
+    const before = atFirst.get(c.spec.name)!;
+    const rss = n ? (after.rssBytes - before.rssBytes) / n : 0;
+    const heap = n ? (after.heapUsedBytes - before.heapUsedBytes) / n : 0;
     rssPerClient += rss;
     heapPerClient += heap;
     processes[c.spec.name] = {
       ...windowed[c.spec.name],
-      rssBytes: a.rssBytes,
-      heapUsedBytes: a.heapUsedBytes,
+      rssBytes: after.rssBytes,
+      heapUsedBytes: after.heapUsedBytes,
       rssBytesPerClient: round(rss),
       heapBytesPerClient: round(heap),
     };
   }
   for (const c of [topo.agent, topo.loadgen]) processes[c.spec.name] = windowed[c.spec.name]!;
   await topo.loadgen.call('closeAll', undefined, 120_000);
+  const total = a.connected + b.connected;
   return {
     scenario: 'idle',
-    params: { clients: want },
+    params: { clients: want, measuredOver: `clients ${first + 1}..${want}` },
     metrics: {
-      clientsConnected: n,
-      failed: conn.failed,
-      connectAllMs: round(conn.ms),
-      connectsPerSec: round(n / (conn.ms / 1000)),
+      clientsConnected: total,
+      failed,
+      connectAllMs: round(a.ms + b.ms),
+      connectsPerSec: round(total / ((a.ms + b.ms) / 1000)),
       serverRssBytesPerClient: round(rssPerClient),
       serverHeapBytesPerClient: round(heapPerClient),
     },

@@ -1,0 +1,76 @@
+/**
+ * `pnpm bench` end to end in a tiny configuration: every target × scenario with real processes
+ * (broker, web server, SDK agent, load generator; raw relay; Socket.IO), a handful of clients,
+ * well under a second per scenario. Checks the output's shape, not timings.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { presetOptions, runBench, SCENARIOS, TARGETS, type BenchRun, type ResultLine } from '../src/index.ts';
+
+const outDir = mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+function numbersIn(v: unknown, at: string, out: [string, number][] = []): [string, number][] {
+  if (typeof v === 'number') out.push([at, v]);
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) numbersIn(x, `${at}.${k}`, out);
+  return out;
+}
+
+describe('pnpm bench (tiny configuration)', () => {
+  let run: BenchRun;
+  const printed: string[] = [];
+
+  it('runs every target × scenario and writes one parseable JSON line for each', async () => {
+    run = await runBench(presetOptions('tiny', { outDir, verbose: false }), (l) => printed.push(l));
+    expect(run.errors).toEqual([]);
+    const fromFile = readFileSync(run.jsonlFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as ResultLine);
+    expect(fromFile).toHaveLength(TARGETS.length * SCENARIOS.length);
+    expect(printed.map((l) => JSON.parse(l))).toEqual(fromFile);
+    for (const t of TARGETS) {
+      for (const s of SCENARIOS) expect(fromFile.filter((l) => l.target === t && l.scenario === s), `${t} × ${s}`).toHaveLength(1);
+    }
+    for (const l of fromFile) {
+      expect(l.machine.cores).toBeGreaterThan(0);
+      expect(l.machine.node).toMatch(/^v\d+/);
+      expect(l.machine.loadavg).toHaveLength(3);
+      for (const [at, n] of numbersIn({ metrics: l.metrics, processes: l.processes }, `${l.target}.${l.scenario}`)) {
+        expect(Number.isFinite(n), at).toBe(true);
+      }
+      expect(Object.keys(l.processes)).toEqual(expect.arrayContaining(['agent', 'loadgen']));
+    }
+  }, 120_000);
+
+  it('loses nothing in echo and measures every hop', () => {
+    for (const l of run.lines.filter((x) => x.scenario === 'echo' || x.scenario === 'latency')) {
+      expect(l.metrics.lost, `${l.target} ${l.scenario}`).toBe(0);
+      expect(l.metrics.roundTrips as number).toBeGreaterThan(0);
+      expect(l.metrics.p99Us as number).toBeGreaterThanOrEqual(l.metrics.p50Us as number);
+      for (const [name, p] of Object.entries(l.processes)) expect(p.cpuUs, `${l.target} ${name}`).toBeGreaterThan(0);
+    }
+    const ab = run.lines.find((x) => x.target === 'agent-bridge' && x.scenario === 'echo')!;
+    expect(Object.keys(ab.processes).sort()).toEqual(['agent', 'broker', 'loadgen', 'web-server']);
+  });
+
+  it('reports fan-out, idle memory and the storm for every target', () => {
+    for (const l of run.lines) {
+      if (l.scenario === 'fanout') expect(l.metrics.deliveriesPerSecAtSaturation as number).toBeGreaterThan(0);
+      if (l.scenario === 'idle') {
+        expect(l.metrics.clientsConnected).toBe(5);
+        expect(typeof l.metrics.serverRssBytesPerClient).toBe('number');
+      }
+      if (l.scenario === 'storm') {
+        expect(l.metrics.clients).toBe(5);
+        expect(l.metrics.reconnected).toBe(5);
+        expect(typeof l.metrics.lost).toBe('number');
+      }
+    }
+  });
+
+  it('prints a markdown table with the ratios to both comparators', () => {
+    expect(run.markdown).toContain('| scenario | metric | agent-bridge | raw relay | Socket.IO | AB ÷ raw | AB ÷ Socket.IO | target |');
+    expect(run.markdown).toMatch(/\| echo \| round trips\/s \| [\d,]+ \| [\d,]+ \| [\d,]+ \| \d+\.\d\d× \| \d+\.\d\d× \|/);
+    expect(readFileSync(run.jsonlFile.replace(/\.jsonl$/, '.md'), 'utf8')).toContain(run.markdown);
+  });
+});
