@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import type { Socket } from 'node:net';
+import { agent, broker, client, sleep, until, type Frame, type Peer } from './helpers.ts';
+
+const ENV = {
+  MAILBOX_LIMIT: '5',
+  SOCKET_BUFFER_BYTES: '1024',
+  MAX_MESSAGE_BYTES: '65536',
+  RESUME_BUFFER_FRAMES: '100000',
+  RESUME_BUFFER_BYTES: String(256 * 1024 * 1024),
+};
+const CHUNK = 'x'.repeat(20_000);
+
+const socketOf = (p: Peer) => (p.ws as unknown as { _socket: Socket })._socket;
+
+async function metric(url: string, name: string): Promise<number> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const m = new RegExp(`^${name} (\\d+)$`, 'm').exec(text);
+  return m ? Number(m[1]) : 0;
+}
+
+describe('backpressure (slow consumers)', () => {
+  it('drops broadcasts for a paused upstream and reports them with messages.dropped', async () => {
+    const b = await broker(ENV);
+    const a = await agent(b);
+    const slow = await client(b, 'slow');
+    const fast = await client(b, 'fast');
+    socketOf(slow).pause();
+    let sent = 0;
+    const burst = async (n: number) => {
+      for (let i = 0; i < n; i++) a.send({ type: 'broadcast', data: { n: sent++, pad: CHUNK } });
+      await sleep(30);
+    };
+    while ((await metric(b.url, 'broker_messages_dropped_total')) === 0) {
+      if (sent > 5000) throw new Error('nothing was ever dropped');
+      await burst(50);
+    }
+    await burst(20);
+    // The fast client got everything.
+    await until(() => fast.all('message').length === sent, 10_000, 'fast client to get every broadcast');
+
+    socketOf(slow).resume();
+    const received = () => slow.all('message');
+    const reports = () => slow.all((f) => f.type === 'system' && f.event === 'messages.dropped');
+    const dropped = () => reports().reduce((n, r) => n + r.count, 0);
+    await until(() => received().length + dropped() === sent, 10_000, 'every broadcast to be received or reported');
+    expect(dropped()).toBeGreaterThan(0);
+    expect(slow.closed).toBeUndefined();
+
+    // Every missing seq is inside a report's range, and the counts add up.
+    const messages = received();
+    const firstSeq = Math.min(...messages.map((m) => m.seq), ...reports().map((r) => r.fromSeq));
+    const gotSeqs = new Set(messages.map((m) => m.seq));
+    const reportSeqs = new Set(reports().map((r) => r.seq));
+    const lastSeq = Math.max(...messages.map((m) => m.seq), ...reports().map((r) => r.seq));
+    const missing: number[] = [];
+    for (let s = firstSeq; s <= lastSeq; s++) if (!gotSeqs.has(s) && !reportSeqs.has(s)) missing.push(s);
+    expect(missing.length).toBe(dropped());
+    for (const s of missing) expect(reports().some((r) => r.fromSeq <= s && s <= r.toSeq)).toBe(true);
+    for (const r of reports()) expect(r.seq).toBeGreaterThan(r.toSeq);
+    // Order is kept among what arrived.
+    const ns = messages.map((m) => m.data.n);
+    expect([...ns].sort((x, y) => x - y)).toEqual(ns);
+    expect(await metric(b.url, 'broker_messages_dropped_total')).toBe(dropped());
+  });
+
+  it('closes a paused upstream with 1013 when direct frames overflow; the session is kept and a resume returns them', async () => {
+    const b = await broker(ENV);
+    const a = await agent(b);
+    const slow = await client(b, 'slow');
+    await a.event('client.connected');
+    socketOf(slow).pause();
+    let sent = 0;
+    while (!a.all((f) => f.event === 'client.disconnected').length) {
+      if (sent > 5000) throw new Error('never closed');
+      for (let i = 0; i < 50; i++) a.send({ type: 'send', to: 'slow', data: { n: sent++, pad: CHUNK } });
+      await sleep(30);
+    }
+    expect(a.all((f) => f.event === 'client.disconnected')[0]).toMatchObject({ clientId: 'slow', resumable: true });
+    // A few more while it is away: kept for the resume too.
+    for (let i = 0; i < 5; i++) a.send({ type: 'send', to: 'slow', data: { n: sent++, pad: '' } });
+    socketOf(slow).resume();
+    expect((await slow.waitClose(10_000)).code).toBe(1013);
+    const got = slow.all('message');
+    const lastSeq = got.length ? got[got.length - 1]!.seq : 0;
+    await sleep(50);
+    const back = await client(b, 'slow', { lastSeq, epoch: b.epoch });
+    expect(back.welcome).toMatchObject({ resumed: true, replayed: sent - got.length });
+    const replay: Frame[] = [];
+    while (replay.length < sent - got.length) replay.push(await back.next('message'));
+    expect([...got, ...replay].map((m) => m.data.n)).toEqual([...Array(sent).keys()]);
+    expect(await a.event('client.connected')).toMatchObject({ clientId: 'slow', resumed: true });
+  });
+
+  it('keeps its own memory bounded: a client that never reads is cut, not buffered for ever', async () => {
+    const b = await broker({ ...ENV, RESUME_BUFFER_BYTES: String(1024 * 1024) });
+    const a = await agent(b);
+    const slow = await client(b, 'slow');
+    socketOf(slow).pause();
+    for (let round = 0; round < 200 && !a.all((f) => f.event === 'client.disconnected').length; round++) {
+      for (let i = 0; i < 50; i++) a.send({ type: 'send', to: 'slow', data: CHUNK });
+      await sleep(20);
+    }
+    expect(a.all((f) => f.event === 'client.disconnected')).toHaveLength(1);
+    // The resume buffer is bounded too: a resume from the start is refused rather than partial.
+    slow.ws.terminate();
+    const back = await client(b, 'slow', { lastSeq: 0 });
+    expect(back.welcome.resumed).toBe(false);
+  });
+});
