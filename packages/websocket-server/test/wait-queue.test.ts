@@ -86,7 +86,7 @@ describe('messages for an absent agent name wait', () => {
       sent++;
       if (sent % 50 === 0) {
         await sleep(20);
-        const h = await fetch(`${b.url}/healthz`).then((r) => r.json());
+        const h = (await fetch(`${b.url}/healthz`).then((r) => r.json())) as { agents: number };
         if (h.agents === 1) break;
       }
     }
