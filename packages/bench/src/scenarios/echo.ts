@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { round, sleep, Window } from '../measure.ts';
 import type { WindowCounters } from '../loadgen/pool.ts';
+import { byPackage, topFunctions } from '../profile-summary.ts';
 import type { ScenarioContext, ScenarioResult } from './types.ts';
 
 interface EchoParams {
@@ -43,6 +44,9 @@ async function runEcho(ctx: ScenarioContext, scenario: 'echo' | 'latency', p: Ec
     const file = path.resolve(ctx.opts.outDir, `${topo.name}-${c.spec.name}-echo.cpuprofile`);
     await c.call('probe.profileStop', { path: file }, 60_000);
     notes.push(`CPU profile: ${file}`);
+    const top = topFunctions(file, 10);
+    notes.push(`${c.spec.name} top self time (% of busy): ${top.map((t) => `${t.fn} (${t.where}) ${t.selfPct}%`).join('; ')}`);
+    notes.push(`${c.spec.name} self time by package (% of busy): ${Object.entries(byPackage(file)).map(([k, v]) => `${k} ${v}%`).join('; ')}`);
   }
   const fin = await lg.call<{ sent: number; received: number; lost: number; errors: Record<string, number> }>(
     'echoStop',
@@ -75,6 +79,6 @@ async function runEcho(ctx: ScenarioContext, scenario: 'echo' | 'latency', p: Ec
   };
 }
 
-export const echo = (ctx: ScenarioContext) => runEcho(ctx, 'echo', ctx.opts.echo, ctx.opts.profile && ctx.topo.name === 'agent-bridge');
+export const echo = (ctx: ScenarioContext) => runEcho(ctx, 'echo', ctx.opts.echo, ctx.opts.profile);
 
 export const latency = (ctx: ScenarioContext) => runEcho(ctx, 'latency', { ...ctx.opts.latency, clients: 1, window: 1 }, false);
