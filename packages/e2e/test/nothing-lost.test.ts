@@ -9,7 +9,6 @@ const FAST = {
   SESSION_TTL_MS: '30000',
   CLIENT_RATE_PER_SEC: '5000',
   CLIENT_RATE_BURST: '5000',
-  LOG_LEVEL: 'warn',
 };
 
 let stack: Stack | undefined;
