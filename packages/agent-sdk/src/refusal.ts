@@ -1,4 +1,5 @@
-import { ErrorCode } from '@agent-bridge/common/protocol';
+import type { ErrorCode } from '@agent-bridge/common/protocol';
+import type { AgentSdkErrorCode } from './errors.ts';
 
 /** An HTTP answer to our upgrade request instead of `101 Switching Protocols`. */
 export interface Refusal {
@@ -17,7 +18,7 @@ export interface Refusal {
 const PERMANENT = new Set([400, 401, 403, 404]);
 
 export function describeRefusal(status: number, body: string): Refusal {
-  let code: string = status === 401 ? ('unauthorized' satisfies ErrorCode) : 'upgrade_refused';
+  let code: string = status === 401 ? ('unauthorized' satisfies ErrorCode) : ('upgrade_refused' satisfies AgentSdkErrorCode);
   let message = `the broker refused the WebSocket upgrade with HTTP ${status}`;
   try {
     const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } };
