@@ -41,6 +41,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   const metrics = new WebMetrics();
   const rateLimit = createHttpRateLimit(config.RATE_LIMIT_HTTP_PER_MIN);
   const pipes = new Set<ClientPipe>();
+  const upstreams = new Set<WebSocket>();
 
   const server = http.createServer();
   // Browser frames over MAX_MESSAGE_BYTES close the socket with 1009 (ws does it).
@@ -103,6 +104,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
           metrics,
           backoff: opts.backoff,
           backoffResetAfterMs: opts.backoffResetAfterMs,
+          upstreams,
           onClosed: (p) => {
             pipes.delete(p);
             metrics.browserSockets.dec();
@@ -128,8 +130,9 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
       server.closeIdleConnections();
       for (const pipe of pipes) pipe.shutdown();
       const deadline = Date.now() + CLOSE_GRACE_MS;
-      while (pipes.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((pipes.size > 0 || upstreams.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const pipe of [...pipes]) pipe.terminate();
+      for (const up of upstreams) up.terminate();
       wss.close();
       server.closeAllConnections();
       await serverClosed;

@@ -160,3 +160,35 @@ describe('browser heartbeat', () => {
     }
   });
 });
+
+describe('bad browser input', () => {
+  it('closes a text frame that is not UTF-8 (1007) and keeps serving', async () => {
+    const { agent, browser } = await agentAndBrowser();
+    browser.ws.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    expect((await browser.waitClose()).code).toBe(1007);
+    const other = track(await connectBrowser(web.url, await registerClient(web.url)));
+    await other.next('welcome');
+    other.send({ type: 'message', id: 'still', data: 1 });
+    expect(await agent.next('client.message')).toMatchObject({ ref: 'still' });
+  });
+});
+
+describe('BrokerIdentityClient', () => {
+  it('upgrades a live session (agents see client.authenticated), knows unknown clients, and reports an unreachable or refusing broker', async () => {
+    const { BrokerIdentityClient } = await import('../src/index.ts');
+    const { silentLogger } = await import('./helpers.ts');
+    const identity = new BrokerIdentityClient({ brokerUrl: broker.wsUrl, proxyToken: 'dev_proxy_token', logger: silentLogger() });
+    const { agent, browser, session } = await agentAndBrowser();
+    const addr = '0xAbC0000000000000000000000000000000000001';
+    expect(await identity.setAddress(session.clientId, addr)).toBe('ok');
+    expect(await agent.next(event('client.authenticated', session.clientId))).toMatchObject({ address: addr });
+    browser.send({ type: 'message', id: 'signed', data: 1 });
+    expect(await agent.next('client.message')).toMatchObject({ ref: 'signed', address: addr });
+    expect(await identity.setAddress('no-such-client', addr)).toBe('unknown_client');
+
+    const wrongToken = new BrokerIdentityClient({ brokerUrl: broker.wsUrl, proxyToken: 'nope', logger: silentLogger() });
+    expect(await wrongToken.setAddress(session.clientId, null)).toBe('unavailable');
+    const nowhere = new BrokerIdentityClient({ brokerUrl: 'ws://127.0.0.1:1', proxyToken: 'dev_proxy_token', logger: silentLogger() });
+    expect(await nowhere.setAddress(session.clientId, null)).toBe('unavailable');
+  });
+});

@@ -44,6 +44,11 @@ export interface ClientPipeOptions {
   backoffResetAfterMs?: number;
   /** Called once, when the browser socket has closed. */
   onClosed: (pipe: ClientPipe) => void;
+  /**
+   * Every upstream socket is kept here until it has fully closed, so a server shutdown can cut
+   * one whose close handshake the broker never answers.
+   */
+  upstreams?: Set<WebSocket>;
 }
 
 /** A frame's `id` (to echo as `ref`), if it has a usable one. */
@@ -148,6 +153,8 @@ export class ClientPipe {
     const up = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: this.cfg.HEARTBEAT_TIMEOUT_MS });
     this.upstream = up;
     this.ready = false;
+    this.opts.upstreams?.add(up);
+    up.once('close', () => this.opts.upstreams?.delete(up));
     up.on('open', () => this.onUpstreamOpen(up));
     up.on('message', (data) => this.fromUpstream(up, data as Buffer));
     up.on('error', (err) => this.log.warn({ err: err.message }, 'upstream error'));
