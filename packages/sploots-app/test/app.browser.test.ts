@@ -25,8 +25,18 @@ let problems: string[] = [];
 
 const token = () => `t${Math.random().toString(36).slice(2, 10)}`;
 
-async function open(path: string): Promise<void> {
+async function open(path: string, opts: { noWebGL?: boolean } = {}): Promise<void> {
   ({ context, page, problems } = await openPage(browser));
+  if (opts.noWebGL) {
+    // As on a machine without a GPU or software GL: every WebGL context request fails.
+    await page.addInitScript(() => {
+      const original = HTMLCanvasElement.prototype.getContext;
+      HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement, type: string, ...rest: unknown[]) {
+        if (/webgl/i.test(type)) return null;
+        return (original as (...a: unknown[]) => unknown).call(this, type, ...rest);
+      } as typeof original;
+    });
+  }
   await page.goto(stack.webUrl + path);
 }
 
@@ -151,6 +161,17 @@ describe('Sploots app', () => {
     expect(again).toBe(clientId);
     // resumed: no "messages may be missing" banner
     expect(await page.getByText('some messages may be missing').count()).toBe(0);
+  }, 30_000);
+
+  it('without WebGL the scene is a static creature, and nothing throws', async () => {
+    await open('/', { noWebGL: true });
+    await waitConnected(page);
+    await page.waitForSelector('[data-testid=scene][data-renderer=static] svg');
+    expect(await page.locator('canvas').count()).toBe(0);
+    const t = token();
+    await typeInTerminal(page, `echo ${t}`);
+    await waitForTerminalLine(page, t);
+    await screenshot(page, 'home-no-webgl');
   }, 30_000);
 
   // Last: it restarts the broker under everyone.
