@@ -59,10 +59,11 @@ export class ServiceProcess {
     const ready = this.spec.readyLine ?? /listening/;
     let buffered = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`${this.spec.name} did not start within ${this.spec.startTimeoutMs ?? 15000} ms:\n${this.logs()}`)),
-        this.spec.startTimeoutMs ?? 15000,
-      );
+      const timer = setTimeout(() => {
+        // A service that never became ready must not outlive the test.
+        child.kill('SIGKILL');
+        reject(new Error(`${this.spec.name} did not start within ${this.spec.startTimeoutMs ?? 15000} ms:\n${this.logs()}`));
+      }, this.spec.startTimeoutMs ?? 15000);
       const onData = (chunk: Buffer) => {
         const text = chunk.toString();
         this.output.push(text);
