@@ -108,9 +108,9 @@ describe('heartbeat', () => {
   });
 
   it('counts any frame as life', async () => {
-    const b = await broker({ HEARTBEAT_INTERVAL_MS: '50', HEARTBEAT_TIMEOUT_MS: '200' });
+    const b = await broker({ HEARTBEAT_INTERVAL_MS: '50', HEARTBEAT_TIMEOUT_MS: '400' });
     const chatty = await client(b, 'chatty', { autoPong: false });
-    const stop = Date.now() + 600;
+    const stop = Date.now() + 1000;
     while (Date.now() < stop) {
       chatty.send({ type: 'ack', seq: 0 });
       await sleep(40);
