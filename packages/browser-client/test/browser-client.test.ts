@@ -153,12 +153,15 @@ describe('browser client', () => {
 
   it('shows the broker restart as reconnecting and recovers', async () => {
     const c = client();
-    await waitFor(c, 'welcome');
+    const before = await waitFor(c, 'welcome');
     const reconnecting = waitFor(c, 'status', (s) => s.state === 'reconnecting', 15_000);
     const systemReconnected = waitFor(c, 'system', (f) => f.event === 'bridge.reconnected', 20_000);
     await stack.broker.restart();
     expect(await reconnecting).toMatchObject({ cause: 'bridge' });
-    await systemReconnected;
+    const back = await systemReconnected;
+    // A restarted broker has no state: a new epoch, and the cursor follows it.
+    expect(back.epoch).not.toBe(before.epoch);
+    expect(c.session).toMatchObject({ clientId: before.clientId, epoch: back.epoch, lastSeq: back.lastSeq });
     expect(c.status.state).toBe('connected');
     const t = token();
     c.send({ text: `echo ${t}` });

@@ -174,6 +174,23 @@ describe('Sploots app', () => {
     await screenshot(page, 'home-no-webgl');
   }, 30_000);
 
+  it('the status bar shows the agent going offline and coming back', async () => {
+    await open('/chat');
+    await waitConnected(page);
+    await stack.agent.stop();
+    await page.waitForFunction(() => document.querySelector('[data-testid=agent-status]')?.textContent === 'agent offline', undefined, {
+      timeout: 10_000,
+      polling: 50,
+    });
+    await screenshot(page, 'agent-offline');
+    await stack.agent.start();
+    await waitConnected(page, 15_000);
+    const t = token();
+    await page.locator('[data-testid=chat-input]').fill(`echo ${t}`);
+    await page.locator('[data-testid=chat-input]').press('Enter');
+    await waitForChatReply(page, t);
+  }, 30_000);
+
   // Last: it restarts the broker under everyone.
   it('a broker restart shows reconnecting and recovers', async () => {
     await open('/');
