@@ -54,10 +54,12 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
     }
     let address: string;
     try {
-      // Accepts all-lowercase or a correct checksum; a wrong mixed-case checksum is refused.
+      // 0x + 40 hex only (ethers would also take ICAP and no-0x forms). All-lowercase or a
+      // correct checksum; a wrong mixed-case checksum is refused.
+      if (!/^0x[0-9a-fA-F]{40}$/.test(rawAddress)) throw new Error('not 0x + 40 hex digits');
       address = getAddress(rawAddress);
     } catch {
-      return sendError(res, 400, 'siwe_invalid_address', 'address is not a valid Ethereum address');
+      return sendError(res, 400, 'siwe_invalid_address', 'address must be 0x and 40 hex digits with a valid EIP-55 checksum');
     }
     let chainId = chainIds[0]!;
     const rawChain = req.query.chainId;
