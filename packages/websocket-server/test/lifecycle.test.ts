@@ -76,6 +76,20 @@ describe('client lifecycle events to agents', () => {
     expect((await a.next('client.message')).ref).toBe('new');
   });
 
+  it('a replacement with another X-Client-Address tells agents (client.authenticated / client.signed_out)', async () => {
+    const b = await broker();
+    const a = await agent(b);
+    const addr = '0x52908400098527886E0F7030069857D2E4169EE7';
+    await client(b, 'c1');
+    await a.event('client.connected');
+    const signedIn = await client(b, 'c1', { address: addr });
+    expect(signedIn.welcome.address).toBe(addr);
+    expect(await a.event('client.authenticated')).toMatchObject({ clientId: 'c1', address: addr });
+    await client(b, 'c1');
+    expect(await a.event('client.signed_out')).toMatchObject({ clientId: 'c1' });
+    expect(a.all((f) => f.event === 'client.connected' || f.event === 'client.disconnected')).toHaveLength(1);
+  });
+
   it('a replacement without lastSeq is a fresh stream that keeps the seq counter', async () => {
     const b = await broker();
     const a = await agent(b);

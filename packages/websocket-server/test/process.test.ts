@@ -37,6 +37,8 @@ describe('the broker process', () => {
       expect(p.stdout().split('\n').filter((l) => l.includes('listening'))).toHaveLength(1);
       const url = m[1]!;
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      // A refused upgrade is logged without the query's token.
+      await open(`${url.replace('http', 'ws')}/ws/nothing?token=supersecret`).catch(() => undefined);
       const a = await open(`${url.replace('http', 'ws')}/ws/agent`, { headers: { Authorization: `Bearer ${AGENT_TOKEN}` } });
       await a.next('welcome');
       const t0 = Date.now();
@@ -47,6 +49,8 @@ describe('the broker process', () => {
       // Secrets never reach the logs.
       expect(p.stdout()).not.toContain(AGENT_TOKEN);
       expect(p.stdout()).not.toContain(PROXY_TOKEN);
+      expect(p.stdout()).toContain('upgrade refused');
+      expect(p.stdout()).not.toContain('supersecret');
     } finally {
       p.child.kill('SIGKILL');
     }

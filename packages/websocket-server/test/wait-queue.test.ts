@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agent, broker, client, sleep } from './helpers.ts';
+import { agent, broker, client, sleep, until } from './helpers.ts';
 
 describe('messages for an absent agent name wait', () => {
   it('are delivered in order when one connects', async () => {
@@ -104,6 +104,28 @@ describe('messages for an absent agent name wait', () => {
     expect(got.length).toBeGreaterThan(0);
     expect(got[got.length - 1]).toBe(sent - 1);
     for (let i = 1; i < got.length; i++) expect(got[i]).toBe(got[i - 1]! + 1);
+    expect(c.all('error')).toHaveLength(0);
+  });
+
+  it('re-routes an overflowing pool connection\'s undelivered messages to the rest of the pool', async () => {
+    const b = await broker({ MAILBOX_LIMIT: '2', SOCKET_BUFFER_BYTES: '1024', MAX_MESSAGE_BYTES: '65536', CLIENT_RATE_BURST: '5000' });
+    const slow = await agent(b, { name: 'p' });
+    const c = await client(b, 'c1');
+    // c1 is pinned to `slow` (the only connection); a second one joins later and must not take it.
+    c.send({ type: 'message', agent: 'p', id: 'first', data: 0 });
+    await slow.next('client.message');
+    const other = await agent(b, { name: 'p' });
+    (slow.ws as any)._socket.pause();
+    const big = 'z'.repeat(30_000);
+    let sent = 0;
+    while (sent < 2000 && other.all((f) => f.type === 'client.message').length === 0) {
+      for (let i = 0; i < 50; i++) c.send({ type: 'message', agent: 'p', id: `q${sent++}`, data: big });
+      await sleep(20);
+    }
+    expect(sent).toBeLessThan(2000);
+    await until(() => other.all('client.message').some((f) => f.ref === `q${sent - 1}`), 5000, 'last message at the other connection');
+    const refs = other.all('client.message').map((f) => Number(f.ref.slice(1)));
+    for (let i = 1; i < refs.length; i++) expect(refs[i]).toBe(refs[i - 1]! + 1);
     expect(c.all('error')).toHaveLength(0);
   });
 });
