@@ -4,7 +4,7 @@
  * token that comes out of it, and the rate limit on /auth/*.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { Wallet } from 'ethers';
+import { Wallet, type HDNodeWallet } from 'ethers';
 import jwt from 'jsonwebtoken';
 import { SiweMessage } from '@signinwithethereum/siwe';
 import type { WebServer } from '../src/index.ts';
@@ -48,7 +48,7 @@ const challenge = (address: string, chainId?: number) =>
 const verify = (body: unknown) =>
   call('/auth/verify', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-async function signedChallenge(wallet: Wallet = Wallet.createRandom()) {
+async function signedChallenge(wallet: HDNodeWallet = Wallet.createRandom()) {
   const c = await challenge(wallet.address);
   expect(c.status).toBe(200);
   const message = c.body.message as string;
@@ -56,7 +56,7 @@ async function signedChallenge(wallet: Wallet = Wallet.createRandom()) {
 }
 
 /** A message as a client might build it, on a nonce the server really issued. */
-async function crafted(wallet: Wallet, fields: Partial<SiweMessage>) {
+async function crafted(wallet: HDNodeWallet, fields: Partial<SiweMessage>) {
   const c = await challenge(wallet.address);
   const now = Date.now();
   const message = new SiweMessage({
