@@ -72,8 +72,9 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
         return sendError(res, 400, 'siwe_chain_not_allowed', `chain id ${chainId} is not accepted; use one of ${chainIds.join(', ')}`);
       }
     }
-    const issuedAt = new Date(now());
     const { nonce, expiresAt } = await nonces.issue(challengeTtlMs);
+    // The message's window is exactly the nonce's.
+    const issuedAt = new Date(expiresAt.getTime() - challengeTtlMs);
     const message = buildChallenge({ origin: origin(), address, chainId, nonce, issuedAt, expiresAt });
     res.json({ message, nonce, expiresAt: expiresAt.toISOString() });
   });
