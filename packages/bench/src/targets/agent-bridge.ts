@@ -26,7 +26,7 @@ export class AgentBridgeTopology extends Topology {
       CLIENT_RATE_PER_SEC: '100000000',
       CLIENT_RATE_BURST: '100000000',
       // The storm: clients' held frames reach the broker before the agent has redialed.
-      AGENT_QUEUE_LIMIT: String(Math.max(100, this.opts.maxClients * 2)),
+      AGENT_QUEUE_LIMIT: process.env.BENCH_AGENT_QUEUE_LIMIT ?? String(Math.max(100, this.opts.maxClients * 2)),
     };
     this.broker = this.child('broker', 'packages/websocket-server/src/main.ts', {
       ...this.env,
