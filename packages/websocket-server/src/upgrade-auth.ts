@@ -91,6 +91,8 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
 /** Answer a refused upgrade with a JSON error body and close the socket. */
 export function rejectUpgrade(socket: Duplex, status: number, code: HttpErrorCode, message: string): void {
   const body = JSON.stringify(httpError(code, message));
+  // As ws does for its own refusals: do not wait for the peer to close its side.
+  socket.once('finish', () => socket.destroy());
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
