@@ -100,16 +100,19 @@ describe('close codes from the broker', () => {
     await browser.next('welcome');
     const up = await fake.next();
     expect(up.req.headers.authorization).toBe('Bearer dev_proxy_token');
-    up.ws.send(JSON.stringify({ type: 'message', seq: 7, id: 'm', from: 'default', data: 1, ts: 'now' }));
+    up.ws.send(JSON.stringify({ type: 'message', seq: 7, id: 'm', from: 'default', data: { seq: 99 }, ts: 'now' }));
     await browser.next('message');
+    // Key order is not guaranteed: the top-level seq counts, not one inside data.
+    up.ws.send(JSON.stringify({ data: { seq: 98 }, type: 'system', event: 'x.test', seq: 8 }));
+    await browser.event('x.test');
     if (code === 'drop') up.ws.terminate();
     else up.ws.close(code);
     expect(await browser.event('bridge.reconnecting')).toMatchObject({ retryInMs: expect.any(Number) });
     const again = await fake.next();
     const url = new URL(again.req.url!, 'http://x');
-    expect(url.searchParams.get('lastSeq')).toBe('7');
+    expect(url.searchParams.get('lastSeq')).toBe('8');
     expect(url.searchParams.get('epoch')).toBe('fake');
-    expect(await browser.event('bridge.reconnected')).toMatchObject({ epoch: 'fake', resumed: true, lastSeq: 7 });
+    expect(await browser.event('bridge.reconnected')).toMatchObject({ epoch: 'fake', resumed: true, lastSeq: 8 });
     expect(browser.closed).toBeUndefined();
   });
 });

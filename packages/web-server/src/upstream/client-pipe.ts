@@ -51,6 +51,8 @@ export interface ClientPipeOptions {
   upstreams?: Set<WebSocket>;
 }
 
+const SEQ_PREFIX = /^\{"type":"[a-z.]{1,20}","seq":(\d{1,15})[,}]/;
+
 /** A frame's `id` (to echo as `ref`), if it has a usable one. */
 function frameRef(text: string): string | undefined {
   const decoded = decodeJson(text);
@@ -95,6 +97,7 @@ export class ClientPipe {
     this.browser.on('message', (data, isBinary) => this.fromBrowser(data as Buffer, isBinary));
     this.browser.on('error', (err) => this.log.debug({ err: err.message }, 'browser socket error'));
     this.browser.once('close', (code) => {
+      this.log.debug({ code }, 'browser socket closed');
       this.end(code);
       opts.onClosed(this);
     });
@@ -253,8 +256,14 @@ export class ClientPipe {
   }
 
   private trackSeq(data: Buffer): void {
-    // Only frames that mention seq are parsed; most are, but errors and bridge frames are not.
     if (!data.includes('"seq"')) return;
+    // The broker writes `{"type":"…","seq":N,` first: read that without parsing a large frame.
+    // The anchored prefix guarantees it is the top-level seq, not one inside `data`.
+    const fast = SEQ_PREFIX.exec(data.subarray(0, 64).toString('latin1'));
+    if (fast) {
+      this.lastSeq = Number(fast[1]);
+      return;
+    }
     const decoded = decodeJson(data.toString());
     if (decoded.ok && typeof decoded.value.seq === 'number') this.lastSeq = decoded.value.seq;
   }
