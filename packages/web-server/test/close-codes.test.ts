@@ -132,6 +132,32 @@ describe('upstream liveness', () => {
   });
 });
 
+describe('redial schedule', () => {
+  it('backs off 1×, 2× … while drops come quickly, and starts again once an upstream stayed up', async () => {
+    const fake = await fakeBroker();
+    const site = makeSite();
+    cleanups.push(() => site.remove());
+    const w = await startWeb(
+      { STATIC_ASSETS_PATH: site.root, BROKER_URL: fake.wsUrl },
+      { backoff: { initialMs: 40, maxMs: 10_000, jitter: 0 }, backoffResetAfterMs: 300 },
+    );
+    cleanups.push(() => w.close());
+    const browser = await browserVia(w);
+    await browser.next('welcome');
+    const retries: unknown[] = [];
+    for (let i = 0; i < 3; i++) {
+      (await fake.next()).ws.terminate();
+      retries.push((await browser.event('bridge.reconnecting')).retryInMs);
+    }
+    expect(retries).toEqual([40, 80, 160]);
+    const up = await fake.next();
+    await browser.event('bridge.reconnected');
+    await new Promise((r) => setTimeout(r, 450));
+    up.ws.terminate();
+    expect((await browser.event('bridge.reconnecting')).retryInMs).toBe(40);
+  });
+});
+
 describe('shutdown', () => {
   it('close() sends 1001 to browsers and upstreams, and ends promptly', async () => {
     const fake = await fakeBroker();
