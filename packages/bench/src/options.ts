@@ -23,7 +23,8 @@ export interface BenchOptions {
   echo: { clients: number; window: number; size: number; warmupMs: number; durationMs: number; drainMs: number };
   latency: { size: number; warmupMs: number; durationMs: number; drainMs: number };
   fanout: { clients: number; startRate: number; growth: number; maxSteps: number; stepMs: number; drainMs: number; size: number };
-  idle: { clients: number; settleMs: number };
+  /** cpuWindowMs: how long CPU is measured with everyone connected and silent (heartbeats only). */
+  idle: { clients: number; settleMs: number; cpuWindowMs: number };
   /** quietMs: once all are back, how long without a probe echo before the rest count as lost. */
   storm: { clients: number; timeoutMs: number; quietMs: number };
 }
@@ -34,7 +35,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir
     echo: { clients: 50, window: 4, size: 256, warmupMs: 2000, durationMs: 10_000, drainMs: 5000 },
     latency: { size: 256, warmupMs: 1000, durationMs: 5000, drainMs: 2000 },
     fanout: { clients: 1000, startRate: 25, growth: 2, maxSteps: 8, stepMs: 3000, drainMs: 3000, size: 128 },
-    idle: { clients: 10_000, settleMs: 2000 },
+    idle: { clients: 10_000, settleMs: 2000, cpuWindowMs: 10_000 },
     storm: { clients: 5000, timeoutMs: 60_000, quietMs: 5000 },
   },
   quick: {
@@ -42,7 +43,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir
     echo: { clients: 20, window: 4, size: 256, warmupMs: 500, durationMs: 2500, drainMs: 2000 },
     latency: { size: 256, warmupMs: 300, durationMs: 1500, drainMs: 1000 },
     fanout: { clients: 200, startRate: 100, growth: 2, maxSteps: 5, stepMs: 800, drainMs: 1500, size: 128 },
-    idle: { clients: 500, settleMs: 500 },
+    idle: { clients: 500, settleMs: 500, cpuWindowMs: 1000 },
     storm: { clients: 300, timeoutMs: 15_000, quietMs: 2000 },
   },
   tiny: {
@@ -50,7 +51,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir
     echo: { clients: 3, window: 2, size: 64, warmupMs: 100, durationMs: 400, drainMs: 2000 },
     latency: { size: 64, warmupMs: 50, durationMs: 300, drainMs: 1000 },
     fanout: { clients: 5, startRate: 50, growth: 2, maxSteps: 2, stepMs: 300, drainMs: 1000, size: 32 },
-    idle: { clients: 5, settleMs: 100 },
+    idle: { clients: 5, settleMs: 100, cpuWindowMs: 200 },
     storm: { clients: 5, timeoutMs: 10_000, quietMs: 1500 },
   },
 };

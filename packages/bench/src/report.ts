@@ -74,6 +74,8 @@ const ROWS: Row[] = [
     target: (ab) => (ab === null ? '' : `≤ 15 KB: ${mark(ab <= 15 * 1024)}`),
   },
   { scenario: 'idle', label: 'server heap KB / client', get: (r) => num(r.metrics.serverHeapBytesPerClient), dir: 'lower', fmt: kb },
+  { scenario: 'idle', label: 'server CPU µs / client / s, idle', get: (r) => num(r.metrics.serverIdleCpuUsPerClientPerSec), dir: 'lower', fmt: (n) => n.toFixed(2) },
+  { scenario: 'idle', label: 'server CPU µs / connect', get: (r) => num(r.metrics.connectCpuUsPerClient), dir: 'lower', fmt: int },
   { scenario: 'idle', label: 'time to connect all, s', get: (r) => num(r.metrics.connectAllMs), dir: 'lower', fmt: (n) => (n / 1000).toFixed(2) },
   {
     scenario: 'storm',

@@ -35,6 +35,13 @@ export async function idle(ctx: ScenarioContext): Promise<ScenarioResult> {
   const b = await connect(want - first);
   const windowed = await win.stop(a.connected + b.connected);
   const atAll = await readings();
+  // Connected and silent: what the heartbeats (and anything else periodic) cost.
+  const quiet = new Window(topo.servers);
+  await quiet.start();
+  await sleep(opts.idle.cpuWindowMs);
+  const idleCpu = await quiet.stop(0);
+  const perClientSec = (cpuUs: number | undefined) => (b.connected && cpuUs !== undefined ? cpuUs / (a.connected + b.connected) / (quiet.elapsedMs / 1000) : 0);
+  let idleCpuPerClientSec = 0;
   const failed = a.failed + b.failed;
   if (failed) notes.push(`${failed} clients failed to connect: ${a.firstError ?? b.firstError}`);
   const n = b.connected;
@@ -48,12 +55,15 @@ export async function idle(ctx: ScenarioContext): Promise<ScenarioResult> {
     const heap = n ? (after.heapUsedBytes - before.heapUsedBytes) / n : 0;
     rssPerClient += rss;
     heapPerClient += heap;
+    const cpu = perClientSec(idleCpu[c.spec.name]?.cpuUs);
+    idleCpuPerClientSec += cpu;
     processes[c.spec.name] = {
       ...windowed[c.spec.name],
       rssBytes: after.rssBytes,
       heapUsedBytes: after.heapUsedBytes,
       rssBytesPerClient: round(rss),
       heapBytesPerClient: round(heap),
+      idleCpuUsPerClientPerSec: round(cpu, 3),
     };
   }
   for (const c of [topo.agent, topo.loadgen]) processes[c.spec.name] = windowed[c.spec.name]!;
@@ -61,7 +71,7 @@ export async function idle(ctx: ScenarioContext): Promise<ScenarioResult> {
   const total = a.connected + b.connected;
   return {
     scenario: 'idle',
-    params: { clients: want, measuredOver: `clients ${first + 1}..${want}` },
+    params: { ...opts.idle, memoryMeasuredOver: `clients ${first + 1}..${want}` },
     metrics: {
       clientsConnected: total,
       failed,
@@ -69,6 +79,8 @@ export async function idle(ctx: ScenarioContext): Promise<ScenarioResult> {
       connectsPerSec: round(total / ((a.ms + b.ms) / 1000)),
       serverRssBytesPerClient: round(rssPerClient),
       serverHeapBytesPerClient: round(heapPerClient),
+      serverIdleCpuUsPerClientPerSec: round(idleCpuPerClientSec, 3),
+      connectCpuUsPerClient: round(topo.servers.reduce((s, c) => s + (windowed[c.spec.name]?.cpuUs ?? 0), 0) / Math.max(1, a.connected + b.connected)),
     },
     processes,
     notes,
