@@ -64,7 +64,7 @@ export function createApp(deps: AppDeps): BuiltApp {
 
   app.use(staticSite(config.STATIC_ROOT));
   app.use(errorHandler(logger.child({ module: 'http' }), config.MAX_MESSAGE_BYTES));
-  return { app, close: () => (siwe as { close?: () => void }).close?.() };
+  return { app, close: () => siwe.close() };
 }
 
 function apiRouter(deps: AppDeps): Router {

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createLogger, type BackoffOptions, type Config, type Logger } from '@agent-bridge/common';
+import { CloseCode, createLogger, type BackoffOptions, type Config, type Logger } from '@agent-bridge/common';
 import { createApp } from './app.ts';
 import { WebMetrics } from './http/metrics.ts';
 import { createHttpRateLimit } from './http/rate-limit.ts';
@@ -92,7 +92,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
       }
       const { accepted } = decision;
       wss.handleUpgrade(req, socket, head, (browser: WebSocket) => {
-        if (closing) return browser.close(1001, 'server shutting down');
+        if (closing) return browser.close(CloseCode.goingAway, 'server shutting down');
         metrics.browserSockets.inc();
         const pipe = new ClientPipe({
           browser,
