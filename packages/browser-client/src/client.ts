@@ -11,6 +11,7 @@ import {
   FrameType,
   shouldReconnect,
   type BackoffOptions,
+  type SystemEvent,
 } from '@agent-bridge/common/protocol';
 import { Emitter } from './emitter.ts';
 import { checkToken, register, HttpError } from './http.ts';
@@ -423,7 +424,8 @@ export class BridgeClient {
   }
 
   private onSystem(f: SystemFrame): void {
-    switch (f.event) {
+    // Typed as SystemEvent so every case below is checked against the shared table.
+    switch (f.event as SystemEvent) {
       case 'bridge.reconnecting': {
         const inMs = typeof f.retryInMs === 'number' ? f.retryInMs : 0;
         this.setStatus({ state: 'reconnecting', inMs, at: Date.now() + inMs, cause: 'bridge' });

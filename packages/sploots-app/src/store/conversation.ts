@@ -4,7 +4,7 @@
  * cursor, so what came before must come from here.
  */
 import type { BridgeClient, BridgeStatus, GapEvent } from '@agent-bridge/browser-client';
-import { DEFAULT_AGENT } from '@agent-bridge/common/protocol';
+import { DEFAULT_AGENT, type SystemEvent } from '@agent-bridge/common/protocol';
 import { textOf, type Entry } from './entry.ts';
 
 const STORAGE_KEY = 'sploots.conversation';
@@ -46,8 +46,9 @@ export class ConversationStore {
       this.set({ pulse: this.state.pulse + 1 });
     });
     client.on('system', (f) => {
-      if (f.event === 'agent.connected' || f.event === 'agent.disconnected') {
-        const verb = f.event === 'agent.connected' ? 'connected' : 'went offline';
+      const event = f.event as SystemEvent;
+      if (event === 'agent.connected' || event === 'agent.disconnected') {
+        const verb = event === 'agent.connected' ? 'connected' : 'went offline';
         this.notice(`agent ${String(f.agent ?? DEFAULT_AGENT)} ${verb}`);
       }
     });
