@@ -97,4 +97,21 @@ describe('GET /ws/:clientId upgrade checks', () => {
     expect([400, 401]).toContain(status);
     expect((await fetch(`${web.url}/healthz`)).status).toBe(200);
   });
+
+  it('uses the bound port for PUBLIC_ORIGIN when it is unset and WEB_SERVER_ADDR has port 0', async () => {
+    const own = await startWeb({ STATIC_ASSETS_PATH: site.root, BROKER_URL: broker.wsUrl, PUBLIC_ORIGIN: '' });
+    try {
+      const csp = (await fetch(own.url)).headers.get('content-security-policy')!;
+      expect(csp).toContain(`connect-src 'self' ${own.url.replace('http:', 'ws:')}`);
+      const s = await registerClient(own.url);
+      const sock = await connectBrowser(own.url, s, { origin: own.url });
+      await sock.next('welcome');
+      sock.close(1000);
+      await sock.waitClose();
+      const other = await registerClient(own.url);
+      await expect(connectBrowser(own.url, other, { origin: 'http://127.0.0.1:0' })).rejects.toMatchObject({ status: 403 });
+    } finally {
+      await own.close();
+    }
+  });
 });
