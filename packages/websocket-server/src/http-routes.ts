@@ -28,8 +28,12 @@ export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: S
 }
 
 async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://broker.invalid');
-  const path = url.pathname;
+  let path: string;
+  try {
+    path = new URL(req.url ?? '/', 'http://broker.invalid').pathname;
+  } catch {
+    return sendError(res, 400, 'bad_request', 'malformed request target');
+  }
   const method = req.method ?? 'GET';
   const isRead = method === 'GET' || method === 'HEAD';
 

@@ -18,6 +18,7 @@ import {
   type ClientMessageFrame,
   type Config,
   type ErrorCode,
+  type Logger,
 } from '@agent-bridge/common';
 import type { AgentConnection } from './agent-connection.ts';
 import type { WaitEntry } from './agent-wait-queue.ts';
@@ -34,6 +35,7 @@ export class Router {
     private readonly cfg: Config,
     private readonly metrics: BrokerMetrics,
     private readonly heartbeat: Heartbeat,
+    private readonly log: Logger,
   ) {
     state.routeToAgent = (e) => this.toAgent(e);
     state.rejectEntry = (e) => this.reject(e);
@@ -41,7 +43,26 @@ export class Router {
 
   // ---------------------------------------------------------------- client → agent
 
+  /** Bad input must never take the broker down: anything unexpected becomes an `internal` error. */
   onClientFrame(conn: ClientConnection, data: RawData, isBinary: boolean): void {
+    try {
+      this.clientFrame(conn, data, isBinary);
+    } catch (err) {
+      this.log.warn({ err, clientId: conn.clientId }, 'failed to handle a client frame');
+      this.clientError(conn.session, 'internal', 'the frame could not be handled');
+    }
+  }
+
+  onAgentFrame(conn: AgentConnection, data: RawData, isBinary: boolean): void {
+    try {
+      this.agentFrame(conn, data, isBinary);
+    } catch (err) {
+      this.log.warn({ err, agentId: conn.agentId }, 'failed to handle an agent frame');
+      this.agentError(conn, 'internal', 'the frame could not be handled');
+    }
+  }
+
+  private clientFrame(conn: ClientConnection, data: RawData, isBinary: boolean): void {
     this.heartbeat.touch(conn.ws);
     if (conn.detached || this.state.closing) return;
     const session = conn.session;
@@ -113,7 +134,7 @@ export class Router {
 
   // ---------------------------------------------------------------- agent → clients
 
-  onAgentFrame(conn: AgentConnection, data: RawData, isBinary: boolean): void {
+  private agentFrame(conn: AgentConnection, data: RawData, isBinary: boolean): void {
     this.heartbeat.touch(conn.ws);
     if (conn.detached || this.state.closing) return;
     if (isBinary) {

@@ -14,7 +14,7 @@ import { BrokerMetrics } from './metrics.ts';
 import { Router } from './router.ts';
 import { MemorySessionStore } from './session-store.ts';
 import { StateManager } from './state-manager.ts';
-import { authorizeUpgrade, rejectUpgrade } from './upgrade-auth.ts';
+import { authorizeUpgrade, rejectUpgrade, type UpgradeDecision } from './upgrade-auth.ts';
 
 export interface BrokerHandle {
   /** http://HOST:PORT */
@@ -48,7 +48,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
     waiting: state.waitQueues.waiting,
   }));
   state = new StateManager({ cfg: config, log, metrics, heartbeat, epoch }, sessions);
-  const router = new Router(state, config, metrics, heartbeat);
+  const router = new Router(state, config, metrics, heartbeat, log);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_MESSAGE_BYTES, perMessageDeflate: false });
   const server = http.createServer(
@@ -69,7 +69,12 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => undefined);
     if (state.closing) return rejectUpgrade(socket, 503, 'internal', 'shutting down');
-    const decision = authorizeUpgrade(req, config);
+    let decision: UpgradeDecision;
+    try {
+      decision = authorizeUpgrade(req, config);
+    } catch {
+      return rejectUpgrade(socket, 400, 'bad_request', 'malformed request');
+    }
     if (!decision.ok) {
       log.info({ url: redactUrl(req.url), status: decision.status, code: decision.code }, 'upgrade refused');
       return rejectUpgrade(socket, decision.status, decision.code, decision.message);

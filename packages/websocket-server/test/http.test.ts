@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { PROXY_TOKEN, agent, broker, client, getJson } from './helpers.ts';
 
@@ -43,6 +44,30 @@ describe('HTTP endpoints', () => {
     expect(await getJson(`${b.url}/healthz`, { method: 'POST' })).toMatchObject({ status: 405, body: { error: { code: 'method_not_allowed' } } });
     expect(await getJson(`${b.url}/ws/agent`)).toMatchObject({ status: 426, body: { error: { code: 'upgrade_required' } } });
     expect(await getJson(`${b.url}/internal/clients/c1/identity`)).toMatchObject({ status: 405 });
+  });
+});
+
+describe('malformed requests', () => {
+  const raw = (port: number, text: string) =>
+    new Promise<string>((resolve, reject) => {
+      const sock = net.connect(port, '127.0.0.1', () => sock.write(text));
+      let out = '';
+      sock.on('data', (c) => (out += c.toString()));
+      sock.on('close', () => resolve(out));
+      sock.on('error', reject);
+      setTimeout(() => sock.destroy(), 2000).unref();
+    });
+
+  it('answers an unparseable request target with 400, plain or upgrade, and keeps serving', async () => {
+    const b = await broker();
+    const plain = await raw(b.port, 'GET //[:: HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(plain).toMatch(/^HTTP\/1.1 400/);
+    const upgrade = await raw(
+      b.port,
+      'GET //[:: HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    expect(upgrade).toMatch(/^HTTP\/1.1 400/);
+    expect((await getJson(`${b.url}/healthz`)).status).toBe(200);
   });
 });
 
