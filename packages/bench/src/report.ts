@@ -122,6 +122,16 @@ export function markdownTable(lines: ResultLine[]): string {
       `| ${row.scenario} | ${row.label} | ${vals.map(cell).join(' | ')} | ${ratio(ab, raw)} | ${ratio(ab, sio)} | ${row.target && vals[0] !== undefined ? row.target(ab, raw, sio) : ''} |`,
     );
   }
+  const first = lines[0];
+  const last = lines.at(-1);
+  if (first && last) {
+    const m = first.machine;
+    out.push('');
+    out.push(
+      `${first.mode} run, ${m.cores} cores (${m.cpu}), node ${m.node}, ${m.platform}; loadavg ${m.loadavg.join(' ')} at the first result, ${last.machine.loadavg.join(' ')} at the last.`,
+    );
+    out.push('Socket.IO clients connect to the server directly: one hop and one process fewer than agent-bridge and raw-relay.');
+  }
   const storm = lines.filter((l) => l.scenario === 'storm');
   if (storm.length) {
     out.push('');
