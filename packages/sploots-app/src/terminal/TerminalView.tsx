@@ -32,6 +32,9 @@ const THEME = {
   brightMagenta: '#dcb0ff',
   brightCyan: '#7fdbca',
   brightWhite: '#ffffff',
+  scrollbarSliderBackground: 'rgba(42, 56, 80, 0.6)',
+  scrollbarSliderHoverBackground: 'rgba(60, 80, 110, 0.8)',
+  scrollbarSliderActiveBackground: 'rgba(80, 100, 135, 0.9)',
 };
 
 export function TerminalView({ autoFocus = true }: { autoFocus?: boolean }) {
