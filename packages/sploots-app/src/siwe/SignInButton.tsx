@@ -36,7 +36,7 @@ export function SignInButton({ client }: SignInButtonProps) {
     setNote(null);
     const provider = injectedProvider();
     if (!provider) {
-      setNote('No Ethereum wallet found. Install a browser wallet (for example MetaMask) to sign in.');
+      setNote('No Ethereum wallet found: install one (e.g. MetaMask) to sign in.');
       return;
     }
     setBusy('signing-in');
@@ -81,7 +81,7 @@ export function SignInButton({ client }: SignInButtonProps) {
         </button>
       )}
       {note && (
-        <span className="siwe-note" role="alert" data-testid="siwe-note">
+        <span className="siwe-note" role="alert" data-testid="siwe-note" title={note}>
           {' '}
           {note}
         </span>
