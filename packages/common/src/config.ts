@@ -2,13 +2,25 @@
  * Settings of PROTOCOL §1 (and our own additions), loaded from the environment and `.env` with
  * dotenv and validated with zod. A bad value is one clear line on stderr and exit code 1.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { config as dotenv } from 'dotenv';
 import { z } from 'zod';
 
-/** The repository root: relative paths in settings resolve against it, not the cwd. */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+/**
+ * The repository root: relative paths in settings resolve against it, not the cwd. Found by
+ * walking up to pnpm-workspace.yaml, so it is the same from source (packages/common/src) and
+ * from a bundle in dist/.
+ */
+export const REPO_ROOT = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'pnpm-workspace.yaml'))) return dir;
+    if (path.dirname(dir) === dir) return process.cwd();
+  }
+}
 
 export const DEV_SECRETS = {
   AGENT_TOKEN: 'dev_token',

@@ -7,7 +7,7 @@ import { REPO_ROOT } from '@agent-bridge/common';
 
 export interface ServiceSpec {
   name: string;
-  /** Entry file relative to the repository root. */
+  /** Entry file relative to the repository root (.ts runs through tsx, .mjs as built). */
   entry: string;
   env: Record<string, string>;
   /** Env var holding HOST:PORT; after the first start the chosen port is pinned there. */
@@ -49,7 +49,8 @@ export class ServiceProcess {
     if (this.child) throw new Error(`${this.spec.name} already running`);
     const env: Record<string, string> = { ...process.env, ...this.spec.env } as Record<string, string>;
     if (this.spec.addrVar && this.port) env[this.spec.addrVar] = `127.0.0.1:${this.port}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', this.spec.entry], {
+    const args = this.spec.entry.endsWith('.ts') ? ['--import', 'tsx', this.spec.entry] : [this.spec.entry];
+    const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
