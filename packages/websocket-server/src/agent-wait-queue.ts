@@ -1,6 +1,7 @@
 /**
  * Client messages for an agent name with no connection (PROTOCOL §5): kept in order, at most
- * AGENT_QUEUE_LIMIT per name and SESSION_TTL_MS each (counted from when the client sent it).
+ * AGENT_QUEUE_LIMIT per name and per client (a client naming many absent agents cannot pile up
+ * more), and SESSION_TTL_MS each (counted from when the client sent it).
  * A message that cannot wait, or whose wait ends, is handed to `onReject` so that its client gets
  * `agent_unavailable`: nothing is dropped silently.
  */
@@ -17,6 +18,8 @@ export interface WaitEntry {
 export class AgentWaitQueues {
   private readonly queues = new Map<string, WaitEntry[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Waiting messages per clientId, across names. */
+  private readonly perClient = new Map<string, number>();
 
   constructor(
     private readonly limit: number,
@@ -28,8 +31,9 @@ export class AgentWaitQueues {
   offer(entry: WaitEntry): boolean {
     if (this.limit === 0 || this.maxAgeMs === 0) return false;
     const q = this.queues.get(entry.agent) ?? [];
-    if (q.length >= this.limit) return false;
+    if (q.length >= this.limit || (this.perClient.get(entry.clientId) ?? 0) >= this.limit) return false;
     q.push(entry);
+    this.count(entry, 1);
     this.queues.set(entry.agent, q);
     this.schedule(entry.agent);
     return true;
@@ -41,8 +45,10 @@ export class AgentWaitQueues {
    */
   requeueFront(name: string, entries: WaitEntry[]): void {
     if (entries.length === 0) return;
+    for (const e of entries) this.count(e, 1);
     const q = [...entries, ...(this.queues.get(name) ?? [])];
     const over = q.length > this.limit ? q.splice(this.limit) : [];
+    for (const e of over) this.count(e, -1);
     if (q.length) this.queues.set(name, q);
     else this.queues.delete(name);
     for (const e of over) this.onReject(e);
@@ -54,6 +60,7 @@ export class AgentWaitQueues {
     const q = this.queues.get(name) ?? [];
     this.queues.delete(name);
     this.clearTimer(name);
+    for (const e of q) this.count(e, -1);
     return q;
   }
 
@@ -66,6 +73,13 @@ export class AgentWaitQueues {
   clear(): void {
     for (const name of [...this.timers.keys()]) this.clearTimer(name);
     this.queues.clear();
+    this.perClient.clear();
+  }
+
+  private count(e: WaitEntry, delta: number): void {
+    const n = (this.perClient.get(e.clientId) ?? 0) + delta;
+    if (n > 0) this.perClient.set(e.clientId, n);
+    else this.perClient.delete(e.clientId);
   }
 
   private schedule(name: string): void {
@@ -87,6 +101,7 @@ export class AgentWaitQueues {
     const rest = q.filter((e) => now < e.sentAt + this.maxAgeMs);
     if (rest.length) this.queues.set(name, rest);
     else this.queues.delete(name);
+    for (const e of expired) this.count(e, -1);
     for (const e of expired) this.onReject(e);
     this.schedule(name);
   }

@@ -4,7 +4,8 @@ import { agent, broker, client, sleep, until, type Frame, type Peer } from './he
 
 const ENV = {
   MAILBOX_LIMIT: '5',
-  SOCKET_BUFFER_BYTES: '1024',
+  // 1 MiB: a client that reads keeps up with the bursts below; a paused one fills it and overflows.
+  SOCKET_BUFFER_BYTES: String(1 << 20),
   MAX_MESSAGE_BYTES: '65536',
   RESUME_BUFFER_FRAMES: '100000',
   RESUME_BUFFER_BYTES: String(256 * 1024 * 1024),
@@ -29,13 +30,13 @@ describe('backpressure (slow consumers)', () => {
     let sent = 0;
     const burst = async (n: number) => {
       for (let i = 0; i < n; i++) a.send({ type: 'broadcast', data: { n: sent++, pad: CHUNK } });
-      await sleep(30);
+      await sleep(10);
     };
     while ((await metric(b.url, 'broker_messages_dropped_total')) === 0) {
       if (sent > 5000) throw new Error('nothing was ever dropped');
-      await burst(50);
+      await burst(10);
     }
-    await burst(20);
+    await burst(10);
     // The fast client got everything.
     await until(() => fast.all('message').length === sent, 10_000, 'fast client to get every broadcast');
 
@@ -73,8 +74,8 @@ describe('backpressure (slow consumers)', () => {
     let sent = 0;
     while (!a.all((f) => f.event === 'client.disconnected').length) {
       if (sent > 5000) throw new Error('never closed');
-      for (let i = 0; i < 50; i++) a.send({ type: 'send', to: 'slow', data: { n: sent++, pad: CHUNK } });
-      await sleep(30);
+      for (let i = 0; i < 10; i++) a.send({ type: 'send', to: 'slow', data: { n: sent++, pad: CHUNK } });
+      await sleep(10);
     }
     expect(a.all((f) => f.event === 'client.disconnected')[0]).toMatchObject({ clientId: 'slow', resumable: true });
     // A few more while it is away: kept for the resume too.
@@ -97,9 +98,9 @@ describe('backpressure (slow consumers)', () => {
     const a = await agent(b);
     const slow = await client(b, 'slow');
     socketOf(slow).pause();
-    for (let round = 0; round < 200 && !a.all((f) => f.event === 'client.disconnected').length; round++) {
-      for (let i = 0; i < 50; i++) a.send({ type: 'send', to: 'slow', data: CHUNK });
-      await sleep(20);
+    for (let round = 0; round < 1000 && !a.all((f) => f.event === 'client.disconnected').length; round++) {
+      for (let i = 0; i < 10; i++) a.send({ type: 'send', to: 'slow', data: CHUNK });
+      await sleep(10);
     }
     expect(a.all((f) => f.event === 'client.disconnected')).toHaveLength(1);
     // The resume buffer is bounded too: a resume from the start is refused rather than partial.

@@ -92,6 +92,19 @@ describe('AgentWaitQueues', () => {
     q.clear();
   });
 
+  it('bounds what one client can have waiting across names', () => {
+    const q = new AgentWaitQueues(2, 60_000, () => undefined);
+    const e = (agent: string, clientId: string): WaitEntry => ({ agent, clientId, ref: undefined, payload: '{}', sentAt: Date.now() });
+    expect(q.offer(e('a', 'c1'))).toBe(true);
+    expect(q.offer(e('b', 'c1'))).toBe(true);
+    expect(q.offer(e('c', 'c1'))).toBe(false);
+    expect(q.offer(e('c', 'c2'))).toBe(true);
+    q.take('a');
+    expect(q.offer(e('c', 'c1'))).toBe(true);
+    expect(q.waiting).toBe(3);
+    q.clear();
+  });
+
   it('rejects entries whose wait ended', async () => {
     const rejected: string[] = [];
     const q = new AgentWaitQueues(10, 50, (e) => rejected.push(e.ref!));

@@ -73,7 +73,8 @@ describe('messages for an absent agent name wait', () => {
   it('puts messages back in the wait queue when their agent goes before taking them', async () => {
     // A tiny mailbox and socket buffer: an agent that does not read overflows, is closed 1013,
     // and the client.message frames it never got wait for the next agent of that name.
-    const b = await broker({ MAILBOX_LIMIT: '2', SOCKET_BUFFER_BYTES: '1024', MAX_MESSAGE_BYTES: '65536', CLIENT_RATE_BURST: '5000', AGENT_QUEUE_LIMIT: '5000' });
+    // Small rounds and a 1 MiB socket cap: the next agent absorbs what piled up without overflowing.
+    const b = await broker({ MAILBOX_LIMIT: '2', SOCKET_BUFFER_BYTES: String(1 << 20), MAX_MESSAGE_BYTES: '65536', CLIENT_RATE_BURST: '5000', AGENT_QUEUE_LIMIT: '5000' });
     const slow = await agent(b, { name: 'w' });
     const c = await client(b, 'c1');
     (slow.ws as any)._socket.pause();
@@ -84,8 +85,8 @@ describe('messages for an absent agent name wait', () => {
     while (sent < 2000) {
       c.send({ type: 'message', agent: 'w', id: `q${sent}`, data: big });
       sent++;
-      if (sent % 50 === 0) {
-        await sleep(20);
+      if (sent % 10 === 0) {
+        await sleep(10);
         const h = (await fetch(`${b.url}/healthz`).then((r) => r.json())) as { agents: number };
         if (h.agents === 1) break;
       }
@@ -108,7 +109,7 @@ describe('messages for an absent agent name wait', () => {
   });
 
   it('re-routes an overflowing pool connection\'s undelivered messages to the rest of the pool', async () => {
-    const b = await broker({ MAILBOX_LIMIT: '2', SOCKET_BUFFER_BYTES: '1024', MAX_MESSAGE_BYTES: '65536', CLIENT_RATE_BURST: '5000' });
+    const b = await broker({ MAILBOX_LIMIT: '2', SOCKET_BUFFER_BYTES: String(1 << 20), MAX_MESSAGE_BYTES: '65536', CLIENT_RATE_BURST: '5000' });
     const slow = await agent(b, { name: 'p' });
     const c = await client(b, 'c1');
     // c1 is pinned to `slow` (the only connection); a second one joins later and must not take it.
@@ -119,8 +120,8 @@ describe('messages for an absent agent name wait', () => {
     const big = 'z'.repeat(30_000);
     let sent = 0;
     while (sent < 2000 && other.all((f) => f.type === 'client.message').length === 0) {
-      for (let i = 0; i < 50; i++) c.send({ type: 'message', agent: 'p', id: `q${sent++}`, data: big });
-      await sleep(20);
+      for (let i = 0; i < 10; i++) c.send({ type: 'message', agent: 'p', id: `q${sent++}`, data: big });
+      await sleep(10);
     }
     expect(sent).toBeLessThan(2000);
     await until(() => other.all('client.message').some((f) => f.ref === `q${sent - 1}`), 5000, 'last message at the other connection');
