@@ -14,9 +14,10 @@ interface Peer {
 export class Heartbeat {
   private readonly peers = new Map<WebSocket, Peer>();
   private readonly timer: NodeJS.Timeout;
+  private lastTick = Date.now();
 
   constructor(
-    intervalMs: number,
+    private readonly intervalMs: number,
     private readonly timeoutMs: number,
   ) {
     this.timer = setInterval(() => this.tick(), intervalMs);
@@ -49,8 +50,12 @@ export class Heartbeat {
 
   private tick(): void {
     const now = Date.now();
+    // A tick that runs late means this process was stalled (GC, load): the peers' pongs may be
+    // sitting unread in our sockets, so nobody is judged on this round.
+    const stalled = now - this.lastTick > this.intervalMs * 2;
+    this.lastTick = now;
     for (const [ws, p] of [...this.peers]) {
-      if (now - p.lastSeen > this.timeoutMs) {
+      if (!stalled && now - p.lastSeen > this.timeoutMs) {
         this.remove(ws);
         p.onDead();
         continue;

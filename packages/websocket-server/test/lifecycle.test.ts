@@ -107,7 +107,7 @@ describe('client lifecycle events to agents', () => {
 
 describe('heartbeat', () => {
   it('pings, and terminates a silent client (no pongs): client.disconnected fires', async () => {
-    const b = await broker({ HEARTBEAT_INTERVAL_MS: '50', HEARTBEAT_TIMEOUT_MS: '200' });
+    const b = await broker({ HEARTBEAT_INTERVAL_MS: '50', HEARTBEAT_TIMEOUT_MS: '300' });
     const a = await agent(b);
     const silent = await client(b, 'mute', { autoPong: false });
     const alive = await client(b, 'alive');
@@ -133,7 +133,7 @@ describe('heartbeat', () => {
   });
 
   it('terminates a silent agent and tells clients its name is gone', async () => {
-    const b = await broker({ HEARTBEAT_INTERVAL_MS: '50', HEARTBEAT_TIMEOUT_MS: '200' });
+    const b = await broker({ HEARTBEAT_INTERVAL_MS: '50', HEARTBEAT_TIMEOUT_MS: '300' });
     const c = await client(b, 'c1');
     const a = await agent(b, { name: 'mute', autoPong: false });
     await c.event('agent.connected');
