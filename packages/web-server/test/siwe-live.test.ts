@@ -147,3 +147,45 @@ describe('broker unreachable', () => {
     }
   });
 });
+
+/**
+ * KNOWN GAP (web server, not SIWE): ClientPipe dials every upstream with the X-Client-Address of
+ * the token the browser connected with, and the broker takes the address of each arrival. So
+ * after a live sign-out (or sign-in) an upstream redial brings back the old identity: a signed-out
+ * wallet is announced again. Unskip once the pipe follows identity changes (e.g. the identity
+ * client given to the SIWE router also updates the live pipes of that clientId).
+ */
+describe('identity across an upstream redial', () => {
+  test.skip('a live sign-out survives a broker restart (the old address is not re-announced)', async () => {
+    let own = await startTestBroker();
+    const port = own.port;
+    const w = await startWeb({ BROKER_URL: own.wsUrl }, { backoff: { initialMs: 50, maxMs: 100 } });
+    try {
+      const wallet = Wallet.createRandom();
+      const c = (await (await fetch(`${w.url}/auth/challenge?address=${wallet.address}`)).json()) as { message: string };
+      const v = (await (
+        await fetch(`${w.url}/auth/verify`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ message: c.message, signature: await wallet.signMessage(c.message) }),
+        })
+      ).json()) as Session;
+      const browser = await connectBrowser(w.url, v);
+      sockets.push(browser);
+      await browser.next('welcome');
+      const out = await fetch(`${w.url}/auth/signout`, { method: 'POST', headers: { authorization: `Bearer ${v.token}` } });
+      expect(out.status).toBe(200);
+
+      await own.close();
+      own = await startTestBroker({ WEBSOCKET_SERVER_ADDR: `127.0.0.1:${port}` });
+      const watcher = await connectRawAgent(own.url);
+      sockets.push(watcher);
+      await watcher.next('welcome');
+      const back = await watcher.next(isFor(v.clientId, 'system', 'client.connected'));
+      expect(back.address).toBeNull();
+    } finally {
+      await w.close();
+      await own.close();
+    }
+  });
+});
