@@ -25,6 +25,8 @@ export interface ChildSpec {
   logDir: string;
   /** File descriptors this process may need (clients × sockets); raises `ulimit -n` if needed. */
   fds?: number;
+  /** Extra `--import` modules (BENCH_PRELOAD: try a change without editing the product). */
+  imports?: string[];
 }
 
 const live = new Set<ChildProcess>();
@@ -76,7 +78,8 @@ export class Child {
     if (this.proc) throw new Error(`${this.spec.name} already running`);
     installExitHook();
     const entry = path.resolve(REPO_ROOT, this.spec.entry);
-    const nodeArgs = ['--expose-gc', '--import', 'tsx', '--import', PROBE_URL, entry];
+    const extra = (this.spec.imports ?? []).flatMap((m) => ['--import', m]);
+    const nodeArgs = ['--expose-gc', '--import', 'tsx', '--import', PROBE_URL, ...extra, entry];
     const need = (this.spec.fds ?? 0) + 256;
     const log = openSync(this.logFile, 'a');
     const opts = {

@@ -44,6 +44,7 @@ export abstract class Topology {
       name: 'agent',
       entry: this.agentEntry(),
       logDir: this.opts.logDir,
+      imports: this.preloads(),
       env: { BENCH_BROKER_WS: `ws://127.0.0.1:${this.brokerPort}`, BENCH_AGENT_TOKEN: this.agentToken },
     });
     this.agent.start();
@@ -76,7 +77,18 @@ export abstract class Topology {
   }
 
   protected child(name: string, entry: string, env: Record<string, string>, fdsPerClient = 1): Child {
-    return new Child({ name, entry, env, logDir: this.opts.logDir, fds: this.opts.maxClients * fdsPerClient });
+    return new Child({ name, entry, env, logDir: this.opts.logDir, fds: this.opts.maxClients * fdsPerClient, imports: this.preloads() });
+  }
+
+  /**
+   * BENCH_PRELOAD (comma-separated module URLs or paths) is `--import`ed into this target's
+   * servers and agent when BENCH_PRELOAD_TARGET names it (default agent-bridge): a way to measure
+   * a change before making it.
+   */
+  protected preloads(): string[] {
+    const list = process.env.BENCH_PRELOAD;
+    if (!list || (process.env.BENCH_PRELOAD_TARGET ?? 'agent-bridge') !== this.name) return [];
+    return list.split(',').map((s) => s.trim()).filter(Boolean);
   }
 
   protected static freePort = freePort;
