@@ -143,3 +143,21 @@ export function markdownTable(lines: ResultLine[]): string {
   }
   return out.join('\n');
 }
+
+/** Per-process detail: CPU per operation and peak RSS (echo, fan-out), memory per client (idle). */
+export function processTable(lines: ResultLine[]): string {
+  const out = [
+    '| target | scenario | process | CPU µs / op | peak RSS MB | RSS KB / client | heap KB / client | idle CPU µs / client / s |',
+    '|---|---|---|--:|--:|--:|--:|--:|',
+  ];
+  const f = (v: number | undefined, d: number, scale = 1) => (v === undefined ? '' : (v / scale).toFixed(d));
+  for (const l of lines) {
+    if (!['echo', 'fanout', 'idle', 'latency'].includes(l.scenario)) continue;
+    for (const [name, p] of Object.entries(l.processes)) {
+      out.push(
+        `| ${l.target} | ${l.scenario} | ${name} | ${f(p.cpuUsPerOp, 1)} | ${f(p.peakRssBytes, 0, 2 ** 20)} | ${f(p.rssBytesPerClient, 1, 1024)} | ${f(p.heapBytesPerClient, 1, 1024)} | ${f(p.idleCpuUsPerClientPerSec, 2)} |`,
+      );
+    }
+  }
+  return out.join('\n');
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { killAllChildren, REPO_ROOT } from './child.ts';
 import { hardFdLimit, machineInfo } from './machine.ts';
 import type { BenchOptions, ScenarioName } from './options.ts';
-import { markdownTable, type ResultLine } from './report.ts';
+import { markdownTable, processTable, type ResultLine } from './report.ts';
 import { echo, latency } from './scenarios/echo.ts';
 import { fanout } from './scenarios/fanout.ts';
 import { idle } from './scenarios/idle.ts';
@@ -86,6 +86,6 @@ export async function runBench(opts: BenchOptions, out: (line: string) => void =
     process.off('SIGTERM', onSigint);
   }
   const markdown = markdownTable(lines);
-  appendFileSync(jsonlFile.replace(/\.jsonl$/, '.md'), `${markdown}\n`);
+  appendFileSync(jsonlFile.replace(/\.jsonl$/, '.md'), `${markdown}\n\nPer process (CPU per op: per round trip in echo/latency, per delivery in fan-out, per connect in idle):\n\n${processTable(lines)}\n`);
   return { lines, jsonlFile, markdown, errors };
 }
