@@ -14,13 +14,13 @@ import type { WebMetrics } from './http/metrics.ts';
 import type { HttpRateLimit } from './http/rate-limit.ts';
 import { requireSession, type SessionLocals } from './session/require-session.ts';
 import type { SessionTokens } from './session/tokens.ts';
-import type { BrokerIdentityClient } from './upstream/identity-client.ts';
+import type { IdentityUpdater } from './upstream/live-identity.ts';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   tokens: SessionTokens;
-  identity: BrokerIdentityClient;
+  identity: IdentityUpdater;
   rateLimit: HttpRateLimit;
   metrics: WebMetrics;
   /** Live numbers for /healthz. */

@@ -13,6 +13,7 @@ import { createHttpRateLimit } from './http/rate-limit.ts';
 import { SessionTokens } from './session/tokens.ts';
 import { ClientPipe } from './upstream/client-pipe.ts';
 import { BrokerIdentityClient } from './upstream/identity-client.ts';
+import { LivePipeIdentity } from './upstream/live-identity.ts';
 import { OriginPolicy } from './ws/origin.ts';
 import { decideUpgrade, describeUpgrade, refuseUpgrade } from './ws/upgrade.ts';
 
@@ -37,10 +38,13 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   const logger = opts.logger ?? createLogger('web-server', { level: config.LOG_LEVEL });
   const log = logger.child({ module: 'server' });
   const tokens = new SessionTokens({ secret: config.JWT_SECRET, ttlS: config.SESSION_TOKEN_TTL_S });
-  const identity = new BrokerIdentityClient({ brokerUrl: config.BROKER_URL, proxyToken: config.PROXY_TOKEN, logger });
+  const pipes = new Set<ClientPipe>();
+  const identity = new LivePipeIdentity(
+    new BrokerIdentityClient({ brokerUrl: config.BROKER_URL, proxyToken: config.PROXY_TOKEN, logger }),
+    pipes,
+  );
   const metrics = new WebMetrics();
   const rateLimit = createHttpRateLimit(config.RATE_LIMIT_HTTP_PER_MIN);
-  const pipes = new Set<ClientPipe>();
   const upstreams = new Set<WebSocket>();
 
   const server = http.createServer();

@@ -149,14 +149,11 @@ describe('broker unreachable', () => {
 });
 
 /**
- * KNOWN GAP (web server, not SIWE): ClientPipe dials every upstream with the X-Client-Address of
- * the token the browser connected with, and the broker takes the address of each arrival. So
- * after a live sign-out (or sign-in) an upstream redial brings back the old identity: a signed-out
- * wallet is announced again. Unskip once the pipe follows identity changes (e.g. the identity
- * client given to the SIWE router also updates the live pipes of that clientId).
+ * The broker takes the address each upstream arrival announces; after a live sign-out the pipe
+ * must announce null on its redial, or a signed-out wallet would be announced again.
  */
 describe('identity across an upstream redial', () => {
-  test.skip('a live sign-out survives a broker restart (the old address is not re-announced)', async () => {
+  test('a live sign-out survives a broker restart (the old address is not re-announced)', async () => {
     let own = await startTestBroker();
     const port = own.port;
     const w = await startWeb({ BROKER_URL: own.wsUrl }, { backoff: { initialMs: 50, maxMs: 100 } });

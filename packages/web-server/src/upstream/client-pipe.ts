@@ -63,6 +63,11 @@ function frameRef(text: string): string | undefined {
 
 export class ClientPipe {
   readonly clientId: string;
+  /**
+   * The wallet address every (re)dial announces. It starts as the token's and follows live
+   * sign-in / sign-out, so a redial never brings back an identity the user has left.
+   */
+  private address: string | null;
   private readonly browser: WebSocket;
   private readonly cfg: PipeConfig;
   private readonly log: Logger;
@@ -87,6 +92,7 @@ export class ClientPipe {
 
   constructor(private readonly opts: ClientPipeOptions) {
     this.clientId = opts.clientId;
+    this.address = opts.address;
     this.browser = opts.browser;
     this.cfg = opts.config;
     this.log = opts.logger.child({ module: 'pipe', clientId: opts.clientId });
@@ -146,12 +152,17 @@ export class ClientPipe {
     this.held.push(data);
   }
 
+  /** The broker was told of a sign-in or sign-out for this clientId: redials must say the same. */
+  setAddress(address: string | null): void {
+    this.address = address;
+  }
+
   // ---------- upstream lifecycle ----------
 
   private dial(): void {
     if (this.ended) return;
     const headers: Record<string, string> = { authorization: `Bearer ${this.cfg.PROXY_TOKEN}` };
-    if (this.opts.address) headers[Header.clientAddress] = this.opts.address;
+    if (this.address) headers[Header.clientAddress] = this.address;
     const url = clientUpstreamUrl(this.cfg.BROKER_URL, this.clientId, { lastSeq: this.lastSeq, epoch: this.epoch });
     const up = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: this.cfg.HEARTBEAT_TIMEOUT_MS });
     this.upstream = up;
