@@ -3,7 +3,7 @@
  * one test process). Labels are bounded: frame types come from the protocol tables, anything
  * else is counted as `invalid`.
  */
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { ERROR_CODES, FrameType } from '@agent-bridge/common';
 
 export type Peer = 'agent' | 'client';
@@ -28,6 +28,9 @@ export class BrokerMetrics {
 
   constructor(snapshot: () => Snapshot) {
     const registers = [this.registry];
+    // Process metrics (heap, external memory, RSS, event-loop lag): the operator's view of the
+    // "memory stays bounded" promise, and what the slow-client test reads.
+    collectDefaultMetrics({ register: this.registry });
     const gauge = (name: string, help: string, pick: (s: Snapshot) => number) =>
       new Gauge({
         name,
