@@ -2,3 +2,4 @@ export * from './protocol/index.ts';
 export * from './config.ts';
 export * from './logger.ts';
 export * from './timing-safe.ts';
+export * from './service.ts';
