@@ -4,7 +4,9 @@
  */
 import WebSocket from 'ws';
 
-export type Frame = Record<string, unknown> & { type: string };
+// Tests read arbitrary fields of frames; `any` keeps assertions short.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Frame = Record<string, any> & { type: string };
 type Pred = string | ((f: Frame) => boolean);
 
 export class TestSocket {
@@ -32,11 +34,14 @@ export class TestSocket {
     ws.on('error', () => undefined);
   }
 
-  /** Open a socket; rejects with the HTTP status on a refused upgrade (`err.status`). */
-  static open(url: string, options: WebSocket.ClientOptions = {}): Promise<TestSocket> {
+  /**
+   * Open a socket (of this class or a subclass); rejects with the HTTP status and body text on a
+   * refused upgrade (`err.status`, `err.body`).
+   */
+  static open<T extends TestSocket>(this: new (ws: WebSocket) => T, url: string, options: WebSocket.ClientOptions = {}): Promise<T> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, options);
-      const sock = new TestSocket(ws);
+      const sock = new this(ws);
       ws.once('open', () => resolve(sock));
       ws.once('unexpected-response', (_req, res) => {
         let body = '';
@@ -79,6 +84,20 @@ export class TestSocket {
     }
   }
 
+  /** Every frame matching `pred` that arrives within `ms` (consumes nothing). */
+  async collectFor(ms: number, pred: Pred = () => true): Promise<Frame[]> {
+    const match = typeof pred === 'string' ? (f: Frame) => f.type === pred : pred;
+    const start = this.frames.length;
+    await new Promise((r) => setTimeout(r, ms));
+    return this.frames.slice(start).filter(match);
+  }
+
+  /** Every frame seen so far matching `pred`. */
+  all(pred: Pred = () => true): Frame[] {
+    const match = typeof pred === 'string' ? (f: Frame) => f.type === pred : pred;
+    return this.frames.filter(match);
+  }
+
   /** Wait for a system frame with this event. */
   event(event: string, timeoutMs?: number): Promise<Frame> {
     return this.next((f) => f.type === 'system' && f.event === event, timeoutMs);
@@ -98,4 +117,24 @@ export class TestSocket {
   close(code?: number, reason?: string): void {
     this.ws.close(code, reason);
   }
+}
+
+/** An upgrade that must be refused: its HTTP status and (JSON-decoded when possible) body. */
+export async function refusedUpgrade(url: string, options: WebSocket.ClientOptions = {}): Promise<{ status: number; body: unknown }> {
+  let sock: TestSocket;
+  try {
+    sock = await TestSocket.open(url, options);
+  } catch (err) {
+    const e = err as { status?: number; body?: string };
+    if (!e.status) throw err;
+    let body: unknown = e.body;
+    try {
+      body = JSON.parse(e.body ?? '');
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: e.status, body };
+  }
+  sock.ws.terminate();
+  throw new Error(`upgrade to ${url} was accepted`);
 }

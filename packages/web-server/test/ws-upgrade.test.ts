@@ -1,7 +1,7 @@
 /** Browser upgrades: everything is checked before the socket exists. */
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
-import { connectBrowser, registerClient, TestSocket } from '@agent-bridge/testkit';
+import { connectBrowser, refusedUpgrade, registerClient } from '@agent-bridge/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebServer } from '../src/index.ts';
 import { JWT_SECRET, PUBLIC_ORIGIN, makeSite, startTestBroker, startWeb, type TempSite } from './helpers.ts';
@@ -24,16 +24,8 @@ afterAll(async () => {
 
 const wsBase = () => web.url.replace(/^http/, 'ws');
 
-async function refused(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
-  try {
-    const sock = await TestSocket.open(wsBase() + path, { headers });
-    sock.close();
-    throw new Error('upgrade was accepted');
-  } catch (err) {
-    const e = err as { status?: number; body?: string };
-    if (e.status === undefined) throw err;
-    return { status: e.status, body: JSON.parse(e.body!) };
-  }
+function refused(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+  return refusedUpgrade(wsBase() + path, { headers });
 }
 
 const errorBody = (code: string) => ({ error: { code, message: expect.any(String) } });

@@ -6,6 +6,7 @@
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '@agent-bridge/common';
+import { refusedUpgrade, TestSocket, type Frame } from '@agent-bridge/testkit';
 import { startBroker, type BrokerHandle } from '../src/index.ts';
 
 export const AGENT_TOKEN = 'test_agent_token';
@@ -23,8 +24,7 @@ export const BASE_ENV: Record<string, string> = {
   MAX_MESSAGE_BYTES: '8192',
 };
 
-export type Frame = Record<string, any> & { type: string };
-type Pred = string | ((f: Frame) => boolean);
+export type { Frame };
 
 const brokers: BrokerHandle[] = [];
 const peers: Peer[] = [];
@@ -40,89 +40,11 @@ export async function broker(env: Record<string, string> = {}): Promise<BrokerHa
   return b;
 }
 
-export class Peer {
-  readonly frames: Frame[] = [];
-  private cursor = 0;
-  private waiters: (() => void)[] = [];
-  closed: { code: number; reason: string } | undefined;
-
-  constructor(readonly ws: WebSocket) {
+/** A raw ws peer that is terminated after each test. */
+export class Peer extends TestSocket {
+  constructor(ws: WebSocket) {
+    super(ws);
     peers.push(this);
-    ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.frames.push(JSON.parse(data.toString()) as Frame);
-      this.wake();
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-      this.wake();
-    });
-    ws.on('error', () => undefined);
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.waiters.push(() => {
-        clearTimeout(t);
-        resolve();
-      });
-    });
-  }
-
-  send(frame: unknown): void {
-    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
-  }
-
-  /** The next frame (after those already taken) matching `pred`. */
-  async next(pred: Pred = () => true, timeoutMs = 5000): Promise<Frame> {
-    const match = typeof pred === 'string' ? (f: Frame) => f.type === pred : pred;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      while (this.cursor < this.frames.length) {
-        const f = this.frames[this.cursor++]!;
-        if (match(f)) return f;
-      }
-      if (this.closed) throw new Error(`closed (${this.closed.code}) while waiting; last frames ${JSON.stringify(this.frames.slice(-3))}`);
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting; last frames ${JSON.stringify(this.frames.slice(-3))}`);
-      await this.wait(left);
-    }
-  }
-
-  event(event: string, timeoutMs?: number): Promise<Frame> {
-    return this.next((f) => f.type === 'system' && f.event === event, timeoutMs);
-  }
-
-  /** Every frame matching `pred` received within `ms` (not consuming anything). */
-  async collectFor(ms: number, pred: Pred): Promise<Frame[]> {
-    const match = typeof pred === 'string' ? (f: Frame) => f.type === pred : pred;
-    const start = this.frames.length;
-    await new Promise((r) => setTimeout(r, ms));
-    return this.frames.slice(start).filter(match);
-  }
-
-  /** Every frame seen so far matching `pred`. */
-  all(pred: Pred): Frame[] {
-    const match = typeof pred === 'string' ? (f: Frame) => f.type === pred : pred;
-    return this.frames.filter(match);
-  }
-
-  async waitClose(timeoutMs = 5000): Promise<{ code: number; reason: string }> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.closed) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('socket did not close in time');
-      await this.wait(left);
-    }
-    return this.closed;
-  }
-
-  close(code?: number, reason?: string): void {
-    this.ws.close(code, reason);
   }
 }
 
@@ -133,37 +55,10 @@ export interface RefusedUpgrade {
 
 /** Open a socket; resolves with the Peer, or rejects with the refused upgrade's status and body. */
 export function open(url: string, options: WebSocket.ClientOptions = {}): Promise<Peer> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, options);
-    const peer = new Peer(ws);
-    ws.once('open', () => resolve(peer));
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => {
-        let parsed: unknown = body;
-        try {
-          parsed = JSON.parse(body);
-        } catch {
-          // keep the text
-        }
-        reject(Object.assign(new Error(`refused ${res.statusCode}`), { status: res.statusCode, body: parsed }));
-      });
-    });
-    ws.once('error', reject);
-  });
+  return Peer.open(url, options);
 }
 
-export async function refused(url: string, options: WebSocket.ClientOptions = {}): Promise<RefusedUpgrade> {
-  try {
-    await open(url, options);
-  } catch (err) {
-    const e = err as { status?: number; body?: unknown };
-    if (e.status) return { status: e.status, body: e.body };
-    throw err;
-  }
-  throw new Error('upgrade was accepted');
-}
+export const refused: (url: string, options?: WebSocket.ClientOptions) => Promise<RefusedUpgrade> = refusedUpgrade;
 
 export interface AgentOpts {
   name?: string;
