@@ -23,7 +23,7 @@ import {
   type AgentWelcomeFrame,
   type ClientMessageToAgentFrame,
 } from '@agent-bridge/common/protocol';
-import { createLogger, redactUrl, type Logger } from '@agent-bridge/common';
+import { batchSend, createLogger, redactUrl, type Logger } from '@agent-bridge/common';
 import { ClientEvent } from './client-events.ts';
 import { ClientRegistry, type KnownClient } from './client-registry.ts';
 import { AgentSdkError, type AgentSdkErrorCode } from './errors.ts';
@@ -337,7 +337,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.redialAttempt = 0;
     const queued = this.outbox.drain();
     const ws = this.ws!;
-    // In order, before anything the welcome listeners send.
+    // In order, before anything the welcome listeners send; one write for the lot.
+    if (queued.length > 0) batchSend(ws);
     for (const s of queued) ws.send(s);
     this.log.info({ agentId: frame.agentId, clients: frame.clients.length, flushed: queued.length }, 'welcomed by the broker');
     this.emitSafe('welcome', frame);
@@ -380,8 +381,11 @@ export class Agent extends EventEmitter<AgentEvents> {
       throw new AgentSdkError('invalid_frame', `invalid ${frame.type} frame: ${checked ? checked.message : 'not a JSON object'}`);
     }
     const ws = this.ws;
-    if (this.stateValue === 'ready' && ws && ws.readyState === WebSocket.OPEN) ws.send(serialized);
-    else this.outbox.push(serialized);
+    if (this.stateValue === 'ready' && ws && ws.readyState === WebSocket.OPEN) {
+      // Frames sent in one turn (replies to a burst, a broadcast loop) leave in one write.
+      batchSend(ws);
+      ws.send(serialized);
+    } else this.outbox.push(serialized);
   }
 
   // ---------------------------------------------------------------- emitting

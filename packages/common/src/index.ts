@@ -3,3 +3,4 @@ export * from './config.ts';
 export * from './logger.ts';
 export * from './timing-safe.ts';
 export * from './service.ts';
+export * from './socket-batcher.ts';

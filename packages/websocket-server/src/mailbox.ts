@@ -9,6 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
+import { bufferedAmountFor, turnBatcher } from '@agent-bridge/common';
 
 export type FrameKind = 'broadcast' | 'direct' | 'system';
 
@@ -122,10 +123,14 @@ export class Mailbox<M = unknown> {
   }
 
   private socketHasRoom(): boolean {
-    return this.ws.readyState === this.ws.OPEN && this.ws.bufferedAmount < this.opts.socketBufferBytes;
+    // bufferedAmountFor: frames merely corked for this turn must not count as a slow peer.
+    const limit = this.opts.socketBufferBytes;
+    return this.ws.readyState === this.ws.OPEN && bufferedAmountFor(this.ws, limit) < limit;
   }
 
   private write(item: OutItem<M>): void {
+    // The turn's frames for this socket leave in one writev (socket-batcher.ts).
+    turnBatcher.hold(this.socket);
     this.ws.send(item.payload);
     this.hooks.onSent?.(item);
   }

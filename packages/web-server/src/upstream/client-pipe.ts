@@ -9,6 +9,8 @@ import WebSocket from 'ws';
 import {
   Backoff,
   BACKOFF_RESET_AFTER_MS,
+  batchSend,
+  bufferedAmountFor,
   closeReason,
   CloseCode,
   decodeJson,
@@ -140,6 +142,7 @@ export class ClientPipe {
     }
     const up = this.upstream;
     if (this.ready && up && up.readyState === WebSocket.OPEN) {
+      batchSend(up);
       up.send(data, { binary: false });
       this.opts.metrics.framesForwarded.inc({ direction: 'to_broker' });
       return;
@@ -260,6 +263,7 @@ export class ClientPipe {
     this.ready = true;
     this.resetTimer = setTimeout(() => this.backoff.reset(), this.opts.backoffResetAfterMs ?? BACKOFF_RESET_AFTER_MS);
     const up = this.upstream!;
+    if (this.held.length > 0) batchSend(up);
     for (const frame of this.held.splice(0)) {
       up.send(frame, { binary: false });
       this.opts.metrics.framesForwarded.inc({ direction: 'to_broker' });
@@ -281,10 +285,13 @@ export class ClientPipe {
 
   private forwardToBrowser(data: Buffer): void {
     if (this.browser.readyState !== WebSocket.OPEN) return;
+    // One write per socket per turn (socket-batcher.ts); bufferedAmountFor does not count
+    // frames that are merely corked for this turn as a slow browser.
+    batchSend(this.browser);
     this.browser.send(data, { binary: false }, () => this.maybeResume());
     this.opts.metrics.framesForwarded.inc({ direction: 'to_browser' });
     // A slow browser: stop reading its upstream so the broker's mailbox applies §7.
-    if (!this.paused && this.upstream && this.browser.bufferedAmount > this.cfg.SOCKET_BUFFER_BYTES) {
+    if (!this.paused && this.upstream && bufferedAmountFor(this.browser, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) {
       this.paused = true;
       this.upstream.pause();
       this.upstreamHeartbeat?.suspend();
@@ -292,7 +299,7 @@ export class ClientPipe {
   }
 
   private maybeResume(): void {
-    if (!this.paused || this.browser.bufferedAmount > this.cfg.SOCKET_BUFFER_BYTES) return;
+    if (!this.paused || bufferedAmountFor(this.browser, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) return;
     this.paused = false;
     this.upstream?.resume();
     this.upstreamHeartbeat?.resume();
@@ -307,7 +314,9 @@ export class ClientPipe {
   }
 
   private sendOwn(frame: Record<string, unknown>): void {
-    if (this.browser.readyState === WebSocket.OPEN) this.browser.send(JSON.stringify(frame));
+    if (this.browser.readyState !== WebSocket.OPEN) return;
+    batchSend(this.browser);
+    this.browser.send(JSON.stringify(frame));
   }
 
   // ---------- teardown ----------
