@@ -4,7 +4,6 @@
  * answered with an `error` frame to the sender only; the socket stays open.
  */
 import type { RawData } from 'ws';
-import { v7 as uuidv7 } from 'uuid';
 import {
   AgentFrame,
   ClientFrame,
@@ -26,6 +25,7 @@ import type { ClientConnection } from './client-connection.ts';
 import type { ClientSession } from './client-session.ts';
 import { SeqMessageTemplate, errorFrame, nowIso, type ErrorExtra } from './frames-out.ts';
 import type { Heartbeat } from './heartbeat.ts';
+import { newMessageId } from './ids.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import type { StateManager } from './state-manager.ts';
 
@@ -97,7 +97,7 @@ export class Router {
   private clientMessage(session: ClientSession, frame: ClientMessageFrame): void {
     const payload = JSON.stringify({
       type: FrameType.clientMessage,
-      id: uuidv7(),
+      id: newMessageId(),
       ref: frame.id,
       clientId: session.clientId,
       address: session.address,
@@ -179,7 +179,7 @@ export class Router {
 
   /** The frame clients will get, or undefined (and payload_too_large) when it would be too big. */
   private template(conn: AgentConnection, frame: AgentSendFrame | AgentBroadcastFrame): SeqMessageTemplate | undefined {
-    const template = new SeqMessageTemplate({ id: uuidv7(), from: conn.name, data: frame.data, ts: nowIso() });
+    const template = new SeqMessageTemplate({ id: newMessageId(), from: conn.name, data: frame.data, ts: nowIso() });
     if (template.maxBytes > this.cfg.MAX_MESSAGE_BYTES) {
       this.agentError(conn, 'payload_too_large', `the message to clients would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
         ref: frame.id,
