@@ -18,6 +18,14 @@ describe('SessionTokens', () => {
     expect(Date.parse(expiresAt)).toBe(claims.exp! * 1000);
   });
 
+  it('signs with the very secret given: a token verifies with the plain string secret elsewhere', () => {
+    // The key is a KeyObject made once; tokens must stay interchangeable with other web servers.
+    const { token } = tokens.sign({ clientId: 'c-3' });
+    expect(jwt.verify(token, SECRET, { algorithms: ['HS256'], ...opts })).toMatchObject({ sub: 'c-3' });
+    expect(() => jwt.verify(token, 'other_secret_0123456789abcd', { algorithms: ['HS256'] })).toThrow(/invalid signature/);
+    expect(jwt.decode(token, { complete: true })!.header.alg).toBe('HS256');
+  });
+
   it('leaves addr out of anonymous tokens', () => {
     const { token } = tokens.sign({ clientId: 'c-2', address: null });
     expect((jwt.decode(token) as jwt.JwtPayload).addr).toBeUndefined();

@@ -3,6 +3,7 @@
  * `addr` = the EIP-55 address. The algorithm is pinned on verify so `alg: none` or an RS/HS
  * confusion can never pass; `exp`, `iat`, `iss`, `aud` and `sub` are required and checked.
  */
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 
 export interface SessionTokensOptions {
@@ -21,13 +22,19 @@ const CLOCK_TOLERANCE_S = 5;
 const ALGORITHM = 'HS256';
 
 export class SessionTokens {
-  private readonly secret: string;
+  /**
+   * The secret as a KeyObject, made once. Given a string, jsonwebtoken first tries to parse it as
+   * a PEM key (createPrivateKey on sign, createPublicKey on verify, an OpenSSL decoder pass each)
+   * before falling back to createSecretKey: ~600 µs of CPU per sign + verify instead of ~30 µs.
+   * A secret KeyObject is exactly what that fallback builds, and HS256 insists on type 'secret'.
+   */
+  private readonly secret: KeyObject;
   private readonly ttlS: number;
   private readonly issuer: string;
   private readonly audience: string;
 
   constructor(opts: SessionTokensOptions) {
-    this.secret = opts.secret;
+    this.secret = createSecretKey(Buffer.from(opts.secret));
     this.ttlS = opts.ttlS;
     this.issuer = opts.issuer ?? 'agent-bridge';
     this.audience = opts.audience ?? 'agent-bridge-session';
