@@ -21,9 +21,15 @@ interface FakeBroker {
   next(): Promise<{ ws: WebSocket; req: IncomingMessage }>;
 }
 
-/** Accepts every client upgrade and greets it with a welcome (epoch `fake`), nothing else. */
-async function fakeBroker(opts: { autoPong?: boolean } = {}): Promise<FakeBroker> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: opts.autoPong ?? true });
+/**
+ * Accepts every client upgrade and greets it with a welcome (epoch `fake`); like the broker it
+ * pings every upstream every `pingMs` (the web server only watches for silence on this hop).
+ * `pingMs: 0`: a broker that never pings, i.e. silent unless it sends frames.
+ */
+async function fakeBroker(opts: { pingMs?: number } = {}): Promise<FakeBroker> {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  const pingMs = opts.pingMs ?? 50;
+  const pinger = pingMs > 0 ? setInterval(() => wss.clients.forEach((c) => c.ping()), pingMs) : undefined;
   await new Promise<void>((r) => wss.once('listening', () => r()));
   const connections: FakeBroker['connections'] = [];
   const waiters: (() => void)[] = [];
@@ -36,6 +42,7 @@ async function fakeBroker(opts: { autoPong?: boolean } = {}): Promise<FakeBroker
     for (const w of waiters.splice(0)) w();
   });
   cleanups.push(() => {
+    clearInterval(pinger);
     for (const c of wss.clients) c.terminate();
     return new Promise<void>((r) => wss.close(() => r()));
   });
@@ -118,8 +125,8 @@ describe('close codes from the broker', () => {
 });
 
 describe('upstream liveness', () => {
-  it('drops and redials an upstream whose broker stops answering pings', async () => {
-    const fake = await fakeBroker({ autoPong: false });
+  it('drops and redials an upstream whose broker goes silent', async () => {
+    const fake = await fakeBroker({ pingMs: 0 });
     const w = await web(fake.wsUrl);
     const browser = await browserVia(w);
     await browser.next('welcome');
@@ -129,6 +136,31 @@ describe('upstream liveness', () => {
     expect(Date.now() - started).toBeLessThan(2000);
     await fake.next();
     expect(browser.closed).toBeUndefined();
+  });
+
+  it('keeps an upstream whose broker pings, and never pings it itself', async () => {
+    const fake = await fakeBroker({ pingMs: 50 });
+    const w = await web(fake.wsUrl); // HEARTBEAT_TIMEOUT_MS 300
+    const browser = await browserVia(w);
+    await browser.next('welcome');
+    const up = await fake.next();
+    let pingsFromWeb = 0;
+    up.ws.on('ping', () => pingsFromWeb++);
+    await new Promise((r) => setTimeout(r, 900)); // three timeouts
+    expect(fake.connections).toHaveLength(1);
+    expect(browser.frames.some((f) => f.type === 'system' && f.event === 'bridge.reconnecting')).toBe(false);
+    expect(pingsFromWeb).toBe(0);
+  });
+
+  it('still pings the browser', async () => {
+    const fake = await fakeBroker();
+    const w = await web(fake.wsUrl); // HEARTBEAT_INTERVAL_MS 50
+    const browser = await browserVia(w);
+    await browser.next('welcome');
+    let pings = 0;
+    browser.ws.on('ping', () => pings++);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(pings).toBeGreaterThanOrEqual(2);
   });
 });
 

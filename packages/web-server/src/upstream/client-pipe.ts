@@ -182,10 +182,12 @@ export class ClientPipe {
     if (up !== this.upstream) return;
     this.upstreamOpen = true;
     this.opts.metrics.upstreamsOpen.inc();
-    // A broker that stops answering (frozen, half-open TCP) is a dead upstream.
+    // A broker that goes silent (frozen, half-open TCP) is a dead upstream. The broker pings
+    // every upstream (it accepts, PROTOCOL §4), so watching for its silence is enough.
     this.upstreamHeartbeat = new Heartbeat(up, {
       intervalMs: this.cfg.HEARTBEAT_INTERVAL_MS,
       timeoutMs: this.cfg.HEARTBEAT_TIMEOUT_MS,
+      ping: false,
       onDead: () => {
         this.log.warn('broker silent for too long; dropping the upstream');
         up.terminate();

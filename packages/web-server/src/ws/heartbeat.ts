@@ -1,7 +1,8 @@
 /**
- * Liveness of one socket (PROTOCOL §4): ping every interval; a peer that has been silent (no
- * pong, no frame, no ping) for the timeout is dead. Used on both sides of the web server: for
- * browsers (we accept) and for the upstream (we dial and the broker also pings us).
+ * Liveness of one socket (PROTOCOL §4): a peer that has been silent (no pong, no frame, no ping)
+ * for the timeout is dead. Used on both sides of the web server: browsers (we accept, so we ping
+ * them every interval) and the upstream (we dial; the broker pings us and ws answers, so we only
+ * watch for its silence: `ping: false`, one ping and pong fewer per client and interval).
  */
 import type WebSocket from 'ws';
 
@@ -9,6 +10,8 @@ export interface HeartbeatOptions {
   intervalMs: number;
   timeoutMs: number;
   onDead: () => void;
+  /** Send a ping every interval (default). false: only check for silence every interval. */
+  ping?: boolean;
 }
 
 export class Heartbeat {
@@ -57,6 +60,6 @@ export class Heartbeat {
       this.opts.onDead();
       return;
     }
-    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+    if (this.opts.ping !== false && this.ws.readyState === this.ws.OPEN) this.ws.ping();
   }
 }
