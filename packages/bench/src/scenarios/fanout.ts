@@ -1,6 +1,7 @@
 /**
  * Broadcast fan-out: the agent broadcasts to N clients at a rate that doubles each step until the
- * system saturates (delivered < 90 % of offered, any loss, or p99 over a second), then stops.
+ * system saturates (delivered < 90 % of offered, any loss, or p99 over a second — twice in a row
+ * at the same rate, unless messages were lost), then stops.
  * Result: the best deliveries/s reached, its p99 delivery latency, and every message lost.
  */
 import { nowUs } from '../histogram.ts';
@@ -39,6 +40,7 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
   let index = 0;
   let rate = p.startRate;
   let totalSent = 0;
+  let retried = false;
   for (let s = 0; s < p.maxSteps; s++) {
     await lg.call('mark');
     const before = await counts();
@@ -79,7 +81,14 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
     steps.push(step);
     ctx.log(`  fanout rate ${rate}/s × ${n}: ${step.deliveredPerSec} deliveries/s, p99 ${round(step.p99Us / 1000)} ms, lost ${step.lost}`);
     if (!best || step.deliveredPerSec > best.step.deliveredPerSec) best = { step, processes };
+    // A shared machine hiccups: a rate counts as saturating only if it fails twice in a row.
+    if (step.saturated && !retried && step.lost === 0) {
+      retried = true;
+      s--;
+      continue;
+    }
     if (step.saturated) break;
+    retried = false;
     rate *= p.growth;
   }
   // Final settle: anything still queued arrives now or counts as lost.
@@ -93,7 +102,7 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
     return c;
   })();
   await lg.call('closeAll', undefined, 60_000);
-  const saturatedAt = steps.find((s) => s.saturated);
+  const saturatedAt = steps.at(-1)?.saturated ? steps.at(-1) : undefined;
   if (!saturatedAt) notes.push(`not saturated within ${p.maxSteps} steps (up to ${steps.at(-1)?.rate}/s × ${n})`);
   return {
     scenario: 'fanout',
@@ -107,10 +116,10 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
       broadcastsSent: totalSent,
       expectedDeliveries: totalSent * n,
       lost: totalSent * n - final.total,
-      lostBeforeSaturation: steps.filter((s) => !s.saturated).reduce((a, s) => a + s.lost, 0),
+      lostBeforeSaturation: steps.filter((s) => s.rate < (saturatedAt?.rate ?? Infinity)).reduce((a, s) => a + s.lost, 0),
       droppedNotified: final.dropped,
       saturated: Boolean(saturatedAt),
-      steps: Object.fromEntries(steps.map((s) => [`${s.rate}/s`, s.deliveredPerSec])),
+      steps: Object.fromEntries(steps.map((s, i) => [`${s.rate}/s${steps.findIndex((x) => x.rate === s.rate) < i ? ' (again)' : ''}`, s.deliveredPerSec])),
     },
     processes: best?.processes ?? {},
     notes,
