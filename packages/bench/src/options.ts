@@ -40,11 +40,11 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir
   },
   quick: {
     connectConcurrency: 64,
-    echo: { clients: 20, window: 4, size: 256, warmupMs: 500, durationMs: 2500, drainMs: 2000 },
-    latency: { size: 256, warmupMs: 300, durationMs: 1500, drainMs: 1000 },
-    fanout: { clients: 200, startRate: 100, growth: 2, maxSteps: 5, stepMs: 800, drainMs: 1500, size: 128 },
+    echo: { clients: 20, window: 4, size: 256, warmupMs: 400, durationMs: 2000, drainMs: 2000 },
+    latency: { size: 256, warmupMs: 200, durationMs: 1000, drainMs: 1000 },
+    fanout: { clients: 200, startRate: 100, growth: 2, maxSteps: 5, stepMs: 600, drainMs: 1000, size: 128 },
     idle: { clients: 500, settleMs: 500, cpuWindowMs: 1000 },
-    storm: { clients: 300, timeoutMs: 15_000, quietMs: 2000 },
+    storm: { clients: 300, timeoutMs: 15_000, quietMs: 1500 },
   },
   tiny: {
     connectConcurrency: 8,
