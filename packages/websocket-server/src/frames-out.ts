@@ -24,6 +24,9 @@ export function systemFrame(event: SystemEvent, fields: Record<string, unknown>,
   return JSON.stringify({ ...head, event, ...fields, ts: nowIso() });
 }
 
+/** Byte length of the longest seq prefix (ASCII, so bytes = characters). */
+const MAX_PREFIX_BYTES = `{"type":"${FrameType.message}","seq":${Number.MAX_SAFE_INTEGER},`.length;
+
 /**
  * A `message` frame to clients whose seq is filled in per session: the body is serialized once
  * and only the seq prefix changes, so a broadcast to many sessions costs one JSON.stringify.
@@ -36,7 +39,9 @@ export class SeqMessageTemplate {
   constructor(body: { id: string; from: string; data: unknown; ts: string }) {
     // `{"type":"message","seq":N,` + the body without its opening brace.
     this.suffix = JSON.stringify(body).slice(1);
-    this.maxBytes = Buffer.byteLength(this.render(Number.MAX_SAFE_INTEGER));
+    // The prefix is ASCII, so its byte length is its string length; only the body needs counting
+    // (rendering a whole frame here just to measure it cost a full copy per message).
+    this.maxBytes = MAX_PREFIX_BYTES + Buffer.byteLength(this.suffix);
   }
 
   render(seq: number): string {
