@@ -10,7 +10,7 @@ import {
   CloseCode,
   DEFAULT_AGENT,
   FrameType,
-  decodeJson,
+  peekRef,
   parseFrame,
   type AgentBroadcastFrame,
   type AgentSendFrame,
@@ -74,7 +74,7 @@ export class Router {
         this.state.cutClient(conn, CloseCode.policy, 'rate limit exceeded repeatedly');
         return;
       }
-      this.clientError(session, 'rate_limited', 'too many frames; slow down', { ref: text === undefined ? undefined : peekId(text) });
+      this.clientError(session, 'rate_limited', 'too many frames; slow down', { ref: text === undefined ? undefined : peekRef(text) });
       return;
     }
     if (text === undefined) {
@@ -199,12 +199,4 @@ function rawText(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.from(data).toString('utf8');
-}
-
-/** The `id` of a frame we refuse without validating it (for `ref`). */
-function peekId(text: string): string | undefined {
-  const d = decodeJson(text);
-  if (!d.ok) return undefined;
-  const id = d.value.id;
-  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
 }

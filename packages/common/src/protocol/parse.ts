@@ -23,6 +23,17 @@ export function decodeJson(raw: string): { ok: true; value: Record<string, unkno
   return { ok: true, value: value as Record<string, unknown> };
 }
 
+/**
+ * The `id` of a frame refused without validating it (rate limit, outage), to echo as `ref`:
+ * a non-empty string of at most 128 characters, else undefined.
+ */
+export function peekRef(raw: string): string | undefined {
+  const decoded = decodeJson(raw);
+  if (!decoded.ok) return undefined;
+  const id = decoded.value.id;
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+}
+
 /** Decode and validate a frame against `schema`; `ref` is the frame's `id` when it had one. */
 export function parseFrame<S extends z.ZodType>(raw: string, schema: S): ParseResult<z.infer<S>> {
   const decoded = decodeJson(raw);

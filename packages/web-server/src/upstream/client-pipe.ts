@@ -14,6 +14,7 @@ import {
   closeReason,
   CloseCode,
   decodeJson,
+  peekRef,
   FrameType,
   Header,
   shouldReconnect,
@@ -54,14 +55,6 @@ export interface ClientPipeOptions {
 }
 
 const SEQ_PREFIX = /^\{"type":"[a-z.]{1,20}","seq":(\d{1,15})[,}]/;
-
-/** A frame's `id` (to echo as `ref`), if it has a usable one. */
-function frameRef(text: string): string | undefined {
-  const decoded = decodeJson(text);
-  if (!decoded.ok) return undefined;
-  const id = decoded.value.id;
-  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
-}
 
 export class ClientPipe {
   readonly clientId: string;
@@ -149,7 +142,7 @@ export class ClientPipe {
     }
     if (this.held.length >= this.cfg.OUTAGE_BUFFER_FRAMES) {
       this.opts.metrics.outageRejected.inc();
-      this.sendError('agent_unavailable', 'the bridge is reconnecting and cannot hold more frames; retry later', frameRef(data.toString()));
+      this.sendError('agent_unavailable', 'the bridge is reconnecting and cannot hold more frames; retry later', peekRef(data.toString()));
       return;
     }
     this.held.push(data);
