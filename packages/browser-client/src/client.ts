@@ -306,7 +306,10 @@ export class BridgeClient {
   private detach(): void {
     const ws = this.ws;
     if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      // Not null: a Node `ws` socket closed while still connecting emits 'error', which throws
+      // (an uncaught exception) when nothing listens.
+      ws.onerror = () => undefined;
     }
     this.ws = undefined;
     this.live = false;
