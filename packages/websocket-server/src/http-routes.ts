@@ -3,9 +3,9 @@
  * (POST /internal/clients/:clientId/identity, PROXY_TOKEN). Every error is the usual JSON body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BrokerPath, bearerToken, clientId as clientIdSchema, httpError, tokenMatches, type Config, type HttpErrorCode } from '@agent-bridge/common';
+import { ADDRESS_RE, BrokerPath, bearerToken, clientId as clientIdSchema, httpError, tokenMatches, type Config, type HttpErrorCode } from '@agent-bridge/common';
 import type { Registry } from 'prom-client';
-import { ADDRESS_RE, clientIdFromPath } from './upgrade-auth.ts';
+import { clientIdFromPath } from './upgrade-auth.ts';
 
 export interface HttpDeps {
   cfg: Config;

@@ -7,6 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import {
+  ADDRESS_RE,
   BrokerPath,
   DEFAULT_AGENT,
   Header,
@@ -18,8 +19,6 @@ import {
   type Config,
   type HttpErrorCode,
 } from '@agent-bridge/common';
-
-export const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
 
 export type UpgradeTarget =
   | { kind: 'agent'; name: string }

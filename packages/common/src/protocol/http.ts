@@ -5,6 +5,9 @@ export const Header = {
   clientAddress: 'x-client-address',
 } as const;
 
+/** A wallet address as the bridge accepts it (X-Client-Address, identity hop, sign-in): 0x + 40 hex. */
+export const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;
+
 export const BrokerPath = {
   agent: '/ws/agent',
   client: '/ws/client/', // + clientId

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
 import { getAddress } from 'ethers';
-import { bearerToken, httpError, type HttpErrorCode } from '@agent-bridge/common';
+import { ADDRESS_RE, bearerToken, httpError, type HttpErrorCode } from '@agent-bridge/common';
 import { buildChallenge } from './challenge.ts';
 import { rfc3339, type SiweRouterDeps } from './deps.ts';
 import { MemoryNonceStore } from './nonce-store.ts';
@@ -56,7 +56,7 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
     try {
       // 0x + 40 hex only (ethers would also take ICAP and no-0x forms). All-lowercase or a
       // correct checksum; a wrong mixed-case checksum is refused.
-      if (!/^0x[0-9a-fA-F]{40}$/.test(rawAddress)) throw new Error('not 0x + 40 hex digits');
+      if (!ADDRESS_RE.test(rawAddress)) throw new Error('not 0x + 40 hex digits');
       address = getAddress(rawAddress);
     } catch {
       return sendError(res, 400, 'siwe_invalid_address', 'address must be 0x and 40 hex digits with a valid EIP-55 checksum');
