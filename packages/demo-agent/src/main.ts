@@ -2,7 +2,7 @@
  * The demo agent process: answers every client message with handleCommand, greets clients that
  * sign in with Ethereum. Settings: BROKER_URL, AGENT_TOKEN (the first one), DEMO_AGENT_NAME.
  */
-import { createLogger, loadConfigOrExit } from '@agent-bridge/common';
+import { DEFAULT_AGENT, createLogger, loadConfigOrExit } from '@agent-bridge/common';
 import { connectAgent } from '@agent-bridge/agent-sdk';
 import { runDemoAgent } from './agent.ts';
 
@@ -12,7 +12,7 @@ const log = createLogger('demo-agent', { level: config.LOG_LEVEL, pretty: config
 const agent = connectAgent({
   url: config.BROKER_URL,
   token: config.AGENT_TOKEN[0]!,
-  name: process.env.DEMO_AGENT_NAME ?? 'default',
+  name: process.env.DEMO_AGENT_NAME ?? DEFAULT_AGENT,
   logger: log,
   heartbeatTimeoutMs: config.HEARTBEAT_TIMEOUT_MS,
 });
