@@ -14,7 +14,10 @@ export function runDemoAgent(agent: Agent, log: Logger): void {
     const out = handleMessage(msg.data, {
       clientId: msg.clientId,
       address: msg.address,
-      clients: [...agent.clients.values()],
+      // A getter: the list is copied only for the commands that read it, not for every echo.
+      get clients() {
+        return [...agent.clients.values()];
+      },
       now: new Date(),
     });
     try {

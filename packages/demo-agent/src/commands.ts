@@ -68,7 +68,8 @@ function splitCommand(input: string): { word: string; rest: string } {
 
 export function handleCommand(input: string, ctx: CommandContext): CommandResult {
   const { word, rest } = splitCommand(input);
-  const connected = ctx.clients.filter((c) => c.connected);
+  // Only `clients` and `broadcast` look at the client list: echo (the common case) must not pay for it.
+  const connectedClients = () => ctx.clients.filter((c) => c.connected);
   switch (word) {
     case 'help':
       return { reply: HELP_TEXT };
@@ -77,6 +78,7 @@ export function handleCommand(input: string, ctx: CommandContext): CommandResult
     case 'time':
       return { reply: ctx.now.toISOString() };
     case 'clients': {
+      const connected = connectedClients();
       if (connected.length === 0) return { reply: '0 clients connected' };
       const lines = connected.map((c) => {
         const you = c.clientId === ctx.clientId ? ' (you)' : '';
@@ -90,7 +92,7 @@ export function handleCommand(input: string, ctx: CommandContext): CommandResult
       };
     case 'broadcast':
       if (!rest) return { reply: 'usage: broadcast <text>' };
-      return { broadcast: rest, reply: `broadcast sent to ${connected.length} clients` };
+      return { broadcast: rest, reply: `broadcast sent to ${connectedClients().length} clients` };
     default:
       return { reply: unknownCommandHint(word) };
   }
