@@ -141,7 +141,7 @@ export class StateManager {
 
   private onClientClose(conn: ClientConnection, code: number): void {
     this.deps.metrics.closes.inc({ peer: 'client', code: String(code) });
-    this.deps.heartbeat.remove(conn.ws);
+    // detachClient leaves the heartbeat first, even for a connection already detached.
     this.detachClient(conn, code);
   }
 
