@@ -105,6 +105,11 @@ export function splitAddr(v: string): { host: string; port: number } {
   return { host: v.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(v.slice(i + 1)) };
 }
 
+/** A host as it goes into a URL: an IPv6 literal in brackets. */
+export function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
 /** Validate `env` (process.env by default). Throws ConfigError with one readable line. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   // Empty strings mean "unset" so that `FOO=` in a .env file falls back to the default.
@@ -131,7 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }
   }
   const web = splitAddr(raw.WEB_SERVER_ADDR);
-  const publicHost = web.host.includes(':') ? `[${web.host}]` : web.host;
+  const publicHost = urlHost(web.host);
   return {
     ...raw,
     BROKER_URL: raw.BROKER_URL ?? `ws://${raw.WEBSOCKET_SERVER_ADDR}`,

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCode, createLogger, type BackoffOptions, type Config, type Logger } from '@agent-bridge/common';
+import { CloseCode, createLogger, urlHost, type BackoffOptions, type Config, type Logger } from '@agent-bridge/common';
 import { createApp } from './app.ts';
 import { WebMetrics } from './http/metrics.ts';
 import { createHttpRateLimit } from './http/rate-limit.ts';
@@ -63,7 +63,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
-  const host = config.web.host.includes(':') ? `[${config.web.host}]` : config.web.host;
+  const host = urlHost(config.web.host);
   const url = `http://${host}:${port}`;
 
   // With port 0 and no PUBLIC_ORIGIN, the derived origin names port 0: use the real one, or

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { v4 as uuidv4 } from 'uuid';
-import { CloseCode, createLogger, redactUrl, type Config, type Logger } from '@agent-bridge/common';
+import { CloseCode, createLogger, redactUrl, urlHost, type Config, type Logger } from '@agent-bridge/common';
 import { Heartbeat } from './heartbeat.ts';
 import { createHttpHandler } from './http-routes.ts';
 import { BrokerMetrics } from './metrics.ts';
@@ -101,7 +101,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const host = config.broker.host.includes(':') ? `[${config.broker.host}]` : config.broker.host;
+  const host = urlHost(config.broker.host);
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
