@@ -21,6 +21,18 @@ interface PerClient {
   probeEchoedAtUs: number;
 }
 
+/** Where a reconnect storm stands, as the load generator sees it (times since t0, in ms). */
+export interface StormStatus {
+  clients: number;
+  reconnected: number;
+  resumed: number;
+  open: number;
+  probesEchoed: number;
+  lastReconnectMs: number;
+  lastResumeMs: number | null;
+  lastEchoMs: number;
+}
+
 export class Pool implements ClientHooks {
   clients: BenchClient[] = [];
   private per: PerClient[] = [];
@@ -180,16 +192,7 @@ export class Pool implements ClientHooks {
     for (const c of this.clients) c.send({ probe: 1, t: nowUs() });
   }
 
-  stormStatus(t0Us: number): {
-    clients: number;
-    reconnected: number;
-    resumed: number;
-    open: number;
-    probesEchoed: number;
-    lastReconnectMs: number;
-    lastResumeMs: number | null;
-    lastEchoMs: number;
-  } {
+  stormStatus(t0Us: number): StormStatus {
     let reconnected = 0;
     let resumed = 0;
     let open = 0;

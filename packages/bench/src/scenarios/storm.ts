@@ -6,18 +6,8 @@
  */
 import { nowUs } from '../histogram.ts';
 import { round, sleep, Window } from '../measure.ts';
+import type { StormStatus } from '../loadgen/pool.ts';
 import type { ScenarioContext, ScenarioResult } from './types.ts';
-
-interface Status {
-  clients: number;
-  reconnected: number;
-  resumed: number;
-  open: number;
-  probesEchoed: number;
-  lastReconnectMs: number;
-  lastResumeMs: number | null;
-  lastEchoMs: number;
-}
 
 export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { topo, opts } = ctx;
@@ -29,7 +19,7 @@ export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
     150_000,
   );
   if (conn.failed) notes.push(`${conn.failed} clients failed to connect: ${conn.firstError}`);
-  const status = (t0: number) => lg.call<Status>('stormStatus', { t0Us: t0 });
+  const status = (t0: number) => lg.call<StormStatus>('stormStatus', { t0Us: t0 });
   // One round trip per client first, so every session has history (a seq) to resume.
   await lg.call('stormArm');
   await lg.call('stormProbe');
