@@ -1,4 +1,4 @@
-import type { Frame, TestSocket } from '@agent-bridge/testkit';
+import { connectBrowser, connectRawAgent, registerClient, type Frame, type Stack, type TestSocket } from '@agent-bridge/testkit';
 
 /** Texts of the `message` frames a client received, in arrival order. */
 export function texts(frames: Frame[]): string[] {
@@ -29,4 +29,14 @@ export function echoAgent(agent: TestSocket): () => void {
   };
   agent.ws.on('message', onMessage);
   return () => agent.ws.off('message', onMessage);
+}
+
+/** The usual cast of a failure test: a raw agent on the broker and one browser through the web server, both welcomed. */
+export async function agentAndBrowser(stack: Stack) {
+  const agent = await connectRawAgent(stack.brokerUrl);
+  await agent.next('welcome');
+  const session = await registerClient(stack.webUrl);
+  const ws = await connectBrowser(stack.webUrl, session);
+  const welcome = await ws.next('welcome');
+  return { agent, session, ws, welcome };
 }

@@ -1,7 +1,7 @@
 // "What survives which failure" (README): each row is a test here, against the real processes.
 import { afterEach, describe, expect, test } from 'vitest';
 import { connectBrowser, connectRawAgent, registerClient, startStack, until, type Stack } from '@agent-bridge/testkit';
-import { echoAgent, resumePoint, seqs, texts } from './helpers.ts';
+import { agentAndBrowser, echoAgent, resumePoint, seqs, texts } from './helpers.ts';
 
 const FAST = {
   HEARTBEAT_INTERVAL_MS: '200',
@@ -20,12 +20,8 @@ afterEach(async () => {
 describe('nothing lost', () => {
   test('500 messages each way arrive complete and in order', async () => {
     stack = await startStack({ env: FAST });
-    const agent = await connectRawAgent(stack.brokerUrl);
-    await agent.next('welcome');
+    const { agent, ws } = await agentAndBrowser(stack);
     echoAgent(agent);
-    const session = await registerClient(stack.webUrl);
-    const ws = await connectBrowser(stack.webUrl, session);
-    await ws.next('welcome');
     for (let i = 0; i < 500; i++) ws.send({ type: 'message', id: `c-${i}`, data: { text: `m${i}` } });
     await until(() => texts(ws.frames).length >= 500, 15000, '500 echoes');
     const expected = Array.from({ length: 500 }, (_, i) => `m${i}`);
@@ -38,11 +34,7 @@ describe('nothing lost', () => {
 
   test('client socket killed mid-stream, then resumed: every frame once, in order', async () => {
     stack = await startStack({ env: FAST });
-    const agent = await connectRawAgent(stack.brokerUrl);
-    await agent.next('welcome');
-    const session = await registerClient(stack.webUrl);
-    const first = await connectBrowser(stack.webUrl, session);
-    await first.next('welcome');
+    const { agent, session, ws: first } = await agentAndBrowser(stack);
     await agent.event('client.connected');
     const N = 300;
     let sent = 0;
@@ -71,11 +63,7 @@ describe('nothing lost', () => {
 
   test('web server killed: the client reconnects through a fresh one and resumes', async () => {
     stack = await startStack({ env: FAST });
-    const agent = await connectRawAgent(stack.brokerUrl);
-    await agent.next('welcome');
-    const session = await registerClient(stack.webUrl);
-    const first = await connectBrowser(stack.webUrl, session);
-    await first.next('welcome');
+    const { agent, session, ws: first } = await agentAndBrowser(stack);
     agent.send({ type: 'send', to: session.clientId, data: { text: 'before' } });
     await first.next('message');
     await stack.web.kill();
@@ -94,11 +82,9 @@ describe('nothing lost', () => {
 
   test('broker killed (SIGKILL) and restarted: the browser socket stays open, held frames are delivered, the loss is signalled', async () => {
     stack = await startStack({ env: FAST });
-    let agent = await connectRawAgent(stack.brokerUrl);
-    await agent.next('welcome');
-    const session = await registerClient(stack.webUrl);
-    const ws = await connectBrowser(stack.webUrl, session);
-    const welcome = await ws.next('welcome');
+    const cast = await agentAndBrowser(stack);
+    let agent = cast.agent;
+    const { session, ws, welcome } = cast;
     await stack.broker.kill();
     const reconnecting = await ws.event('bridge.reconnecting', 5000);
     expect(reconnecting.retryInMs).toEqual(expect.any(Number));
@@ -139,11 +125,7 @@ describe('nothing lost', () => {
 
   test('upstream cut (network, not a crash): the session resumes with nothing lost', async () => {
     stack = await startStack({ env: FAST });
-    const agent = await connectRawAgent(stack.brokerUrl);
-    await agent.next('welcome');
-    const session = await registerClient(stack.webUrl);
-    const ws = await connectBrowser(stack.webUrl, session);
-    const welcome = await ws.next('welcome');
+    const { agent, session, ws, welcome } = await agentAndBrowser(stack);
     stack.upstreamProxy.block();
     stack.upstreamProxy.cut();
     await ws.event('bridge.reconnecting', 5000);

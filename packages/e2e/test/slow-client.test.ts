@@ -1,7 +1,7 @@
 // A client that stops reading while the agent floods it must not grow any process without bound.
 import { afterEach, expect, test } from 'vitest';
 import { connectBrowser, connectRawAgent, registerClient, startStack, until, type Stack } from '@agent-bridge/testkit';
-import { resumePoint, texts } from './helpers.ts';
+import { agentAndBrowser, resumePoint, texts } from './helpers.ts';
 
 /**
  * Live JS memory of a service (heap in use + Buffers outside the heap), from its /metrics. RSS
@@ -24,11 +24,7 @@ test('a paused client while the agent sends tens of MB: bounded memory, 1013, ho
   stack = await startStack({
     env: { MAILBOX_LIMIT: '50', SOCKET_BUFFER_BYTES: '262144', RESUME_BUFFER_BYTES: '2097152', SESSION_TTL_MS: '30000' },
   });
-  const agent = await connectRawAgent(stack.brokerUrl);
-  await agent.next('welcome');
-  const session = await registerClient(stack.webUrl);
-  const ws = await connectBrowser(stack.webUrl, session);
-  await ws.next('welcome');
+  const { agent, session, ws } = await agentAndBrowser(stack);
   // Stop reading: the kernel buffers fill, then the web server, then the broker's mailbox.
   (ws.ws as unknown as { _socket: { pause(): void } })._socket.pause();
   const before = { broker: await liveMiB(stack.brokerUrl), web: await liveMiB(stack.webUrl) };
