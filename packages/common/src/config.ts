@@ -82,6 +82,17 @@ export const SettingsSchema = z.object({
     .default('1')
     .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean).map(Number))
     .refine((l) => l.length > 0 && l.every((n) => Number.isInteger(n) && n > 0), 'must be positive integers, comma-separated'),
+  /**
+   * Bearer token for GET /metrics on both services. Unset: /metrics answers 404 unless the request
+   * comes from a loopback address (metrics are not public by default).
+   */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * Which proxies to trust for X-Forwarded-For (Express "trust proxy"): unset/`false` = none
+   * (the socket address is the client), a hop count (`1`), or a comma-separated list of
+   * addresses/CIDRs (`10.0.0.0/8,127.0.0.1`).
+   */
+  TRUST_PROXY: z.string().default('false'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });

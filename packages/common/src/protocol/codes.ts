@@ -13,6 +13,7 @@ export const ErrorCode = {
   unknown_client: 'a send named clients whose sessions are not known (listed in clientIds)',
   unauthorized: 'missing, invalid or expired credentials',
   internal: 'an unexpected error inside the bridge',
+  over_capacity: 'a global budget of the bridge is full (memory, sessions, sockets); retry later (HTTP 503, close 1013)',
 } as const;
 export type ErrorCode = keyof typeof ErrorCode;
 export const ERROR_CODES = Object.keys(ErrorCode) as ErrorCode[];

@@ -3,6 +3,11 @@ export const Header = {
   agentName: 'x-agent-name',
   /** web server → broker: the wallet address the session token carries, if any. */
   clientAddress: 'x-client-address',
+  /**
+   * web server → broker: the browser's IP address as the web server sees it (after TRUST_PROXY),
+   * so the broker can bound sessions per IP. Trusted only with the PROXY_TOKEN.
+   */
+  clientIp: 'x-client-ip',
 } as const;
 
 /** A wallet address as the bridge accepts it (X-Client-Address, identity hop, sign-in): 0x + 40 hex. */
