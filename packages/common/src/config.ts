@@ -93,6 +93,24 @@ export const SettingsSchema = z.object({
    * addresses/CIDRs (`10.0.0.0/8,127.0.0.1`).
    */
   TRUST_PROXY: z.string().default('false'),
+  /** server.maxConnections: TCP connections a service accepts at once (HTTP and WebSocket). */
+  MAX_CONNECTIONS: int(1).default(8192),
+  /** Open TCP connections (and, at the web server, browser sockets) per client address. */
+  CONNECTIONS_PER_IP: int(1).default(256),
+  /** A request (or WebSocket upgrade) must finish its headers within this; slowloris bound. */
+  HTTP_HEADERS_TIMEOUT_MS: int(100).default(10000),
+  /** A whole HTTP request (headers and body) must arrive within this. */
+  HTTP_REQUEST_TIMEOUT_MS: int(100).default(30000),
+  /** Web server: browser upgrades per clientId per minute (token bucket, burst = the same number); excess 429. */
+  WS_UPGRADES_PER_MIN_PER_CLIENT: int(1).default(20),
+  /** Web server: browser upgrades per client IP per minute (token bucket); excess 429. */
+  WS_UPGRADES_PER_MIN_PER_IP: int(1).default(300),
+  /** Web server: bytes of browser frames held across all pipes while their upstreams are down. */
+  OUTAGE_HOLD_BYTES: int(0).default(64 * 1024 * 1024),
+  /** Web server: longest a pipe may stay paused for backpressure (either direction); then 1013. */
+  PIPE_PAUSE_MAX_MS: int(10).default(60000),
+  /** Web server: unexpired sign-in challenges (nonces) outstanding per client IP; excess 429. */
+  SIWE_NONCES_PER_IP: int(1).default(20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });

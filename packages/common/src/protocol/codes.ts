@@ -31,6 +31,7 @@ export const HttpErrorCode = {
   upgrade_required: 'this path only accepts WebSocket upgrades',
   unknown_client: 'no live or resumable session has that clientId',
   broker_unavailable: 'the web server cannot reach the broker right now',
+  unsupported_media_type: 'a POST body that is not application/json (415)',
   // Sign-In With Ethereum (/auth/*): 400 for input that is not a sign-in request at all,
   // 401 for a well-formed one that fails a check.
   siwe_invalid_address: 'challenge: the address is not a valid Ethereum address (400)',
