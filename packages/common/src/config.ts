@@ -73,6 +73,17 @@ export const SettingsSchema = z.object({
   RESUME_BUFFER_BYTES: int(1024).default(4 * 1024 * 1024),
   AGENT_QUEUE_LIMIT: int(0).default(100),
   OUTAGE_BUFFER_FRAMES: int(0).default(100),
+  /**
+   * Broker-wide budgets (issue 9), sized so a broker on a 2-core / 24 GB machine stays well under
+   * ~1.5 GB RSS at the defaults whatever anonymous clients do; docs/protocol.md "Global budgets"
+   * gives the arithmetic. Bytes are UTF-8 bytes of the held frames plus a fixed per-frame overhead.
+   */
+  RESUME_BUDGET_BYTES: int(1024).default(256 * 1024 * 1024),
+  WAIT_QUEUE_BUDGET_BYTES: int(0).default(64 * 1024 * 1024),
+  WAIT_QUEUE_CLIENT_BYTES: int(0).default(1024 * 1024),
+  MAX_SESSIONS: int(1).default(10000),
+  MAX_SESSIONS_PER_IP: int(1).default(100),
+  MAX_AGENT_CONNECTIONS: int(1).default(256),
   SESSION_TOKEN_TTL_S: int(1).default(86400),
   RATE_LIMIT_HTTP_PER_MIN: int(1).default(60),
   CLIENT_RATE_PER_SEC: int(1).default(50),
