@@ -9,18 +9,73 @@ export type ParseResult<T> =
   | { ok: true; frame: T }
   | { ok: false; code: ErrorCode; message: string; ref?: string };
 
-/** Decode a text frame into a plain JSON object, or say why not. */
-export function decodeJson(raw: string): { ok: true; value: Record<string, unknown> } | { ok: false; message: string } {
+/**
+ * How deeply a frame may nest objects and arrays, the frame object itself being level 1 (so
+ * `data` may nest 63 levels). A deeper value parses, but re-serialising it (the broker renders
+ * every frame it forwards) recurses once per level and overflows the stack at a few thousand:
+ * refused up front with `invalid_message`. No frame of the contract needs more than a handful of
+ * levels; 64 leaves room for agents' own state documents (AG-UI `STATE_SNAPSHOT`).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+export type DecodeResult =
+  | { ok: true; value: Record<string, unknown> }
+  | { ok: false; code: 'invalid_json' | 'invalid_message'; message: string; ref?: string };
+
+/**
+ * Decode a text frame into a plain JSON object, or say why not: `invalid_json` when it is not
+ * one JSON object, `invalid_message` when it nests deeper than `maxDepth` (with `ref` = its `id`).
+ */
+export function decodeJson(raw: string, maxDepth = MAX_JSON_DEPTH): DecodeResult {
   let value: unknown;
   try {
+    // V8's JSON.parse is iterative: any depth parses without exhausting the stack.
     value = JSON.parse(raw);
   } catch {
-    return { ok: false, message: 'frame is not valid JSON' };
+    return { ok: false, code: 'invalid_json', message: 'frame is not valid JSON' };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { ok: false, message: 'frame must be a JSON object' };
+    return { ok: false, code: 'invalid_json', message: 'frame must be a JSON object' };
   }
-  return { ok: true, value: value as Record<string, unknown> };
+  const obj = value as Record<string, unknown>;
+  if (jsonDepthExceeds(raw, maxDepth)) {
+    const message = `frame nests deeper than ${maxDepth} levels`;
+    const ref = refOf(obj);
+    return ref === undefined ? { ok: false, code: 'invalid_message', message } : { ok: false, code: 'invalid_message', message, ref };
+  }
+  return { ok: true, value: obj };
+}
+
+/**
+ * Whether valid JSON text nests objects/arrays deeper than `max` levels. One pass over the text
+ * without recursion (brackets inside strings do not count), so it cannot overflow the stack.
+ */
+export function jsonDepthExceeds(text: string, max = MAX_JSON_DEPTH): boolean {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      // Jump to the closing quote (native indexOf: long texts cost next to nothing); a quote
+      // preceded by an odd number of backslashes is escaped and does not close the string.
+      for (;;) {
+        i = text.indexOf('"', i + 1);
+        if (i < 0) return false;
+        let k = i - 1;
+        while (text.charCodeAt(k) === 0x5c /* \ */) k--;
+        if ((i - 1 - k) % 2 === 0) break;
+      }
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) depth--;
+  }
+  return false;
+}
+
+/** A frame's `id` when it can be echoed as `ref`: a non-empty string of at most 128 characters. */
+function refOf(value: Record<string, unknown>): string | undefined {
+  const id = value.id;
+  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
 }
 
 /**
@@ -29,15 +84,14 @@ export function decodeJson(raw: string): { ok: true; value: Record<string, unkno
  */
 export function peekRef(raw: string): string | undefined {
   const decoded = decodeJson(raw);
-  if (!decoded.ok) return undefined;
-  const id = decoded.value.id;
-  return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+  if (decoded.ok) return refOf(decoded.value);
+  return decoded.ref;
 }
 
 /** Decode and validate a frame against `schema`; `ref` is the frame's `id` when it had one. */
 export function parseFrame<S extends z.ZodType>(raw: string, schema: S): ParseResult<z.infer<S>> {
   const decoded = decodeJson(raw);
-  if (!decoded.ok) return { ok: false, code: 'invalid_json', message: decoded.message };
+  if (!decoded.ok) return decoded;
   return validateFrame(decoded.value, schema);
 }
 
