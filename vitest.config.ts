@@ -1,15 +1,34 @@
 import { defineConfig } from 'vitest/config';
 
-// One run for every package: unit and integration tests beside each package, end-to-end tests
-// (real processes) in packages/e2e, browser tests (*.browser.test.ts) in the SPA package.
+// One run for every package, split into projects so a part can run alone
+// (`pnpm test --project unit` runs in seconds):
+// - unit: pure logic, no sockets or processes;
+// - integration: in-process servers on real sockets (127.0.0.1, port 0);
+// - e2e: real processes through the testkit, the built bundles, the benchmark harness;
+// - browser: headless Chromium against a real stack (*.browser.test.ts).
+const UNIT = [
+  'packages/common/test/**/*.test.ts',
+  'packages/websocket-server/test/{ids,units,mailbox}.test.ts',
+  'packages/web-server/test/{siwe-unit,tokens}.test.ts',
+  'packages/demo-agent/test/commands.test.ts',
+  'packages/browser-client/test/frames-match-common.test.ts',
+  'packages/sploots-app/test/**/!(*.browser).test.ts',
+];
+const BROWSER = ['packages/sploots-app/test/**/*.browser.test.ts'];
+const E2E = ['packages/e2e/test/**/*.test.ts', 'packages/*/test/**/*process*.test.ts', 'packages/bench/test/**/*.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['packages/*/test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     // 2-core machines: real processes and browsers per file; more workers only thrash.
     maxWorkers: 2,
     pool: 'forks',
-    reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'integration', include: ['packages/*/test/**/*.test.ts'], exclude: [...UNIT, ...BROWSER, ...E2E] } },
+      { extends: true, test: { name: 'e2e', include: E2E, exclude: BROWSER } },
+      { extends: true, test: { name: 'browser', include: BROWSER } },
+    ],
   },
 });
