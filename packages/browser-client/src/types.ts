@@ -1,4 +1,4 @@
-import type { DeliveredMessageFrame, ErrorFrame, SystemFrame, ClientWelcomeFrame } from '@agent-bridge/common/protocol';
+import type { DeliveredMessageFrame, ErrorFrame, SystemFrame, ClientWelcomeFrame } from './frames.ts';
 
 export type { DeliveredMessageFrame, ErrorFrame, SystemFrame, ClientWelcomeFrame };
 
