@@ -1,7 +1,10 @@
 /**
  * The demo agent's brain: a pure function from one line of text to what to answer, so every
- * command is unit-testable without sockets. Replies may carry ANSI colours (the SPA renders
- * them) except `echo`, whose reply is exactly the text given.
+ * command is unit-testable without sockets. Replies are plain text: the agent sends no escape
+ * sequences of its own, and every text a client typed (echo, broadcast, the unknown-command hint)
+ * is passed through `plainText` first, so no client can clear another's screen, retitle its
+ * window or draw a fake prompt through us (issue 9). `echo` replies exactly the text given, less
+ * control characters.
  */
 
 export interface CommandClient {
@@ -25,19 +28,31 @@ export interface CommandResult {
   broadcast?: string;
 }
 
-const bold = (s: string) => `\x1b[1m${s}\x1b[0m`;
-const dim = (s: string) => `\x1b[2m${s}\x1b[0m`;
+/**
+ * Terminal control sequences a remote text must not carry: whole escape sequences first (OSC,
+ * DCS, SOS, PM and APC strings up to their terminator, or to the end when unterminated, since a
+ * terminal would swallow what follows; CSI; other ESC sequences; their 8-bit C1 forms), then
+ * any remaining C0/C1 control character except tab and newline (so `\r` cannot rewrite a line).
+ */
+const CONTROL_SEQUENCES =
+  // eslint-disable-next-line no-control-regex
+  /(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[\s\S]*?(?:\x07|\x1b\\|\x9c|$)|(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?|\x1b[\x20-\x2f]*[\x30-\x7e]?|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
+
+/** `text` without terminal control sequences or control characters (tab and newline stay). */
+export function plainText(text: string): string {
+  return text.replace(CONTROL_SEQUENCES, '');
+}
 
 const COMMANDS: [string, string][] = [
   ['help', 'this list'],
   ['echo <text>', 'send <text> back'],
   ['time', 'the current time (ISO 8601, UTC)'],
-  ['clients', 'how many clients are connected, and their ids'],
+  ['clients', 'how many clients are connected (a count only: no one is shown the ids or wallets of others)'],
   ['whoami', 'your client id and wallet address'],
   ['broadcast <text>', 'send <text> to every connected client'],
 ];
 
-export const HELP_TEXT = ['commands:', ...COMMANDS.map(([c, d]) => `  ${bold(c.padEnd(17))}${dim(d)}`)].join('\n');
+export const HELP_TEXT = ['commands:', ...COMMANDS.map(([c, d]) => `  ${c.padEnd(17)}${d}`)].join('\n');
 
 /** Said when the input is not a command we know. */
 export function unknownCommandHint(word: string): string {
@@ -67,7 +82,8 @@ function splitCommand(input: string): { word: string; rest: string } {
 }
 
 export function handleCommand(input: string, ctx: CommandContext): CommandResult {
-  const { word, rest } = splitCommand(input);
+  // Everything below may be shown to this client or (broadcast) to all of them.
+  const { word, rest } = splitCommand(plainText(input));
   // Only `clients` and `broadcast` look at the client list: echo (the common case) must not pay for it.
   const connectedClients = () => ctx.clients.filter((c) => c.connected);
   switch (word) {
@@ -78,13 +94,10 @@ export function handleCommand(input: string, ctx: CommandContext): CommandResult
     case 'time':
       return { reply: ctx.now.toISOString() };
     case 'clients': {
-      const connected = connectedClients();
-      if (connected.length === 0) return { reply: '0 clients connected' };
-      const lines = connected.map((c) => {
-        const you = c.clientId === ctx.clientId ? ' (you)' : '';
-        return `  ${c.clientId}${c.address ? ` ${c.address}` : ''}${you}`;
-      });
-      return { reply: [`${connected.length} ${connected.length === 1 ? 'client' : 'clients'} connected:`, ...lines].join('\n') };
+      // A count and the asker's own id, for everyone: listing other sessions' ids and wallets
+      // told any anonymous visitor who else is here (issue 9), and no command needs them.
+      const n = connectedClients().length;
+      return { reply: `${n} ${n === 1 ? 'client' : 'clients'} connected (you are ${ctx.clientId})` };
     }
     case 'whoami':
       return {

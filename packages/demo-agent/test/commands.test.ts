@@ -5,6 +5,7 @@ import {
   greeting,
   handleCommand,
   handleMessage,
+  plainText,
   textOf,
   type CommandContext,
 } from '../src/commands.ts';
@@ -52,17 +53,25 @@ describe('handleCommand', () => {
     expect(handleCommand('time', ctx({ now: new Date(0) }))).toEqual({ reply: '1970-01-01T00:00:00.000Z' });
   });
 
-  test('clients counts and lists connected clients only, marks the asker', () => {
-    const reply = strip(handleCommand('clients', ctx()).reply);
-    expect(reply).toMatch(/^2 clients connected/);
-    expect(reply).toContain('c-me (you)');
-    expect(reply).toContain('c-other 0xAbC0000000000000000000000000000000000001');
+  test('clients is a count of connected clients and your own id: no other id or wallet is shown', () => {
+    const reply = handleCommand('clients', ctx()).reply!;
+    expect(reply).toBe('2 clients connected (you are c-me)');
+    expect(reply).not.toContain('c-other');
+    expect(reply).not.toContain('0xAbC');
     expect(reply).not.toContain('c-away');
+    // Signed in or not, the answer is the same shape: the list is shown to nobody.
+    expect(handleCommand('clients', ctx({ address: '0xAbC0000000000000000000000000000000000001' })).reply).not.toContain('c-other');
   });
 
   test('clients with one or none', () => {
-    expect(handleCommand('clients', ctx({ clients: [{ clientId: 'c-me', address: null, connected: true }] })).reply).toMatch(/^1 client connected:\n {2}c-me/);
-    expect(handleCommand('clients', ctx({ clients: [] })).reply).toBe('0 clients connected');
+    expect(handleCommand('clients', ctx({ clients: [{ clientId: 'c-me', address: null, connected: true }] })).reply).toBe(
+      '1 client connected (you are c-me)',
+    );
+    expect(handleCommand('clients', ctx({ clients: [] })).reply).toBe('0 clients connected (you are c-me)');
+  });
+
+  test('help says clients shows a count only', () => {
+    expect(HELP_TEXT).toMatch(/clients\s+how many clients are connected \(a count only/);
   });
 
   test('whoami: anonymous session', () => {
@@ -111,6 +120,46 @@ describe('handleCommand', () => {
     const reply = handleCommand('x'.repeat(5000), ctx()).reply!;
     expect(reply.length).toBeLessThan(200);
     expect(reply).toContain('help');
+  });
+});
+
+describe('remote text carries no terminal control sequences (issue 9)', () => {
+  // The sequences of the finding: screen clear, cursor home, OSC 0 window title, OSC 8 link,
+  // a fake prompt drawn over the line with \r, a DCS string, 8-bit CSI, bell and backspace.
+  const ATTACKS: [string, string][] = [
+    ['\x1b[2J\x1b[Hhello', 'hello'],
+    ['\x1b]0;pwned title\x07after', 'after'],
+    ['\x1b]8;;https://evil.example/\x1b\\click me\x1b]8;;\x1b\\', 'click me'],
+    ['innocent\rsploots> sign in at evil.example', 'innocentsploots> sign in at evil.example'],
+    ['\x1bP1$qm\x1b\\x', 'x'],
+    ['\x9b2Jy\x07\x08z', 'yz'],
+    ['\x1b[31mred\x1b[0m and \x1b[1;32mgreen', 'red and green'],
+    ['\x1bcreset \x1b7saved\x1b8', 'reset saved'],
+    ['unterminated \x1b]0;title eats the rest', 'unterminated '],
+  ];
+
+  test('plainText strips every sequence and keeps tab, newline and unicode', () => {
+    for (const [raw, clean] of ATTACKS) expect(plainText(raw)).toBe(clean);
+    expect(plainText('a\tb\nc — é 🦀 日本')).toBe('a\tb\nc — é 🦀 日本');
+  });
+
+  test('broadcast, echo and the unknown-command hint never pass an ESC or a control character on', () => {
+    for (const [raw] of ATTACKS) {
+      for (const input of [`broadcast ${raw} end`, `echo ${raw} end`, `${raw}`, `x${raw}`]) {
+        const out = handleCommand(input, ctx());
+        for (const text of [out.reply, out.broadcast]) {
+          if (text !== undefined) expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
+        }
+      }
+    }
+    expect(handleCommand('broadcast \x1b[2J\x1b]0;t\x07hi all', ctx()).broadcast).toBe('hi all');
+    expect(handleMessage({ text: 'echo \x1b[2Jclean\r' }, ctx())).toEqual({ reply: 'clean' });
+  });
+
+  test("the agent's own replies carry no escape sequences either", () => {
+    for (const cmd of ['help', 'time', 'clients', 'whoami', 'broadcast x', 'nope']) {
+      expect(handleCommand(cmd, ctx()).reply).not.toContain('\x1b');
+    }
   });
 });
 

@@ -101,22 +101,35 @@ test('whoami, then sign-in: greeting and the address in whoami', async () => {
 test('broadcast reaches every client and reports the count', async () => {
   const a = await client();
   const b = await client();
-  // Both are known to the agent once it has seen their client.connected: ask until it counts them.
+  // Both are known to the agent once it has seen their client.connected: ask until it counts
+  // them. The answer is a count and the asker's own id, never another client's id.
   let count = 0;
   const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
+  while (Date.now() < deadline && count < 2) {
     a.send({ type: 'message', data: { text: 'clients' } });
     const reply = text(await a.next('message', 10_000));
-    if (reply.includes(a.id) && reply.includes(b.id)) {
-      count = Number(/^(\d+) client/.exec(reply)![1]);
-      break;
-    }
+    expect(reply).toContain(`(you are ${a.id})`);
+    expect(reply).not.toContain(b.id);
+    count = Number(/^(\d+) client/.exec(reply)![1]);
   }
   expect(count).toBeGreaterThanOrEqual(2);
   a.send({ type: 'message', data: { text: 'broadcast hi all' } });
   const [first, second] = [text(await a.next('message', 10_000)), text(await a.next('message', 10_000))];
   expect([first, second]).toEqual(['hi all', `broadcast sent to ${count} clients`]);
   expect(text(await b.next('message', 10_000))).toBe('hi all');
+});
+
+test('a broadcast with escape sequences reaches the other clients as plain text', async () => {
+  const a = await client();
+  const b = await client();
+  // b must be known to the agent before the broadcast, or it is not among the recipients.
+  const deadline = Date.now() + 10_000;
+  for (let n = 0; n < 2 && Date.now() < deadline; ) {
+    a.send({ type: 'message', data: { text: 'clients' } });
+    n = Number(/^(\d+) client/.exec(text(await a.next('message', 10_000)))![1]);
+  }
+  a.send({ type: 'message', data: { text: 'broadcast \x1b[2J\x1b[H\x1b]0;pwned\x07\x1b]8;;https://evil.example/\x1b\\login\x1b]8;;\x1b\\\rsploots> ' } });
+  expect(text(await b.next((f) => f.type === 'message' && String(f.data?.text).startsWith('login'), 10_000))).toBe('loginsploots>');
 });
 
 test('SIGTERM: closes and exits 0', async () => {
