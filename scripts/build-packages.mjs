@@ -150,6 +150,15 @@ export async function buildPackage(name) {
     ),
   );
   rewriteDeclarations(dist, spec);
+  // dist/ as a package of its own, the way the tarball presents it: examples/ links to it
+  // (`link:../packages/agent-sdk/dist`) so that plain `node` runs them against the build. The
+  // tarball leaves this file out ("files": [..., "!dist/package.json"]).
+  const manifest = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+  const exports = { '.': { types: './index.d.ts', import: './index.js', default: './index.js' } };
+  writeFileSync(
+    path.join(dist, 'package.json'),
+    JSON.stringify({ name: manifest.name, version: manifest.version, private: true, type: 'module', types: './index.d.ts', exports }, null, 2) + '\n',
+  );
   return dist;
 }
 

@@ -1,10 +1,12 @@
 // `pnpm build`: the SPA into static/ (Vite), then each service bundled into one ESM file in
-// dist/ with esbuild, so `pnpm start` runs plain Node with no TypeScript loader.
+// dist/ with esbuild, so `pnpm start` runs plain Node with no TypeScript loader, then the two
+// npm packages (agent-sdk, browser-client) into packages/<pkg>/dist (scripts/build-packages.mjs).
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { buildPackage, PACKAGES } from './build-packages.mjs';
 import { SERVICES } from './services.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,4 +42,9 @@ for (const [name, svc] of Object.entries(SERVICES)) {
     define: { 'process.env.AGENT_BRIDGE_BUNDLED': '"1"' },
   });
   console.log(`built ${name} → ${svc.out}`);
+}
+
+for (const name of Object.keys(PACKAGES)) {
+  const dist = await buildPackage(name);
+  console.log(`built @agent-bridge/${name} → ${path.relative(root, dist)}/`);
 }
