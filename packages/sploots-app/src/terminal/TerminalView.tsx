@@ -6,6 +6,7 @@ import { useEffect, useRef } from 'react';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
+import { stripControlSequences } from '../ansi.ts';
 import { useServices } from '../store/context.tsx';
 import { LineEditor } from './line-editor.ts';
 import { BANNER, PROMPT, PROMPT_TEXT, formatEntry } from './format.ts';
@@ -73,7 +74,8 @@ export function TerminalView({ autoFocus = true }: { autoFocus?: boolean }) {
       cols: () => term.cols,
       prompt: PROMPT,
       promptWidth: PROMPT_TEXT.length,
-      history: entries.filter((e) => e.kind === 'out').map((e) => e.text),
+      // Recalled lines are redrawn as typed: no control characters from storage or the chat box.
+      history: entries.filter((e) => e.kind === 'out').map((e) => stripControlSequences(e.text)),
       onLine: (line) => {
         if (line.trim() === 'clear') {
           term.clear();

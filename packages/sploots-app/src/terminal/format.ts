@@ -1,3 +1,4 @@
+import { stripControlSequences } from '../ansi.ts';
 import type { Entry } from '../store/entry.ts';
 
 export const PROMPT_TEXT = 'sploots> ';
@@ -9,17 +10,22 @@ const RED = '\x1b[31m';
 const CYAN = '\x1b[36m';
 const RESET = '\x1b[0m';
 
-/** How a conversation entry looks in the terminal (agent text keeps its own colours). */
+/**
+ * How a conversation entry looks in the terminal. Every text of an entry came from elsewhere (an
+ * agent, another client's broadcast, the bridge, this browser's storage), so it is written as
+ * plain text: control sequences are stripped and only the colours added here are rendered.
+ */
 export function formatEntry(e: Entry): string {
+  const text = stripControlSequences(e.text);
   switch (e.kind) {
     case 'out':
-      return `${DIM}${PROMPT_TEXT}${e.text}${RESET}`;
+      return `${DIM}${PROMPT_TEXT}${text}${RESET}`;
     case 'in':
-      return e.from === 'default' ? e.text + RESET : `${CYAN}[${e.from}]${RESET} ${e.text}${RESET}`;
+      return e.from === 'default' ? text : `${CYAN}[${stripControlSequences(e.from)}]${RESET} ${text}`;
     case 'notice':
-      return `${YELLOW}* ${e.text}${RESET}`;
+      return `${YELLOW}* ${text}${RESET}`;
     case 'error':
-      return `${RED}! ${e.text}${RESET}`;
+      return `${RED}! ${text}${RESET}`;
   }
 }
 

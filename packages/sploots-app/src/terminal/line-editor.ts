@@ -111,7 +111,8 @@ export class LineEditor {
         case KEY.tab:
           break;
         default:
-          if (ch >= ' ') this.insert(ch);
+          // Printable only: a pasted C1 control (e.g. U+009B, the 8-bit CSI) would be echoed raw.
+          if (ch >= ' ' && !(ch >= '\x80' && ch <= '\x9f')) this.insert(ch);
       }
     }
   }
