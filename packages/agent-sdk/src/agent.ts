@@ -19,6 +19,7 @@ import {
   decodeJson,
   shouldReconnect,
   validateFrame,
+  type AgentClientsFrame,
   type AgentMessage,
   type AgentWelcomeFrame,
   type ClientMessageToAgentFrame,
@@ -56,6 +57,12 @@ export class Agent extends EventEmitter<AgentEvents> {
   private closing: Promise<void> | undefined;
   private closeResolvers: (() => void)[] = [];
   private frameCounter = 0;
+  /**
+   * A welcome with `more:true` waiting for its `clients` pages (the broker pages the list so no
+   * frame exceeds MAX_MESSAGE_BYTES). The connection counts as welcomed, and `welcome` is
+   * emitted, only once the list is complete, so listeners see every client as before.
+   */
+  private pendingWelcome: { ws: WebSocket; frame: AgentWelcomeFrame } | undefined;
 
   constructor(options: ConnectAgentOptions) {
     // An async listener that rejects lands in captureRejectionSymbol below, not in an unhandled rejection.
@@ -307,6 +314,9 @@ export class Agent extends EventEmitter<AgentEvents> {
       case FrameType.welcome:
         this.onWelcome(frame, decoded.value);
         break;
+      case FrameType.clients:
+        this.onClientsPage(frame, decoded.value);
+        break;
       case FrameType.clientMessage:
         this.registry.seen(frame);
         this.emitSafe('message', frame);
@@ -333,6 +343,30 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (this.stateValue === 'stopped') return;
     this.agentIdValue = frame.agentId;
     this.registry.reset(frame, raw);
+    if (frame.more === true) {
+      this.pendingWelcome = { ws: this.ws!, frame };
+      return;
+    }
+    this.pendingWelcome = undefined;
+    this.completeWelcome(frame);
+  }
+
+  /** A page of the client list after a welcome with `more:true`; the last one completes it. */
+  private onClientsPage(frame: AgentClientsFrame, raw: Record<string, unknown>): void {
+    const pending = this.pendingWelcome;
+    if (!pending || pending.ws !== this.ws || this.stateValue === 'stopped') {
+      this.log.debug('a clients page without a pending welcome; ignored');
+      return;
+    }
+    this.registry.addPage(frame, raw);
+    if (frame.more) return;
+    this.pendingWelcome = undefined;
+    // Listeners get one welcome listing every client, as from a bridge that does not page.
+    const { more: _more, ...rest } = pending.frame;
+    this.completeWelcome({ ...rest, clients: this.registry.list() });
+  }
+
+  private completeWelcome(frame: AgentWelcomeFrame): void {
     this.stateValue = 'ready';
     this.redialAttempt = 0;
     const queued = this.outbox.drain();

@@ -1,4 +1,4 @@
-import type { AgentWelcomeFrame, ClientMessageToAgentFrame } from '@agent-bridge/common/protocol';
+import type { AgentClientsFrame, AgentWelcomeFrame, ClientMessageToAgentFrame, ClientInfo } from '@agent-bridge/common/protocol';
 import type { ClientEvent } from './client-events.ts';
 
 /** What the agent knows about one client session. */
@@ -17,16 +17,29 @@ export interface KnownClient {
 export class ClientRegistry {
   readonly map = new Map<string, KnownClient>();
 
-  /** The welcome is the bridge's full view at (re)connect: replace whatever we had. */
+  /**
+   * The welcome is the bridge's full view at (re)connect: replace whatever we had. With
+   * `more:true` it is only the first page; `addPage` adds the `clients` frames that follow.
+   */
   reset(welcome: AgentWelcomeFrame, raw: Record<string, unknown>): void {
     this.map.clear();
+    this.addPage(welcome, raw);
+  }
+
+  /** One page of the list (the welcome's or a `clients` frame's), added to what we know. */
+  addPage(page: AgentWelcomeFrame | AgentClientsFrame, raw: Record<string, unknown>): void {
     const rawClients = Array.isArray(raw.clients) ? (raw.clients as unknown[]) : [];
-    welcome.clients.forEach((c, i) => {
+    page.clients.forEach((c, i) => {
       // `connected` is our broker's optional extension; without it a listed client counts as up.
       const r = rawClients[i] as { connected?: unknown } | undefined;
       const connected = typeof r?.connected === 'boolean' ? r.connected : true;
       this.map.set(c.clientId, { clientId: c.clientId, address: c.address, connected });
     });
+  }
+
+  /** The list as a welcome frame carries it (for the `welcome` event once every page arrived). */
+  list(): ClientInfo[] {
+    return [...this.map.values()].map((c) => ({ clientId: c.clientId, address: c.address }));
   }
 
   apply(e: ClientEvent): void {

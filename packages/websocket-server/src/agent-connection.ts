@@ -29,8 +29,9 @@ export class AgentConnection {
     this.mailbox = new Mailbox<WaitEntry>(ws, mailboxOpts, { onSent: (item) => hooks.onSent(item.type) });
   }
 
-  send(type: string, payload: string): void {
-    this.push({ payload, kind: 'system', type });
+  /** `unbounded`: not counted against MAILBOX_LIMIT (the welcome's client list pages). */
+  send(type: string, payload: string, unbounded = false): void {
+    this.push({ payload, kind: 'system', type, unbounded });
   }
 
   sendClientMessage(entry: WaitEntry): void {

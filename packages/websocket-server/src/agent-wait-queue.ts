@@ -2,6 +2,10 @@
  * Client messages for an agent name with no connection (PROTOCOL §5): kept in order, at most
  * AGENT_QUEUE_LIMIT per name and per client (a client naming many absent agents cannot pile up
  * more), and SESSION_TTL_MS each (counted from when the client sent it).
+ * Bytes are bounded too (issue 9: ~500 sessions each parking 100 × 64 KiB for absent names took
+ * the broker down): WAIT_QUEUE_CLIENT_BYTES per client (its share; beyond, `agent_unavailable`
+ * like the count bound) and WAIT_QUEUE_BUDGET_BYTES for all queues together (beyond, the new
+ * message is refused `over_capacity`: the broker is full, not this client's bound).
  * A message that cannot wait, or whose wait ends, is handed to `onReject` so that its client gets
  * `agent_unavailable`: nothing is dropped silently.
  */
@@ -11,37 +15,65 @@ export interface WaitEntry {
   ref: string | undefined;
   /** The serialized client.message frame. */
   payload: string;
+  /** UTF-8 bytes of `payload`. */
+  bytes: number;
   /** When the client sent it (ms since epoch). */
   sentAt: number;
 }
 
+/** `ok`; `full`: over a per-name or per-client bound (agent_unavailable); `over_capacity`: the global budget. */
+export type OfferResult = 'ok' | 'full' | 'over_capacity';
+
+export interface WaitByteBounds {
+  /** All queues together (WAIT_QUEUE_BUDGET_BYTES). */
+  budget: number;
+  /** One client across names (WAIT_QUEUE_CLIENT_BYTES). */
+  perClient: number;
+}
+
+/** What holding an entry costs beyond its payload (the entry object, its ids, the array slot). */
+export const ENTRY_OVERHEAD_BYTES = 128;
+
+const charge = (e: WaitEntry): number => e.bytes + ENTRY_OVERHEAD_BYTES;
+
 export class AgentWaitQueues {
   private readonly queues = new Map<string, WaitEntry[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  /** Waiting messages per clientId, across names. */
-  private readonly perClient = new Map<string, number>();
+  /** Waiting messages and their bytes per clientId, across names. */
+  private readonly perClient = new Map<string, { n: number; bytes: number }>();
+  private totalBytes = 0;
 
   constructor(
     private readonly limit: number,
     private readonly maxAgeMs: number,
     private readonly onReject: (entry: WaitEntry) => void,
+    private readonly bounds: WaitByteBounds = { budget: Number.MAX_SAFE_INTEGER, perClient: Number.MAX_SAFE_INTEGER },
   ) {}
 
-  /** Queue at the tail; false when it cannot wait (the caller answers agent_unavailable). */
-  offer(entry: WaitEntry): boolean {
-    if (this.limit === 0 || this.maxAgeMs === 0) return false;
+  /** Queue at the tail, or say why it cannot wait (the caller answers the client). */
+  offer(entry: WaitEntry): OfferResult {
+    if (this.limit === 0 || this.maxAgeMs === 0) return 'full';
     const q = this.queues.get(entry.agent) ?? [];
-    if (q.length >= this.limit || (this.perClient.get(entry.clientId) ?? 0) >= this.limit) return false;
+    const mine = this.perClient.get(entry.clientId) ?? { n: 0, bytes: 0 };
+    if (q.length >= this.limit || mine.n >= this.limit || mine.bytes + charge(entry) > this.bounds.perClient) return 'full';
+    if (this.totalBytes + charge(entry) > this.bounds.budget) return 'over_capacity';
     q.push(entry);
     this.count(entry, 1);
     this.queues.set(entry.agent, q);
     this.schedule(entry.agent);
-    return true;
+    return 'ok';
+  }
+
+  /** Bytes held in all queues (payloads + per-entry overhead). */
+  get bytes(): number {
+    return this.totalBytes;
   }
 
   /**
    * Put back messages an agent connection never got, ahead of everything queued (they are older).
-   * Whatever then exceeds the bound is rejected, newest first.
+   * Whatever then exceeds the count bound is rejected, newest first. The byte bounds are not
+   * re-checked: these were accepted before, and what an agent connection can hand back is itself
+   * bounded (its mailbox), so the budget is exceeded at most by that.
    */
   requeueFront(name: string, entries: WaitEntry[]): void {
     if (entries.length === 0) return;
@@ -74,11 +106,16 @@ export class AgentWaitQueues {
     for (const name of [...this.timers.keys()]) this.clearTimer(name);
     this.queues.clear();
     this.perClient.clear();
+    this.totalBytes = 0;
   }
 
-  private count(e: WaitEntry, delta: number): void {
-    const n = (this.perClient.get(e.clientId) ?? 0) + delta;
-    if (n > 0) this.perClient.set(e.clientId, n);
+  private count(e: WaitEntry, delta: 1 | -1): void {
+    const bytes = delta * charge(e);
+    this.totalBytes += bytes;
+    const mine = this.perClient.get(e.clientId) ?? { n: 0, bytes: 0 };
+    mine.n += delta;
+    mine.bytes += bytes;
+    if (mine.n > 0) this.perClient.set(e.clientId, mine);
     else this.perClient.delete(e.clientId);
   }
 

@@ -4,7 +4,8 @@
  * outlives sockets; `conn` is the current socket, if any. Frames delivered while the session has
  * no socket still get a seq and wait in the resume buffer.
  */
-import { ResumeBuffer, type BufferedFrame } from './resume-buffer.ts';
+import { ResumeBuffer, type BufferedFrame, type SharedBody } from './resume-buffer.ts';
+import type { ResumeBudget } from './resume-budget.ts';
 import { ClientRateLimiter } from './rate-limiter.ts';
 import type { FrameKind } from './mailbox.ts';
 import type { ClientConnection } from './client-connection.ts';
@@ -32,8 +33,11 @@ export class ClientSession {
   constructor(
     readonly clientId: string,
     limits: SessionLimits,
+    budget?: ResumeBudget,
+    /** The browser's IP as the web server reported it (X-Client-Ip) at creation; counted per IP. */
+    readonly ip?: string,
   ) {
-    this.resume = new ResumeBuffer(limits.resumeFrames, limits.resumeBytes);
+    this.resume = new ResumeBuffer(limits.resumeFrames, limits.resumeBytes, budget);
     this.rate = new ClientRateLimiter(limits.ratePerSec, limits.rateBurst);
   }
 
@@ -43,6 +47,17 @@ export class ClientSession {
     const payload = build(seq);
     this.resume.push(seq, type, payload);
     this.conn?.push({ payload, kind, type, seq });
+    return seq;
+  }
+
+  /**
+   * As deliver(), for a message body shared by many sessions: the resume buffer and the mailbox
+   * keep a reference and this session's seq; the text is rendered only when it goes to the socket.
+   */
+  deliverShared(kind: FrameKind, type: string, body: SharedBody): number {
+    const seq = ++this.lastSeq;
+    this.resume.pushShared(seq, type, body);
+    this.conn?.push({ body, kind, type, seq });
     return seq;
   }
 

@@ -3,6 +3,7 @@
  * that the same string goes to the socket, the resume buffer and the size checks.
  */
 import { FrameType, type ErrorCode, type SystemEvent } from '@agent-bridge/common';
+import type { SharedBody } from './resume-buffer.ts';
 
 export const nowIso = (): string => new Date().toISOString();
 
@@ -24,27 +25,37 @@ export function systemFrame(event: SystemEvent, fields: Record<string, unknown>,
   return JSON.stringify({ ...head, event, ...fields, ts: nowIso() });
 }
 
+const PREFIX = `{"type":"${FrameType.message}","seq":`;
 /** Byte length of the longest seq prefix (ASCII, so bytes = characters). */
-const MAX_PREFIX_BYTES = `{"type":"${FrameType.message}","seq":${Number.MAX_SAFE_INTEGER},`.length;
+const MAX_PREFIX_BYTES = `${PREFIX}${Number.MAX_SAFE_INTEGER},`.length;
 
 /**
  * A `message` frame to clients whose seq is filled in per session: the body is serialized once
- * and only the seq prefix changes, so a broadcast to many sessions costs one JSON.stringify.
+ * and only the seq prefix changes, so a broadcast to many sessions costs one JSON.stringify. It is
+ * also the SharedBody every recipient's resume buffer references (held once per process, however
+ * many sessions keep it), and what their mailboxes render only when the frame goes to the socket.
  */
-export class SeqMessageTemplate {
+export class SeqMessageTemplate implements SharedBody {
   private readonly suffix: string;
   /** Byte length with the longest possible seq: what the size check uses. */
   readonly maxBytes: number;
+  readonly bodyBytes: number;
+  refs = 0;
 
   constructor(body: { id: string; from: string; data: unknown; ts: string }) {
     // `{"type":"message","seq":N,` + the body without its opening brace.
     this.suffix = JSON.stringify(body).slice(1);
     // The prefix is ASCII, so its byte length is its string length; only the body needs counting
     // (rendering a whole frame here just to measure it cost a full copy per message).
-    this.maxBytes = MAX_PREFIX_BYTES + Buffer.byteLength(this.suffix);
+    this.bodyBytes = Buffer.byteLength(this.suffix);
+    this.maxBytes = MAX_PREFIX_BYTES + this.bodyBytes;
   }
 
   render(seq: number): string {
-    return `{"type":"${FrameType.message}","seq":${seq},${this.suffix}`;
+    return `${PREFIX}${seq},${this.suffix}`;
+  }
+
+  frameBytes(seq: number): number {
+    return PREFIX.length + String(seq).length + 1 + this.bodyBytes;
   }
 }

@@ -1,6 +1,11 @@
 /**
  * Plain HTTP endpoints of the broker: /healthz, /metrics, and the web server's identity hop
  * (POST /internal/clients/:clientId/identity, PROXY_TOKEN). Every error is the usual JSON body.
+ *
+ * /metrics is not public (issue 9: it tells anyone how many sessions, agents and errors there
+ * are): with METRICS_TOKEN set it needs `Authorization: Bearer <METRICS_TOKEN>` (else 401
+ * `unauthorized`); without it only loopback callers get it and everyone else a 404 `not_found`,
+ * as if there were no such endpoint.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ADDRESS_RE, BrokerPath, bearerToken, clientId as clientIdSchema, httpError, tokenMatches, type Config, type HttpErrorCode } from '@agent-bridge/common';
@@ -42,6 +47,13 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
     return sendJson(res, 200, deps.health());
   }
   if (path === BrokerPath.metrics) {
+    const token = deps.cfg.METRICS_TOKEN;
+    if (token === undefined) {
+      if (!isLoopback(req.socket.remoteAddress)) return sendError(res, 404, 'not_found', 'no such endpoint');
+    } else if (!tokenMatches(bearerToken(req.headers.authorization), [token])) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return sendError(res, 401, 'unauthorized', 'a valid metrics token is required');
+    }
     if (!isRead) return methodNotAllowed(res, 'GET');
     const text = await deps.registry.metrics();
     res.writeHead(200, { 'Content-Type': deps.registry.contentType, 'Cache-Control': 'no-store' });
@@ -102,6 +114,13 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
     req.on('end', () => resolve(tooBig ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
+}
+
+/** 127.0.0.0/8, ::1 and their IPv4-mapped forms. */
+export function isLoopback(addr: string | undefined): boolean {
+  if (!addr) return false;
+  const v4 = addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return /^127\.\d+\.\d+\.\d+$/.test(v4) || addr === '::1';
 }
 
 function methodNotAllowed(res: ServerResponse, allow: string): void {

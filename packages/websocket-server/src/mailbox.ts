@@ -10,11 +10,18 @@
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
 import { bufferedAmountFor, turnBatcher } from '@agent-bridge/common';
+import type { SharedBody } from './resume-buffer.ts';
 
 export type FrameKind = 'broadcast' | 'direct' | 'system';
 
 export interface OutItem<M = unknown> {
-  payload: string;
+  /** The frame's text, or undefined when `body` renders it (with `seq`) at write time. */
+  payload?: string;
+  /**
+   * A shared message body: rendered only when the frame goes to the socket, so a queued
+   * broadcast costs each mailbox a reference, not a copy (issue 9).
+   */
+  body?: SharedBody;
   kind: FrameKind;
   /** Frame type, for metrics. */
   type: string;
@@ -131,7 +138,7 @@ export class Mailbox<M = unknown> {
   private write(item: OutItem<M>): void {
     // The turn's frames for this socket leave in one writev (socket-batcher.ts).
     turnBatcher.hold(this.socket);
-    this.ws.send(item.payload);
+    this.ws.send(item.payload ?? item.body!.render(item.seq!));
     this.hooks.onSent?.(item);
   }
 

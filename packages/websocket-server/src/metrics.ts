@@ -13,6 +13,8 @@ export interface Snapshot {
   clients: number;
   sessions: number;
   waiting: number;
+  waitingBytes: number;
+  resumeBytes: number;
 }
 
 const KNOWN_TYPES = new Set<string>(Object.values(FrameType));
@@ -25,6 +27,8 @@ export class BrokerMetrics {
   readonly errors: Counter<'code'>;
   readonly connections: Counter<'peer'>;
   readonly closes: Counter<'peer' | 'code'>;
+  readonly resumeEvicted: Counter;
+  readonly capacityRefusals: Counter<'budget'>;
 
   constructor(snapshot: () => Snapshot) {
     const registers = [this.registry];
@@ -44,12 +48,25 @@ export class BrokerMetrics {
     gauge('broker_client_connections', 'open client connections (web server upstreams)', (s) => s.clients);
     gauge('broker_sessions', 'known client sessions (connected or resumable)', (s) => s.sessions);
     gauge('broker_waiting_messages', 'client messages waiting for an agent name to connect', (s) => s.waiting);
+    gauge('broker_waiting_bytes', 'bytes held for waiting client messages (counted against WAIT_QUEUE_BUDGET_BYTES)', (s) => s.waitingBytes);
+    gauge('broker_resume_bytes', 'bytes held in all resume buffers (counted against RESUME_BUDGET_BYTES)', (s) => s.resumeBytes);
     this.framesIn = new Counter({ name: 'broker_frames_in_total', help: 'frames received', labelNames: ['peer', 'type'], registers });
     this.framesOut = new Counter({ name: 'broker_frames_out_total', help: 'frames sent', labelNames: ['peer', 'type'], registers });
     this.dropped = new Counter({ name: 'broker_messages_dropped_total', help: 'broadcast frames dropped for slow consumers', registers });
     this.errors = new Counter({ name: 'broker_errors_total', help: 'error frames sent, by code', labelNames: ['code'], registers });
     this.connections = new Counter({ name: 'broker_connections_total', help: 'connections accepted', labelNames: ['peer'], registers });
     this.closes = new Counter({ name: 'broker_closes_total', help: 'connections closed, by close code', labelNames: ['peer', 'code'], registers });
+    this.resumeEvicted = new Counter({
+      name: 'broker_resume_evicted_frames_total',
+      help: 'frames evicted from resume buffers because RESUME_BUDGET_BYTES was reached',
+      registers,
+    });
+    this.capacityRefusals = new Counter({
+      name: 'broker_capacity_refusals_total',
+      help: 'work refused over_capacity, by budget (sessions, sessions_per_ip, agents, wait_queue)',
+      labelNames: ['budget'],
+      registers,
+    });
     for (const code of ERROR_CODES) this.errors.inc({ code }, 0);
   }
 

@@ -3,16 +3,43 @@
  * with seq > N. Bounded by count and bytes; the oldest frames go first. `goneThrough` remembers
  * the highest seq no longer held (evicted, acked or cleared), so a resume that needs one of them
  * is refused instead of being answered with a partial replay.
+ *
+ * A frame is either text of its own (system frames) or a reference to a SharedBody (a `message`
+ * whose body many sessions share: a broadcast or a send to a list) plus this session's seq, so a
+ * broadcast to N sessions is held once, not N times (issue 9). Every frame is also charged to the
+ * process-wide ResumeBudget, which may evict from here when all buffers together hold too much.
  */
+import { FRAME_OVERHEAD_BYTES, type Evictable, type ResumeBudget } from './resume-budget.ts';
+
+/** A message body held once per process and rendered per session with its seq. */
+export interface SharedBody {
+  /** UTF-8 bytes of the body (what holding it costs, once). */
+  readonly bodyBytes: number;
+  /** Resume buffers holding a reference; the body's bytes are charged while it is above 0. */
+  refs: number;
+  /** The whole frame for this seq. */
+  render(seq: number): string;
+  /** Byte length of the whole frame for this seq (the per-session measure). */
+  frameBytes(seq: number): number;
+}
+
 export interface BufferedFrame {
   seq: number;
   /** Frame type, for metrics when replayed. */
   type: string;
-  payload: string;
+  /** Own text (system frames), or undefined for a shared body. */
+  payload?: string;
+  body?: SharedBody;
+  /** Bytes of the whole frame (counted against RESUME_BUFFER_BYTES). */
   bytes: number;
 }
 
-export class ResumeBuffer {
+/** The text of a held frame. */
+export function frameText(f: BufferedFrame): string {
+  return f.payload ?? f.body!.render(f.seq);
+}
+
+export class ResumeBuffer implements Evictable {
   private frames: BufferedFrame[] = [];
   private head = 0;
   private bytes = 0;
@@ -21,7 +48,10 @@ export class ResumeBuffer {
   constructor(
     private readonly maxFrames: number,
     private readonly maxBytes: number,
-  ) {}
+    private readonly budget?: ResumeBudget,
+  ) {
+    budget?.register(this);
+  }
 
   get size(): number {
     return this.frames.length - this.head;
@@ -36,11 +66,18 @@ export class ResumeBuffer {
     return this.gone;
   }
 
+  /** Keep a frame of its own text. */
   push(seq: number, type: string, payload: string): void {
     const bytes = Buffer.byteLength(payload);
-    this.frames.push({ seq, type, payload, bytes });
-    this.bytes += bytes;
-    while (this.size > 0 && (this.size > this.maxFrames || this.bytes > this.maxBytes)) this.dropHead();
+    this.budget?.charge(bytes + FRAME_OVERHEAD_BYTES);
+    this.add({ seq, type, payload, bytes });
+  }
+
+  /** Keep a reference to a shared body (charged to the budget once, however many hold it). */
+  pushShared(seq: number, type: string, body: SharedBody): void {
+    if (body.refs++ === 0) this.budget?.charge(body.bodyBytes);
+    this.budget?.charge(FRAME_OVERHEAD_BYTES);
+    this.add({ seq, type, body, bytes: body.frameBytes(seq) });
   }
 
   /** The client has every frame up to `seq`: free them. */
@@ -63,10 +100,43 @@ export class ResumeBuffer {
 
   /** Forget everything through `seq` (a fresh start of the session's stream). */
   clear(seq: number): void {
+    for (let i = this.head; i < this.frames.length; i++) this.release(this.frames[i]!);
     this.frames = [];
     this.head = 0;
     this.bytes = 0;
     if (seq > this.gone) this.gone = seq;
+  }
+
+  /** The session is gone for good: release everything and leave the budget. */
+  dispose(): void {
+    this.clear(this.gone);
+    this.budget?.unregister(this);
+  }
+
+  /** For the budget: drop the oldest frame (a later resume from before it is refused). */
+  evictOldest(): void {
+    if (this.size > 0) this.dropHead();
+  }
+
+  private add(f: BufferedFrame): void {
+    this.frames.push(f);
+    this.bytes += f.bytes;
+    while (this.size > 0 && (this.size > this.maxFrames || this.bytes > this.maxBytes)) this.dropHead();
+    // After the per-session bounds: the global budget may evict from any buffer, this one included.
+    this.budget?.settle();
+  }
+
+  private release(f: BufferedFrame): void {
+    if (!this.budget) {
+      if (f.body) f.body.refs--;
+      return;
+    }
+    this.budget.release(FRAME_OVERHEAD_BYTES);
+    if (f.body) {
+      if (--f.body.refs === 0) this.budget.release(f.body.bodyBytes);
+    } else {
+      this.budget.release(f.bytes);
+    }
   }
 
   private dropHead(): void {
@@ -74,6 +144,7 @@ export class ResumeBuffer {
     this.frames[this.head] = undefined as unknown as BufferedFrame;
     this.head++;
     this.bytes -= f.bytes;
+    this.release(f);
     if (f.seq > this.gone) this.gone = f.seq;
     // Compact now and then so the array does not grow for ever.
     if (this.head > 1024 && this.head * 2 > this.frames.length) {

@@ -104,21 +104,29 @@ export class Router {
       data: frame.data,
       ts: nowIso(),
     });
-    if (Buffer.byteLength(payload) > this.cfg.MAX_MESSAGE_BYTES) {
+    const bytes = Buffer.byteLength(payload);
+    if (bytes > this.cfg.MAX_MESSAGE_BYTES) {
       this.clientError(session, 'payload_too_large', `the message to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
         ref: frame.id,
       });
       return;
     }
-    this.toAgent({ agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, sentAt: Date.now() });
+    this.toAgent({ agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now() });
   }
 
   /** To the client's pinned connection of that name, else the name's wait queue. */
   toAgent(entry: WaitEntry): void {
     if (this.state.closing) return;
     const conn = this.state.agents.get(entry.agent)?.pick(entry.clientId);
-    if (conn) conn.sendClientMessage(entry);
-    else if (!this.state.waitQueues.offer(entry)) this.reject(entry);
+    if (conn) return conn.sendClientMessage(entry);
+    const result = this.state.waitQueues.offer(entry);
+    if (result === 'full') this.reject(entry);
+    else if (result === 'over_capacity') {
+      // The broker is full, not this client's bound: say so, so the client backs off and retries.
+      this.metrics.capacityRefusals.inc({ budget: 'wait_queue' });
+      const session = this.state.sessions.get(entry.clientId);
+      if (session) this.clientError(session, 'over_capacity', 'the broker holds too many waiting messages; retry later', { ref: entry.ref });
+    }
   }
 
   private reject(entry: WaitEntry): void {
@@ -160,7 +168,7 @@ export class Router {
     const unknown: string[] = [];
     for (const clientId of targets) {
       const session = this.state.sessions.get(clientId);
-      if (session) session.deliver('direct', FrameType.message, (seq) => template.render(seq));
+      if (session) session.deliverShared('direct', FrameType.message, template);
       else unknown.push(clientId);
     }
     if (unknown.length) {
@@ -173,7 +181,8 @@ export class Router {
     if (!template) return;
     const except = new Set(frame.except ?? []);
     for (const session of [...this.state.sessions.values()]) {
-      if (!except.has(session.clientId)) session.deliver('broadcast', FrameType.message, (seq) => template.render(seq));
+      // One template for all: every session references its body (held once), with its own seq.
+      if (!except.has(session.clientId)) session.deliverShared('broadcast', FrameType.message, template);
     }
   }
 

@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { v4 as uuidv4 } from 'uuid';
 import { CloseCode, createLogger, redactUrl, urlHost, type Config, type Logger } from '@agent-bridge/common';
@@ -46,12 +47,22 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
     clients: state.connectedClients,
     sessions: sessions.size,
     waiting: state.waitQueues.waiting,
+    waitingBytes: state.waitQueues.bytes,
+    resumeBytes: state.resumeBudget.bytes,
   }));
   state = new StateManager({ cfg: config, log, metrics, heartbeat, epoch }, sessions);
   const router = new Router(state, config, metrics, heartbeat, log);
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_MESSAGE_BYTES, perMessageDeflate: false });
   const server = http.createServer(
+    {
+      // Slowloris: a request (or an upgrade) must finish its headers in HTTP_HEADERS_TIMEOUT_MS
+      // and its body in HTTP_REQUEST_TIMEOUT_MS. Node checks these every
+      // connectionsCheckingInterval (30 s by default, far too coarse for a 10 s bound).
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: Math.max(config.HTTP_REQUEST_TIMEOUT_MS, config.HTTP_HEADERS_TIMEOUT_MS),
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.HTTP_HEADERS_TIMEOUT_MS / 4))),
+    },
     createHttpHandler({
       cfg: config,
       registry: metrics.registry,
@@ -65,6 +76,18 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       setIdentity: (clientId, address) => state.setIdentity(clientId, address),
     }),
   );
+
+  // Beyond MAX_CONNECTIONS Node drops new TCP connections at once, before they cost anything.
+  // (CONNECTIONS_PER_IP is not applied here: the broker's client sockets all come from the web
+  // servers' few addresses; browsers are bounded per IP by MAX_SESSIONS_PER_IP instead.)
+  server.maxConnections = config.MAX_CONNECTIONS;
+
+  /** 503 over_capacity before any handshake: the peer may retry later. */
+  const overCapacity = (socket: Duplex, budget: string, message: string) => {
+    metrics.capacityRefusals.inc({ budget });
+    log.warn({ budget }, 'upgrade refused: over capacity');
+    rejectUpgrade(socket, 503, 'over_capacity', message);
+  };
 
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => undefined);
@@ -80,9 +103,17 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       return rejectUpgrade(socket, decision.status, decision.code, decision.message);
     }
     const target = decision.target;
+    if (target.kind === 'agent' && state.agentsFull) return overCapacity(socket, 'agents', 'too many agent connections; retry later');
+    if (target.kind === 'client') {
+      const refusal = state.clientRefusal(target);
+      if (refusal) return overCapacity(socket, refusal, refusal === 'sessions' ? 'too many sessions; retry later' : 'too many sessions from this address; retry later');
+    }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       ws.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
       if (state.closing) return ws.close(CloseCode.goingAway, 'server shutting down');
+      // Checked again: the handshake may complete after other upgrades took the last places.
+      const full = target.kind === 'agent' ? state.agentsFull : state.clientRefusal(target) !== undefined;
+      if (full) return ws.close(CloseCode.slowConsumer, 'over capacity: retry later');
       if (target.kind === 'agent') {
         const conn = state.attachAgent(ws, target.name);
         ws.on('message', (data, isBinary) => router.onAgentFrame(conn, data, isBinary));

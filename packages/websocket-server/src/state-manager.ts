@@ -10,11 +10,14 @@ import { AgentConnection } from './agent-connection.ts';
 import { AgentRegistry } from './agent-pool.ts';
 import { AgentWaitQueues, type WaitEntry } from './agent-wait-queue.ts';
 import { ClientConnection } from './client-connection.ts';
+import { agentWelcomeFrames } from './client-list.ts';
 import { ClientSession, type SessionLimits } from './client-session.ts';
 import { systemFrame } from './frames-out.ts';
 import type { Heartbeat } from './heartbeat.ts';
 import type { MailboxOptions } from './mailbox.ts';
 import type { BrokerMetrics } from './metrics.ts';
+import { ResumeBudget } from './resume-budget.ts';
+import { SessionQuota, type QuotaRefusal } from './session-quota.ts';
 import type { SessionStore } from './session-store.ts';
 
 export interface BrokerDeps {
@@ -30,11 +33,17 @@ export interface ClientArrival {
   lastSeq: number | undefined;
   epoch: string | undefined;
   address: string | null;
+  /** X-Client-Ip from the web server, if it sent one. */
+  ip?: string | undefined;
 }
 
 export class StateManager {
   readonly agents = new AgentRegistry();
   readonly waitQueues: AgentWaitQueues;
+  /** RESUME_BUDGET_BYTES across every session's resume buffer. */
+  readonly resumeBudget: ResumeBudget;
+  /** MAX_SESSIONS / MAX_SESSIONS_PER_IP. */
+  readonly quota: SessionQuota;
   /** Set once the broker shuts down: no more lifecycle events, no more routing. */
   closing = false;
   /** Hands a client message to its agent (set by the Router). */
@@ -56,7 +65,26 @@ export class StateManager {
       ratePerSec: cfg.CLIENT_RATE_PER_SEC,
       rateBurst: cfg.CLIENT_RATE_BURST,
     };
-    this.waitQueues = new AgentWaitQueues(cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS, (e) => this.rejectEntry(e));
+    this.waitQueues = new AgentWaitQueues(cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS, (e) => this.rejectEntry(e), {
+      budget: cfg.WAIT_QUEUE_BUDGET_BYTES,
+      perClient: cfg.WAIT_QUEUE_CLIENT_BYTES,
+    });
+    this.resumeBudget = new ResumeBudget(cfg.RESUME_BUDGET_BYTES, (n) => deps.metrics.resumeEvicted.inc(n));
+    this.quota = new SessionQuota(cfg.MAX_SESSIONS, cfg.MAX_SESSIONS_PER_IP);
+  }
+
+  /**
+   * Whether a client socket may attach: always for a known session (resume or replacement), and
+   * for a new one only within MAX_SESSIONS / MAX_SESSIONS_PER_IP.
+   */
+  clientRefusal(arrival: Pick<ClientArrival, 'clientId' | 'ip'>): QuotaRefusal | undefined {
+    if (this.sessions.get(arrival.clientId)) return undefined;
+    return this.quota.refusal(arrival.ip);
+  }
+
+  /** Whether another agent connection may attach (MAX_AGENT_CONNECTIONS). */
+  get agentsFull(): boolean {
+    return this.agents.connectionCount >= this.deps.cfg.MAX_AGENT_CONNECTIONS;
   }
 
   get connectedClients(): number {
@@ -83,8 +111,9 @@ export class StateManager {
     let session = this.sessions.get(arrival.clientId);
     const known = session !== undefined;
     if (!session) {
-      session = new ClientSession(arrival.clientId, this.limits);
+      session = new ClientSession(arrival.clientId, this.limits, this.resumeBudget, arrival.ip);
       this.sessions.set(session);
+      this.quota.opened(session.ip);
     }
     session.clearTtl();
     const epochOk = arrival.epoch === undefined || arrival.epoch === epoch;
@@ -116,7 +145,8 @@ export class StateManager {
       address: session.address,
     };
     conn.push({ payload: JSON.stringify(welcome), kind: 'direct', type: FrameType.welcome });
-    for (const f of replay) conn.push({ payload: f.payload, kind: 'direct', type: f.type, seq: f.seq, unbounded: true });
+    // A shared body stays shared: each replayed frame is rendered only when it goes to the socket.
+    for (const f of replay) conn.push({ payload: f.payload, body: f.body, kind: 'direct', type: f.type, seq: f.seq, unbounded: true });
     log.debug({ clientId: session.clientId, resumed, replayed: replay.length, replaced }, 'client connected');
 
     if (!replaced) {
@@ -171,6 +201,8 @@ export class StateManager {
     s.clearTtl();
     if (this.sessions.get(s.clientId) !== s || s.conn) return;
     this.sessions.delete(s.clientId);
+    this.quota.closed(s.ip);
+    s.resume.dispose();
     this.agents.forgetClient(s.clientId);
     this.deps.log.debug({ clientId: s.clientId }, 'client session expired');
     this.toAllAgents('client.expired', { clientId: s.clientId });
@@ -208,9 +240,12 @@ export class StateManager {
     metrics.connections.inc({ peer: 'agent' });
     const first = this.agents.add(conn);
     const clients = [...this.sessions.values()].map((s) => ({ clientId: s.clientId, address: s.address, connected: s.conn !== undefined }));
-    conn.send(
-      FrameType.welcome,
-      JSON.stringify({ type: FrameType.welcome, agent: name, agentId: conn.agentId, clients, heartbeatMs: cfg.HEARTBEAT_INTERVAL_MS }),
+    // Paged so that no frame exceeds MAX_MESSAGE_BYTES (client-list.ts). All pages are queued in
+    // this turn, so no lifecycle event can fall between them; they are bounded by MAX_SESSIONS,
+    // not by the mailbox limit.
+    const head = { agent: name, agentId: conn.agentId, heartbeatMs: cfg.HEARTBEAT_INTERVAL_MS };
+    agentWelcomeFrames(head, clients, cfg.MAX_MESSAGE_BYTES).forEach((payload, i) =>
+      conn.send(i === 0 ? FrameType.welcome : FrameType.clients, payload, true),
     );
     log.info({ agent: name, agentId: conn.agentId }, 'agent connected');
     if (first) this.toAllClients('agent.connected', { agent: name });

@@ -4,6 +4,7 @@
  * with the usual JSON error body, so a refused peer never gets a socket.
  */
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { STATUS_CODES } from 'node:http';
 import {
@@ -22,7 +23,15 @@ import {
 
 export type UpgradeTarget =
   | { kind: 'agent'; name: string }
-  | { kind: 'client'; clientId: string; lastSeq: number | undefined; epoch: string | undefined; address: string | null };
+  | {
+      kind: 'client';
+      clientId: string;
+      lastSeq: number | undefined;
+      epoch: string | undefined;
+      address: string | null;
+      /** The browser's IP from X-Client-Ip (web server only), normalised; undefined when absent. */
+      ip: string | undefined;
+    };
 
 export type UpgradeDecision = { ok: true; target: UpgradeTarget } | { ok: false; status: number; code: HttpErrorCode; message: string };
 
@@ -45,6 +54,9 @@ export function authorizeUpgrade(req: IncomingMessage, cfg: Config): UpgradeDeci
     if (!id.success) return refuse(400, 'bad_request', 'clientId must be 1-128 characters');
     const address = headerValue(req, Header.clientAddress) ?? null;
     if (address !== null && !ADDRESS_RE.test(address)) return refuse(400, 'bad_request', 'X-Client-Address must be 0x and 40 hex digits');
+    const rawIp = headerValue(req, Header.clientIp);
+    const ip = rawIp === undefined ? undefined : normaliseIp(rawIp);
+    if (ip === null) return refuse(400, 'bad_request', 'X-Client-Ip must be an IPv4 or IPv6 address');
     return {
       ok: true,
       target: {
@@ -53,6 +65,7 @@ export function authorizeUpgrade(req: IncomingMessage, cfg: Config): UpgradeDeci
         lastSeq: parseLastSeq(url.searchParams.get('lastSeq')),
         epoch: parseEpoch(url.searchParams.get('epoch')),
         address,
+        ip,
       },
     };
   }
@@ -80,6 +93,20 @@ function parseLastSeq(v: string | null): number | undefined {
 
 function parseEpoch(v: string | null): string | undefined {
   return v !== null && v.length > 0 && v.length <= 128 ? v : undefined;
+}
+
+/**
+ * One spelling per address, so one browser is counted once per IP: an IPv4-mapped IPv6 address
+ * (::ffff:1.2.3.4) is its IPv4 address, IPv6 is lower case. null: not an IP address.
+ */
+export function normaliseIp(v: string): string | null {
+  const t = v.trim();
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(t);
+  if (mapped && isIP(mapped[1]!) === 4) return mapped[1]!;
+  const kind = isIP(t);
+  if (kind === 4) return t;
+  if (kind === 6) return t.toLowerCase();
+  return null;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

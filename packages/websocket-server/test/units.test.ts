@@ -78,13 +78,13 @@ describe('rendezvous hashing', () => {
 });
 
 describe('AgentWaitQueues', () => {
-  const entry = (ref: string, sentAt = Date.now()): WaitEntry => ({ agent: 'x', clientId: 'c', ref, payload: '{}', sentAt });
+  const entry = (ref: string, sentAt = Date.now()): WaitEntry => ({ agent: 'x', clientId: 'c', ref, payload: '{}', bytes: 2, sentAt });
 
   it('requeues at the head and rejects what exceeds the bound, newest first', () => {
     const rejected: string[] = [];
     const q = new AgentWaitQueues(3, 60_000, (e) => rejected.push(e.ref!));
-    expect(q.offer(entry('n1'))).toBe(true);
-    expect(q.offer(entry('n2'))).toBe(true);
+    expect(q.offer(entry('n1'))).toBe('ok');
+    expect(q.offer(entry('n2'))).toBe('ok');
     q.requeueFront('x', [entry('o1'), entry('o2')]);
     expect(rejected).toEqual(['n2']);
     expect(q.take('x').map((e) => e.ref)).toEqual(['o1', 'o2', 'n1']);
@@ -94,13 +94,13 @@ describe('AgentWaitQueues', () => {
 
   it('bounds what one client can have waiting across names', () => {
     const q = new AgentWaitQueues(2, 60_000, () => undefined);
-    const e = (agent: string, clientId: string): WaitEntry => ({ agent, clientId, ref: undefined, payload: '{}', sentAt: Date.now() });
-    expect(q.offer(e('a', 'c1'))).toBe(true);
-    expect(q.offer(e('b', 'c1'))).toBe(true);
-    expect(q.offer(e('c', 'c1'))).toBe(false);
-    expect(q.offer(e('c', 'c2'))).toBe(true);
+    const e = (agent: string, clientId: string): WaitEntry => ({ agent, clientId, ref: undefined, payload: '{}', bytes: 2, sentAt: Date.now() });
+    expect(q.offer(e('a', 'c1'))).toBe('ok');
+    expect(q.offer(e('b', 'c1'))).toBe('ok');
+    expect(q.offer(e('c', 'c1'))).toBe('full');
+    expect(q.offer(e('c', 'c2'))).toBe('ok');
     q.take('a');
-    expect(q.offer(e('c', 'c1'))).toBe(true);
+    expect(q.offer(e('c', 'c1'))).toBe('ok');
     expect(q.waiting).toBe(3);
     q.clear();
   });

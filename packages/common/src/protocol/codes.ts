@@ -46,6 +46,7 @@ export const HttpErrorCode = {
   siwe_expired: 'verify: the message or its challenge has expired (401)',
   siwe_not_yet_valid: 'verify: the message not-before time is in the future (401)',
   siwe_issued_in_future: 'verify: the message issued-at time is in the future (401)',
+  siwe_message_mismatch: 'verify: the message is not exactly the one issued with its nonce (401)',
 } as const;
 export type HttpErrorCode = keyof typeof HttpErrorCode | ErrorCode;
 
@@ -121,6 +122,8 @@ export const FrameType = {
   error: 'error',
   // bridge → agent
   clientMessage: 'client.message',
+  /** More of the client list after an agent `welcome` with `more:true` (our extension). */
+  clients: 'clients',
   // agent → bridge
   send: 'send',
   broadcast: 'broadcast',

@@ -109,7 +109,16 @@ export const AgentWelcomeFrame = z.object({
   agentId: z.string(),
   clients: z.array(ClientInfo),
   heartbeatMs: z.number().int().positive().optional(),
+  /** Our extension: true when `clients` frames follow with the rest of the list. */
+  more: z.boolean().optional(),
 });
+/** The rest of the client list, paged so no frame exceeds MAX_MESSAGE_BYTES (our extension). */
+export const AgentClientsFrame = z.object({
+  type: z.literal(FrameType.clients),
+  clients: z.array(ClientInfo),
+  more: z.boolean(),
+});
+export type AgentClientsFrame = z.infer<typeof AgentClientsFrame>;
 export const ClientMessageToAgentFrame = z.object({
   type: z.literal(FrameType.clientMessage),
   id: z.string(),
@@ -121,6 +130,7 @@ export const ClientMessageToAgentFrame = z.object({
 });
 export const BridgeToAgentFrame = z.discriminatedUnion('type', [
   AgentWelcomeFrame,
+  AgentClientsFrame,
   ClientMessageToAgentFrame,
   SystemFrame,
   ErrorFrame,
