@@ -17,6 +17,13 @@ agent.on('message', (msg) => {
   agent.reply(msg, { text: `echo: ${text}` });
 });
 agent.on('unauthorized', (e) => console.error(`refused: ${e.message} (check AGENT_TOKEN)`));
-agent.on('close', (e) => e.willReconnect || process.exit(1));
 
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => agent.close().then(() => process.exit(0)));
+// The SDK redials by itself; `willReconnect: false` means it has stopped for good.
+let stopping = false;
+agent.on('close', (e) => e.willReconnect || process.exit(stopping ? 0 : 1));
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    stopping = true;
+    void agent.close();
+  });
+}

@@ -14,7 +14,8 @@ import {
   type SystemEvent,
 } from '@agent-bridge/common/protocol';
 import { Emitter } from './emitter.ts';
-import { checkToken, register, HttpError } from './http.ts';
+import { checkToken, checkUpgrade, register, HttpError } from './http.ts';
+import { hintFor, isPermanentRefusal } from './refusal.ts';
 import { SessionStore, type StoredSession } from './session-store.ts';
 import type {
   BridgeClientEvents,
@@ -22,7 +23,9 @@ import type {
   ClientWelcomeFrame,
   DeliveredMessageFrame,
   ErrorFrame,
+  StorageLike,
   SystemFrame,
+  UpgradeRefusal,
   WebSocketConstructor,
   WebSocketLike,
 } from './types.ts';
@@ -31,7 +34,7 @@ export interface BridgeClientOptions {
   /** Origin of the web server; default `location.origin`. */
   baseUrl?: string;
   /** Where the session survives reloads; default `sessionStorage`; `null` keeps it in memory only. */
-  storage?: Storage | null;
+  storage?: StorageLike | null;
   storageKey?: string;
   /** Default the global `WebSocket` (pass `ws` in Node). */
   WebSocketImpl?: WebSocketConstructor;
@@ -83,6 +86,8 @@ export class BridgeClient {
   private unackedFrames = 0;
   private memoryNextId = 1;
   private pingsVisible = false;
+  /** No socket has opened since we registered: a 401 now is not an old token expiring. */
+  private freshRegistration = false;
 
   constructor(opts: BridgeClientOptions = {}) {
     const g = globalThis as { location?: { origin: string }; sessionStorage?: Storage; WebSocket?: unknown };
@@ -201,10 +206,13 @@ export class BridgeClient {
           const reg = await register(this.baseUrl, this.fetchImpl);
           this.stored = { ...reg, lastSeq: 0, nextId: this.memoryNextId };
           this.store.save(this.stored);
+          this.freshRegistration = true;
         } catch (err) {
           const message = err instanceof HttpError ? `${err.code}: ${err.message}` : String(err);
           this.events.emit('error', { code: 'register_failed', message });
-          this.scheduleRetry();
+          // 403: this page's Origin may not use the bridge at all; 400/404: not a bridge here.
+          if (err instanceof HttpError && isPermanentRefusal(err.status)) this.stopRefused(err.status, err.code, err.message);
+          else this.scheduleRetry();
           return;
         }
       }
@@ -235,6 +243,7 @@ export class BridgeClient {
     let opened = false;
     ws.onopen = () => {
       opened = true;
+      this.freshRegistration = false;
       this.openedAt = Date.now();
       // Browsers answer the bridge's pings without telling page code; Node's `ws` does tell, and
       // then silence (no frame, no ping) for the timeout really means a dead connection.
@@ -267,23 +276,52 @@ export class BridgeClient {
       this.setStatus({ state: 'offline', reason: why, code });
       return;
     }
-    if (!opened && code === ABNORMAL_CLOSE && this.stored) {
-      // The upgrade failed. An expired or foreign token (401) looks the same as a network error
-      // here, so ask the server whether our token is still good.
-      const verdict = await checkToken(this.baseUrl, this.stored.token, this.fetchImpl);
-      if (this.stopped) return;
-      if (verdict === 'invalid') {
-        const hadSession = this.stored.epoch !== undefined;
-        this.memoryNextId = this.stored.nextId;
-        this.stored = undefined;
-        this.store.clear();
-        if (hadSession) this.events.emit('gap', { reason: 'new_session' });
-        void this.dial();
-        return;
-      }
-    }
+    if (!opened && code === ABNORMAL_CLOSE && this.stored && (await this.explainFailedConnect(this.stored))) return;
     if (opened && Date.now() - this.openedAt >= BACKOFF_RESET_AFTER_MS) this.backoff.reset();
     this.scheduleRetry();
+  }
+
+  /**
+   * The upgrade failed before open. A browser cannot tell a refusal (401 expired token, 403 wrong
+   * Origin) from a network error, so ask the web server. Returns true when it handled the case
+   * (registered again, or stopped for good); false: a transient failure, redial as usual.
+   */
+  private async explainFailedConnect(s: StoredSession): Promise<boolean> {
+    let check = await checkUpgrade(this.baseUrl, s.clientId, s.token, this.fetchImpl);
+    if (this.stopped) return true;
+    if (check.kind === 'unknown') {
+      // A web server without /api/ws-check: at least find out whether the token is still good.
+      const verdict = await checkToken(this.baseUrl, s.token, this.fetchImpl);
+      if (this.stopped) return true;
+      if (verdict !== 'invalid') return false;
+      check = { kind: 'refused', status: 401, code: 'unauthorized', message: 'the session token was refused' };
+    }
+    if (check.kind === 'ok') return false;
+    if (check.status === 401 && !this.freshRegistration) {
+      // Our old token expired or the server's key changed: start a new session and go on.
+      const hadSession = s.epoch !== undefined;
+      this.memoryNextId = s.nextId;
+      this.stored = undefined;
+      this.store.clear();
+      if (hadSession) this.events.emit('gap', { reason: 'new_session' });
+      void this.dial();
+      return true;
+    }
+    if (!isPermanentRefusal(check.status)) return false;
+    this.stopRefused(check.status, check.code, check.message);
+    return true;
+  }
+
+  /**
+   * Retrying cannot change this answer (a page origin not allowed, a brand-new token refused):
+   * stop and say why, instead of "reconnecting" for ever.
+   */
+  private stopRefused(status: number, code: string, message: string): void {
+    const refusal: UpgradeRefusal = { status, code, message, hint: hintFor(status) };
+    this.stopped = true;
+    this.clearTimers();
+    this.events.emit('error', { code: 'upgrade_refused', message: `${status} ${code}: ${message}` });
+    this.setStatus({ state: 'offline', reason: `connection refused (${status} ${code}): ${message}`, refusal });
   }
 
   private scheduleRetry(): void {
@@ -489,9 +527,9 @@ function windowEvents(): EventHost | undefined {
   return typeof g.addEventListener === 'function' && typeof g.removeEventListener === 'function' ? (g as EventHost) : undefined;
 }
 
-function safeSessionStorage(): Storage | undefined {
+function safeSessionStorage(): StorageLike | undefined {
   try {
-    return (globalThis as { sessionStorage?: Storage }).sessionStorage;
+    return (globalThis as { sessionStorage?: StorageLike }).sessionStorage;
   } catch {
     return undefined; // access throws when storage is disabled
   }

@@ -56,3 +56,34 @@ export async function checkToken(baseUrl: string, token: string, fetchImpl: type
     return 'unknown';
   }
 }
+
+/** What `POST /api/ws-check` says about an upgrade with our token from this page's Origin. */
+export type UpgradeCheck =
+  | { kind: 'ok' }
+  | { kind: 'refused'; status: number; code: string; message: string }
+  /** No answer (network trouble) or a server without /api/ws-check. */
+  | { kind: 'unknown' };
+
+/**
+ * Why did the upgrade fail? Browsers hide the HTTP answer of a refused upgrade (it is close
+ * 1006, like a network error), so after a connect that failed before open we ask the web server
+ * what the upgrade would get: 200 `{ok:true}` when it would be accepted, else the upgrade's own
+ * status and `{error:{code,message}}`.
+ */
+export async function checkUpgrade(baseUrl: string, clientId: string, token: string, fetchImpl: typeof fetch): Promise<UpgradeCheck> {
+  let res: Response;
+  try {
+    res = await fetchImpl(new URL('/api/ws-check', baseUrl).toString(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ clientId, token }),
+    });
+  } catch {
+    return { kind: 'unknown' };
+  }
+  if (res.ok) return { kind: 'ok' };
+  const err = await errorFrom(res);
+  // An older web server has no such route: its generic 404/405, not an answer about the upgrade.
+  if ((res.status === 404 && err.code === 'not_found') || res.status === 405) return { kind: 'unknown' };
+  return { kind: 'refused', status: res.status, code: err.code, message: err.message };
+}

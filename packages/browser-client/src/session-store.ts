@@ -1,3 +1,5 @@
+import type { StorageLike } from './types.ts';
+
 /**
  * What survives a page reload: credentials plus the resume cursor. Kept in sessionStorage so a
  * reload resumes the same session while a new tab starts its own (two tabs sharing one clientId
@@ -19,7 +21,7 @@ export const DEFAULT_STORAGE_KEY = 'agent-bridge.session';
 
 export class SessionStore {
   constructor(
-    private readonly storage: Storage | undefined,
+    private readonly storage: StorageLike | undefined,
     private readonly key: string = DEFAULT_STORAGE_KEY,
   ) {}
 

@@ -12,8 +12,31 @@ export type BridgeStatus =
    * `at` is the wall-clock time (ms) of the next attempt, for a countdown.
    */
   | { state: 'reconnecting'; inMs: number; at: number; cause: 'socket' | 'bridge' }
-  /** Not trying any more: `close()` was called or the server said "do not reconnect". */
-  | { state: 'offline'; reason: string; code?: number };
+  /**
+   * Not trying any more: `close()` was called, the server said "do not reconnect" (`code` is the
+   * close code), or it refused the WebSocket upgrade in a way a retry cannot change (`refusal`).
+   */
+  | { state: 'offline'; reason: string; code?: number; refusal?: UpgradeRefusal };
+
+/**
+ * The web server refused our WebSocket upgrade (a browser only sees close 1006; the client asks
+ * `POST /api/ws-check` why). `hint` says, for a person, what to do about it.
+ */
+export interface UpgradeRefusal {
+  /** HTTP status the upgrade got: 401 (session token refused), 403 (this page's Origin is not allowed), … */
+  status: number;
+  /** The server's error code, e.g. `unauthorized`, `forbidden`. */
+  code: string;
+  message: string;
+  hint: string;
+}
+
+/** What the client needs of `sessionStorage` (any Web Storage object fits). */
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
 
 /** The conversation may have a hole: show "some messages may be missing". */
 export interface GapEvent {
@@ -27,6 +50,7 @@ export const ClientErrorCode = {
   register_failed: 'POST /api/clients failed; retrying with backoff',
   outbox_full: 'too many messages queued while disconnected; this one was not sent',
   closed: 'the server closed the connection with a code that says "do not reconnect"',
+  upgrade_refused: 'the web server refused the WebSocket upgrade (401/403 …) in a way retrying cannot change; the client stopped',
   bad_frame: 'the server sent a frame that is not a JSON object with a type',
 } as const;
 export type ClientErrorCode = keyof typeof ClientErrorCode;

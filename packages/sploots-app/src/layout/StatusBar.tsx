@@ -27,7 +27,7 @@ function describe(status: BridgeStatus, now: number): { text: string; tone: stri
       return { text: s > 0 ? `reconnecting in ${s} s` : 'reconnecting…', tone: 'warn' };
     }
     case 'offline':
-      return { text: 'offline', tone: 'bad' };
+      return { text: status.refusal ? 'refused' : 'offline', tone: 'bad' };
   }
 }
 
@@ -59,7 +59,7 @@ export function StatusBar() {
             {agentOnline ? 'agent online' : 'agent offline'}
           </span>
         )}
-        {status.state === 'offline' && <span className="status-note">{status.reason}</span>}
+        {status.state === 'offline' && !status.refusal && <span className="status-note">{status.reason}</span>}
         {gap && (
           <button type="button" className="pill pill-warn gap" onClick={() => conversation.dismissGap()} title="Dismiss">
             some messages may be missing ✕
@@ -69,6 +69,14 @@ export function StatusBar() {
       <div className="account">
         <SignInButton client={client} />
       </div>
+      {status.state === 'offline' && status.refusal && (
+        // A refused upgrade does not heal by waiting: say why and what to do, instead of "reconnecting".
+        <div className="refusal" role="alert" data-testid="refusal" data-status={status.refusal.status}>
+          <strong>Not connected: the server refused this page ({status.refusal.status} {status.refusal.code}).</strong>{' '}
+          {status.refusal.message && <span className="refusal-message">{status.refusal.message}. </span>}
+          <span className="refusal-hint">{status.refusal.hint}</span>
+        </div>
+      )}
     </header>
   );
 }

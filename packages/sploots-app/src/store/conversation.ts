@@ -9,6 +9,8 @@ import { textOf, type Entry } from './entry.ts';
 
 const STORAGE_KEY = 'sploots.conversation';
 const MAX_ENTRIES = 500;
+/** `@echo hello` → agent `echo`, text `hello` (agent names: 1–64 of A-Z a-z 0-9 . _ -). */
+const ADDRESSED = /^@([A-Za-z0-9._-]{1,64})\s+(\S[\s\S]*)$/;
 
 export interface ConversationState {
   entries: readonly Entry[];
@@ -70,9 +72,13 @@ export class ConversationStore {
   getSnapshot = (): ConversationState => this.state;
 
   // ---------- actions ----------
-  /** Send a line typed by the person; returns the message id. */
+  /**
+   * Send a line typed by the person; returns the message id. `@name rest` sends `rest` to the
+   * agent called `name` (the frame's `agent` field) instead of the default agent.
+   */
   send(text: string, via: 'terminal' | 'chat'): string {
-    const id = this.client.send({ text });
+    const addressed = ADDRESSED.exec(text);
+    const id = addressed ? this.client.send({ text: addressed[2]! }, { agent: addressed[1]! }) : this.client.send({ text });
     this.add({ key: id, kind: 'out', from: 'you', text, ts: Date.now(), via });
     return id;
   }

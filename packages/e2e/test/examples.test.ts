@@ -1,0 +1,71 @@
+// examples/*.mjs run verbatim (plain `node`, no TypeScript loader) against a real bridge, and
+// the app reaches them by name: a browser message with `agent: "echo"`, and the Sploots
+// conversation store's `@echo …` addressing, get the echo back from that agent.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { REPO_ROOT } from '@agent-bridge/common';
+// Relative: packages/e2e does not depend on the browser client (the SPA's store is imported the same way).
+import { createBridgeClient, type WebSocketConstructor } from '../../browser-client/src/index.ts';
+import { connectBrowser, registerClient, ServiceProcess, startStack, until, type Stack } from '@agent-bridge/testkit';
+import { ConversationStore } from '../../sploots-app/src/store/conversation.ts';
+
+let stack: Stack;
+const procs: ServiceProcess[] = [];
+
+beforeAll(async () => {
+  // The SDK example imports the built package (examples/ links to packages/agent-sdk/dist).
+  execFileSync(process.execPath, ['scripts/build-packages.mjs', 'agent-sdk'], { cwd: REPO_ROOT, stdio: 'pipe' });
+  stack = await startStack();
+});
+afterAll(async () => {
+  for (const p of procs) await p.stop('SIGTERM', 5000).catch(() => undefined);
+  await stack?.close();
+});
+
+function example(file: string, name: string): ServiceProcess {
+  const p = new ServiceProcess({
+    name,
+    entry: path.join('examples', file),
+    // Only what the README tells a user to set: nothing but where the broker is (tests use a free port).
+    env: { BROKER_URL: stack.brokerWsUrl, AGENT_TOKEN: 'dev_token' },
+    readyLine: /connected/,
+  });
+  procs.push(p);
+  return p;
+}
+
+async function echoes(agentName: string): Promise<void> {
+  const session = await registerClient(stack.webUrl);
+  const ws = await connectBrowser(stack.webUrl, session);
+  await ws.next('welcome');
+  ws.send({ type: 'message', id: 'c-1', agent: agentName, data: { text: 'hello there' } });
+  const reply = await ws.next('message');
+  expect(reply).toMatchObject({ from: agentName, data: { text: 'echo: hello there' } });
+  ws.close(1000);
+}
+
+test.each([
+  ['echo-agent.mjs', 'echo'],
+  ['echo-agent-raw.mjs', 'echo-raw'],
+])('examples/%s answers as agent "%s" and stops on SIGTERM', async (file, agentName) => {
+  const agent = example(file, agentName);
+  await agent.start();
+  expect(agent.logs()).toContain(`agent "${agentName}" connected`);
+  await echoes(agentName);
+  expect(await agent.stop('SIGTERM', 5000)).toBe(0);
+});
+
+test('the app reaches a named agent: "@echo hi" in the conversation store goes to agent echo', async () => {
+  const agent = example('echo-agent.mjs', 'echo');
+  await agent.start();
+  const client = createBridgeClient({ baseUrl: stack.webUrl, storage: null, WebSocketImpl: WebSocket as unknown as WebSocketConstructor });
+  const conversation = new ConversationStore(client, undefined);
+  await until(() => client.status.state === 'connected', 5000, 'connected');
+  conversation.send('@echo hi from the terminal', 'terminal');
+  const reply = await until(() => conversation.getSnapshot().entries.find((e) => e.kind === 'in'), 5000, 'the echo');
+  expect(reply).toMatchObject({ from: 'echo', text: 'echo: hi from the terminal' });
+  client.close();
+  await agent.stop('SIGTERM', 5000);
+});
