@@ -51,8 +51,13 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
   return pino(options);
 }
 
-/** Query strings may carry a session token (`/ws/:id?token=`): never log them whole. */
+/**
+ * Query strings may carry a session token (`/ws/:id?token=`), under any spelling a parser accepts
+ * (`?%74oken=`, `?TOKEN=`…): no pattern can list them all, so the query is never logged. Only
+ * whatever precedes `?` (or `#`) is kept, with a marker that there was one.
+ */
 export function redactUrl(url: string | undefined): string {
   if (!url) return '';
-  return url.replace(/([?&](?:token|access_token)=)[^&]*/gi, '$1[redacted]');
+  const cut = url.search(/[?#]/);
+  return cut === -1 ? url : `${url.slice(0, cut)}?[redacted]`;
 }

@@ -12,6 +12,11 @@ import { securityHeaders } from './http/security-headers.ts';
 import { staticSite } from './http/static.ts';
 import type { WebMetrics } from './http/metrics.ts';
 import type { HttpRateLimit } from './http/rate-limit.ts';
+import { metricsAccess } from './http/metrics-access.ts';
+import { requestGuard } from './http/request-guard.ts';
+import type { TrustSetting } from './http/trust-proxy.ts';
+import type { OriginPolicy } from './ws/origin.ts';
+import type { UpgradeGate } from './ws/upgrade.ts';
 import { requireSession, type SessionLocals } from './session/require-session.ts';
 import type { SessionTokens } from './session/tokens.ts';
 import type { IdentityUpdater } from './upstream/live-identity.ts';
@@ -25,6 +30,11 @@ export interface AppDeps {
   metrics: WebMetrics;
   /** Live numbers for /healthz. */
   health: () => Record<string, number>;
+  /** TRUST_PROXY, parsed (http/trust-proxy.ts). */
+  trustProxy: TrustSetting;
+  origins: OriginPolicy;
+  /** The upgrade's access checks, for POST /api/ws-check. */
+  gate: UpgradeGate;
 }
 
 export interface BuiltApp {
@@ -38,6 +48,7 @@ export function createApp(deps: AppDeps): BuiltApp {
   const startedAt = Date.now();
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy);
   app.use(securityHeaders(config.PUBLIC_ORIGIN));
   app.use(metrics.middleware());
   // Prefers br, then gzip (compression ≥ 1.8 negotiates brotli).
@@ -47,15 +58,17 @@ export function createApp(deps: AppDeps): BuiltApp {
     res.setHeader('Cache-Control', 'no-store');
     res.json({ status: 'ok', uptimeS: Math.round((Date.now() - startedAt) / 1000), ...deps.health() });
   });
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', metricsAccess(config.METRICS_TOKEN), async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.end(await metrics.registry.metrics());
   });
 
-  app.use('/api', apiRouter(deps), notFound('no such API endpoint'));
+  const guard = requestGuard(deps.origins);
+  app.use('/api', guard, apiRouter(deps), notFound('no such API endpoint'));
 
   const siwe = createSiweRouter({ config, logger, tokens, identity: deps.identity });
-  app.use('/auth', deps.rateLimit.middleware, siwe, notFound('no such sign-in endpoint'));
+  app.use('/auth', guard, deps.rateLimit.middleware, siwe, notFound('no such sign-in endpoint'));
 
   app.use('/ws', (_req, res) => {
     res.setHeader('Upgrade', 'websocket');
@@ -82,6 +95,23 @@ function apiRouter(deps: AppDeps): Router {
     res.status(201).json({ clientId, token, expiresAt });
   });
   router.all('/clients', methodNotAllowed('POST'));
+
+  // The SPA asks after a failed WebSocket connect (a browser never sees a refused upgrade's
+  // status): the answer is what an upgrade with this token and this Origin would get now.
+  router.post('/ws-check', deps.rateLimit.middleware, (req, res) => {
+    const body: unknown = req.body;
+    const { clientId, token } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    if (typeof clientId !== 'string' || clientId === '' || typeof token !== 'string') {
+      return sendError(res, 400, 'bad_request', 'expected {"clientId":"…","token":"…"}');
+    }
+    const decision = deps.gate.check({ clientId, token, origin: req.get('origin'), ip: req.ip ?? '' }, false);
+    if (!decision.ok) {
+      if (decision.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+      return sendError(res, decision.status, decision.code, decision.message);
+    }
+    res.json({ ok: true });
+  });
+  router.all('/ws-check', methodNotAllowed('POST'));
 
   router.get('/me', requireSession(tokens), (_req, res) => {
     const session = res.locals.session as SessionLocals;

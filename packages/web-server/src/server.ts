@@ -10,12 +10,17 @@ import { CloseCode, createLogger, urlHost, type BackoffOptions, type Config, typ
 import { createApp } from './app.ts';
 import { WebMetrics } from './http/metrics.ts';
 import { createHttpRateLimit } from './http/rate-limit.ts';
+import { baseSecurityHeaders } from './http/security-headers.ts';
+import { clientAddress, compileTrust, parseTrustProxy } from './http/trust-proxy.ts';
+import { ByteBudget } from './limits/byte-budget.ts';
+import { IpCounter } from './limits/ip-counter.ts';
+import { KeyedRateLimit } from './limits/keyed-rate-limit.ts';
 import { SessionTokens } from './session/tokens.ts';
 import { ClientPipe } from './upstream/client-pipe.ts';
 import { BrokerIdentityClient } from './upstream/identity-client.ts';
 import { LivePipeIdentity } from './upstream/live-identity.ts';
 import { OriginPolicy } from './ws/origin.ts';
-import { decideUpgrade, describeUpgrade, refuseUpgrade } from './ws/upgrade.ts';
+import { describeUpgrade, refuseUpgrade, UpgradeGate } from './ws/upgrade.ts';
 
 export interface WebServerOptions {
   logger?: Logger;
@@ -33,10 +38,15 @@ export interface WebServer {
 
 /** How long close() waits for browsers to answer their 1001 before cutting them. */
 const CLOSE_GRACE_MS = 1000;
+/** How often Node checks header/request timeouts (its default, 30 s, would let slowloris hold 60–70 s). */
+const TIMEOUT_CHECK_MAX_MS = 1000;
 
 export async function startWebServer(config: Config, opts: WebServerOptions = {}): Promise<WebServer> {
   const logger = opts.logger ?? createLogger('web-server', { level: config.LOG_LEVEL });
   const log = logger.child({ module: 'server' });
+  // A malformed TRUST_PROXY list throws here: the service does not start.
+  const trustProxy = parseTrustProxy(config.TRUST_PROXY);
+  const trust = compileTrust(trustProxy);
   const tokens = new SessionTokens({ secret: config.JWT_SECRET, ttlS: config.SESSION_TOKEN_TTL_S });
   const pipes = new Set<ClientPipe>();
   const identity = new LivePipeIdentity(
@@ -46,8 +56,32 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   const metrics = new WebMetrics();
   const rateLimit = createHttpRateLimit(config.RATE_LIMIT_HTTP_PER_MIN);
   const upstreams = new Set<WebSocket>();
+  /** The newest pipe per clientId: during an outage the web server enforces one socket per clientId. */
+  const newest = new Map<string, ClientPipe>();
+  const outageBudget = new ByteBudget(config.OUTAGE_HOLD_BYTES);
+  const perClient = new KeyedRateLimit({ perMinute: config.WS_UPGRADES_PER_MIN_PER_CLIENT });
+  const perIp = new KeyedRateLimit({ perMinute: config.WS_UPGRADES_PER_MIN_PER_IP });
+  /** TCP connections per peer address (trusted proxies exempt) and browser sockets per client IP. */
+  const tcpPerIp = new IpCounter(config.CONNECTIONS_PER_IP);
+  const socketsPerIp = new IpCounter(config.CONNECTIONS_PER_IP);
+  const closeLimits = () => {
+    rateLimit.close();
+    perClient.close();
+    perIp.close();
+    tokens.close();
+  };
 
-  const server = http.createServer();
+  const headersTimeout = Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS);
+  const server = http.createServer({
+    // Slowloris: headers (and so every WebSocket handshake, which is decided as soon as its
+    // headers are in) must arrive within HTTP_HEADERS_TIMEOUT_MS, the whole request within
+    // HTTP_REQUEST_TIMEOUT_MS, checked often enough for the bound to mean something.
+    headersTimeout,
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_MAX_MS, Math.max(50, Math.floor(headersTimeout / 4))),
+  });
+  server.maxConnections = config.MAX_CONNECTIONS;
+  server.on('drop', () => metrics.connectionsRefused.inc({ reason: 'max_connections' }));
   // Browser frames over MAX_MESSAGE_BYTES close the socket with 1009 (ws does it).
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_MESSAGE_BYTES, perMessageDeflate: false });
   try {
@@ -59,7 +93,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
       });
     });
   } catch (err) {
-    rateLimit.close();
+    closeLimits();
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
@@ -70,7 +104,9 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   // browsers (Origin check, CSP connect-src, SIWE domain) would be refused.
   const effective: Config =
     config.PUBLIC_ORIGIN === `http://${host}:0` ? { ...config, PUBLIC_ORIGIN: url, web: { ...config.web, port } } : config;
-  const origins = new OriginPolicy(effective.PUBLIC_ORIGIN, effective.ALLOWED_ORIGINS);
+  const origins = new OriginPolicy(effective.PUBLIC_ORIGIN, effective.ALLOWED_ORIGINS, { development: config.NODE_ENV === 'development' });
+  const gate = new UpgradeGate({ tokens, origins, perClient, perIp, sockets: socketsPerIp });
+  const rawHeaders = baseSecurityHeaders(effective.PUBLIC_ORIGIN);
   const built = createApp({
     config: effective,
     logger,
@@ -79,30 +115,61 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     rateLimit,
     metrics,
     health: () => ({ clients: pipes.size }),
+    trustProxy,
+    origins,
+    gate,
   });
   server.on('request', built.app);
+
+  // One address cannot hold every descriptor (21,000 idle connections did): beyond
+  // CONNECTIONS_PER_IP it is answered 503 at once. A trusted proxy carries many clients: exempt.
+  server.on('connection', (socket) => {
+    const peer = socket.remoteAddress ?? '';
+    if (trust(peer, 0)) return;
+    if (!tcpPerIp.acquire(peer)) {
+      metrics.connectionsRefused.inc({ reason: 'per_ip' });
+      socket.on('error', () => undefined);
+      return refuseUpgrade(socket, 503, 'over_capacity', 'too many open connections from this address', rawHeaders);
+    }
+    socket.once('close', () => tcpPerIp.release(peer));
+  });
 
   let closing = false;
   server.on('upgrade', (req, socket, head) => {
     // A client that resets mid-handshake must not become an uncaught error.
     socket.on('error', () => undefined);
     try {
-      if (closing) return refuseUpgrade(socket, 503, 'broker_unavailable', 'the server is shutting down');
-      const decision = decideUpgrade(req, tokens, origins);
-      if (!decision.ok) {
-        metrics.upgradesRejected.inc({ status: String(decision.status) });
-        log.info({ ...describeUpgrade(req), status: decision.status }, 'browser upgrade refused');
-        return refuseUpgrade(socket, decision.status, decision.code, decision.message);
+      if (closing) return refuseUpgrade(socket, 503, 'broker_unavailable', 'the server is shutting down', rawHeaders);
+      const ip = clientAddress(req, trust);
+      const decision = gate.decide(req, ip);
+      if (!decision.ok || !socketsPerIp.acquire(ip)) {
+        const refusal = decision.ok ? { status: 503, code: 'over_capacity' as const, message: 'too many open connections from this address' } : decision;
+        metrics.upgradesRejected.inc({ status: String(refusal.status) });
+        log.info({ ...describeUpgrade(req), ip, status: refusal.status, code: refusal.code }, 'browser upgrade refused');
+        return refuseUpgrade(socket, refusal.status, refusal.code, refusal.message, rawHeaders);
       }
       const { accepted } = decision;
+      let released = false;
+      const releaseIp = () => {
+        if (!released) socketsPerIp.release(ip);
+        released = true;
+      };
+      socket.once('close', releaseIp);
       wss.handleUpgrade(req, socket, head, (browser: WebSocket) => {
         if (closing) return browser.close(CloseCode.goingAway, 'server shutting down');
         metrics.browserSockets.inc();
-        const pipe = new ClientPipe({
+        // The broker replaces an older socket of this clientId (4500) once the new upstream is
+        // up; while the older one has no live upstream (an outage) nobody would, and one token
+        // could hold any number of sockets, each with its held frames: replace it here.
+        const older = newest.get(accepted.clientId);
+        if (older && !older.upstreamReady) older.replace();
+        const pipe: ClientPipe = new ClientPipe({
           browser,
           clientId: accepted.clientId,
           address: accepted.address,
           resume: accepted.resume,
+          clientIp: ip,
+          outageBudget,
           config,
           logger,
           metrics,
@@ -111,14 +178,17 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
           upstreams,
           onClosed: (p) => {
             pipes.delete(p);
+            if (newest.get(p.clientId) === p) newest.delete(p.clientId);
+            releaseIp();
             metrics.browserSockets.dec();
           },
         });
         pipes.add(pipe);
+        newest.set(accepted.clientId, pipe);
       });
     } catch (err) {
       log.error({ err }, 'upgrade failed');
-      refuseUpgrade(socket, 500, 'internal', 'internal error');
+      refuseUpgrade(socket, 500, 'internal', 'internal error', rawHeaders);
     }
   });
   server.on('clientError', (_err, socket) => {
@@ -140,7 +210,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
       wss.close();
       server.closeAllConnections();
       await serverClosed;
-      rateLimit.close();
+      closeLimits();
       built.close();
       log.info('closed');
     })();

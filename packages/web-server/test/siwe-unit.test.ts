@@ -68,14 +68,17 @@ describe('MemoryNonceStore', () => {
     expect(await s.peek(nonce)).toBe('unknown');
   });
 
-  test('is bounded: the oldest nonce is evicted', async () => {
+  test('is bounded: a full store refuses rather than evicting an unexpired nonce; used ones make room', async () => {
     const s = store({ maxEntries: 3 });
     const issued = [];
-    for (let i = 0; i < 5; i++) issued.push((await s.issue(60_000)).nonce);
+    for (let i = 0; i < 3; i++) issued.push((await s.issue(60_000)).nonce);
+    await expect(s.issue(60_000)).rejects.toMatchObject({ name: 'NonceRefused', reason: 'full' });
+    for (const n of issued) expect(await s.peek(n)).toBe('ok');
+    expect(await s.consume(issued[0]!)).toBe('ok');
+    const fresh = (await s.issue(60_000)).nonce;
+    expect(await s.peek(fresh)).toBe('ok');
+    expect(await s.peek(issued[1]!)).toBe('ok');
     expect(s.size).toBe(3);
-    expect(await s.peek(issued[0]!)).toBe('unknown');
-    expect(await s.peek(issued[1]!)).toBe('unknown');
-    expect(await s.peek(issued[4]!)).toBe('ok');
   });
 
   test('the sweep timer runs and is cleared on close', async () => {
@@ -99,13 +102,22 @@ describe('SiweVerifier', () => {
   }
 
   async function challenge(nonces: MemoryNonceStore, chainId = 1) {
-    const { nonce, expiresAt } = await nonces.issue(5 * 60_000);
-    return buildChallenge({ origin, address: wallet.address, chainId, nonce, issuedAt: new Date(clock), expiresAt });
+    const issued = await nonces.issue(5 * 60_000, {
+      message: (nonce, expiresAt) => buildChallenge({ origin, address: wallet.address, chainId, nonce, issuedAt: new Date(clock), expiresAt }),
+    });
+    return issued.message!;
   }
 
-  /** A message as a client might build it, with any field changed. */
+  /**
+   * A message with any field changed, stored with its nonce as if the server had issued exactly
+   * that text (so each check below is reached on its own, not stopped by the exact-text check).
+   */
   async function custom(nonces: MemoryNonceStore, fields: Partial<SiweMessage>) {
-    const { nonce } = await nonces.issue(5 * 60_000);
+    const issued = await nonces.issue(5 * 60_000, { message: (nonce) => build(nonce, fields) });
+    return issued.message!;
+  }
+
+  function build(nonce: string, fields: Partial<SiweMessage>): string {
     return new SiweMessage({
       scheme: 'http',
       domain: origin.domain,
@@ -132,7 +144,8 @@ describe('SiweVerifier', () => {
 
   test('an all-lowercase address in the message is accepted and normalised', async () => {
     const { nonces, verifier } = setup();
-    const message = (await challenge(nonces)).replace(wallet.address, wallet.address.toLowerCase());
+    const issued = await nonces.issue(60_000, { message: (nonce) => build(nonce, {}).replace(wallet.address, wallet.address.toLowerCase()) });
+    const message = issued.message!;
     expect(message).toContain(wallet.address.toLowerCase());
     const res = await verifier.verify(message, await wallet.signMessage(message));
     expect(res).toMatchObject({ ok: true, address: wallet.address });

@@ -116,12 +116,16 @@ export const FrameType = {
   // client → bridge
   message: 'message',
   ack: 'ack',
+  /** Stop a run (§9): `{type,runId,agent?,id?}`; a disconnect never cancels. */
+  cancel: 'cancel',
   // bridge → client / agent
   welcome: 'welcome',
   system: 'system',
   error: 'error',
   // bridge → agent
   clientMessage: 'client.message',
+  /** A client's `cancel`, to the connection pinned for it: `{type,clientId,address,runId,ts}`. */
+  clientCancel: 'client.cancel',
   /** More of the client list after an agent `welcome` with `more:true` (our extension). */
   clients: 'clients',
   // agent → bridge

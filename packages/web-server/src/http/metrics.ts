@@ -33,6 +33,15 @@ export class WebMetrics {
     registers: [this.registry],
   });
   readonly outageRejected = new Counter({ name: 'web_outage_frames_rejected_total', help: 'browser frames refused because the outage hold was full', registers: [this.registry] });
+  readonly framesRateLimited = new Counter({ name: 'web_frames_rate_limited_total', help: 'browser frames refused by the edge rate limit', registers: [this.registry] });
+  readonly pauseLimitClosed = new Counter({ name: 'web_pipes_pause_limit_closed_total', help: 'pipes closed 1013 for staying paused longer than PIPE_PAUSE_MAX_MS', registers: [this.registry] });
+  readonly upstreamOverCapacity = new Counter({ name: 'web_upstream_over_capacity_total', help: 'upstream dials the broker refused with 503 over_capacity', registers: [this.registry] });
+  readonly connectionsRefused = new Counter({
+    name: 'web_connections_refused_total',
+    help: 'TCP connections refused at accept, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });

@@ -5,6 +5,7 @@
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { Revocations } from './revocations.ts';
 
 export interface SessionTokensOptions {
   secret: string;
@@ -12,6 +13,8 @@ export interface SessionTokensOptions {
   ttlS: number;
   issuer?: string;
   audience?: string;
+  /** Sign-out records kept at most (see revocations.ts). */
+  maxRevocations?: number;
 }
 
 export type VerifiedSession = { ok: true; clientId: string; address: string | null; exp: number };
@@ -32,16 +35,32 @@ export class SessionTokens {
   private readonly ttlS: number;
   private readonly issuer: string;
   private readonly audience: string;
+  private readonly revocations: Revocations;
 
   constructor(opts: SessionTokensOptions) {
     this.secret = createSecretKey(Buffer.from(opts.secret));
     this.ttlS = opts.ttlS;
     this.issuer = opts.issuer ?? 'agent-bridge';
     this.audience = opts.audience ?? 'agent-bridge-session';
+    this.revocations = new Revocations({ ttlS: opts.ttlS, maxEntries: opts.maxRevocations });
+  }
+
+  /**
+   * Sign-out: every token of `clientId` issued so far stops working (socket, /api/me, sign-in
+   * upgrade), whatever wallet it carries. false: the revocation store is full.
+   */
+  revoke(clientId: string): boolean {
+    return this.revocations.revoke(clientId);
+  }
+
+  close(): void {
+    this.revocations.close();
   }
 
   sign(claims: { clientId: string; address?: string | null }): { token: string; expiresAt: string } {
-    const iat = Math.floor(Date.now() / 1000);
+    // After a sign-out, a new token of that client must be newer than the revocation (one-second
+    // iat): at most a second in the future, well inside the verifier's clock tolerance.
+    const iat = Math.max(Math.floor(Date.now() / 1000), this.revocations.minIat(claims.clientId) ?? 0);
     const exp = iat + this.ttlS;
     const payload: Record<string, unknown> = { iat, exp };
     if (claims.address) payload.addr = claims.address;
@@ -74,6 +93,7 @@ export class SessionTokens {
     if (typeof exp !== 'number' || typeof iat !== 'number') return reject('the session token has no lifetime');
     if (iat > Date.now() / 1000 + CLOCK_TOLERANCE_S) return reject('the session token is issued in the future');
     if (addr !== undefined && addr !== null && typeof addr !== 'string') return reject('the session token is not valid');
+    if (this.revocations.isRevoked(sub, iat)) return reject('the session token was revoked by a sign-out');
     return { ok: true, clientId: sub, address: typeof addr === 'string' ? addr : null, exp };
   }
 }

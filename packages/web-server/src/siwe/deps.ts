@@ -11,6 +11,8 @@ export interface SessionTokenIssuer {
   verify(
     token: string,
   ): { ok: true; clientId: string; address: string | null; exp: number } | { ok: false; code: string; message: string };
+  /** Sign-out: revoke every token of the client issued so far. false: no room to record it. */
+  revoke?(clientId: string): boolean;
 }
 
 export interface IdentityUpdater {
@@ -18,7 +20,7 @@ export interface IdentityUpdater {
 }
 
 export interface SiweRouterDeps {
-  config: Pick<Config, 'PUBLIC_ORIGIN' | 'SIWE_CHAIN_IDS'>;
+  config: Pick<Config, 'PUBLIC_ORIGIN' | 'SIWE_CHAIN_IDS'> & Partial<Pick<Config, 'NODE_ENV' | 'SIWE_NONCES_PER_IP'>>;
   logger: Logger;
   tokens: SessionTokenIssuer;
   identity: IdentityUpdater;

@@ -10,11 +10,36 @@ export type NonceState = 'ok' | 'unknown' | 'used' | 'expired';
 export interface IssuedNonce {
   nonce: string;
   expiresAt: Date;
+  /** The message stored with the nonce, when `issue` was given a builder. */
+  message?: string;
+}
+
+export interface IssueOptions {
+  /** Who asked (the client IP): at most `maxPerOwner` unexpired, unused nonces each. */
+  owner?: string;
+  /**
+   * Builds the exact message this nonce is for; it is stored with the nonce, and verify accepts
+   * only that text (issue 9: a changed statement, added resources or a removed expiry must fail).
+   */
+  message?: (nonce: string, expiresAt: Date) => string;
+}
+
+/** issue() refused: the owner has too many outstanding nonces, or the store is full of live ones. */
+export class NonceRefused extends Error {
+  override name = 'NonceRefused';
+  constructor(readonly reason: 'owner_limit' | 'full') {
+    super(reason === 'owner_limit' ? 'too many outstanding challenges for this address' : 'too many outstanding challenges');
+  }
 }
 
 export interface NonceStore {
-  /** A fresh nonce, valid for `ttlMs`. */
-  issue(ttlMs: number): Promise<IssuedNonce>;
+  /**
+   * A fresh nonce, valid for `ttlMs`. Throws NonceRefused rather than evicting an unexpired
+   * nonce: eviction would let anyone with many addresses cancel a victim's sign-in.
+   */
+  issue(ttlMs: number, opts?: IssueOptions): Promise<IssuedNonce>;
+  /** The message stored with the nonce (undefined: none, or unknown nonce). */
+  issuedMessage(nonce: string): Promise<string | undefined>;
   /** What `consume` would answer now, without burning it. */
   peek(nonce: string): Promise<NonceState>;
   /** Burn the nonce. Atomic: of two concurrent calls for one nonce only one gets 'ok'. */
@@ -37,11 +62,18 @@ export function generateNonce(length = 22): string {
 interface Entry {
   expiresAtMs: number;
   used: boolean;
+  owner?: string;
+  message?: string;
 }
 
 export interface MemoryNonceStoreOptions {
-  /** Entries kept at most (outstanding and recently used); the oldest is evicted beyond it. */
+  /**
+   * Entries kept at most (outstanding and recently used). Beyond it, used and expired entries
+   * make room; unexpired unused ones are never evicted (issue() refuses instead).
+   */
   maxEntries?: number;
+  /** Unexpired unused nonces per owner (SIWE_NONCES_PER_IP). */
+  maxPerOwner?: number;
   /** How often expired entries are swept. */
   sweepIntervalMs?: number;
   now?: () => number;
@@ -51,11 +83,15 @@ export class MemoryNonceStore implements NonceStore {
   // A Map iterates in insertion order: the first key is always the oldest nonce.
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
+  private readonly maxPerOwner: number;
+  /** Outstanding (unused, maybe expired but not yet swept) nonces per owner. */
+  private readonly perOwner = new Map<string, number>();
   private readonly now: () => number;
   private readonly timer: NodeJS.Timeout;
 
   constructor(opts: MemoryNonceStoreOptions = {}) {
     this.maxEntries = opts.maxEntries ?? 10_000;
+    this.maxPerOwner = opts.maxPerOwner ?? Number.POSITIVE_INFINITY;
     this.now = opts.now ?? Date.now;
     this.timer = setInterval(() => this.sweep(), opts.sweepIntervalMs ?? 60_000);
     this.timer.unref();
@@ -65,16 +101,29 @@ export class MemoryNonceStore implements NonceStore {
     return this.entries.size;
   }
 
-  async issue(ttlMs: number): Promise<IssuedNonce> {
+  async issue(ttlMs: number, opts: IssueOptions = {}): Promise<IssuedNonce> {
+    const owner = opts.owner;
+    if (owner !== undefined && (this.perOwner.get(owner) ?? 0) >= this.maxPerOwner) {
+      this.sweep();
+      if ((this.perOwner.get(owner) ?? 0) >= this.maxPerOwner) throw new NonceRefused('owner_limit');
+    }
+    if (this.entries.size >= this.maxEntries) {
+      this.sweep();
+      this.dropUsed();
+      if (this.entries.size >= this.maxEntries) throw new NonceRefused('full');
+    }
     let nonce = generateNonce();
     while (this.entries.has(nonce)) nonce = generateNonce();
     const expiresAtMs = this.now() + ttlMs;
-    this.entries.set(nonce, { expiresAtMs, used: false });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
-    return { nonce, expiresAt: new Date(expiresAtMs) };
+    const expiresAt = new Date(expiresAtMs);
+    const message = opts.message?.(nonce, expiresAt);
+    this.entries.set(nonce, { expiresAtMs, used: false, owner, message });
+    if (owner !== undefined) this.perOwner.set(owner, (this.perOwner.get(owner) ?? 0) + 1);
+    return message === undefined ? { nonce, expiresAt } : { nonce, expiresAt, message };
+  }
+
+  async issuedMessage(nonce: string): Promise<string | undefined> {
+    return this.entries.get(nonce)?.message;
   }
 
   async peek(nonce: string): Promise<NonceState> {
@@ -84,7 +133,11 @@ export class MemoryNonceStore implements NonceStore {
   async consume(nonce: string): Promise<NonceState> {
     // No await between the check and the write: consume is atomic on the event loop.
     const state = this.state(nonce);
-    if (state === 'ok') this.entries.get(nonce)!.used = true;
+    if (state === 'ok') {
+      const entry = this.entries.get(nonce)!;
+      entry.used = true;
+      this.release(entry);
+    }
     return state;
   }
 
@@ -95,13 +148,29 @@ export class MemoryNonceStore implements NonceStore {
   sweep(): void {
     const now = this.now();
     for (const [nonce, entry] of this.entries) {
-      if (entry.expiresAtMs <= now) this.entries.delete(nonce);
+      if (entry.expiresAtMs <= now) {
+        this.entries.delete(nonce);
+        if (!entry.used) this.release(entry);
+      }
     }
+  }
+
+  /** Used nonces are kept only to answer `used`; when room is short they go first (`unknown` then). */
+  private dropUsed(): void {
+    for (const [nonce, entry] of this.entries) if (entry.used) this.entries.delete(nonce);
+  }
+
+  private release(entry: Entry): void {
+    if (entry.owner === undefined) return;
+    const n = (this.perOwner.get(entry.owner) ?? 0) - 1;
+    if (n <= 0) this.perOwner.delete(entry.owner);
+    else this.perOwner.set(entry.owner, n);
   }
 
   close(): void {
     clearInterval(this.timer);
     this.entries.clear();
+    this.perOwner.clear();
   }
 
   private state(nonce: string): NonceState {

@@ -9,8 +9,8 @@ import { getAddress } from 'ethers';
 import { ADDRESS_RE, bearerToken, httpError, type HttpErrorCode } from '@agent-bridge/common';
 import { buildChallenge } from './challenge.ts';
 import { rfc3339, type SiweRouterDeps } from './deps.ts';
-import { MemoryNonceStore } from './nonce-store.ts';
-import { siweOrigin } from './origin.ts';
+import { MemoryNonceStore, NonceRefused } from './nonce-store.ts';
+import { siweOrigin, siweOrigins, type SiweOrigin } from './origin.ts';
 import { SiweVerifier } from './verify.ts';
 
 export type { SiweRouterDeps } from './deps.ts';
@@ -29,12 +29,19 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
   const log = deps.logger.child({ module: 'siwe' });
   const now = deps.now ?? Date.now;
   const ownStore = deps.nonces === undefined;
-  const nonces = deps.nonces ?? new MemoryNonceStore({ now });
+  const nonces = deps.nonces ?? new MemoryNonceStore({ now, maxPerOwner: config.SIWE_NONCES_PER_IP });
+  const development = config.NODE_ENV === 'development';
   // Read per request: the web server may fill in PUBLIC_ORIGIN only once it knows its port.
-  const origin = () => siweOrigin(config.PUBLIC_ORIGIN);
+  // In development the loopback spellings of a loopback PUBLIC_ORIGIN are accepted too.
+  const origins = () => siweOrigins(config.PUBLIC_ORIGIN, development);
+  /** The origin a challenge names: the page's own when it is one we accept, else PUBLIC_ORIGIN. */
+  const originFor = (pageOrigin: string | undefined): SiweOrigin => {
+    const all = origins();
+    return (pageOrigin && all.find((o) => o.uri === pageOrigin)) || siweOrigin(config.PUBLIC_ORIGIN);
+  };
   const chainIds = config.SIWE_CHAIN_IDS;
   const challengeTtlMs = deps.challengeTtlMs ?? CHALLENGE_TTL_MS;
-  const verifier = new SiweVerifier({ origin, chainIds, nonces, now, clockToleranceMs: deps.clockToleranceMs });
+  const verifier = new SiweVerifier({ origin: origins, chainIds, nonces, now, clockToleranceMs: deps.clockToleranceMs });
 
   const router = Router() as SiweRouter;
   router.close = () => {
@@ -72,11 +79,23 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
         return sendError(res, 400, 'siwe_chain_not_allowed', `chain id ${chainId} is not accepted; use one of ${chainIds.join(', ')}`);
       }
     }
-    const { nonce, expiresAt } = await nonces.issue(challengeTtlMs);
-    // The message's window is exactly the nonce's.
-    const issuedAt = new Date(expiresAt.getTime() - challengeTtlMs);
-    const message = buildChallenge({ origin: origin(), address, chainId, nonce, issuedAt, expiresAt });
-    res.json({ message, nonce, expiresAt: expiresAt.toISOString() });
+    const origin = originFor(req.get('origin'));
+    let issued;
+    try {
+      issued = await nonces.issue(challengeTtlMs, {
+        owner: req.ip ?? '',
+        // The message's window is exactly the nonce's; the text is stored with the nonce.
+        message: (nonce, expiresAt) =>
+          buildChallenge({ origin, address, chainId, nonce, issuedAt: new Date(expiresAt.getTime() - challengeTtlMs), expiresAt }),
+      });
+    } catch (err) {
+      if (!(err instanceof NonceRefused)) throw err;
+      log.info({ reason: err.reason }, 'challenge refused');
+      res.setHeader('Retry-After', String(Math.ceil(challengeTtlMs / 1000)));
+      if (err.reason === 'owner_limit') return sendError(res, 429, 'rate_limited', 'too many open sign-in challenges from this address; use one or wait for them to expire');
+      return sendError(res, 503, 'over_capacity', 'too many open sign-in challenges; try again later');
+    }
+    res.json({ message: issued.message!, nonce: issued.nonce, expiresAt: issued.expiresAt.toISOString() });
   });
 
   router.post('/verify', express.json({ limit: BODY_LIMIT }), async (req, res) => {
@@ -119,6 +138,12 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
     const outcome = await identity.setAddress(session.clientId, null);
     if (outcome === 'unavailable') {
       return sendError(res, 503, 'broker_unavailable', 'the bridge is unreachable; the session is still signed in');
+    }
+    // Every token issued so far (the one just used, and any copy of it) loses its wallet and its
+    // socket; only the token answered here works from now on.
+    if (tokens.revoke && !tokens.revoke(session.clientId)) {
+      log.warn({ clientId: session.clientId }, 'sign-out could not be recorded: revocation store full');
+      return sendError(res, 503, 'over_capacity', 'signed out at the bridge, but old tokens could not be revoked; try again later');
     }
     const signed = tokens.sign({ clientId: session.clientId, address: null });
     log.info({ clientId: session.clientId }, 'signed out');

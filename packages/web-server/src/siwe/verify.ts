@@ -22,8 +22,11 @@ export type VerifySuccess = { ok: true; address: string; nonce: string };
 export type VerifyResult = VerifySuccess | VerifyFailure;
 
 export interface SiweVerifierOptions {
-  /** Read per request: the web server may learn its public origin only once it listens. */
-  origin: () => SiweOrigin;
+  /**
+   * Read per request: the web server may learn its public origin only once it listens. Several:
+   * in development the loopback spellings of one origin are all accepted.
+   */
+  origin: () => SiweOrigin | readonly SiweOrigin[];
   chainIds: readonly number[];
   nonces: NonceStore;
   /** Forgives a wallet clock that runs ahead (issued-at, not-before). Expiry is not extended. */
@@ -53,10 +56,13 @@ export class SiweVerifier {
     if (!parsed.ok) return parsed;
     const msg = parsed.msg;
 
-    const origin = this.opts.origin();
+    const given = this.opts.origin();
+    const origins = Array.isArray(given) ? (given as readonly SiweOrigin[]) : [given as SiweOrigin];
     // EIP-4361: a message without a scheme means https.
-    if (msg.domain !== origin.domain || (msg.scheme ?? 'https') !== origin.scheme) {
-      return fail(401, 'siwe_domain_mismatch', `the message must be for ${origin.scheme}://${origin.domain}`);
+    const origin = origins.find((o) => msg.domain === o.domain && (msg.scheme ?? 'https') === o.scheme);
+    if (!origin) {
+      const first = origins[0]!;
+      return fail(401, 'siwe_domain_mismatch', `the message must be for ${first.scheme}://${first.domain}`);
     }
     if (msg.uri !== origin.uri) return fail(401, 'siwe_uri_mismatch', `the message URI must be ${origin.uri}`);
     if (!this.opts.chainIds.includes(msg.chainId)) {
@@ -78,6 +84,11 @@ export class SiweVerifier {
 
     const state = await this.opts.nonces.peek(msg.nonce);
     if (state !== 'ok') return NONCE_FAILURE[state];
+    // The nonce vouches only for the text it was issued with: any other statement, resources,
+    // expiry or address under it is a different request the user never asked for.
+    if ((await this.opts.nonces.issuedMessage(msg.nonce)) !== text) {
+      return fail(401, 'siwe_message_mismatch', 'the message is not the one issued with this nonce; request a new challenge');
+    }
 
     if (!SIGNATURE_RE.test(signature)) return fail(401, 'siwe_invalid_signature', 'the signature is not 65 hex-encoded bytes');
     const checked = await this.checkSignature(msg, signature, origin, now, notBefore, expiresAt);

@@ -24,13 +24,24 @@ import {
   type Logger,
   type SystemEvent,
 } from '@agent-bridge/common';
+import type { IncomingMessage } from 'node:http';
 import type { WebMetrics } from '../http/metrics.ts';
+import type { ByteBudget } from '../limits/byte-budget.ts';
+import { TokenBucket } from '../limits/token-bucket.ts';
 import { Heartbeat } from '../ws/heartbeat.ts';
 import { clientUpstreamUrl } from './broker-url.ts';
 
 export type PipeConfig = Pick<
   Config,
-  'BROKER_URL' | 'PROXY_TOKEN' | 'HEARTBEAT_INTERVAL_MS' | 'HEARTBEAT_TIMEOUT_MS' | 'OUTAGE_BUFFER_FRAMES' | 'SOCKET_BUFFER_BYTES'
+  | 'BROKER_URL'
+  | 'PROXY_TOKEN'
+  | 'HEARTBEAT_INTERVAL_MS'
+  | 'HEARTBEAT_TIMEOUT_MS'
+  | 'OUTAGE_BUFFER_FRAMES'
+  | 'SOCKET_BUFFER_BYTES'
+  | 'CLIENT_RATE_PER_SEC'
+  | 'CLIENT_RATE_BURST'
+  | 'PIPE_PAUSE_MAX_MS'
 >;
 
 export interface ClientPipeOptions {
@@ -40,6 +51,10 @@ export interface ClientPipeOptions {
   address: string | null;
   /** The browser's own resume point (query of its /ws/:clientId request). */
   resume: { lastSeq?: number; epoch?: string };
+  /** The browser's address after TRUST_PROXY; sent as X-Client-Ip so the broker can count per IP. */
+  clientIp: string;
+  /** The process-wide OUTAGE_HOLD_BYTES budget every pipe's outage hold draws from. */
+  outageBudget?: ByteBudget;
   config: PipeConfig;
   logger: Logger;
   metrics: WebMetrics;
@@ -53,6 +68,11 @@ export interface ClientPipeOptions {
    */
   upstreams?: Set<WebSocket>;
 }
+
+/** Refusals in a row (no frame let through between them), in units of the burst, before 1008. */
+const ABUSE_BURSTS = 10;
+/** Most of a refused upstream's HTTP body we read to find its error code. */
+const REFUSAL_BODY_MAX = 4096;
 
 const SEQ_PREFIX = /^\{"type":"[a-z.]{1,20}","seq":(\d{1,15})[,}]/;
 
@@ -79,7 +99,16 @@ export class ClientPipe {
   private lastSeq: number | undefined;
   private epoch: string | undefined;
   private readonly held: Buffer[] = [];
+  private heldBytes = 0;
+  /** Reading the upstream is paused: the browser is slow. */
   private paused = false;
+  /** Reading the browser is paused: the upstream (broker) is slow. */
+  private browserPaused = false;
+  /** Bounds how long either pause may last (PIPE_PAUSE_MAX_MS). */
+  private pauseTimer: NodeJS.Timeout | undefined;
+  /** Edge frame limit (CLIENT_RATE_PER_SEC / CLIENT_RATE_BURST), before the broker's own. */
+  private readonly frames: TokenBucket;
+  private refusedInARow = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private resetTimer: NodeJS.Timeout | undefined;
   /** No more upstream work: the browser is gone or being closed. */
@@ -94,6 +123,7 @@ export class ClientPipe {
     this.backoff = new Backoff(opts.backoff);
     this.lastSeq = opts.resume.lastSeq;
     this.epoch = opts.resume.epoch;
+    this.frames = new TokenBucket(this.cfg.CLIENT_RATE_PER_SEC, this.cfg.CLIENT_RATE_BURST);
 
     this.browser.on('message', (data, isBinary) => this.fromBrowser(data as Buffer, isBinary));
     this.browser.on('error', (err) => this.log.debug({ err: err.message }, 'browser socket error'));
@@ -119,6 +149,22 @@ export class ClientPipe {
     if (this.browser.readyState === WebSocket.OPEN) this.browser.close(CloseCode.goingAway, 'server shutting down');
   }
 
+  /** The browser has a live upstream (its welcome arrived): the broker enforces one socket per clientId. */
+  get upstreamReady(): boolean {
+    return this.ready;
+  }
+
+  /**
+   * A newer browser socket took over this clientId while this one had no live upstream (an
+   * outage): the broker cannot replace it, so the web server does, with the broker's 4500.
+   */
+  replace(): void {
+    if (this.browser.readyState !== WebSocket.OPEN) return;
+    this.log.info('replaced by a newer connection during an outage');
+    this.end(CloseCode.replaced);
+    this.browser.close(CloseCode.replaced, 'replaced by a newer connection');
+  }
+
   /** Last resort when a browser does not finish its close handshake in time. */
   terminate(): void {
     this.end(CloseCode.goingAway);
@@ -133,11 +179,24 @@ export class ClientPipe {
       this.sendError('invalid_json', 'binary frames are not accepted; send JSON as text');
       return;
     }
+    // The edge limit: a flood is answered here and never costs the broker (or a bystander
+    // sharing it) anything. Persistent abuse closes the socket like the broker would.
+    if (!this.frames.take()) {
+      this.refusedInARow++;
+      this.opts.metrics.framesRateLimited.inc();
+      if (this.refusedInARow >= ABUSE_BURSTS * this.cfg.CLIENT_RATE_BURST) {
+        this.log.info('browser kept flooding past its rate limit; closing 1008');
+        this.end(CloseCode.policy);
+        this.browser.close(CloseCode.policy, 'rate limit exceeded repeatedly');
+        return;
+      }
+      this.sendError('rate_limited', 'too many frames; slow down', peekRef(data.toString()));
+      return;
+    }
+    this.refusedInARow = 0;
     const up = this.upstream;
     if (this.ready && up && up.readyState === WebSocket.OPEN) {
-      batchSend(up);
-      up.send(data, { binary: false });
-      this.opts.metrics.framesForwarded.inc({ direction: 'to_broker' });
+      this.toUpstream(up, data);
       return;
     }
     if (this.held.length >= this.cfg.OUTAGE_BUFFER_FRAMES) {
@@ -145,7 +204,65 @@ export class ClientPipe {
       this.sendError('agent_unavailable', 'the bridge is reconnecting and cannot hold more frames; retry later', peekRef(data.toString()));
       return;
     }
+    if (this.opts.outageBudget && !this.opts.outageBudget.take(data.length)) {
+      this.opts.metrics.outageRejected.inc();
+      this.sendError('over_capacity', 'the bridge is reconnecting and holds too much for all clients; retry later', peekRef(data.toString()));
+      return;
+    }
     this.held.push(data);
+    this.heldBytes += data.length;
+  }
+
+  /**
+   * Browser → broker with backpressure: while the upstream buffers more than SOCKET_BUFFER_BYTES
+   * the browser is not read (its frames wait in its own socket and kernel buffers, not in our
+   * memory); the send callback resumes it once the upstream has drained.
+   */
+  private toUpstream(up: WebSocket, data: Buffer): void {
+    batchSend(up);
+    up.send(data, { binary: false }, () => this.maybeResumeBrowser(up));
+    this.opts.metrics.framesForwarded.inc({ direction: 'to_broker' });
+    if (!this.browserPaused && bufferedAmountFor(up, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) {
+      this.browserPaused = true;
+      this.browser.pause();
+      // Its pongs now sit unread too; PIPE_PAUSE_MAX_MS bounds the pause instead.
+      this.browserHeartbeat.suspend();
+      this.armPauseLimit();
+    }
+  }
+
+  private maybeResumeBrowser(up: WebSocket): void {
+    if (!this.browserPaused || this.ended) return;
+    if (up === this.upstream && bufferedAmountFor(up, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) return;
+    this.resumeBrowser();
+  }
+
+  private resumeBrowser(): void {
+    if (!this.browserPaused) return;
+    this.browserPaused = false;
+    this.browser.resume();
+    this.browserHeartbeat.resume();
+    this.disarmPauseLimit();
+  }
+
+  /** Either direction paused: the pipe may stay so for PIPE_PAUSE_MAX_MS, then the browser gets 1013. */
+  private armPauseLimit(): void {
+    if (this.pauseTimer) return;
+    this.pauseTimer = setTimeout(() => {
+      this.pauseTimer = undefined;
+      if (this.ended || (!this.paused && !this.browserPaused)) return;
+      this.log.info({ upstreamPaused: this.paused, browserPaused: this.browserPaused }, 'pipe paused for too long; closing 1013');
+      this.opts.metrics.pauseLimitClosed.inc();
+      this.end(CloseCode.slowConsumer);
+      if (this.browser.readyState === WebSocket.OPEN) this.browser.close(CloseCode.slowConsumer, 'paused for too long (slow consumer)');
+      else this.browser.terminate();
+    }, this.cfg.PIPE_PAUSE_MAX_MS);
+  }
+
+  private disarmPauseLimit(): void {
+    if (this.paused || this.browserPaused) return;
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
   }
 
   /** The broker was told of a sign-in or sign-out for this clientId: redials must say the same. */
@@ -157,7 +274,10 @@ export class ClientPipe {
 
   private dial(): void {
     if (this.ended) return;
-    const headers: Record<string, string> = { authorization: `Bearer ${this.cfg.PROXY_TOKEN}` };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.cfg.PROXY_TOKEN}`,
+      [Header.clientIp]: this.opts.clientIp,
+    };
     if (this.address) headers[Header.clientAddress] = this.address;
     const url = clientUpstreamUrl(this.cfg.BROKER_URL, this.clientId, { lastSeq: this.lastSeq, epoch: this.epoch });
     const up = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: this.cfg.HEARTBEAT_TIMEOUT_MS });
@@ -168,6 +288,7 @@ export class ClientPipe {
     up.on('open', () => this.onUpstreamOpen(up));
     up.on('message', (data) => this.fromUpstream(up, data as Buffer));
     up.on('error', (err) => this.log.warn({ err: err.message }, 'upstream error'));
+    up.on('unexpected-response', (_req, res) => this.onUpstreamRefused(up, res));
     up.on('close', (code, reason) => this.onUpstreamClose(up, code, reason.toString()));
   }
 
@@ -186,6 +307,35 @@ export class ClientPipe {
         up.terminate();
       },
     });
+  }
+
+  /**
+   * The broker answered the upgrade with HTTP instead of 101. `503 over_capacity` is its session
+   * budget: redialling for ever would only add load, so the browser is closed 1013 (it may come
+   * back later and resume). Anything else (401, 404, other 5xx) counts as unreachable: redial.
+   */
+  private onUpstreamRefused(up: WebSocket, res: IncomingMessage): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (c: Buffer) => {
+      if (size < REFUSAL_BODY_MAX) chunks.push(c);
+      size += c.length;
+    });
+    const done = () => {
+      if (up !== this.upstream) return;
+      const body = Buffer.concat(chunks).subarray(0, REFUSAL_BODY_MAX).toString();
+      const decoded = decodeJson(body);
+      const code = decoded.ok ? (decoded.value.error as { code?: unknown } | undefined)?.code : undefined;
+      this.log.warn({ status: res.statusCode, code }, 'upstream refused');
+      if (res.statusCode === 503 && code === 'over_capacity') {
+        this.opts.metrics.upstreamOverCapacity.inc();
+        this.end(CloseCode.slowConsumer);
+        if (this.browser.readyState === WebSocket.OPEN) this.browser.close(CloseCode.slowConsumer, 'over capacity: the bridge is full; retry later');
+      }
+      up.terminate();
+    };
+    res.once('end', done);
+    res.once('error', done);
   }
 
   private onUpstreamClose(up: WebSocket, code: number, reason: string): void {
@@ -225,6 +375,9 @@ export class ClientPipe {
     this.upstream = undefined;
     this.ready = false;
     this.paused = false;
+    // Frames read from the browser now go to the outage hold, bounded by count and budget.
+    this.resumeBrowser();
+    this.disarmPauseLimit();
   }
 
   // ---------- broker → browser ----------
@@ -258,11 +411,9 @@ export class ClientPipe {
     this.ready = true;
     this.resetTimer = setTimeout(() => this.backoff.reset(), this.opts.backoffResetAfterMs ?? BACKOFF_RESET_AFTER_MS);
     const up = this.upstream!;
-    if (this.held.length > 0) batchSend(up);
-    for (const frame of this.held.splice(0)) {
-      up.send(frame, { binary: false });
-      this.opts.metrics.framesForwarded.inc({ direction: 'to_broker' });
-    }
+    this.opts.outageBudget?.give(this.heldBytes);
+    this.heldBytes = 0;
+    for (const frame of this.held.splice(0)) this.toUpstream(up, frame);
   }
 
   private trackSeq(data: Buffer): void {
@@ -290,6 +441,7 @@ export class ClientPipe {
       this.paused = true;
       this.upstream.pause();
       this.upstreamHeartbeat?.suspend();
+      this.armPauseLimit();
     }
   }
 
@@ -298,6 +450,7 @@ export class ClientPipe {
     this.paused = false;
     this.upstream?.resume();
     this.upstreamHeartbeat?.resume();
+    this.disarmPauseLimit();
   }
 
   private sendSystem(event: SystemEvent, fields: Record<string, unknown>): void {
@@ -323,7 +476,11 @@ export class ClientPipe {
     this.browserHeartbeat.stop();
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
     this.held.length = 0;
+    this.opts.outageBudget?.give(this.heldBytes);
+    this.heldBytes = 0;
     const up = this.upstream;
     this.releaseUpstream();
     if (!up) return;

@@ -1,9 +1,15 @@
 /**
- * Liveness of one socket (PROTOCOL §4): a peer that has been silent (no pong, no frame, no ping)
- * for the timeout is dead. Used on both sides of the web server: browsers (we accept, so we ping
- * them every interval) and the upstream (we dial; the broker pings us and ws answers, so we only
- * watch for its silence: `ping: false`, one ping and pong fewer per client and interval).
+ * Liveness of one socket (PROTOCOL §4). Two modes, one per side of the web server:
+ *
+ * - `ping: true` (browsers; we accept, so we ping them): the peer is alive only while it answers
+ *   OUR pings. Each ping carries a random payload and only a pong echoing the outstanding one
+ *   counts. Frames and unsolicited pongs do not: a browser that stopped reading cannot see our
+ *   pings (they queue behind the data it does not read), so it must not be able to keep its pipe
+ *   alive by sending pongs or frames blindly (issue 9).
+ * - `ping: false` (the upstream; the broker pings us and ws answers): we only watch for the
+ *   broker's silence; its pings and frames count.
  */
+import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
 
 export interface HeartbeatOptions {
@@ -14,27 +20,43 @@ export interface HeartbeatOptions {
   ping?: boolean;
 }
 
+const PING_PAYLOAD_BYTES = 8;
+
 export class Heartbeat {
   private lastSeen = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private suspended = false;
+  /** Payload of the ping not yet answered (ping mode). */
+  private outstanding: Buffer | undefined;
+  private readonly pinging: boolean;
   private readonly seen = () => {
     this.lastSeen = Date.now();
+  };
+  private readonly onPong = (data: Buffer) => {
+    if (this.outstanding && data.equals(this.outstanding)) {
+      this.outstanding = undefined;
+      this.seen();
+    }
   };
 
   constructor(
     private readonly ws: WebSocket,
     private readonly opts: HeartbeatOptions,
   ) {
-    ws.on('pong', this.seen);
-    ws.on('ping', this.seen);
-    ws.on('message', this.seen);
+    this.pinging = opts.ping !== false;
+    if (this.pinging) {
+      ws.on('pong', this.onPong);
+    } else {
+      ws.on('ping', this.seen);
+      ws.on('message', this.seen);
+    }
     this.timer = setInterval(() => this.tick(), opts.intervalMs);
   }
 
   /**
    * While we deliberately stop reading a socket (backpressure) its pongs sit unread in the
-   * kernel; that is not the peer's silence.
+   * kernel; that is not the peer's silence. The pipe bounds how long this may last
+   * (PIPE_PAUSE_MAX_MS).
    */
   suspend(): void {
     this.suspended = true;
@@ -48,7 +70,7 @@ export class Heartbeat {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    this.ws.off('pong', this.seen);
+    this.ws.off('pong', this.onPong);
     this.ws.off('ping', this.seen);
     this.ws.off('message', this.seen);
   }
@@ -60,6 +82,10 @@ export class Heartbeat {
       this.opts.onDead();
       return;
     }
-    if (this.opts.ping !== false && this.ws.readyState === this.ws.OPEN) this.ws.ping();
+    // One ping in flight at a time: a slow but honest peer still gets to answer the first one.
+    if (this.pinging && !this.outstanding && this.ws.readyState === this.ws.OPEN) {
+      this.outstanding = randomBytes(PING_PAYLOAD_BYTES);
+      this.ws.ping(this.outstanding);
+    }
   }
 }
