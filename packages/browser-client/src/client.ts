@@ -36,8 +36,12 @@ export interface BridgeClientOptions {
   /** Where the session survives reloads; default `sessionStorage`; `null` keeps it in memory only. */
   storage?: StorageLike | null;
   storageKey?: string;
-  /** Default the global `WebSocket` (pass `ws` in Node). */
-  WebSocketImpl?: WebSocketConstructor;
+  /**
+   * Default the global `WebSocket`. In Node 20 pass `WebSocket` from `ws`. Any constructor whose
+   * instances behave like the DOM WebSocket (onopen/onmessage/onclose/onerror, send, close) fits;
+   * its handler types differ between implementations, so they are not checked here.
+   */
+  WebSocketImpl?: WebSocketConstructor | (new (url: string) => unknown);
   fetch?: typeof fetch;
   /** Send an `ack` after this many frames with `seq` (default 50). */
   ackEvery?: number;
@@ -93,7 +97,7 @@ export class BridgeClient {
     const g = globalThis as { location?: { origin: string }; sessionStorage?: Storage; WebSocket?: unknown };
     this.baseUrl = opts.baseUrl ?? g.location?.origin ?? 'http://127.0.0.1:8081';
     this.store = new SessionStore(opts.storage === undefined ? safeSessionStorage() : (opts.storage ?? undefined), opts.storageKey);
-    const WS = opts.WebSocketImpl ?? (g.WebSocket as WebSocketConstructor | undefined);
+    const WS = (opts.WebSocketImpl ?? g.WebSocket) as WebSocketConstructor | undefined;
     if (!WS) throw new Error('no WebSocket implementation: pass WebSocketImpl');
     this.WebSocketImpl = WS;
     this.fetchImpl = opts.fetch ?? ((...args) => fetch(...args));
