@@ -51,15 +51,15 @@ describe('bad frames get an error frame, the socket stays open, nobody else noti
     expect(c.all('error')).toHaveLength(0);
   });
 
-  it('survives data nested too deeply to re-serialize: an internal error, and the broker goes on', async () => {
+  it('answers data nested too deeply invalid_message with its ref (MAX_JSON_DEPTH), and the broker goes on', async () => {
     const b = await broker({ MAX_MESSAGE_BYTES: '65536' });
     const a = await agent(b);
     const c = await client(b, 'c1');
     const deep = (d: number) => '['.repeat(d) + ']'.repeat(d);
     c.send(`{"type":"message","id":"deep","data":${deep(30000)}}`);
-    expect(await c.next('error')).toMatchObject({ code: 'internal', type: 'error' });
+    expect(await c.next('error')).toMatchObject({ code: 'invalid_message', type: 'error', ref: 'deep' });
     a.send(`{"type":"broadcast","id":"deep","data":${deep(30000)}}`);
-    expect(await a.next('error')).toMatchObject({ code: 'internal' });
+    expect(await a.next('error')).toMatchObject({ code: 'invalid_message', ref: 'deep' });
     c.send({ type: 'message', id: 'after', data: 1 });
     expect((await a.next('client.message')).ref).toBe('after');
   });
