@@ -42,7 +42,10 @@ describe.skipIf(process.env.ATTACK_FULL !== '1')('broker attacks at default sett
     const work = parkForAbsentAgents(stack, { sessions: 500, messagesPerSession: 100, textBytes: 63_000, ips, concurrency: 8 });
     const peak = await peakWhile(stack.brokerUrl, work, 250);
     const r = await work;
-    process.stdout.write(`\n[attack-broker-full] (a) sent ${r.sent}, over_capacity ${r.overCapacity}, agent_unavailable ${r.agentUnavailable}, waiting bytes ${mib(await brokerMetric(stack.brokerUrl, 'broker_waiting_bytes'))}\n`);
+    process.stdout.write(
+      `\n[attack-broker-full] (a) sent ${r.sent}, over_capacity ${r.overCapacity}, agent_unavailable ${r.agentUnavailable}, ` +
+        `waiting ${await brokerMetric(stack.brokerUrl, 'broker_waiting_messages')} messages / ${mib(await brokerMetric(stack.brokerUrl, 'broker_waiting_bytes'))}\n`,
+    );
     const { peak: peakRss } = report('(a)', peak);
     expect(r.overCapacity).toBeGreaterThan(0);
     expect(peakRss).toBeLessThan(RSS_BOUND);

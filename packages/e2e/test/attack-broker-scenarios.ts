@@ -119,7 +119,8 @@ export async function parkForAbsentAgents(stack: Stack, o: ParkOptions): Promise
       }
       // Every message is answered (error) or held: wait for the socket to drain, then count.
       await until(() => ws.ws.bufferedAmount === 0, 30_000, 'the burst to leave');
-      await new Promise((r) => setTimeout(r, 20));
+      // Until the broker has answered all it will answer (nothing new for 100 ms).
+      while ((await ws.collectFor(100)).length > 0);
       result.overCapacity += ws.all((f) => f.type === 'error' && f.code === 'over_capacity').length;
       result.agentUnavailable += ws.all((f) => f.type === 'error' && f.code === 'agent_unavailable').length;
       ws.ws.terminate();
