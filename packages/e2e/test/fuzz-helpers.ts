@@ -266,6 +266,11 @@ export class Attacker {
     await this.until((f) => f.type === 'welcome', 5000);
   }
 
+  /** Fuzz frames checked so far. */
+  get checked(): number {
+    return this.probes;
+  }
+
   get socket(): WebSocket {
     return this.ws;
   }
@@ -434,6 +439,16 @@ export function rawHttp(
     if (opts.body !== undefined) req.write(opts.body);
     req.end();
   });
+}
+
+/** Percent-encode every UTF-8 byte of `s` (lone surrogates too, unlike encodeURIComponent). */
+export function pct(s: string): string {
+  return [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
+}
+
+/** Printable ASCII kept, anything Node would refuse in a request path percent-encoded. */
+export function pathSafe(s: string): string {
+  return s.replace(/[^\x21-\x7e]/gu, (c) => pct(c));
 }
 
 /** An HTTP answer to attacker input: a documented 2xx/4xx (or 503 over_capacity), never a 500. */
