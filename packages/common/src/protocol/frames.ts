@@ -28,6 +28,17 @@ export const ClientAckFrame = z.object({
   type: z.literal(FrameType.ack),
   seq: z.number().int().nonnegative(),
 });
+/**
+ * Stop a run (§9). Not yet in ClientFrame: the broker routes it once it handles the type (until
+ * then a v1 broker answers it `invalid_message`, as any unknown type).
+ */
+export const ClientCancelFrame = z.object({
+  type: z.literal(FrameType.cancel),
+  runId: z.string().min(1).max(256),
+  agent: agentName.optional(),
+  id: ref.optional(),
+});
+export type ClientCancelFrame = z.infer<typeof ClientCancelFrame>;
 export const ClientFrame = z.discriminatedUnion('type', [ClientMessageFrame, ClientAckFrame]);
 export type ClientMessageFrame = z.infer<typeof ClientMessageFrame>;
 export type ClientAckFrame = z.infer<typeof ClientAckFrame>;
@@ -128,12 +139,22 @@ export const ClientMessageToAgentFrame = z.object({
   data: z.unknown(),
   ts,
 });
+/** A client's `cancel`, to the connection of the run's agent pinned for that client (§9). */
+export const ClientCancelToAgentFrame = z.object({
+  type: z.literal(FrameType.clientCancel),
+  clientId,
+  address,
+  runId: z.string(),
+  ts,
+});
+export type ClientCancelToAgentFrame = z.infer<typeof ClientCancelToAgentFrame>;
 export const BridgeToAgentFrame = z.discriminatedUnion('type', [
   AgentWelcomeFrame,
   AgentClientsFrame,
   ClientMessageToAgentFrame,
   SystemFrame,
   ErrorFrame,
+  ClientCancelToAgentFrame,
 ]);
 export type AgentWelcomeFrame = z.infer<typeof AgentWelcomeFrame>;
 export type ClientMessageToAgentFrame = z.infer<typeof ClientMessageToAgentFrame>;

@@ -3,3 +3,4 @@ export * from './frames.ts';
 export * from './parse.ts';
 export * from './backoff.ts';
 export * from './http.ts';
+export * from './coalesce.ts';
