@@ -19,6 +19,9 @@ export function createHttpRateLimit(perMinute: number): HttpRateLimit {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     store,
+    // With TRUST_PROXY=false an X-Forwarded-For header is ignored on purpose (anyone can send
+    // one); the library's warning about it would fire on every such request.
+    validate: { xForwardedForHeader: false },
     handler: (_req, res, _next, options) => {
       res.status(options.statusCode).json(httpError('rate_limited', 'too many requests from this address; try again later'));
     },
