@@ -45,7 +45,8 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
   if (opts.pretty) {
     return pino({
       ...options,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
+      // singleLine: one line per event, so the dev log of several processes stays readable.
+      transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
     });
   }
   return pino(options);
