@@ -31,6 +31,8 @@ import { AgentSdkError, type AgentSdkErrorCode } from './errors.ts';
 import type { AgentErrorEvent, AgentEvents } from './events.ts';
 import { resolveOptions, type ConnectAgentOptions, type ResolvedOptions } from './options.ts';
 import { Outbox } from './outbox.ts';
+import { RunRegistry } from './run-registry.ts';
+import { RunWriter, type RunOptions, type RunTarget } from './run.ts';
 import { describeRefusal, type Refusal } from './refusal.ts';
 import { Watchdog } from './watchdog.ts';
 
@@ -63,6 +65,7 @@ export class Agent extends EventEmitter<AgentEvents> {
    * emitted, only once the list is complete, so listeners see every client as before.
    */
   private pendingWelcome: { ws: WebSocket; frame: AgentWelcomeFrame } | undefined;
+  private runRegistry: RunRegistry | undefined;
 
   constructor(options: ConnectAgentOptions) {
     // An async listener that rejects lands in captureRejectionSymbol below, not in an unhandled rejection.
@@ -158,6 +161,19 @@ export class Agent extends EventEmitter<AgentEvents> {
     // A peer that never answers the closing handshake must not keep close() pending.
     setTimeout(() => ws.terminate(), Math.min(this.opts.heartbeatTimeoutMs, 5000)).unref();
     return this.closing;
+  }
+
+  /**
+   * Start a streamed reply (AG-UI run, PROTOCOL §9) to a client: see run.ts. Its `signal` fires
+   * when the client cancels the run; interrupt() awaits the client's answer.
+   */
+  run(target: RunTarget, opts: RunOptions = {}): RunWriter {
+    return new RunWriter(this, target, opts);
+  }
+
+  /** Live runs, for cancel and interrupt answers (used by run writers and the AG-UI adapter). */
+  get runs(): RunRegistry {
+    return (this.runRegistry ??= new RunRegistry());
   }
 
   // ---------------------------------------------------------------- connection lifecycle
@@ -319,7 +335,13 @@ export class Agent extends EventEmitter<AgentEvents> {
         break;
       case FrameType.clientMessage:
         this.registry.seen(frame);
+        // An answer to a run's pending interrupt goes to that run, not to message listeners.
+        if (this.runRegistry?.onMessage(frame)) break;
         this.emitSafe('message', frame);
+        break;
+      case FrameType.clientCancel:
+        this.runRegistry?.onCancel(frame);
+        this.emitSafe('client.cancel', frame);
         break;
       case FrameType.system: {
         const ev = ClientEvent.safeParse(frame);

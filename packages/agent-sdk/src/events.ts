@@ -1,5 +1,5 @@
 /** The events an `Agent` emits, with their payloads (`agent.on(name, (...args) => …)`). */
-import type { AgentWelcomeFrame, ClientMessageToAgentFrame, SystemFrame } from '@agent-bridge/common/protocol';
+import type { AgentWelcomeFrame, ClientCancelToAgentFrame, ClientMessageToAgentFrame, SystemFrame } from '@agent-bridge/common/protocol';
 import type {
   ClientAuthenticatedEvent,
   ClientConnectedEvent,
@@ -49,6 +49,8 @@ export type AgentEvents = {
   /** The bridge accepted us; the outbox has just been flushed. Fires again after every redial. */
   welcome: [AgentWelcomeFrame];
   message: [ClientMessageToAgentFrame];
+  /** A client cancelled a run (§9); a run writer of that runId has already aborted its signal. */
+  'client.cancel': [ClientCancelToAgentFrame];
   'client.connected': [ClientConnectedEvent];
   'client.disconnected': [ClientDisconnectedEvent];
   'client.expired': [ClientExpiredEvent];
