@@ -112,6 +112,18 @@ test('~5,000-deep JSON through the web server is invalid_message, not internal',
   expect(errors).toEqual([expect.objectContaining({ type: 'error', code: 'invalid_message', ref: 'deep' })]);
 });
 
+test('frames the socket layer refuses close only that browser socket, with a documented code', async () => {
+  let closed = new Promise<number>((r) => attacker.socket.once('close', (code) => r(code)));
+  attacker.socket.send('x'.repeat(70_000));
+  expect(await closed).toBe(1009);
+  await attacker.open();
+  closed = new Promise<number>((r) => attacker.socket.once('close', (code) => r(code)));
+  attacker.socket.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+  expect(await closed).toBe(1007);
+  expect(stack.web.running).toBe(true);
+  expect(stack.broker.running).toBe(true);
+});
+
 test('POST /api/clients: any body, type, encoding and origin is a documented answer, never a 5xx', async () => {
   const origin = fc.constantFrom(undefined, undefined, stack.webUrl, 'https://evil.example', 'null', '', 'http://127.0.0.1:1');
   await fc.assert(
