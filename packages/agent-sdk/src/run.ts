@@ -256,7 +256,33 @@ export class RunWriter {
         if (typeof event.delta === 'string') return this.sender.delta(event as RunEvent & { delta: string });
         break;
     }
+    this.track(event);
     this.sender.event(event);
+  }
+
+  /** What an emitted source has open, so a cancel can close it as for the writer's own. */
+  private track(event: RunEvent): void {
+    const id = (field: string) => (typeof event[field] === 'string' ? (event[field] as string) : undefined);
+    switch (event.type) {
+      case EventType.TEXT_MESSAGE_START:
+        this.textId = id('messageId');
+        break;
+      case EventType.TEXT_MESSAGE_END:
+        if (this.textId === id('messageId')) this.textId = undefined;
+        break;
+      case EventType.REASONING_START:
+        this.reasoningId = id('messageId');
+        break;
+      case EventType.REASONING_END:
+        if (this.reasoningId === id('messageId')) this.reasoningId = undefined;
+        break;
+      case EventType.TOOL_CALL_START:
+        if (id('toolCallId') !== undefined) this.openTools.add(id('toolCallId')!);
+        break;
+      case EventType.TOOL_CALL_END:
+        this.openTools.delete(id('toolCallId') ?? '');
+        break;
+    }
   }
 
   /**
