@@ -24,17 +24,25 @@ export function runDemoAgent(agent: Agent, log: Logger): void {
       if (out.broadcast !== undefined) agent.broadcast({ text: out.broadcast });
       if (out.reply !== undefined) agent.reply(msg, { text: out.reply });
     } catch (err) {
-      // outbox_full while the broker is away: the client's message is lost with a log line, not a crash.
-      log.warn({ err, clientId: msg.clientId }, 'could not answer');
+      // outbox_full while the broker is away: the client's message is lost with a log line, not a
+      // crash. Code and text only: a stack per message would flood the log while it lasts.
+      log.warn({ ...brief(err), clientId: msg.clientId }, 'could not answer');
     }
   });
   agent.on('client.authenticated', (e) => {
     try {
       agent.send(e.clientId, { text: greeting(e.address) });
     } catch (err) {
-      log.warn({ err, clientId: e.clientId }, 'could not greet');
+      log.warn({ ...brief(err), clientId: e.clientId }, 'could not greet');
     }
   });
   agent.on('error', (e) => log.warn({ code: e.code, ref: e.ref }, `bridge error: ${e.message}`));
   agent.on('unauthorized', (e) => log.error({ status: e.status }, 'the broker refused AGENT_TOKEN'));
+}
+
+/** An error as a log line's fields, without its stack. */
+function brief(err: unknown): { code?: unknown; error: string } {
+  const code = (err as { code?: unknown } | null)?.code;
+  const error = err instanceof Error ? err.message : String(err);
+  return code === undefined ? { error } : { code, error };
 }

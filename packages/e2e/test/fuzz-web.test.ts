@@ -185,16 +185,15 @@ test('GET /auth/challenge, /api/me and /ws upgrades: random queries and headers,
   const auth = fc.oneof(fc.constant(undefined), fc.string({ maxLength: 60 }).map((s) => `Bearer ${s}`), fc.constantFrom('Bearer', 'Basic x', `Bearer ${attackerSession.token}x`));
   await fc.assert(
     fc.asyncProperty(fc.constantFrom('challenge', 'me', 'ws'), query, wsPath, auth, async (which, q, id, authorization) => {
-      let answer;
       if (which === 'challenge') {
-        answer = await rawHttp(stack.webUrl, `/auth/challenge?${q}`);
+        const answer = await rawHttp(stack.webUrl, `/auth/challenge?${q}`);
         assertHttpAnswer(answer, `GET /auth/challenge?${q.slice(0, 200)}`, [200, 400, 429]);
       } else if (which === 'me') {
-        answer = await rawHttp(stack.webUrl, `/api/me?${q}`, authorization ? { headers: { authorization } } : {});
+        const answer = await rawHttp(stack.webUrl, `/api/me?${q}`, authorization ? { headers: { authorization } } : {});
         assertHttpAnswer(answer, `GET /api/me ${authorization}`, [200, 401]);
       } else {
         const headers = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
-        answer = await rawHttp(stack.webUrl, `/ws/${id}?${q}`, { headers });
+        const answer = await rawHttp(stack.webUrl, `/ws/${id}?${q}`, { headers });
         assertHttpAnswer(answer, `upgrade /ws/${id}?${q.slice(0, 200)}`, [400, 401, 403, 404, 429]);
       }
     }),
