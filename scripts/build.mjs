@@ -1,50 +1,69 @@
 // `pnpm build`: the SPA into static/ (Vite), then each service bundled into one ESM file in
 // dist/ with esbuild, so `pnpm start` runs plain Node with no TypeScript loader, then the two
 // npm packages (agent-sdk, browser-client) into packages/<pkg>/dist (scripts/build-packages.mjs).
-import { execFileSync } from 'node:child_process';
+//
+// `node scripts/build.mjs services` (or `spa`, `packages`) builds only those parts.
+// SIGINT/SIGTERM/SIGHUP stop the SPA build too (scripts/lib/supervisor.mjs).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { buildPackage, PACKAGES } from './build-packages.mjs';
+import { ROOT } from './lib/settings.mjs';
+import { Supervisor } from './lib/supervisor.mjs';
 import { SERVICES } from './services.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-process.chdir(root);
+process.chdir(ROOT);
+const PARTS = ['spa', 'services', 'packages'];
+const asked = process.argv.slice(2).filter((a) => PARTS.includes(a));
+const parts = asked.length ? asked : PARTS;
+const sup = new Supervisor({ name: 'pnpm build' });
+sup.handleSignals((signal) => `build stopped (${signal}).`);
 
-if (existsSync('packages/sploots-app/package.json')) {
-  execFileSync('pnpm', ['--filter', '@agent-bridge/sploots-app', 'build'], { stdio: 'inherit' });
+async function buildSpa() {
+  if (!existsSync('packages/sploots-app/package.json')) return;
+  const child = sup.spawn('pnpm', ['--filter', '@agent-bridge/sploots-app', 'build'], { cwd: ROOT, env: process.env });
+  const code = await new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+  if (code !== 0) await sup.fail(`pnpm build: the SPA build failed (${code})`);
 }
 
-for (const [name, svc] of Object.entries(SERVICES)) {
-  await build({
-    entryPoints: [svc.entry],
-    outfile: svc.out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    sourcemap: true,
-    logLevel: 'warning',
-    // ws's optional native speed-ups and pino's worker transports are resolved at run time.
-    external: ['bufferutil', 'utf-8-validate', 'pino-pretty'],
-    // CommonJS dependencies inside an ESM bundle need require, __filename and __dirname.
-    banner: {
-      js: [
-        "import { createRequire as __cr } from 'node:module';",
-        "import { fileURLToPath as __fu } from 'node:url';",
-        "import { dirname as __dn } from 'node:path';",
-        'const require = __cr(import.meta.url);',
-        'const __filename = __fu(import.meta.url);',
-        'const __dirname = __dn(__filename);',
-      ].join('\n'),
-    },
-    define: { 'process.env.AGENT_BRIDGE_BUNDLED': '"1"' },
-  });
-  console.log(`built ${name} → ${svc.out}`);
+async function buildServices() {
+  for (const [name, svc] of Object.entries(SERVICES)) {
+    await build({
+      entryPoints: [svc.entry],
+      outfile: svc.out,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      sourcemap: true,
+      logLevel: 'warning',
+      // ws's optional native speed-ups and pino's worker transports are resolved at run time.
+      external: ['bufferutil', 'utf-8-validate', 'pino-pretty'],
+      // CommonJS dependencies inside an ESM bundle need require, __filename and __dirname.
+      banner: {
+        js: [
+          "import { createRequire as __cr } from 'node:module';",
+          "import { fileURLToPath as __fu } from 'node:url';",
+          "import { dirname as __dn } from 'node:path';",
+          'const require = __cr(import.meta.url);',
+          'const __filename = __fu(import.meta.url);',
+          'const __dirname = __dn(__filename);',
+        ].join('\n'),
+      },
+      define: { 'process.env.AGENT_BRIDGE_BUNDLED': '"1"' },
+    });
+    console.log(`built ${name} → ${svc.out}`);
+  }
 }
 
-for (const name of Object.keys(PACKAGES)) {
-  const dist = await buildPackage(name);
-  console.log(`built @agent-bridge/${name} → ${path.relative(root, dist)}/`);
+async function buildPackages() {
+  for (const name of Object.keys(PACKAGES)) {
+    const dist = await buildPackage(name);
+    console.log(`built @agent-bridge/${name} → ${path.relative(ROOT, dist)}/`);
+  }
 }
+
+if (parts.includes('spa')) await buildSpa();
+if (parts.includes('services')) await buildServices();
+if (parts.includes('packages')) await buildPackages();
+process.exit(0);

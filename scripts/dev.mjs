@@ -1,61 +1,59 @@
 // `pnpm dev`: broker + web server + demo agent from source, restarted on change (tsx watch),
-// readable logs, the SPA rebuilt on change; prints the one URL to open.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// one readable line per log event, the SPA built once and rebuilt on change (vite build --watch);
+// prints the one URL to open.
+//
+// Start-up order: the ports are checked first (a busy port is one line and exit 1, before
+// anything starts); then the SPA's first build and the broker; the web server once the broker
+// listens; the demo agent once the web server listens (so neither warns about a broker that is
+// merely not up yet, and the agent never joins another instance's broker). SIGINT, SIGTERM or
+// SIGHUP stop every child (scripts/lib/supervisor.mjs) and print one line.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { busyPortsLine } from './lib/ports.mjs';
+import { ROOT, setting } from './lib/settings.mjs';
+import { Supervisor, waitForLine } from './lib/supervisor.mjs';
 import { SERVICES } from './services.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const env = { LOG_FORMAT: 'pretty', ...process.env };
+const env = { LOG_FORMAT: 'pretty', FORCE_COLOR: '1', ...process.env };
 const colours = { broker: 35, web: 36, agent: 33, app: 32 };
-const children = [];
+const tsxCli = path.join(ROOT, 'node_modules/tsx/dist/cli.mjs');
+const viteCli = path.join(ROOT, 'packages/sploots-app/node_modules/vite/bin/vite.js');
+const sup = new Supervisor({ name: 'pnpm dev' });
+sup.handleSignals((signal) => `Agent Bridge dev stopped (${signal}).`);
 
-function run(name, cmd, args) {
-  const child = spawn(cmd, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A child whose lines are shown with a coloured name tag. */
+function run(name, args, cwd = ROOT) {
   const tag = `\x1b[${colours[name]}m${name.padEnd(6)}\x1b[0m│ `;
-  for (const stream of [child.stdout, child.stderr]) {
-    let buf = '';
-    stream.on('data', (d) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        process.stdout.write(tag + line + '\n');
-        if (name === 'web' && /listening/.test(line)) {
-          const m = /https?:\/\/[^\s"]+/.exec(line);
-          if (m) process.stdout.write(`\n  \x1b[1mAgent Bridge is up: open ${m[0]}\x1b[0m\n\n`);
-        }
-      }
-    });
-  }
-  children.push(child);
-  return child;
+  const onLine = (line) => {
+    // vite pads its report with empty lines; they only push the logs apart.
+    if (line.replace(/\x1b\[[0-9;]*m/g, '').trim() !== '') process.stdout.write(`${tag}${line}\n`);
+  };
+  return sup.spawn(process.execPath, args, { cwd, env, onLine });
 }
 
-const tsxCli = path.join(root, 'node_modules/tsx/dist/cli.mjs');
+/** A service under tsx watch; resolves once it logs `listening` (or `connected` for the agent). */
+function service(name, ready) {
+  const child = run(name, [tsxCli, 'watch', '--clear-screen=false', SERVICES[name].entry]);
+  return waitForLine(child, ready, /cannot start|EADDRINUSE|Error \[|exiting/i, name).catch((err) => {
+    throw new Error(`${name} did not start: ${err.message.replace(/\x1b\[[0-9;]*m/g, '').trim()}`);
+  });
+}
+
 async function main() {
-  if (existsSync(path.join(root, 'packages/sploots-app/package.json'))) {
-    // One full build first so the page exists when the web server starts, then watch.
-    await new Promise((resolve, reject) => {
-      const b = run('app', 'pnpm', ['--filter', '@agent-bridge/sploots-app', 'build']);
-      b.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`app build failed (${code})`))));
-    });
-    run('app', 'pnpm', ['--filter', '@agent-bridge/sploots-app', 'dev']);
-  }
-  run('broker', process.execPath, [tsxCli, 'watch', '--clear-screen=false', SERVICES.broker.entry]);
-  run('web', process.execPath, [tsxCli, 'watch', '--clear-screen=false', SERVICES.web.entry]);
-  run('agent', process.execPath, [tsxCli, 'watch', '--clear-screen=false', SERVICES.agent.entry]);
+  const busy = await busyPortsLine(['broker', 'web'], 'pnpm dev');
+  if (busy) return sup.fail(busy);
+
+  const staticDir = path.resolve(ROOT, setting('STATIC_ASSETS_PATH'));
+  // One build: `vite build --watch` builds once at start, then again on each change.
+  const app = run('app', [viteCli, 'build', '--watch', '--outDir', staticDir, '--emptyOutDir'], path.join(ROOT, 'packages/sploots-app'));
+  const appBuilt = waitForLine(app, /built in/, /^error|build failed/i, 'the SPA build');
+  await Promise.all([appBuilt, service('broker', /listening/)]);
+  const webLine = await service('web', /listening/);
+  await service('agent', /connected/).catch((err) => {
+    // The bridge works without the demo agent; say why it is missing, and go on.
+    process.stdout.write(`${err.message}\n`);
+  });
+  const url = /https?:\/\/[^\s"]+/.exec(webLine.replace(/\x1b\[[0-9;]*m/g, ''))?.[0] ?? `http://${setting('WEB_SERVER_ADDR')}`;
+  process.stdout.write(`\n  \x1b[1mAgent Bridge is up: open ${url}\x1b[0m\n\n`);
 }
-function stop() {
-  for (const c of children) c.kill('SIGTERM');
-  setTimeout(() => process.exit(0), 3000).unref();
-}
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
-main().catch((err) => {
-  console.error(err.message);
-  stop();
-  process.exitCode = 1;
-});
+
+main().catch((err) => sup.fail(`pnpm dev: ${err.message}`));

@@ -1,13 +1,16 @@
 // `pnpm test`: everything the suite needs on a fresh machine, then vitest.
 // Browser tests drive Debian's Chromium (never a downloaded browser): install it when missing
 // and we are allowed to; the SPA must be built so the web server has something to serve.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './lib/settings.mjs';
+import { Supervisor } from './lib/supervisor.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-process.chdir(root);
+process.chdir(ROOT);
+// SIGINT/SIGTERM/SIGHUP stop vitest and every process its tests started (its process group).
+const sup = new Supervisor({ name: 'pnpm test', graceMs: 5000 });
+sup.handleSignals((signal) => `tests stopped (${signal}).`);
+const exited = (child) => new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 
 if (!existsSync('/usr/bin/chromium')) {
   if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
@@ -19,13 +22,16 @@ if (!existsSync('/usr/bin/chromium')) {
   }
 }
 if (existsSync('packages/sploots-app/package.json') && !existsSync('static/index.html')) {
-  execFileSync('pnpm', ['--filter', '@agent-bridge/sploots-app', 'build'], { stdio: 'inherit' });
+  const code = await exited(sup.spawn('pnpm', ['--filter', '@agent-bridge/sploots-app', 'build'], { inherit: true }));
+  if (code !== 0) process.exit(code);
 }
 const report = 'test-artifacts/vitest.json';
-const r = spawnSync(
-  process.execPath,
-  ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  { stdio: 'inherit' },
+const status = await exited(
+  sup.spawn(
+    process.execPath,
+    ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+    { inherit: true },
+  ),
 );
 // A plain closing line that any CI reader understands.
 if (existsSync(report)) {
@@ -33,4 +39,4 @@ if (existsSync(report)) {
   const skipped = (j.numPendingTests ?? 0) + (j.numTodoTests ?? 0);
   console.log(`\nvitest: ${j.numPassedTests} passed, ${j.numFailedTests} failed, ${skipped} skipped`);
 }
-process.exit(r.status ?? 1);
+process.exit(status);

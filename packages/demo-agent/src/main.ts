@@ -27,7 +27,8 @@ agent.on('close', ({ willReconnect, code, reason }) => {
   }
 });
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+// SIGHUP too: a closed terminal must not leave the agent running.
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   process.once(signal, () => {
     stopping = true;
     log.info({ signal }, 'shutting down');
