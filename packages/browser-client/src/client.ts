@@ -153,6 +153,19 @@ export class BridgeClient {
   }
 
   /**
+   * Send a frame of another type (a run's `cancel`, §9) by send()'s path: it gets an `id`
+   * (`c-<n>`, returned; errors name it as `ref`) and waits in the outbox while the socket is down.
+   */
+  sendFrame(frame: { type: string } & Record<string, unknown>): string {
+    const id = `c-${this.takeId()}`;
+    const text = JSON.stringify({ ...frame, id });
+    if (this.live && this.ws?.readyState === OPEN) this.ws.send(text);
+    else if (this.outbox.length < this.outboxLimit) this.outbox.push(text);
+    else this.events.emit('error', { code: 'outbox_full', message: 'too many messages waiting for the connection', ref: id });
+    return id;
+  }
+
+  /**
    * Swap in a new session token (after Sign-In With Ethereum upgraded the session). With a
    * different clientId it is a new session: the resume cursor starts again and we redial.
    */

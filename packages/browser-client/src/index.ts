@@ -2,4 +2,5 @@ export { BridgeClient, createBridgeClient, type BridgeClientOptions, type SendOp
 export { SessionStore, DEFAULT_STORAGE_KEY, type StoredSession } from './session-store.ts';
 export { HttpError, type Registration } from './http.ts';
 export * from './types.ts';
+export * from './runs.ts';
 export { hintFor, isPermanentRefusal } from './refusal.ts';
