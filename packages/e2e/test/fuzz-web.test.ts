@@ -102,7 +102,7 @@ test('random and mutated browser frames through the web server: documented error
   expect(rtt.count).toBeGreaterThan(10);
   expect(rtt.max).toBeLessThan(BYSTANDER_MAX_RTT_MS);
   // Bounded by time on a slow machine, but never a token run.
-  expect(attacker.checked).toBeGreaterThan(200);
+  expect(attacker.checked).toBeGreaterThan(100);
   expect(attacker.errors.length).toBeGreaterThan(100);
 }, 25_000);
 
