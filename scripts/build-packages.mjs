@@ -24,8 +24,9 @@ const commonSrc = path.join(root, 'packages/common/src');
 export const PACKAGES = {
   'agent-sdk': {
     platform: 'node',
-    // Real npm dependencies of the published package (see its package.json "dependencies").
-    external: ['ws', 'zod', 'pino', 'pino-pretty', 'bufferutil', 'utf-8-validate'],
+    // Its package.json "dependencies" stay imports (npm installs them); so do these optional ones.
+    externalDependencies: true,
+    external: ['pino-pretty', 'bufferutil', 'utf-8-validate'],
     // The common modules whose declarations the package's own .d.ts refer to.
     commonTypes: ['protocol/index.ts', 'logger.ts'],
     // Where each common entry point leads in dist/common. The root is used in declarations only
@@ -35,7 +36,9 @@ export const PACKAGES = {
   },
   'browser-client': {
     platform: 'neutral',
-    // Nothing external: dist/index.js must load from a plain <script type="module">.
+    // Nothing external: dist/index.js must load from a plain <script type="module">, so even its
+    // dependencies (they are listed for their types) are bundled in.
+    externalDependencies: false,
     external: [],
     // Only `BackoffOptions`: the frame types are the package's own (src/frames.ts), so its
     // declarations need no zod.
@@ -121,6 +124,8 @@ export async function buildPackage(name) {
   const dist = path.join(pkgDir, 'dist');
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
+  const manifest = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
+  const external = [...spec.external, ...(spec.externalDependencies ? Object.keys(manifest.dependencies ?? {}) : [])];
 
   await build({
     entryPoints: [path.join(pkgDir, 'src/index.ts')],
@@ -132,7 +137,7 @@ export async function buildPackage(name) {
     mainFields: ['module', 'main'],
     sourcemap: true,
     logLevel: 'warning',
-    external: spec.external,
+    external,
     plugins: [commonIsPure],
     legalComments: 'none',
   });
@@ -153,7 +158,6 @@ export async function buildPackage(name) {
   // dist/ as a package of its own, the way the tarball presents it: examples/ links to it
   // (`link:../packages/agent-sdk/dist`) so that plain `node` runs them against the build. The
   // tarball leaves this file out ("files": [..., "!dist/package.json"]).
-  const manifest = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
   const exports = { '.': { types: './index.d.ts', import: './index.js', default: './index.js' } };
   writeFileSync(
     path.join(dist, 'package.json'),
