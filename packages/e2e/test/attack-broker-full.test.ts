@@ -43,7 +43,9 @@ describe.skipIf(process.env.ATTACK_FULL !== '1')('broker attacks at default sett
     const peak = await peakWhile(stack.brokerUrl, work, 250);
     const r = await work;
     process.stdout.write(
-      `\n[attack-broker-full] (a) sent ${r.sent}, over_capacity ${r.overCapacity}, agent_unavailable ${r.agentUnavailable}, ` +
+      `\n[attack-broker-full] (a) sent ${r.sent}, broker read ${await brokerMetric(stack.brokerUrl, 'broker_frames_in_total', '{peer="client",type="message"}')}, ` +
+        `broker answered over_capacity ${await brokerMetric(stack.brokerUrl, 'broker_errors_total', '{code="over_capacity"}')}, ` +
+        `agent_unavailable ${await brokerMetric(stack.brokerUrl, 'broker_errors_total', '{code="agent_unavailable"}')}, ` +
         `waiting ${await brokerMetric(stack.brokerUrl, 'broker_waiting_messages')} messages / ${mib(await brokerMetric(stack.brokerUrl, 'broker_waiting_bytes'))}\n`,
     );
     const { peak: peakRss } = report('(a)', peak);

@@ -24,9 +24,10 @@ export async function liveBytes(brokerUrl: string): Promise<number> {
   return metric('nodejs_heap_size_used_bytes') + metric('nodejs_external_memory_bytes');
 }
 
-export async function brokerMetric(brokerUrl: string, name: string): Promise<number> {
+/** One sample of the broker's /metrics; `labels` as printed, e.g. `{code="over_capacity"}`. */
+export async function brokerMetric(brokerUrl: string, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`${brokerUrl}/metrics`)).text();
-  return Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+  return Number(new RegExp(`^${name}${labels.replace(/[{}]/g, '\\$&')} (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
 }
 
 /** Current and peak RSS of a process (Linux /proc; VmHWM is the high-water mark). */
