@@ -107,7 +107,8 @@ describe('liveness', () => {
   });
 
   it('closes a pipe paused for longer than PIPE_PAUSE_MAX_MS with 1013 (the session stays resumable)', async () => {
-    const b = await broker();
+    // A broker patient enough never to close the slow client itself: only the pause cap acts.
+    const b = await broker({ MAILBOX_LIMIT: '100000', SOCKET_BUFFER_BYTES: '67108864' });
     // A long heartbeat timeout: only the pause cap can end this pipe within the test.
     const w = await web({ BROKER_URL: b.wsUrl, HEARTBEAT_TIMEOUT_MS: '60000', SOCKET_BUFFER_BYTES: '1024', PIPE_PAUSE_MAX_MS: '500' });
     const agent = track(await connectRawAgent(b.url));
@@ -200,6 +201,31 @@ describe('during a broker outage', () => {
 });
 
 describe('broker session budget', () => {
+  /** A broker stand-in that refuses every upstream with 503 over_capacity and records X-Client-Ip. */
+  async function refusingBroker() {
+    const seen = { dials: 0, clientIp: undefined as string | undefined };
+    const server = http.createServer();
+    server.on('upgrade', (req, socket) => {
+      seen.dials++;
+      seen.clientIp = req.headers['x-client-ip'] as string | undefined;
+      const body = JSON.stringify({ error: { code: 'over_capacity', message: 'too many sessions' } });
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    return { seen, url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  }
+
+  it('X-Client-Ip is the browser as TRUST_PROXY resolves it, never a forwarded value that is not an address', async () => {
+    const broker = await refusingBroker();
+    const w = await web({ BROKER_URL: broker.url, TRUST_PROXY: '2' });
+    const session = await registerClient(w.url);
+    const u = `${w.url.replace('http', 'ws')}/ws/${session.clientId}?token=${session.token}`;
+    const s = track(await TestSocket.open(u, { headers: { 'x-forwarded-for': 'not-an-address, 203.0.113.5' } }));
+    await s.waitClose();
+    expect(broker.seen.clientIp).toBe('203.0.113.5');
+  });
+
   it('closes the browser 1013 "over capacity" when the broker refuses the upstream with 503 over_capacity, and sends X-Client-Ip', async () => {
     let dials = 0;
     let clientIp: string | undefined;

@@ -7,6 +7,7 @@
  * `loopback`, `linklocal`, `uniquelocal`): proxies whose X-Forwarded-For we believe.
  */
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import express from 'express';
 
 export type TrustFn = (addr: string, hop: number) => boolean;
@@ -40,6 +41,9 @@ export function clientAddress(req: IncomingMessage, trust: TrustFn): string {
   }
   let i = 0;
   while (i < addrs.length - 1 && trust(addrs[i]!, i)) i++;
+  // Whatever a (trusted) proxy forwarded, the result goes into headers and keys: it must be an
+  // address. Garbage counts as the last hop we could vouch for.
+  while (i > 0 && isIP(addrs[i]!) === 0) i--;
   return addrs[i]!;
 }
 

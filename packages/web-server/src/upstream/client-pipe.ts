@@ -280,7 +280,16 @@ export class ClientPipe {
     };
     if (this.address) headers[Header.clientAddress] = this.address;
     const url = clientUpstreamUrl(this.cfg.BROKER_URL, this.clientId, { lastSeq: this.lastSeq, epoch: this.epoch });
-    const up = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: this.cfg.HEARTBEAT_TIMEOUT_MS });
+    let up: WebSocket;
+    try {
+      up = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: this.cfg.HEARTBEAT_TIMEOUT_MS });
+    } catch (err) {
+      // A header value Node refuses must end this pipe, never the process (redials run on timers).
+      this.log.error({ err: (err as Error).message }, 'cannot dial the broker');
+      this.end(CloseCode.internal);
+      if (this.browser.readyState === WebSocket.OPEN) this.browser.close(CloseCode.internal, 'internal error');
+      return;
+    }
     this.upstream = up;
     this.ready = false;
     this.opts.upstreams?.add(up);
