@@ -1,6 +1,6 @@
 // `pnpm dev`: broker + web server + demo agent from source, restarted on change (tsx watch),
-// one readable line per log event, the SPA built once and rebuilt on change (vite build --watch);
-// prints the one URL to open.
+// one readable line per log event, the SPA built once and rebuilt on change (vite build --watch),
+// the agent SDK built once (for examples/); prints the one URL to open.
 //
 // Start-up order: the ports are checked first (a busy port is one line and exit 1, before
 // anything starts); then the SPA's first build and the broker; the web server once the broker
@@ -8,6 +8,7 @@
 // merely not up yet, and the agent never joins another instance's broker). SIGINT, SIGTERM or
 // SIGHUP stop every child (scripts/lib/supervisor.mjs) and print one line.
 import path from 'node:path';
+import { buildPackage } from './build-packages.mjs';
 import { busyPortsLine } from './lib/ports.mjs';
 import { ROOT, setting } from './lib/settings.mjs';
 import { Supervisor, waitForLine } from './lib/supervisor.mjs';
@@ -46,7 +47,9 @@ async function main() {
   // One build: `vite build --watch` builds once at start, then again on each change.
   const app = run('app', [viteCli, 'build', '--watch', '--outDir', staticDir, '--emptyOutDir'], path.join(ROOT, 'packages/sploots-app'));
   const appBuilt = waitForLine(app, /built in/, /^error|build failed/i, 'the SPA build');
-  await Promise.all([appBuilt, service('broker', /listening/)]);
+  // The SDK's build, so that `node examples/echo-agent.mjs` works next to `pnpm dev` (~1 s).
+  const sdkBuilt = buildPackage('agent-sdk').catch((err) => process.stdout.write(`agent-sdk build failed: ${err.message}\n`));
+  await Promise.all([appBuilt, sdkBuilt, service('broker', /listening/)]);
   const webLine = await service('web', /listening/);
   await service('agent', /connected/).catch((err) => {
     // The bridge works without the demo agent; say why it is missing, and go on.
