@@ -167,8 +167,16 @@ export class RunModel {
         return this.update(run, `t:${str(ev.toolCallId)}`, (t: RunToolCall) => ({ ...t, args: t.args + appendDelta(t.args, deltaOf(ev)) }), true);
       case EventType.TOOL_CALL_END:
         return this.update(run, `t:${str(ev.toolCallId)}`, (t: RunToolCall) => (t.status === 'done' ? t : { ...t, status: 'called' }), true);
-      case EventType.TOOL_CALL_RESULT:
-        return this.update(run, `t:${str(ev.toolCallId)}`, (t: RunToolCall) => ({ ...t, status: 'done', result: contentText(ev.content) }), true);
+      case EventType.TOOL_CALL_RESULT: {
+        const key = `t:${str(ev.toolCallId)}`;
+        const done = (t: RunToolCall): RunToolCall => ({ ...t, status: 'done', result: contentText(ev.content) });
+        const next = this.update(run, key, done, true);
+        if (next !== run) return next;
+        // A result after an approval arrives in the continuation run: the call is its parent's.
+        const owner = this.ancestorWith(run, ev.toolCallId);
+        if (owner) this.commit(this.update(owner, key, done, true));
+        return run;
+      }
       case EventType.STATE_SNAPSHOT:
         return { ...run, state: ev.snapshot };
       case EventType.STATE_DELTA:
@@ -234,6 +242,16 @@ export class RunModel {
     const done = { ...run, items };
     this.notes.push(() => this.events.emit('ended', this.byId.get(run.runId) ?? done));
     return done;
+  }
+
+  /** The nearest run up the parentRunId chain holding this tool call. */
+  private ancestorWith(run: RunView, toolCallId: unknown): RunView | undefined {
+    const seen = new Set<string>();
+    for (let r = run.parentRunId ? this.byId.get(run.parentRunId) : undefined; r && !seen.has(r.runId); r = r.parentRunId ? this.byId.get(r.parentRunId) : undefined) {
+      seen.add(r.runId);
+      if (r.items.some((i) => i.kind === 'tool' && i.id === toolCallId)) return r;
+    }
+    return undefined;
   }
 
   /** A continuation (RUN_STARTED with parentRunId) answers its parent's interrupts. */

@@ -138,6 +138,25 @@ describe('run model', () => {
     // The continuation links back to the interrupted run.
     client.deliver({ type: 'message', seq: 3, id: 'x', from: 'trader', ts: '', data: { type: EventType.RUN_STARTED, runId: 'r2', threadId: 'th', parentRunId: 'r1' } });
     expect(model.get('r2')).toMatchObject({ status: 'running', parentRunId: 'r1' });
+
+  });
+
+  test('a tool result in the continuation run completes the tool card of the run that asked', () => {
+    const { client, model, seen } = setup();
+    for (const f of framesOf([
+      started,
+      { type: EventType.TOOL_CALL_START, toolCallId: 't', toolCallName: 'pay' },
+      { type: EventType.TOOL_CALL_END, toolCallId: 't' },
+      { type: EventType.RUN_FINISHED, outcome: { type: 'interrupt', interrupts: [{ id: 'i', reason: 'approval', toolCallId: 't' }] } },
+    ])) client.deliver(f);
+    const more = [
+      { type: EventType.RUN_STARTED, parentRunId: 'r1' },
+      { type: EventType.TOOL_CALL_RESULT, toolCallId: 't', messageId: 'x', content: [{ type: 'text', text: 'paid' }], role: 'tool' },
+    ];
+    more.forEach((e, i) => client.deliver({ type: 'message', seq: 5 + i, id: `n${i}`, from: 'default', ts: '', data: { runId: 'r2', threadId: 'th', ...e } }));
+    expect(model.get('r1')!.items).toEqual([{ kind: 'tool', id: 't', name: 'pay', args: '', status: 'done', result: 'paid' }]);
+    expect(model.get('r2')!.items).toEqual([]);
+    expect(seen.tool!.at(-1)!.toolCall).toMatchObject({ id: 't', status: 'done' });
   });
 
   test('a continuation clears its parent’s interrupts even when another tab answered', () => {

@@ -100,6 +100,8 @@ describe('runs through the bridge', () => {
     ]);
     await until(runs, (r) => r?.status === 'finished', 'r2');
     expect(runs.pendingInterrupts()).toEqual([]);
+    // The result lands on the tool card of the run that asked.
+    expect(runs.get('r1')!.items[1]).toMatchObject({ kind: 'tool', id: 't', status: 'done', result: 'paid' });
   });
 
   it('cancel(runId) sends the §9 cancel frame with an id', async () => {
