@@ -15,15 +15,29 @@ export interface ResultLine extends ScenarioResult {
 }
 
 type Dir = 'higher' | 'lower';
+
+/** A published performance target, checked on one row. */
+interface Target {
+  label: string;
+  /** met / missed; null when a value it needs is missing. */
+  check: (ab: number | null, raw: number | null, sio: number | null) => boolean | null;
+  /**
+   * Defined at the full run's sizes (10,000 idle clients, 5,000 in the storm, a fan-out ramp to
+   * saturation): a quick run cannot tell, so it says so instead of passing or failing it.
+   */
+  fullRunOnly?: boolean;
+}
+
 interface Row {
   scenario: string;
   label: string;
   get: (r: ResultLine) => number | null | undefined;
   dir: Dir;
   fmt: (n: number) => string;
-  /** Pass/fail against a published target, given the three values. */
-  target?: (ab: number | null, raw: number | null, sio: number | null) => string;
+  target?: Target;
 }
+
+export type Verdict = 'met' | 'missed' | 'not measured';
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const ms = (n: number) => (n / 1000).toFixed(n < 10_000 ? 2 : 1);
@@ -38,7 +52,7 @@ const ROWS: Row[] = [
     get: (r) => num(r.metrics.roundTripsPerSec),
     dir: 'higher',
     fmt: int,
-    target: (ab, raw, sio) => (ab === null || raw === null || sio === null ? '' : `≥ 1.0× both: ${mark(ab >= raw && ab >= sio)}`),
+    target: { label: '≥ 1.0× both', check: (ab, raw, sio) => (ab === null || raw === null || sio === null ? null : ab >= raw && ab >= sio) },
   },
   { scenario: 'echo', label: 'p50 ms', get: (r) => num(r.metrics.p50Us), dir: 'lower', fmt: ms },
   {
@@ -47,7 +61,7 @@ const ROWS: Row[] = [
     get: (r) => num(r.metrics.p99Us),
     dir: 'lower',
     fmt: ms,
-    target: (ab, raw) => (ab === null || raw === null ? '' : `≤ 1.2× raw: ${mark(ab <= 1.2 * raw)}`),
+    target: { label: '≤ 1.2× raw', check: (ab, raw) => (ab === null || raw === null ? null : ab <= 1.2 * raw) },
   },
   { scenario: 'echo', label: 'max ms', get: (r) => num(r.metrics.maxUs), dir: 'lower', fmt: ms },
   { scenario: 'echo', label: 'server CPU µs / round trip', get: (r) => num(r.metrics.serverCpuUsPerRoundTrip), dir: 'lower', fmt: (n) => n.toFixed(1) },
@@ -61,7 +75,7 @@ const ROWS: Row[] = [
     get: (r) => num(r.metrics.deliveriesPerSecAtSaturation),
     dir: 'higher',
     fmt: int,
-    target: (ab, _raw, sio) => (ab === null || sio === null ? '' : `≥ Socket.IO: ${mark(ab >= sio)}`),
+    target: { label: '≥ Socket.IO', check: (ab, _raw, sio) => (ab === null || sio === null ? null : ab >= sio), fullRunOnly: true },
   },
   { scenario: 'fanout', label: 'p99 delivery ms (at that rate)', get: (r) => num(r.metrics.p99Us), dir: 'lower', fmt: ms },
   { scenario: 'fanout', label: 'messages lost', get: (r) => num(r.metrics.lost), dir: 'lower', fmt: int },
@@ -71,7 +85,7 @@ const ROWS: Row[] = [
     get: (r) => num(r.metrics.serverRssBytesPerClient),
     dir: 'lower',
     fmt: kb,
-    target: (ab) => (ab === null ? '' : `≤ 15 KB: ${mark(ab <= 15 * 1024)}`),
+    target: { label: '≤ 15 KB', check: (ab) => (ab === null ? null : ab <= 15 * 1024), fullRunOnly: true },
   },
   { scenario: 'idle', label: 'server heap KB / client', get: (r) => num(r.metrics.serverHeapBytesPerClient), dir: 'lower', fmt: kb },
   { scenario: 'idle', label: 'server CPU µs / client / s, idle', get: (r) => num(r.metrics.serverIdleCpuUsPerClientPerSec), dir: 'lower', fmt: (n) => n.toFixed(2) },
@@ -90,7 +104,7 @@ const ROWS: Row[] = [
     get: (r) => num(r.metrics.allResumedMs),
     dir: 'lower',
     fmt: (n) => (n / 1000).toFixed(2),
-    target: (ab) => `< 10 s: ${mark(ab !== null && ab < 10_000)}`,
+    target: { label: '< 10 s', check: (ab) => ab !== null && ab < 10_000, fullRunOnly: true },
   },
   {
     scenario: 'storm',
@@ -98,29 +112,57 @@ const ROWS: Row[] = [
     get: (r) => num(r.metrics.lost),
     dir: 'lower',
     fmt: int,
-    target: (ab) => (ab === null ? '' : `0 lost: ${mark(ab === 0)}`),
+    target: { label: '0 lost', check: (ab) => (ab === null ? null : ab === 0) },
   },
 ];
 
+const by = (lines: ResultLine[], t: TargetName, s: string) => lines.find((l) => l.target === t && l.scenario === s);
+const modeFlag = (mode: string) => (mode === 'quick' ? '--quick' : `${mode} mode`);
+
+function rowValues(lines: ResultLine[], row: Row): (number | null | undefined)[] {
+  return (['agent-bridge', 'raw-relay', 'socket.io'] as TargetName[]).map((t) => {
+    const l = by(lines, t, row.scenario);
+    return l ? (row.get(l) ?? null) : undefined;
+  });
+}
+
+/** Where a run stands against each target it touched. */
+export function verdicts(lines: ResultLine[]): { row: Row; verdict: Verdict }[] {
+  const mode = lines[0]?.mode ?? 'full';
+  const out: { row: Row; verdict: Verdict }[] = [];
+  for (const row of ROWS) {
+    if (!row.target) continue;
+    const vals = rowValues(lines, row);
+    if (vals[0] === undefined) continue;
+    const [ab, raw, sio] = vals.map((v) => v ?? null) as [number | null, number | null, number | null];
+    const ok = mode !== 'full' && row.target.fullRunOnly ? null : row.target.check(ab, raw, sio);
+    out.push({ row, verdict: ok === null ? 'not measured' : ok ? 'met' : 'missed' });
+  }
+  return out;
+}
+
 /** Markdown table over all results of one run. */
 export function markdownTable(lines: ResultLine[]): string {
-  const by = (t: TargetName, s: string) => lines.find((l) => l.target === t && l.scenario === s);
+  const mode = lines[0]?.mode ?? 'full';
+  const verdictOf = new Map(verdicts(lines).map((v) => [v.row, v.verdict]));
   const out = [
     '| scenario | metric | agent-bridge | raw relay | Socket.IO | AB ÷ raw | AB ÷ Socket.IO | target |',
     '|---|---|--:|--:|--:|--:|--:|---|',
   ];
   const ratio = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '–' : `${(a / b).toFixed(2)}×`);
   for (const row of ROWS) {
-    const vals = (['agent-bridge', 'raw-relay', 'socket.io'] as TargetName[]).map((t) => {
-      const l = by(t, row.scenario);
-      return l ? (row.get(l) ?? null) : undefined;
-    });
+    const vals = rowValues(lines, row);
     if (vals.every((v) => v === undefined)) continue;
     const [ab, raw, sio] = vals.map((v) => v ?? null) as [number | null, number | null, number | null];
     const cell = (v: number | null | undefined) => (v === undefined ? '' : v === null ? 'n/a' : row.fmt(v));
-    out.push(
-      `| ${row.scenario} | ${row.label} | ${vals.map(cell).join(' | ')} | ${ratio(ab, raw)} | ${ratio(ab, sio)} | ${row.target && vals[0] !== undefined ? row.target(ab, raw, sio) : ''} |`,
-    );
+    const verdict = verdictOf.get(row);
+    const target =
+      !row.target || !verdict
+        ? ''
+        : verdict === 'not measured'
+          ? `${row.target.label}: not measured in ${modeFlag(mode)}`
+          : `${row.target.label}: ${mark(verdict === 'met')}`;
+    out.push(`| ${row.scenario} | ${row.label} | ${vals.map(cell).join(' | ')} | ${ratio(ab, raw)} | ${ratio(ab, sio)} | ${target} |`);
   }
   const first = lines[0];
   const last = lines.at(-1);
@@ -159,5 +201,54 @@ export function processTable(lines: ResultLine[]): string {
       );
     }
   }
+  return out.join('\n');
+}
+
+/** A few sentences for a person: what was measured, how it compares, where the targets stand. */
+export function humanSummary(lines: ResultLine[]): string {
+  if (lines.length === 0) return 'Summary: nothing was measured.';
+  const mode = lines[0]!.mode;
+  const m = lines[0]!.machine;
+  const out = [`Summary (${mode} run on ${m.cores} cores${mode === 'full' ? '' : '; small sizes, figures are indicative'}):`];
+  const metric = (t: TargetName, s: string, k: string) => num(by(lines, t, s)?.metrics[k]);
+  const times = (a: number | null, b: number | null) => (a === null || b === null || b === 0 ? '' : `${(a / b).toFixed(2)}×`);
+  const ab = (s: string, k: string) => metric('agent-bridge', s, k);
+  const echoRate = ab('echo', 'roundTripsPerSec');
+  if (echoRate !== null) {
+    const vsRaw = times(echoRate, metric('raw-relay', 'echo', 'roundTripsPerSec'));
+    const vsSio = times(echoRate, metric('socket.io', 'echo', 'roundTripsPerSec'));
+    const p99 = ab('echo', 'p99Us');
+    out.push(
+      `- echo: ${int(echoRate)} round trips/s${vsRaw ? `, ${vsRaw} the raw relay` : ''}${vsSio ? `, ${vsSio} Socket.IO` : ''}${p99 !== null ? `; p99 ${ms(p99)} ms` : ''}.`,
+    );
+  }
+  const lat = ab('latency', 'p50Us');
+  if (lat !== null) out.push(`- one client, one message in flight: p50 ${ms(lat)} ms through browser → web server → broker → agent and back.`);
+  const fan = ab('fanout', 'deliveriesPerSecAtSaturation');
+  if (fan !== null) {
+    const sio = metric('socket.io', 'fanout', 'deliveriesPerSecAtSaturation');
+    out.push(`- fan-out: ${int(fan)} broadcast deliveries/s${sio !== null ? ` (Socket.IO ${int(sio)})` : ''}; ${int(ab('fanout', 'lost') ?? 0)} lost.`);
+  }
+  const idle = by(lines, 'agent-bridge', 'idle');
+  if (idle) {
+    const rss = num(idle.metrics.serverRssBytesPerClient);
+    out.push(
+      `- idle: ${int(num(idle.metrics.clientsConnected) ?? 0)} clients connected in ${((num(idle.metrics.connectAllMs) ?? 0) / 1000).toFixed(2)} s; ` +
+        (rss === null ? `memory per client not measured (needs a full run's ${int(10_000)} clients).` : `${kb(rss)} KB server RSS per client.`),
+    );
+  }
+  const storm = by(lines, 'agent-bridge', 'storm');
+  if (storm) {
+    const t = num(storm.metrics.allResumedMs);
+    out.push(
+      `- broker restart: ${storm.metrics.reconnected}/${storm.metrics.clients} clients back, ${storm.metrics.resumed} resumed${t !== null ? ` within ${(t / 1000).toFixed(2)} s` : ''}, ${storm.metrics.lost} probes lost.`,
+    );
+  }
+  const v = verdicts(lines);
+  const count = (x: Verdict) => v.filter((e) => e.verdict === x);
+  const missed = count('missed');
+  const parts = [`${count('met').length} met`, `${missed.length} missed${missed.length ? ` (${missed.map((e) => `${e.row.scenario} ${e.row.target!.label}`).join(', ')})` : ''}`];
+  if (count('not measured').length) parts.push(`${count('not measured').length} not measured in ${modeFlag(mode)} (they need the full run's sizes)`);
+  out.push(`- targets: ${parts.join(', ')}.`);
   return out.join('\n');
 }

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { presetOptions, runBench, SCENARIOS, TARGETS, type BenchRun, type ResultLine } from '../src/index.ts';
+import { humanSummary } from '../src/report.ts';
 
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
@@ -58,7 +59,9 @@ describe('pnpm bench (tiny configuration)', () => {
       if (l.scenario === 'fanout') expect(l.metrics.deliveriesPerSecAtSaturation as number).toBeGreaterThan(0);
       if (l.scenario === 'idle') {
         expect(l.metrics.clientsConnected).toBe(5);
-        expect(typeof l.metrics.serverRssBytesPerClient).toBe('number');
+        // Five clients are far below what a per-client memory figure needs: not measured, never negative.
+        expect(l.metrics.serverRssBytesPerClient).toBeNull();
+        expect(l.notes.join(' ')).toMatch(/memory per client not measured/);
       }
       if (l.scenario === 'storm') {
         expect(l.metrics.clients).toBe(5);
@@ -72,5 +75,17 @@ describe('pnpm bench (tiny configuration)', () => {
     expect(run.markdown).toContain('| scenario | metric | agent-bridge | raw relay | Socket.IO | AB ÷ raw | AB ÷ Socket.IO | target |');
     expect(run.markdown).toMatch(/\| echo \| round trips\/s \| [\d,]+ \| [\d,]+ \| [\d,]+ \| \d+\.\d\d× \| \d+\.\d\d× \|/);
     expect(readFileSync(run.jsonlFile.replace(/\.jsonl$/, '.md'), 'utf8')).toContain(run.markdown);
+  });
+
+  it('says "not measured" for the targets a small run cannot measure, and ends with a summary for people', () => {
+    expect(run.markdown).toMatch(/≤ 15 KB: not measured in tiny mode/);
+    expect(run.markdown).toMatch(/< 10 s: not measured in tiny mode/);
+    expect(run.markdown).not.toMatch(/(15 KB|< 10 s|≥ Socket\.IO): ❌/);
+    expect(run.markdown).not.toMatch(/\| -\d/); // no negative figure in any cell
+    const summary = humanSummary(run.lines);
+    expect(summary).toMatch(/^Summary \(tiny run/);
+    expect(summary).toMatch(/- echo: [\d,]+ round trips\/s/);
+    expect(summary).toMatch(/memory per client not measured/);
+    expect(summary).toMatch(/- targets: \d+ met, \d+ missed.*\d+ not measured in tiny mode/);
   });
 });

@@ -94,7 +94,7 @@ export class BridgeClient {
   private freshRegistration = false;
 
   constructor(opts: BridgeClientOptions = {}) {
-    const g = globalThis as { location?: { origin: string }; sessionStorage?: Storage; WebSocket?: unknown };
+    const g = globalThis as { location?: { origin: string }; sessionStorage?: StorageLike; WebSocket?: unknown };
     this.baseUrl = opts.baseUrl ?? g.location?.origin ?? 'http://127.0.0.1:8081';
     this.store = new SessionStore(opts.storage === undefined ? safeSessionStorage() : (opts.storage ?? undefined), opts.storageKey);
     const WS = (opts.WebSocketImpl ?? g.WebSocket) as WebSocketConstructor | undefined;

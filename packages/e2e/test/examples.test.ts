@@ -6,10 +6,29 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { REPO_ROOT } from '@agent-bridge/common';
-// Relative: packages/e2e does not depend on the browser client (the SPA's store is imported the same way).
-import { createBridgeClient, type WebSocketConstructor } from '../../browser-client/src/index.ts';
 import { connectBrowser, registerClient, ServiceProcess, startStack, until, type Stack } from '@agent-bridge/testkit';
-import { ConversationStore } from '../../sploots-app/src/store/conversation.ts';
+
+// The SPA's store and the browser client are browser code (DOM types): loaded at run time by a
+// path the root type-check does not follow (packages/e2e is type-checked without the DOM lib).
+interface Client {
+  status: { state: string };
+  close(): void;
+}
+interface Conversation {
+  send(text: string, via: 'terminal' | 'chat'): string;
+  getSnapshot(): { entries: readonly { kind: string; from: string; text: string }[] };
+}
+async function loadSpaStore(): Promise<{
+  createBridgeClient: (opts: Record<string, unknown>) => Client;
+  ConversationStore: new (client: Client, storage: undefined) => Conversation;
+}> {
+  const here = path.dirname(new URL(import.meta.url).pathname);
+  const [bc, store] = await Promise.all([
+    import(path.join(here, '../../browser-client/src/index.ts')),
+    import(path.join(here, '../../sploots-app/src/store/conversation.ts')),
+  ]);
+  return { createBridgeClient: bc.createBridgeClient, ConversationStore: store.ConversationStore };
+}
 
 let stack: Stack;
 const procs: ServiceProcess[] = [];
@@ -60,7 +79,8 @@ test.each([
 test('the app reaches a named agent: "@echo hi" in the conversation store goes to agent echo', async () => {
   const agent = example('echo-agent.mjs', 'echo');
   await agent.start();
-  const client = createBridgeClient({ baseUrl: stack.webUrl, storage: null, WebSocketImpl: WebSocket as unknown as WebSocketConstructor });
+  const { createBridgeClient, ConversationStore } = await loadSpaStore();
+  const client = createBridgeClient({ baseUrl: stack.webUrl, storage: null, WebSocketImpl: WebSocket });
   const conversation = new ConversationStore(client, undefined);
   await until(() => client.status.state === 'connected', 5000, 'connected');
   conversation.send('@echo hi from the terminal', 'terminal');

@@ -8,6 +8,14 @@ import { round, sleep, Window, type ProcessMetrics } from '../measure.ts';
 import type { ProbeStats } from '../probe.ts';
 import type { ScenarioContext, ScenarioResult } from './types.ts';
 
+/**
+ * Below this many clients in the slope, memory per client is not reported. RSS moves in pages
+ * and arenas, and a GC may hand memory back to the OS between the two readings: a few MB of
+ * noise either way. At ~10 KB per client that noise is the whole signal under a few thousand
+ * clients, and the slope can even come out negative (a quick run's 400 clients did: −1.9 KB).
+ */
+export const MIN_CLIENTS_FOR_MEMORY = 2000;
+
 interface Connected {
   connected: number;
   failed: number;
@@ -45,6 +53,10 @@ export async function idle(ctx: ScenarioContext): Promise<ScenarioResult> {
   const failed = a.failed + b.failed;
   if (failed) notes.push(`${failed} clients failed to connect: ${a.firstError ?? b.firstError}`);
   const n = b.connected;
+  const memoryMeasured = n >= MIN_CLIENTS_FOR_MEMORY;
+  if (!memoryMeasured) {
+    notes.push(`memory per client not measured: ${n} clients in the slope, ${MIN_CLIENTS_FOR_MEMORY} needed to rise above RSS/heap noise`);
+  }
   const processes: Record<string, ProcessMetrics> = {};
   let rssPerClient = 0;
   let heapPerClient = 0;
@@ -61,8 +73,7 @@ export async function idle(ctx: ScenarioContext): Promise<ScenarioResult> {
       ...windowed[c.spec.name],
       rssBytes: after.rssBytes,
       heapUsedBytes: after.heapUsedBytes,
-      rssBytesPerClient: round(rss),
-      heapBytesPerClient: round(heap),
+      ...(memoryMeasured ? { rssBytesPerClient: round(rss), heapBytesPerClient: round(heap) } : {}),
       idleCpuUsPerClientPerSec: round(cpu, 3),
     };
   }
@@ -77,8 +88,9 @@ export async function idle(ctx: ScenarioContext): Promise<ScenarioResult> {
       failed,
       connectAllMs: round(a.ms + b.ms),
       connectsPerSec: round(total / ((a.ms + b.ms) / 1000)),
-      serverRssBytesPerClient: round(rssPerClient),
-      serverHeapBytesPerClient: round(heapPerClient),
+      // null: not measured (too few clients, see MIN_CLIENTS_FOR_MEMORY), never a negative size.
+      serverRssBytesPerClient: memoryMeasured ? Math.max(0, round(rssPerClient)) : null,
+      serverHeapBytesPerClient: memoryMeasured ? Math.max(0, round(heapPerClient)) : null,
       serverIdleCpuUsPerClientPerSec: round(idleCpuPerClientSec, 3),
       connectCpuUsPerClient: round(topo.servers.reduce((s, c) => s + (windowed[c.spec.name]?.cpuUs ?? 0), 0) / Math.max(1, a.connected + b.connected)),
     },
