@@ -39,12 +39,18 @@ export type RunRequest =
 /** The agent's part a run needs (an SDK Agent; tests pass their own). */
 export type RunAgent = Pick<Agent, 'run'>;
 
-/** The words the classic commands (commands.ts) answer, read from its help so the two never drift. */
-const CLASSIC_WORDS = new Set(
-  HELP_TEXT.split('\n')
-    .slice(1)
-    .map((l) => l.trim().split(/\s+/)[0]!.toLowerCase()),
-);
+/**
+ * The words the classic commands (commands.ts) answer, read from its help so the two never drift.
+ * Computed on first use, so commands.ts may import RUN_COMMANDS from here without an import cycle
+ * reading HELP_TEXT before it exists.
+ */
+let classicWords: Set<string> | undefined;
+const isClassic = (word: string): boolean =>
+  (classicWords ??= new Set(
+    HELP_TEXT.split('\n')
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/)[0]!.toLowerCase()),
+  )).has(word);
 
 /**
  * What run, if any, a message's data asks for: one of the run commands, or `chat` for plain text
@@ -69,7 +75,7 @@ export function runRequestFor(data: unknown): RunRequest | undefined {
         : { kind: 'usage', text: 'usage: transfer <amount>, a positive number, e.g. transfer 5' };
     }
     default:
-      return CLASSIC_WORDS.has(word.toLowerCase()) ? undefined : { kind: 'chat', text: text.slice(0, 200) };
+      return isClassic(word.toLowerCase()) ? undefined : { kind: 'chat', text: text.slice(0, 200) };
   }
 }
 
