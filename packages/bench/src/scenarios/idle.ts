@@ -73,7 +73,7 @@ export async function idle(ctx: ScenarioContext): Promise<ScenarioResult> {
       ...windowed[c.spec.name],
       rssBytes: after.rssBytes,
       heapUsedBytes: after.heapUsedBytes,
-      ...(memoryMeasured ? { rssBytesPerClient: round(rss), heapBytesPerClient: round(heap) } : {}),
+      ...(memoryMeasured ? { rssBytesPerClient: round(Math.max(0, rss)), heapBytesPerClient: round(Math.max(0, heap)) } : {}),
       idleCpuUsPerClientPerSec: round(cpu, 3),
     };
   }
