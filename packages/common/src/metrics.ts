@@ -1,0 +1,106 @@
+/**
+ * Registers the catalog's families of one service on a prom-client Registry and returns typed
+ * handles (`m.framesIn.inc({ kind: 'agent', type: 'send' })`). One call per process (per service
+ * instance in tests, which run several brokers in one process: each gets its own Registry).
+ *
+ * Imported as `@agent-bridge/common/metrics`, not from the package root: the agent SDK and the
+ * browser import the root and must not load prom-client.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import {
+  LabelBound,
+  METRIC_PREFIX,
+  METRICS,
+  familiesOf,
+  type MetricKey,
+  type MetricService,
+  type MetricSpec,
+  type MetricsCatalog,
+} from './metrics-catalog.ts';
+
+export * from './metrics-catalog.ts';
+
+type LabelsOf<K extends MetricKey> = MetricsCatalog[K]['labels'][number];
+type HandleOf<K extends MetricKey> = MetricsCatalog[K]['type'] extends 'counter'
+  ? Counter<LabelsOf<K>>
+  : MetricsCatalog[K]['type'] extends 'gauge'
+    ? Gauge<LabelsOf<K>>
+    : Histogram<LabelsOf<K>>;
+
+/** Keys of the families service S exports. */
+export type KeysOf<S extends MetricService> = {
+  [K in MetricKey]: S extends MetricsCatalog[K]['services'][number] ? K : never;
+}[MetricKey];
+type GaugeKeysOf<S extends MetricService> = {
+  [K in KeysOf<S>]: MetricsCatalog[K]['type'] extends 'gauge' ? K : never;
+}[KeysOf<S>];
+
+export type ServiceMetrics<S extends MetricService> = { readonly [K in KeysOf<S>]: HandleOf<K> } & {
+  readonly registry: Registry;
+  readonly service: S;
+  /** An agent name as a label value: itself, or `_other` beyond the process's bound. */
+  agentLabel(name: string): string;
+};
+
+export interface ServiceMetricsOptions<S extends MetricService> {
+  /** Default: a new Registry (one per service instance). */
+  registry?: Registry;
+  /** prom-client's process defaults, prefixed `agent_bridge_`. Default true. */
+  defaultMetrics?: boolean;
+  /** Distinct agent names labelled per process (agents, wait queues). Default 100. */
+  agentLabelLimit?: number;
+  /**
+   * Gauges read at scrape time: e.g. `{ sessions: (g) => { g.set({state:'connected'}, n) } }`.
+   * State that already lives in a structure is read when Prometheus asks, not kept twice.
+   */
+  collect?: { [K in GaugeKeysOf<S>]?: (gauge: HandleOf<K>) => void | Promise<void> };
+}
+
+export function createServiceMetrics<S extends MetricService>(service: S, opts: ServiceMetricsOptions<S> = {}): ServiceMetrics<S> {
+  const registry = opts.registry ?? new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  const bound = new LabelBound(opts.agentLabelLimit ?? 100);
+  const handles: Record<string, unknown> = {};
+  const collectors = (opts.collect ?? {}) as Record<string, ((g: unknown) => void | Promise<void>) | undefined>;
+  for (const [key, spec] of familiesOf(service)) {
+    handles[key] = register(spec, registry, collectors[key]);
+    initSeries(handles[key] as Counter | Gauge | Histogram, spec, service);
+  }
+  return Object.assign(handles, {
+    registry,
+    service,
+    agentLabel: (name: string) => bound.value(name),
+  }) as unknown as ServiceMetrics<S>;
+}
+
+function register(spec: MetricSpec, registry: Registry, collect?: (g: unknown) => void | Promise<void>): Counter | Gauge | Histogram {
+  const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] };
+  switch (spec.type) {
+    case 'counter':
+      return new Counter(common);
+    case 'histogram':
+      return new Histogram({ ...common, buckets: [...(spec.buckets ?? [])] });
+    case 'gauge':
+      return collect
+        ? new Gauge({
+            ...common,
+            collect() {
+              return collect(this);
+            },
+          })
+        : new Gauge(common);
+  }
+}
+
+/** Create the catalog's known label sets at 0 (see MetricSpec.init). */
+function initSeries(metric: Counter | Gauge | Histogram, spec: MetricSpec, service: MetricService): void {
+  if (spec.type === 'histogram') return; // a histogram's series appear with its first observation
+  const sets = spec.labels.length === 0 ? [{}] : (spec.init?.(service) ?? []);
+  for (const labels of sets) {
+    if (metric instanceof Counter) metric.inc(labels, 0);
+    else if (metric instanceof Gauge) metric.set(labels, 0);
+  }
+}
+
+/** Every family name in catalog order (handy for tests asserting a scrape). */
+export const ALL_METRIC_NAMES: readonly string[] = Object.values(METRICS).map((s) => s.name);
