@@ -14,12 +14,12 @@ let stack: Stack;
 let project: string;
 const tarballs: Record<string, string> = {};
 
-/** The first fenced block of `lang` in a package README. */
-function readmeBlock(pkg: string, lang: 'js' | 'ts'): string {
+/** The `index`-th fenced block of `lang` in a package README. */
+function readmeBlock(pkg: string, lang: 'js' | 'ts' | 'html', index = 0): string {
   const readme = readFileSync(path.join(REPO_ROOT, 'packages', pkg, 'README.md'), 'utf8');
-  const m = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(readme);
-  if (!m) throw new Error(`${pkg}/README.md has no \`\`\`${lang} block`);
-  return m[1]!;
+  const blocks = [...readme.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
+  if (!blocks[index]) throw new Error(`${pkg}/README.md has no \`\`\`${lang} block #${index}`);
+  return blocks[index];
 }
 
 function run(cmd: string, args: string[], cwd: string): string {
@@ -117,7 +117,8 @@ test('the agent SDK README example runs with plain node and answers a browser', 
 });
 
 test('the browser client README example runs with plain node (ws as the WebSocket) and gets the demo agent’s answer', async () => {
-  writeFileSync(path.join(project, 'client.mjs'), readmeBlock('browser-client', 'js'));
+  // Block 0 is the page's app.js; block 1 the Node version.
+  writeFileSync(path.join(project, 'client.mjs'), readmeBlock('browser-client', 'js', 1));
   const client = node('client.mjs', { BRIDGE_URL: stack.webUrl }, /default: .*hello/);
   try {
     const out = await client.seen;
@@ -143,5 +144,30 @@ test('the README TypeScript versions type-check against the installed packages (
     run(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], project);
   } catch (err) {
     throw new Error(`tsc failed:\n${(err as { stdout?: string }).stdout ?? ''}${(err as { stderr?: string }).stderr ?? ''}`);
+  }
+});
+
+test('the browser client README page runs in Chromium from a plain <script type="module">, served by the web server', async () => {
+  // The README's page, its app.js and the package's dist/index.js as the site's files.
+  const site = mkdtempSync(path.join(os.tmpdir(), 'agent-bridge-site-'));
+  writeFileSync(path.join(site, 'index.html'), readmeBlock('browser-client', 'html'));
+  writeFileSync(path.join(site, 'app.js'), readmeBlock('browser-client', 'js', 0));
+  writeFileSync(path.join(site, 'agent-bridge-client.js'), readFileSync(path.join(project, 'node_modules/@agent-bridge/browser-client/dist/index.js')));
+  const pageStack = await startStack({ agent: true, env: { STATIC_ASSETS_PATH: site } });
+  // playwright-core is the SPA's dev dependency; its helper launches the system Chromium.
+  const { launchBrowser } = await import(path.join(REPO_ROOT, 'packages/sploots-app/test/browser.ts'));
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (e: Error) => problems.push(e.message));
+    const answer = page.waitForEvent('console', { predicate: (m: { text(): string }) => m.text().startsWith('default '), timeout: 15_000 });
+    await page.goto(pageStack.webUrl);
+    expect((await answer).text()).toMatch(/^default .*hi/);
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+    await pageStack.close();
+    rmSync(site, { recursive: true, force: true });
   }
 });
