@@ -4,3 +4,4 @@ export * from './parse.ts';
 export * from './backoff.ts';
 export * from './http.ts';
 export * from './coalesce.ts';
+export * from './trace.ts';
