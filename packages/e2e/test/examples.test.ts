@@ -76,6 +76,29 @@ test.each([
   expect(await agent.stop('SIGTERM', 5000)).toBe(0);
 });
 
+test('examples/streaming-agent.mjs streams its answer as an AG-UI run, word by word', async () => {
+  const agent = example('streaming-agent.mjs', 'streamer');
+  agent.spec.env.TOKEN_DELAY_MS = '5';
+  await agent.start();
+  const session = await registerClient(stack.webUrl);
+  const ws = await connectBrowser(stack.webUrl, session);
+  await ws.next('welcome');
+  ws.send({ type: 'message', id: 'c-1', agent: 'streamer', data: { text: 'why?' } });
+  const runType = (t: string) => (f: { type: string; data?: { type?: string } }) => f.type === 'message' && f.data?.type === t;
+  const started = await ws.next(runType('RUN_STARTED'));
+  await ws.next(runType('RUN_FINISHED'));
+  const text = ws
+    .all(runType('TEXT_MESSAGE_CONTENT'))
+    .map((f) => f.data.delta as string)
+    .join('');
+  expect(text).toBe('You asked: "why?". Here is the answer, one word at a time, as a model would stream it.');
+  // Several frames, not one: it streamed.
+  expect(ws.all(runType('TEXT_MESSAGE_CONTENT')).length).toBeGreaterThan(3);
+  expect(started).toMatchObject({ from: 'streamer', data: { threadId: session.clientId } });
+  ws.close(1000);
+  expect(await agent.stop('SIGTERM', 5000)).toBe(0);
+});
+
 test('the app reaches a named agent: "@echo hi" in the conversation store goes to agent echo', async () => {
   const agent = example('echo-agent.mjs', 'echo');
   await agent.start();
