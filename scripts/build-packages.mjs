@@ -13,7 +13,7 @@
 //
 // Usage: node scripts/build-packages.mjs [agent-sdk] [browser-client]   (default: both)
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -84,7 +84,7 @@ function tsconfigFor(files, rootDir, outDir, lib) {
 }
 
 function tsc(pkgDir, name, config) {
-  const file = path.join(pkgDir, `tsconfig.dts-${name}.tmp.json`);
+  const file = path.join(pkgDir, `tsconfig.dts-${name}-${process.pid}.tmp.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   try {
     execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', file], { stdio: 'inherit', cwd: pkgDir });
@@ -121,7 +121,10 @@ export async function buildPackage(name) {
   const spec = PACKAGES[name];
   if (!spec) throw new Error(`unknown package ${name} (known: ${Object.keys(PACKAGES).join(', ')})`);
   const pkgDir = path.join(root, 'packages', name);
-  const dist = path.join(pkgDir, 'dist');
+  const final = path.join(pkgDir, 'dist');
+  // Built aside and swapped in at the end: tests pack, run and rebuild a package concurrently
+  // (pnpm pack's prepack, pnpm dev, examples), and none may see a half-written dist/.
+  const dist = path.join(pkgDir, `.dist-${process.pid}.tmp`);
   rmSync(dist, { recursive: true, force: true });
   mkdirSync(dist, { recursive: true });
   const manifest = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8'));
@@ -163,7 +166,16 @@ export async function buildPackage(name) {
     path.join(dist, 'package.json'),
     JSON.stringify({ name: manifest.name, version: manifest.version, private: true, type: 'module', types: './index.d.ts', exports }, null, 2) + '\n',
   );
-  return dist;
+  const old = path.join(pkgDir, `.dist-${process.pid}.old`);
+  rmSync(old, { recursive: true, force: true });
+  try {
+    renameSync(final, old);
+  } catch {
+    /* no dist/ yet */
+  }
+  renameSync(dist, final);
+  rmSync(old, { recursive: true, force: true });
+  return final;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
