@@ -104,3 +104,4 @@ function initSeries(metric: Counter | Gauge | Histogram, spec: MetricSpec, servi
 
 /** Every family name in catalog order (handy for tests asserting a scrape). */
 export const ALL_METRIC_NAMES: readonly string[] = Object.values(METRICS).map((s) => s.name);
+export * from './ops-history.ts';

@@ -5,3 +5,4 @@ export * from './backoff.ts';
 export * from './http.ts';
 export * from './coalesce.ts';
 export * from './trace.ts';
+export * from './ops.ts';
