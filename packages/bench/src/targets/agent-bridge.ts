@@ -25,6 +25,14 @@ export class AgentBridgeTopology extends Topology {
       RATE_LIMIT_HTTP_PER_MIN: '100000000',
       CLIENT_RATE_PER_SEC: '100000000',
       CLIENT_RATE_BURST: '100000000',
+      // Every load-generator client comes from 127.0.0.1: lift the per-IP caps (issue 9) that
+      // would otherwise count thousands of users as one abuser, and the totals to the run's size.
+      CONNECTIONS_PER_IP: '100000000',
+      MAX_SESSIONS_PER_IP: '100000000',
+      WS_UPGRADES_PER_MIN_PER_IP: '100000000',
+      WS_UPGRADES_PER_MIN_PER_CLIENT: '100000000',
+      MAX_SESSIONS: String(Math.max(10_000, this.opts.maxClients * 2)),
+      MAX_CONNECTIONS: String(Math.max(8192, this.opts.maxClients * 3)),
       // The storm: clients' held frames reach the broker before the agent has redialed.
       AGENT_QUEUE_LIMIT: process.env.BENCH_AGENT_QUEUE_LIMIT ?? String(Math.max(100, this.opts.maxClients * 2)),
     };
