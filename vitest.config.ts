@@ -5,7 +5,9 @@ import { defineConfig } from 'vitest/config';
 // - unit: pure logic, no sockets or processes;
 // - integration: in-process servers on real sockets (127.0.0.1, port 0);
 // - e2e: real processes through the testkit, the built bundles, the benchmark harness;
-// - browser: headless Chromium against a real stack (*.browser.test.ts).
+// - browser: headless Chromium against a real stack (*.browser.test.ts);
+// - slow: attack scenarios at default settings and full scale (*-full.test.ts), minutes of both
+//   cores: not in `pnpm test`, run by CI (`pnpm test --project slow`).
 const UNIT = [
   'packages/common/test/**/*.test.ts',
   'packages/websocket-server/test/{ids,units,mailbox}.test.ts',
@@ -15,6 +17,7 @@ const UNIT = [
   'packages/sploots-app/test/**/!(*.browser).test.ts',
 ];
 const BROWSER = ['packages/sploots-app/test/**/*.browser.test.ts'];
+const SLOW = ['packages/*/test/**/*-full.test.ts'];
 const E2E = ['packages/e2e/test/**/*.test.ts', 'packages/*/test/**/*process*.test.ts', 'packages/bench/test/**/*.test.ts'];
 
 export default defineConfig({
@@ -26,9 +29,10 @@ export default defineConfig({
     pool: 'forks',
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
-      { extends: true, test: { name: 'integration', include: ['packages/*/test/**/*.test.ts'], exclude: [...UNIT, ...BROWSER, ...E2E] } },
-      { extends: true, test: { name: 'e2e', include: E2E, exclude: BROWSER } },
+      { extends: true, test: { name: 'integration', include: ['packages/*/test/**/*.test.ts'], exclude: [...UNIT, ...BROWSER, ...E2E, ...SLOW] } },
+      { extends: true, test: { name: 'e2e', include: E2E, exclude: [...BROWSER, ...SLOW] } },
       { extends: true, test: { name: 'browser', include: BROWSER } },
+      { extends: true, test: { name: 'slow', include: SLOW, testTimeout: 600_000, env: { ATTACK_FULL: '1' } } },
     ],
   },
 });

@@ -26,10 +26,14 @@ if (existsSync('packages/sploots-app/package.json') && !existsSync('static/index
   if (code !== 0) process.exit(code);
 }
 const report = 'test-artifacts/vitest.json';
+// Everything but the slow project unless the caller names projects (CI adds `--project slow`).
+const args = process.argv.slice(2);
+const named = args.some((a) => a === '--project' || a.startsWith('--project='));
+const projects = named ? [] : ['unit', 'integration', 'e2e', 'browser'].flatMap((p) => ['--project', p]);
 const status = await exited(
   sup.spawn(
     process.execPath,
-    ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
+    ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...projects, ...args],
     { inherit: true },
   ),
 );
