@@ -10,7 +10,7 @@
  * One provider per tracer, not registered globally: several services share one test process, and
  * an agent's own process may have its own global OTel set-up that we must not replace.
  */
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { parseTraceparent, parseTracestate } from './protocol/trace.ts';
 
 export type HopOperation = 'send' | 'receive' | 'process';
@@ -101,7 +101,7 @@ export async function createHopTracer(opts: HopTracerOptions): Promise<HopTracer
   const url = tracesUrl(env);
   if (!opts.exporter && !url) return NOOP_TRACER;
   const { api, sdk, resources } = await (opts.load ?? loadOtel)();
-  let processor;
+  let processor: SpanProcessor;
   if (opts.exporter) processor = new sdk.SimpleSpanProcessor(opts.exporter);
   else {
     // Headers, timeout and compression come from OTEL_EXPORTER_OTLP_* as users expect; the URL

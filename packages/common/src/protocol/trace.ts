@@ -159,7 +159,6 @@ export function traceIdOf(meta: TraceMeta | undefined): string | undefined {
 
 // ---------------------------------------------------------------- raw text (no payload parse)
 
-const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /** Index of the quote closing the string that opens at `start`, or -1. */

@@ -215,7 +215,8 @@ function EventTable({ title, events }: { title: string; events: OpsEvent[] }) {
           </thead>
           <tbody>
             {events.map((e, i) => (
-              <tr key={`${e.ts}-${i}`}>
+              // biome-ignore lint/suspicious/noArrayIndexKey: events carry no id; the list is replaced whole on every poll
+              <tr key={i}>
                 <td>{new Date(e.ts).toLocaleTimeString()}</td>
                 <td>
                   <code>{e.code}</code>
