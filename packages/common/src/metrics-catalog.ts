@@ -106,6 +106,10 @@ export class LabelBound {
     this.seen.add(name);
     return name;
   }
+  /** Every name labelled so far: a collector sets these to 0 once they are gone, so "none left" is a series. */
+  values(): string[] {
+    return [...this.seen];
+  }
 }
 
 // ---------------------------------------------------------------- buckets

@@ -40,6 +40,11 @@ export type ServiceMetrics<S extends MetricService> = { readonly [K in KeysOf<S>
   readonly service: S;
   /** An agent name as a label value: itself, or `_other` beyond the process's bound. */
   agentLabel(name: string): string;
+  /**
+   * Agent names labelled so far. Collectors of `agents` / `waitQueueDepth` set each to 0 when it
+   * has nothing, rather than dropping the series: the "no agent of a name" alert needs the 0.
+   */
+  knownAgentLabels(): string[];
 };
 
 export interface ServiceMetricsOptions<S extends MetricService> {
@@ -70,6 +75,7 @@ export function createServiceMetrics<S extends MetricService>(service: S, opts: 
     registry,
     service,
     agentLabel: (name: string) => bound.value(name),
+    knownAgentLabels: () => bound.values(),
   }) as unknown as ServiceMetrics<S>;
 }
 

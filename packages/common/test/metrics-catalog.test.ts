@@ -130,6 +130,7 @@ describe('createServiceMetrics', () => {
     expect(text).toContain('agent_bridge_delivery_latency_seconds_bucket{le="0.0005",kind="client"} 1');
     expect(text).toContain(`agent_bridge_wait_queue_depth{agent="${OTHER_LABEL}"} 5`);
     expect(text).not.toContain('invented-by-a-client');
+    expect(m.knownAgentLabels()).toEqual(['trader', 'scout']);
     // counters with known values exist at 0 from the first scrape, so rate() sees the first error
     expect(text).toContain('agent_bridge_errors_total{code="rate_limited"} 0');
     expect(text).toContain('agent_bridge_resumes_total{resumed="false",reason="gap"} 0');
