@@ -2,6 +2,7 @@
 import type { Agent } from '@agent-bridge/agent-sdk';
 import type { Logger } from '@agent-bridge/common';
 import { greeting, handleMessage } from './commands.ts';
+import { handleRunMessage } from './runs.ts';
 
 export function runDemoAgent(agent: Agent, log: Logger): void {
   let welcomedBefore = false;
@@ -11,6 +12,7 @@ export function runDemoAgent(agent: Agent, log: Logger): void {
     welcomedBefore = true;
   });
   agent.on('message', (msg) => {
+    if (handleRunMessage(agent, msg) !== undefined) return;
     const out = handleMessage(msg.data, {
       clientId: msg.clientId,
       address: msg.address,

@@ -6,6 +6,7 @@
  * window or draw a fake prompt through us (issue 9). `echo` replies exactly the text given, less
  * control characters.
  */
+import { RUN_COMMANDS, helpLine } from './run-commands.ts';
 
 export interface CommandClient {
   clientId: string;
@@ -50,9 +51,10 @@ const COMMANDS: [string, string][] = [
   ['clients', 'how many clients are connected (a count only: no one is shown the ids or wallets of others)'],
   ['whoami', 'your client id and wallet address'],
   ['broadcast <text>', 'send <text> to every connected client'],
+  ...RUN_COMMANDS,
 ];
 
-export const HELP_TEXT = ['commands:', ...COMMANDS.map(([c, d]) => `  ${c.padEnd(17)}${d}`)].join('\n');
+export const HELP_TEXT = ['commands:', ...COMMANDS.map(helpLine)].join('\n');
 
 /** Said when the input is not a command we know. */
 export function unknownCommandHint(word: string): string {

@@ -5,20 +5,17 @@
  * that is no command. Written against the SDK's run writer, so they exercise all of it: batching,
  * Stop (the run's signal), interrupts and their answers.
  *
- * Not registered yet: `handleRunMessage(agent, msg)` is the one call agent.ts makes first for
- * each message (it returns undefined for anything else), and RUN_HELP_LINES extend `help`.
+ * agent.ts calls `handleRunMessage(agent, msg)` first for each message (it returns undefined for
+ * anything else, which the classic commands then answer); `help` lists RUN_COMMANDS.
  */
 import type { Agent, RunWriter } from '@agent-bridge/agent-sdk';
 import { HELP_TEXT, plainText, textOf } from './commands.ts';
+import { RUN_COMMANDS, helpLine } from './run-commands.ts';
 
-export const RUN_COMMANDS: [string, string][] = [
-  ['story', 'a long story, typed out as it streams (Stop ends it)'],
-  ['weather <city>', 'a (fake) tool call with streamed arguments and a result'],
-  ['transfer <amount>', 'an action that asks for your approval first'],
-];
+export { RUN_COMMANDS };
 
 /** Lines for `help`, in its format. */
-export const RUN_HELP_LINES = RUN_COMMANDS.map(([c, d]) => `  ${c.padEnd(17)}${d}`);
+export const RUN_HELP_LINES = RUN_COMMANDS.map(helpLine);
 
 export interface RunPace {
   /** Pause between streamed words (ms). Default 45: readable, and visibly streaming. */
@@ -41,8 +38,8 @@ export type RunAgent = Pick<Agent, 'run'>;
 
 /**
  * The words the classic commands (commands.ts) answer, read from its help so the two never drift.
- * Computed on first use, so commands.ts may import RUN_COMMANDS from here without an import cycle
- * reading HELP_TEXT before it exists.
+ * Computed on first use: runs.ts and commands.ts import each other, and HELP_TEXT may not exist
+ * yet while this module is evaluated.
  */
 let classicWords: Set<string> | undefined;
 const isClassic = (word: string): boolean =>

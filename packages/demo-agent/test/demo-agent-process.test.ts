@@ -132,6 +132,20 @@ test('a broadcast with escape sequences reaches the other clients as plain text'
   expect(text(await b.next((f) => f.type === 'message' && String(f.data?.text).startsWith('login'), 10_000))).toBe('loginsploots>');
 });
 
+test('plain text is answered as a streamed run, not "unknown command"; help lists the run commands', async () => {
+  const c = await client();
+  c.send({ type: 'message', data: { text: 'hello there' } });
+  const events: Record<string, any>[] = [];
+  while (events.at(-1)?.type !== 'RUN_FINISHED') events.push((await c.next('message', 10_000)).data);
+  expect(events[0]).toMatchObject({ type: 'RUN_STARTED' });
+  const text = events.filter((e) => e.type === 'TEXT_MESSAGE_CONTENT').map((e) => e.delta).join('');
+  expect(text.length).toBeGreaterThan(0);
+  expect(text).not.toContain('unknown command');
+  c.send({ type: 'message', data: { text: 'help' } });
+  const help = String((await c.next('message', 10_000)).data.text);
+  for (const word of ['story', 'weather <city>', 'transfer <amount>']) expect(help).toContain(word);
+});
+
 test('SIGTERM: closes and exits 0', async () => {
   const c = await client();
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
