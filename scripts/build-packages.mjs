@@ -112,7 +112,8 @@ function rewriteDeclarations(dist, { commonRoot, commonProtocol }) {
       .replace(/(from\s+|import\()(['"])(\.{1,2}\/[^'"]+)\.ts\2/g, '$1$2$3.js$2')
       .replace(/(['"])@agent-bridge\/common\/protocol\1/g, `$1${rel(commonProtocol)}$1`)
       .replace(/(['"])@agent-bridge\/common\1/g, `$1${rel(commonRoot)}$1`);
-    if (/@agent-bridge\/common/.test(text)) throw new Error(`${file}: unrewritten @agent-bridge/common import`);
+    // Only module specifiers count (a doc comment may name the package).
+    if (/(from\s+|import\(\s*)['"]@agent-bridge\/common/.test(text)) throw new Error(`${file}: unrewritten @agent-bridge/common import`);
     writeFileSync(file, text);
   }
 }
