@@ -35,7 +35,7 @@ export class AgentConnection {
   }
 
   sendClientMessage(entry: WaitEntry): void {
-    this.push({ payload: entry.payload, kind: 'direct', type: FrameType.clientMessage, meta: entry });
+    this.push({ payload: entry.payload, kind: 'direct', type: entry.type ?? FrameType.clientMessage, meta: entry });
   }
 
   /** Stop the mailbox; the client messages never handed to the socket, oldest first. */

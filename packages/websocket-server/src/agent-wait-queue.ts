@@ -13,8 +13,10 @@ export interface WaitEntry {
   agent: string;
   clientId: string;
   ref: string | undefined;
-  /** The serialized client.message frame. */
+  /** The serialized frame for the agent: a client.message, or a client.cancel (PROTOCOL §9). */
   payload: string;
+  /** Its type, for metrics; absent: client.message. */
+  type?: string;
   /** UTF-8 bytes of `payload`. */
   bytes: number;
   /** When the client sent it (ms since epoch). */

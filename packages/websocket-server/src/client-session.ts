@@ -9,12 +9,16 @@ import type { ResumeBudget } from './resume-budget.ts';
 import { ClientRateLimiter } from './rate-limiter.ts';
 import type { FrameKind } from './mailbox.ts';
 import type { ClientConnection } from './client-connection.ts';
+import { mergeBodies } from './coalescing.ts';
+import { RunAgents } from './runs.ts';
 
 export interface SessionLimits {
   resumeFrames: number;
   resumeBytes: number;
   ratePerSec: number;
   rateBurst: number;
+  /** MAX_MESSAGE_BYTES: a coalesced frame in the resume buffer never exceeds it. */
+  maxMessageBytes: number;
 }
 
 export interface ResumeDecision {
@@ -29,6 +33,8 @@ export class ClientSession {
   ttlTimer: NodeJS.Timeout | undefined;
   readonly resume: ResumeBuffer;
   readonly rate: ClientRateLimiter;
+  /** Which agent name streams each run to this client, for its `cancel` (PROTOCOL §9). */
+  readonly runs = new RunAgents();
 
   constructor(
     readonly clientId: string,
@@ -37,7 +43,9 @@ export class ClientSession {
     /** The browser's IP as the web server reported it (X-Client-Ip) at creation; counted per IP. */
     readonly ip?: string,
   ) {
-    this.resume = new ResumeBuffer(limits.resumeFrames, limits.resumeBytes, budget);
+    this.resume = new ResumeBuffer(limits.resumeFrames, limits.resumeBytes, budget, (prev, prevSeq, next, nextSeq) =>
+      mergeBodies(prev, prevSeq, next, nextSeq, limits.maxMessageBytes),
+    );
     this.rate = new ClientRateLimiter(limits.ratePerSec, limits.rateBurst);
   }
 

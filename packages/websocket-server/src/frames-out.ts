@@ -3,6 +3,7 @@
  * that the same string goes to the socket, the resume buffer and the size checks.
  */
 import { FrameType, type ErrorCode, type SystemEvent } from '@agent-bridge/common';
+import type { DeltaPart } from './coalescing.ts';
 import type { SharedBody } from './resume-buffer.ts';
 
 export const nowIso = (): string => new Date().toISOString();
@@ -26,6 +27,8 @@ export function systemFrame(event: SystemEvent, fields: Record<string, unknown>,
 }
 
 const PREFIX = `{"type":"${FrameType.message}","seq":`;
+/** How every seq'd `message` frame starts, up to its seq (merged frames too: coalescing.ts). */
+export const MESSAGE_SEQ_PREFIX = PREFIX;
 /** Byte length of the longest seq prefix (ASCII, so bytes = characters). */
 const MAX_PREFIX_BYTES = `${PREFIX}${Number.MAX_SAFE_INTEGER},`.length;
 
@@ -42,7 +45,14 @@ export class SeqMessageTemplate implements SharedBody {
   readonly bodyBytes: number;
   refs = 0;
 
-  constructor(body: { id: string; from: string; data: unknown; ts: string }) {
+  /**
+   * `delta`: the parsed body when it is a delta event with an offset (coalescing.ts deltaPartOf),
+   * so resume buffers and mailboxes can fold it into the frame before it.
+   */
+  constructor(
+    body: { id: string; from: string; data: unknown; ts: string },
+    readonly delta?: DeltaPart,
+  ) {
     // `{"type":"message","seq":N,` + the body without its opening brace.
     this.suffix = JSON.stringify(body).slice(1);
     // The prefix is ASCII, so its byte length is its string length; only the body needs counting

@@ -26,6 +26,8 @@ export interface OutItem<M = unknown> {
   /** Frame type, for metrics. */
   type: string;
   seq?: number;
+  /** A coalesced frame: the first seq it stands for (`seq` is its last). */
+  firstSeq?: number;
   unbounded?: boolean;
   /** Owner's data carried with the frame (e.g. a client.message to put back in a wait queue). */
   meta?: M;
@@ -42,6 +44,11 @@ export interface MailboxOptions {
   socketBufferBytes: number;
   /** How often a non-empty queue re-checks the socket buffer (besides the socket's 'drain'). */
   pollMs?: number;
+  /**
+   * Coalescing for a slow peer (PROTOCOL §9): a frame that would wait behind the last queued one
+   * and may be one frame with it replaces it (undefined: it may not). Client mailboxes only.
+   */
+  merge?: (prev: OutItem, next: OutItem) => OutItem | undefined;
 }
 
 export interface MailboxHooks<M> {
@@ -81,6 +88,15 @@ export class Mailbox<M = unknown> {
     if (this.closed) return true;
     if (this.queue.length === 0 && this.socketHasRoom()) {
       this.write(item);
+      return true;
+    }
+    // Frames wait: a delta continuing the last queued one joins it and takes no slot. Only the
+    // tail, so never across anything queued after it; a frame dropped in between broke the seq
+    // adjacency the merge requires.
+    const tail = this.queue[this.queue.length - 1];
+    const merged = tail && this.opts.merge?.(tail, item);
+    if (merged) {
+      this.queue[this.queue.length - 1] = merged as OutItem<M>;
       return true;
     }
     if (item.unbounded || this.bounded < this.opts.limit) {
@@ -159,10 +175,13 @@ export class Mailbox<M = unknown> {
   private recordDrop(item: OutItem<M>): void {
     this.hooks.onDrop?.(item);
     const seq = item.seq ?? 0;
-    if (!this.dropped) this.dropped = { count: 1, fromSeq: seq, toSeq: seq };
+    // A coalesced broadcast stands for every seq of its range.
+    const first = item.firstSeq ?? seq;
+    const count = seq - first + 1;
+    if (!this.dropped) this.dropped = { count, fromSeq: first, toSeq: seq };
     else {
-      this.dropped.count++;
-      this.dropped.fromSeq = Math.min(this.dropped.fromSeq, seq);
+      this.dropped.count += count;
+      this.dropped.fromSeq = Math.min(this.dropped.fromSeq, first);
       this.dropped.toSeq = Math.max(this.dropped.toSeq, seq);
     }
   }

@@ -8,7 +8,13 @@
  * whose body many sessions share: a broadcast or a send to a list) plus this session's seq, so a
  * broadcast to N sessions is held once, not N times (issue 9). Every frame is also charged to the
  * process-wide ResumeBudget, which may evict from here when all buffers together hold too much.
+ *
+ * With `merge` (PROTOCOL §9 coalescing), a delta that continues the stream of the buffer's last
+ * frame, adjacent in seq, replaces that frame with the merged one: a long reply to a client that
+ * is away costs a few frames, not one per token. The last frame's body is released and the merged
+ * body charged in its place, like any other body (shared when other sessions merged the same pair).
  */
+import type { DeltaPart } from './coalescing.ts';
 import { FRAME_OVERHEAD_BYTES, type Evictable, type ResumeBudget } from './resume-budget.ts';
 
 /** A message body held once per process and rendered per session with its seq. */
@@ -21,7 +27,15 @@ export interface SharedBody {
   render(seq: number): string;
   /** Byte length of the whole frame for this seq (the per-session measure). */
   frameBytes(seq: number): number;
+  /** Set on a delta event's body: it may be folded into the frame before it (coalescing.ts). */
+  readonly delta?: DeltaPart | undefined;
 }
+
+/**
+ * Folds `next` (at `nextSeq`) into `prev` (at `prevSeq`) when the two may be one frame; returns
+ * the body standing for both, else undefined.
+ */
+export type MergeBodies = (prev: SharedBody, prevSeq: number, next: SharedBody, nextSeq: number) => SharedBody | undefined;
 
 export interface BufferedFrame {
   seq: number;
@@ -49,6 +63,7 @@ export class ResumeBuffer implements Evictable {
     private readonly maxFrames: number,
     private readonly maxBytes: number,
     private readonly budget?: ResumeBudget,
+    private readonly merge?: MergeBodies,
   ) {
     budget?.register(this);
   }
@@ -75,6 +90,15 @@ export class ResumeBuffer implements Evictable {
 
   /** Keep a reference to a shared body (charged to the budget once, however many hold it). */
   pushShared(seq: number, type: string, body: SharedBody): void {
+    const tail = this.size > 0 ? this.frames[this.frames.length - 1]! : undefined;
+    const merged = tail?.body && body.delta && this.merge?.(tail.body, tail.seq, body, seq);
+    if (merged) {
+      // The tail goes (its body released unless others hold it), the merged frame takes its slot.
+      this.frames.pop();
+      this.bytes -= tail!.bytes;
+      this.release(tail!);
+      body = merged;
+    }
     if (body.refs++ === 0) this.budget?.charge(body.bodyBytes);
     this.budget?.charge(FRAME_OVERHEAD_BYTES);
     this.add({ seq, type, body, bytes: body.frameBytes(seq) });

@@ -1,5 +1,6 @@
 /**
- * Data frames: client `message` → the pinned connection of the named agent (or its wait queue);
+ * Data frames: client `message` → the pinned connection of the named agent (or its wait queue),
+ * client `cancel` → the same way as `client.cancel`, to the agent streaming that run (runs.ts);
  * agent `send` → listed clients, `broadcast` → every known session but `except`. Bad frames are
  * answered with an `error` frame to the sender only; the socket stays open.
  */
@@ -14,6 +15,7 @@ import {
   parseFrame,
   type AgentBroadcastFrame,
   type AgentSendFrame,
+  type ClientCancelFrame,
   type ClientMessageFrame,
   type Config,
   type ErrorCode,
@@ -23,13 +25,18 @@ import type { AgentConnection } from './agent-connection.ts';
 import type { WaitEntry } from './agent-wait-queue.ts';
 import type { ClientConnection } from './client-connection.ts';
 import type { ClientSession } from './client-session.ts';
+import { deltaPartOf } from './coalescing.ts';
 import { SeqMessageTemplate, errorFrame, nowIso, type ErrorExtra } from './frames-out.ts';
 import type { Heartbeat } from './heartbeat.ts';
 import { newMessageId } from './ids.ts';
 import type { BrokerMetrics } from './metrics.ts';
+import { StreamOffsets, cancelToAgent } from './runs.ts';
 import type { StateManager } from './state-manager.ts';
 
 export class Router {
+  /** Offsets stamped on run deltas that lack one, per agent name and stream (PROTOCOL §9). */
+  private readonly offsets = new StreamOffsets();
+
   constructor(
     private readonly state: StateManager,
     private readonly cfg: Config,
@@ -91,6 +98,7 @@ export class Router {
     const frame = parsed.frame;
     this.metrics.frameIn('client', frame.type);
     if (frame.type === FrameType.ack) session.ack(frame.seq);
+    else if (frame.type === FrameType.cancel) this.clientCancel(session, frame);
     else this.clientMessage(session, frame);
   }
 
@@ -112,6 +120,21 @@ export class Router {
       return;
     }
     this.toAgent({ agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now() });
+  }
+
+  /**
+   * §9 Stop: `client.cancel` to the name that streams the run to this client (else the name the
+   * client gave, else default), through the same pin, wait queue and errors as a `message`.
+   */
+  private clientCancel(session: ClientSession, frame: ClientCancelFrame): void {
+    const payload = cancelToAgent(session, frame.runId);
+    const bytes = Buffer.byteLength(payload);
+    if (bytes > this.cfg.MAX_MESSAGE_BYTES) {
+      this.clientError(session, 'payload_too_large', `the cancel to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, { ref: frame.id });
+      return;
+    }
+    const agent = session.runs.agentOf(frame.runId) ?? frame.agent ?? DEFAULT_AGENT;
+    this.toAgent({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), type: FrameType.clientCancel });
   }
 
   /** To the client's pinned connection of that name, else the name's wait queue. */
@@ -168,8 +191,10 @@ export class Router {
     const unknown: string[] = [];
     for (const clientId of targets) {
       const session = this.state.sessions.get(clientId);
-      if (session) session.deliverShared('direct', FrameType.message, template);
-      else unknown.push(clientId);
+      if (session) {
+        session.runs.note(conn.name, frame.data);
+        session.deliverShared('direct', FrameType.message, template);
+      } else unknown.push(clientId);
     }
     if (unknown.length) {
       this.agentError(conn, 'unknown_client', `${unknown.length} of the clients are not known`, { ref: frame.id, clientIds: unknown });
@@ -182,13 +207,17 @@ export class Router {
     const except = new Set(frame.except ?? []);
     for (const session of [...this.state.sessions.values()]) {
       // One template for all: every session references its body (held once), with its own seq.
-      if (!except.has(session.clientId)) session.deliverShared('broadcast', FrameType.message, template);
+      if (except.has(session.clientId)) continue;
+      session.runs.note(conn.name, frame.data);
+      session.deliverShared('broadcast', FrameType.message, template);
     }
   }
 
   /** The frame clients will get, or undefined (and payload_too_large) when it would be too big. */
   private template(conn: AgentConnection, frame: AgentSendFrame | AgentBroadcastFrame): SeqMessageTemplate | undefined {
-    const template = new SeqMessageTemplate({ id: newMessageId(), from: conn.name, data: frame.data, ts: nowIso() });
+    // Run deltas get their offset here, once for all recipients, so that they can be coalesced.
+    const body = { id: newMessageId(), from: conn.name, data: this.offsets.stamp(conn.name, frame.data), ts: nowIso() };
+    const template = new SeqMessageTemplate(body, deltaPartOf(body));
     if (template.maxBytes > this.cfg.MAX_MESSAGE_BYTES) {
       this.agentError(conn, 'payload_too_large', `the message to clients would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
         ref: frame.id,

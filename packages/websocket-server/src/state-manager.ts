@@ -14,6 +14,7 @@ import { agentWelcomeFrames } from './client-list.ts';
 import { ClientSession, type SessionLimits } from './client-session.ts';
 import { systemFrame } from './frames-out.ts';
 import type { Heartbeat } from './heartbeat.ts';
+import { mergeOutItems } from './coalescing.ts';
 import type { MailboxOptions } from './mailbox.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import { ResumeBudget } from './resume-budget.ts';
@@ -51,6 +52,8 @@ export class StateManager {
   /** Answers a message that could not reach an agent (set by the Router). */
   rejectEntry: (entry: WaitEntry) => void = () => undefined;
   private readonly mailboxOpts: MailboxOptions;
+  /** A client's mailbox also coalesces run deltas while frames wait (PROTOCOL §9). */
+  private readonly clientMailboxOpts: MailboxOptions;
   private readonly limits: SessionLimits;
 
   constructor(
@@ -59,11 +62,13 @@ export class StateManager {
   ) {
     const { cfg } = deps;
     this.mailboxOpts = { limit: cfg.MAILBOX_LIMIT, socketBufferBytes: cfg.SOCKET_BUFFER_BYTES, pollMs: 10 };
+    this.clientMailboxOpts = { ...this.mailboxOpts, merge: mergeOutItems(cfg.MAX_MESSAGE_BYTES) };
     this.limits = {
       resumeFrames: cfg.RESUME_BUFFER_FRAMES,
       resumeBytes: cfg.RESUME_BUFFER_BYTES,
       ratePerSec: cfg.CLIENT_RATE_PER_SEC,
       rateBurst: cfg.CLIENT_RATE_BURST,
+      maxMessageBytes: cfg.MAX_MESSAGE_BYTES,
     };
     this.waitQueues = new AgentWaitQueues(cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS, (e) => this.rejectEntry(e), {
       budget: cfg.WAIT_QUEUE_BUDGET_BYTES,
@@ -121,7 +126,7 @@ export class StateManager {
     const previousAddress = session.address;
     session.address = arrival.address;
 
-    const conn = new ClientConnection(ws, session, this.mailboxOpts, {
+    const conn = new ClientConnection(ws, session, this.clientMailboxOpts, {
       onOverflow: (c) => this.cutClient(c, CloseCode.slowConsumer, 'slow consumer: reconnect and resume'),
       onSent: (type) => this.deps.metrics.frameOut('client', type),
       onDrop: () => this.deps.metrics.dropped.inc(),

@@ -66,7 +66,41 @@ export function deltaStreamKey(data: unknown): string | undefined {
   return typeof id === 'string' ? `${data.type}:${id}` : undefined;
 }
 
-const offsetOf = (data: unknown): number | undefined => {
+/** Events that open a stream (its first delta is at offset 0), by the field naming the stream. */
+const STREAM_STARTS: Record<string, 'messageId' | 'toolCallId'> = {
+  [EventType.TEXT_MESSAGE_START]: 'messageId',
+  [EventType.TOOL_CALL_START]: 'toolCallId',
+};
+
+/**
+ * For an event that opens or closes a delta stream (`TEXT_MESSAGE_START` / `_END`,
+ * `TOOL_CALL_START` / `_END`), the stream's key as deltaStreamKey gives it for the stream's deltas,
+ * and which edge it is; undefined for any other data.
+ */
+export function streamEdge(data: unknown): { key: string; edge: 'start' | 'end' } | undefined {
+  if (!isRecord(data) || typeof data.type !== 'string') return undefined;
+  const startField = STREAM_STARTS[data.type];
+  const field = startField ?? STREAM_ENDS[data.type];
+  if (field === undefined) return undefined;
+  const id = data[field];
+  if (typeof id !== 'string') return undefined;
+  const contentType = field === 'messageId' ? EventType.TEXT_MESSAGE_CONTENT : EventType.TOOL_CALL_ARGS;
+  return { key: `${contentType}:${id}`, edge: startField !== undefined ? 'start' : 'end' };
+}
+
+/** The runId of a run's last event (`RUN_FINISHED` / `RUN_ERROR` carrying a string runId), else undefined. */
+export function runEndId(data: unknown): string | undefined {
+  if (!isRecord(data) || (data.type !== EventType.RUN_FINISHED && data.type !== EventType.RUN_ERROR)) return undefined;
+  return typeof data.runId === 'string' ? data.runId : undefined;
+}
+
+/** `data.runId` when `data` is an object carrying a string runId (a run's event), else undefined. */
+export function runIdOf(data: unknown): string | undefined {
+  return isRecord(data) && typeof data.runId === 'string' ? data.runId : undefined;
+}
+
+/** A delta event's own offset when it carries a valid one (a non-negative safe integer). */
+export const offsetOf = (data: unknown): number | undefined => {
   const o = isRecord(data) ? data.offset : undefined;
   return typeof o === 'number' && Number.isSafeInteger(o) && o >= 0 ? o : undefined;
 };

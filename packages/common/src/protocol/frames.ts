@@ -28,10 +28,7 @@ export const ClientAckFrame = z.object({
   type: z.literal(FrameType.ack),
   seq: z.number().int().nonnegative(),
 });
-/**
- * Stop a run (§9). Not yet in ClientFrame: the broker routes it once it handles the type (until
- * then a v1 broker answers it `invalid_message`, as any unknown type).
- */
+/** Stop a run (§9): routed to the run's agent as `client.cancel`. */
 export const ClientCancelFrame = z.object({
   type: z.literal(FrameType.cancel),
   runId: z.string().min(1).max(256),
@@ -39,7 +36,7 @@ export const ClientCancelFrame = z.object({
   id: ref.optional(),
 });
 export type ClientCancelFrame = z.infer<typeof ClientCancelFrame>;
-export const ClientFrame = z.discriminatedUnion('type', [ClientMessageFrame, ClientAckFrame]);
+export const ClientFrame = z.discriminatedUnion('type', [ClientMessageFrame, ClientAckFrame, ClientCancelFrame]);
 export type ClientMessageFrame = z.infer<typeof ClientMessageFrame>;
 export type ClientAckFrame = z.infer<typeof ClientAckFrame>;
 /** Anything a browser client may send. */
