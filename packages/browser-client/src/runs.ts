@@ -49,7 +49,6 @@ export class RunModel {
   private readonly events = new Emitter<RunEvents>();
   private readonly byId = new Map<string, RunView>();
   private readonly off: () => void;
-  private highestSeq = 0;
   /** Events found while reducing one frame, emitted once its run view is committed. */
   private readonly notes: (() => void)[] = [];
 
@@ -116,13 +115,14 @@ export class RunModel {
    */
   apply(frame: DeliveredMessageFrame): boolean {
     if (!isRunEvent(frame.data)) return false;
-    // A frame we already applied (a replay overlap). Merged frames carry the seq of their last
-    // event, so one that overlaps what we hold still passes and the offset rule trims it.
-    if (frame.seq <= this.highestSeq) return true;
-    this.highestSeq = frame.seq;
     const ev = frame.data;
-    const threadId = str(ev.threadId) ?? '';
     let run = this.byId.get(ev.runId);
+    // A frame this run already applied (a replay overlap, or a frame fed again after restore()).
+    // Merged frames carry the seq of their last event, so one that overlaps what we hold still
+    // passes and the offset rule trims it. Per run, not per model: a new epoch restarts seqs, and
+    // its runs must not be judged against the old numbers.
+    if (run && frame.seq <= run.lastSeq) return true;
+    const threadId = str(ev.threadId) ?? '';
     const isNew = run === undefined;
     run ??= { runId: ev.runId, threadId, agent: frame.from, status: 'running', items: [], interrupts: [], lastSeq: 0 };
     run = this.reduce({ ...run, lastSeq: frame.seq }, ev);
@@ -130,6 +130,19 @@ export class RunModel {
     if (isNew || ev.type === EventType.RUN_STARTED) this.events.emit('started', run);
     for (const note of this.notes.splice(0)) note();
     return true;
+  }
+
+  /**
+   * Put back runs kept from before a page reload (views this model produced, e.g. persisted as
+   * JSON). Frames resumed after them continue them: a frame at or below a run's `lastSeq` is
+   * skipped and a delta overlapping text it holds is trimmed by the offset rule, so the assembled
+   * text comes out exact. Runs this model already holds are left alone.
+   */
+  restore(views: Iterable<RunView>): void {
+    for (const v of views) {
+      if (typeof v?.runId !== 'string' || this.byId.has(v.runId)) continue;
+      this.byId.set(v.runId, v);
+    }
   }
 
   dispose(): void {

@@ -2,7 +2,8 @@ import { Component, lazy, Suspense, type ReactNode } from 'react';
 import { ChatView } from './chat/ChatView.tsx';
 import { StatusBar } from './layout/StatusBar.tsx';
 import { NotFound } from './layout/NotFound.tsx';
-import { usePath } from './router.tsx';
+import { DEFAULT_AGENT } from '@agent-bridge/common/protocol';
+import { chatAgentOf, usePath } from './router.tsx';
 import { StaticCreature } from './scene/StaticCreature.tsx';
 import { useConversation } from './store/context.tsx';
 import { TerminalView } from './terminal/TerminalView.tsx';
@@ -71,17 +72,19 @@ export function App() {
         </main>
       );
       break;
-    case '/chat':
-      view = (
+    default: {
+      // `/chat` is the default agent's thread, `/chat/<name>` another agent's.
+      const agent = chatAgentOf(path, DEFAULT_AGENT);
+      view = agent ? (
         <main className="layout-single">
           <section className="panel panel-chat">
-            <ChatView autoFocus />
+            <ChatView key={agent} agent={agent} autoFocus />
           </section>
         </main>
+      ) : (
+        <NotFound path={path} />
       );
-      break;
-    default:
-      view = <NotFound path={path} />;
+    }
   }
   return (
     <div className="app">

@@ -37,3 +37,21 @@ export function Link({ href, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchor
   };
   return <a href={href} onClick={handle} aria-current={path === href ? 'page' : undefined} {...rest} />;
 }
+
+/** `/chat` → the default agent, `/chat/<name>` → that agent, anything else → undefined. */
+export function chatAgentOf(path: string, defaultAgent: string): string | null | undefined {
+  if (path === '/chat') return defaultAgent;
+  if (!path.startsWith('/chat/')) return undefined;
+  let name: string;
+  try {
+    name = decodeURIComponent(path.slice('/chat/'.length));
+  } catch {
+    return null;
+  }
+  // Agent names: 1–64 of A-Z a-z 0-9 . _ - (null: not a valid name, show not-found).
+  return /^[A-Za-z0-9._-]{1,64}$/.test(name) ? name : null;
+}
+
+export function chatPath(agent: string, defaultAgent: string): string {
+  return agent === defaultAgent ? '/chat' : `/chat/${encodeURIComponent(agent)}`;
+}

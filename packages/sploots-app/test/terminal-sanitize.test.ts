@@ -1,9 +1,9 @@
 // Remote text reaches xterm as plain text: only the terminal's own formatting is rendered (issue 9).
 import { describe, expect, it } from 'vitest';
 import { stripAnsi, stripControlSequences } from '../src/ansi.ts';
-import { BANNER, PROMPT, formatEntry } from '../src/terminal/format.ts';
+import { BANNER, PROMPT, formatRow } from '../src/terminal/format.ts';
 import { LineEditor } from '../src/terminal/line-editor.ts';
-import type { Entry } from '../src/store/entry.ts';
+import type { Row } from '../src/store/entry.ts';
 
 /** The sequences of the finding and their relatives, with what must be left of each. */
 const ATTACKS: [name: string, raw: string, clean: string][] = [
@@ -30,7 +30,9 @@ const ATTACKS: [name: string, raw: string, clean: string][] = [
 const OWN = /\x1b\[(?:0|1;32|2|31|33|36)m/g;
 const ANY_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 
-const entry = (over: Partial<Entry>): Entry => ({ key: 'k', kind: 'in', from: 'default', text: '', ts: 0, ...over });
+type TextRow = Exclude<Row, { kind: 'run' }>;
+const entry = ({ from = 'default', ...over }: { kind?: TextRow['kind']; from?: string; text?: string }): TextRow =>
+  ({ id: 'k', kind: 'in', agent: from, text: '', ts: 0, ...over }) as TextRow;
 
 describe('stripControlSequences', () => {
   it.each(ATTACKS)('%s', (_name, raw, clean) => {
@@ -47,14 +49,14 @@ describe('stripControlSequences', () => {
   });
 });
 
-describe('formatEntry: only our own formatting reaches xterm', () => {
-  const kinds: Entry['kind'][] = ['in', 'out', 'notice', 'error'];
+describe('formatRow: only our own formatting reaches xterm', () => {
+  const kinds: TextRow['kind'][] = ['in', 'out', 'notice', 'error'];
 
   it('no entry kind lets a remote sequence through, for any of the attacks', () => {
     for (const [, raw, clean] of ATTACKS) {
       for (const kind of kinds) {
         for (const from of ['default', 'trader', `ev\x1b]0;x\x07il`]) {
-          const out = formatEntry(entry({ kind, from, text: raw }));
+          const out = formatRow(entry({ kind, from, text: raw }));
           const visible = out.replace(OWN, '');
           expect(visible, `${kind} ${JSON.stringify(raw)}`).not.toMatch(ANY_CONTROL);
           expect(visible).toContain(clean);
@@ -64,12 +66,12 @@ describe('formatEntry: only our own formatting reaches xterm', () => {
   });
 
   it('an agent reply is written exactly as plain text', () => {
-    expect(formatEntry(entry({ text: '\x1b[2J\x1b[Hwelcome\rsploots> ' }))).toBe('welcomesploots> ');
-    expect(formatEntry(entry({ from: 'trader', text: '\x1b]8;;http://x/\x1b\\hi' }))).toBe('\x1b[36m[trader]\x1b[0m hi');
+    expect(formatRow(entry({ text: '\x1b[2J\x1b[Hwelcome\rsploots> ' }))).toBe('welcomesploots> ');
+    expect(formatRow(entry({ from: 'trader', text: '\x1b]8;;http://x/\x1b\\hi' }))).toBe('\x1b[36m[trader]\x1b[0m hi');
   });
 
   it('our own formatting is still there', () => {
-    expect(formatEntry(entry({ kind: 'error', text: 'rate_limited: slow down' }))).toBe('\x1b[31m! rate_limited: slow down\x1b[0m');
+    expect(formatRow(entry({ kind: 'error', text: 'rate_limited: slow down' }))).toBe('\x1b[31m! rate_limited: slow down\x1b[0m');
     expect(PROMPT).toContain('\x1b[1;32m');
     expect(BANNER).toContain('\x1b[36m');
   });

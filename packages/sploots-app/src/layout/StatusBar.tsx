@@ -2,8 +2,8 @@
 import { useEffect, useState } from 'react';
 import { DEFAULT_AGENT } from '@agent-bridge/common/protocol';
 import type { BridgeStatus } from '@agent-bridge/browser-client';
-import { useConversation, useServices } from '../store/context.tsx';
-import { Link } from '../router.tsx';
+import { useMeta, useServices } from '../store/context.tsx';
+import { chatAgentOf, Link, usePath } from '../router.tsx';
 import { SignInButton } from '../siwe/SignInButton.tsx';
 
 function useNow(active: boolean): number {
@@ -33,10 +33,12 @@ function describe(status: BridgeStatus, now: number): { text: string; tone: stri
 
 export function StatusBar() {
   const { client, conversation } = useServices();
-  const { status, agents, gap } = useConversation();
+  const { status, agents, gap } = useMeta();
   const now = useNow(status.state === 'reconnecting');
   const conn = describe(status, now);
-  const agentOnline = agents.includes(DEFAULT_AGENT);
+  // On an agent's chat thread, that agent's presence; elsewhere the default agent's.
+  const agent = chatAgentOf(usePath(), DEFAULT_AGENT) ?? DEFAULT_AGENT;
+  const agentOnline = agents.includes(agent);
   const showAgent = status.state === 'connected';
 
   return (
@@ -55,7 +57,7 @@ export function StatusBar() {
           {conn.text}
         </span>
         {showAgent && (
-          <span className={`pill pill-${agentOnline ? 'ok' : 'bad'}`} data-testid="agent-status">
+          <span className={`pill pill-${agentOnline ? 'ok' : 'bad'}`} data-testid="agent-status" data-agent={agent} title={`agent ${agent}`}>
             {agentOnline ? 'agent online' : 'agent offline'}
           </span>
         )}

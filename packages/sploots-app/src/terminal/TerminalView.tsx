@@ -6,10 +6,10 @@ import { useEffect, useRef } from 'react';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import '@xterm/xterm/css/xterm.css';
-import { stripControlSequences } from '../ansi.ts';
 import { useServices } from '../store/context.tsx';
 import { LineEditor } from './line-editor.ts';
-import { BANNER, PROMPT, PROMPT_TEXT, formatEntry } from './format.ts';
+import { BANNER, PROMPT, PROMPT_TEXT } from './format.ts';
+import { terminalFeed } from './feed.ts';
 
 const THEME = {
   background: '#0b0f16',
@@ -67,40 +67,23 @@ export function TerminalView({ autoFocus = true }: { autoFocus?: boolean }) {
     };
     refit();
 
-    const { entries } = conversation.getSnapshot();
-    const shown = new Set<string>();
+    const { render, onInterrupt, onLine, history } = terminalFeed(conversation, () => editor, () => term.clear());
     const editor = new LineEditor({
       write: (d) => term.write(d),
       cols: () => term.cols,
       prompt: PROMPT,
       promptWidth: PROMPT_TEXT.length,
       // Recalled lines are redrawn as typed: no control characters from storage or the chat box.
-      history: entries.filter((e) => e.kind === 'out').map((e) => stripControlSequences(e.text)),
-      onLine: (line) => {
-        if (line.trim() === 'clear') {
-          term.clear();
-          return;
-        }
-        shown.add(conversation.send(line, 'terminal'));
-      },
+      history,
+      onLine,
+      onInterrupt,
     });
 
     term.writeln(BANNER);
-    for (const e of entries) {
-      shown.add(e.key);
-      term.writeln(formatEntry(e));
-    }
+    render(true);
     editor.start();
 
-    const unsubscribe = conversation.subscribe(() => {
-      for (const e of conversation.getSnapshot().entries) {
-        if (shown.has(e.key)) continue;
-        shown.add(e.key);
-        // Lines typed here were echoed as they were typed.
-        if (e.kind === 'out' && e.via === 'terminal') continue;
-        editor.printAbove(formatEntry(e));
-      }
-    });
+    const unsubscribe = conversation.subscribe(() => render(false));
     const input = term.onData((d) => editor.handle(d));
 
     let frame = 0;

@@ -13,7 +13,12 @@ export interface LineEditorOptions {
   onLine: (line: string) => void;
   history?: string[];
   historyLimit?: number;
+  /** Ctrl+C, besides dropping the line (the terminal stops a streaming reply with it). */
+  onInterrupt?: () => void;
 }
+
+/** Columns `text` takes once written (our own SGR colour codes take none). */
+const visibleLength = (text: string): number => text.replace(/\x1b\[[0-9;]*m/g, '').length;
 
 const KEY = {
   enter: '\r',
@@ -38,6 +43,8 @@ export class LineEditor {
   private draft = '';
   /** Row of the terminal cursor inside the edit area, counted from the prompt's row. */
   private cursorRow = 0;
+  /** The unfinished last line of streamed output above the prompt (rewritten with each chunk). */
+  private pending = '';
 
   constructor(private readonly o: LineEditorOptions) {
     this.history = [...(o.history ?? [])];
@@ -92,6 +99,7 @@ export class LineEditor {
           this.o.write('^C\r\n');
           this.reset();
           this.start();
+          this.o.onInterrupt?.();
           break;
         case KEY.ctrlA:
           this.setCursor(0);
@@ -119,10 +127,38 @@ export class LineEditor {
 
   /** Print `text` above the edit line and redraw the prompt under it (agent output). */
   printAbove(text: string): void {
+    this.pending = '';
     this.clearArea();
     this.o.write(text.endsWith('\n') ? text : text + '\r\n');
     this.cursorRow = 0;
     this.render(false);
+  }
+
+  /**
+   * Stream `text` above the edit line: it continues the streamed line above the prompt (until a
+   * printAbove or endStream), and the prompt with what is being typed stays under it. The
+   * unfinished line is rewritten from its start with each chunk, so wrapping stays right.
+   */
+  streamAbove(text: string): void {
+    if (text === '') return;
+    this.clearArea();
+    if (this.pending !== '') {
+      const cols = Math.max(1, this.o.cols());
+      const rows = Math.max(1, Math.ceil(visibleLength(this.pending) / cols));
+      this.o.write(`\x1b[${rows}A\r\x1b[J`);
+    }
+    const all = this.pending + text;
+    this.o.write(all.replace(/\r?\n/g, '\r\n'));
+    const nl = all.lastIndexOf('\n');
+    this.pending = nl < 0 ? all : all.slice(nl + 1);
+    if (this.pending !== '') this.o.write('\r\n');
+    this.cursorRow = 0;
+    this.render(false);
+  }
+
+  /** The streamed line is complete: the next output starts on a line of its own. */
+  endStream(): void {
+    this.pending = '';
   }
 
   private escape(seq: string): void {
