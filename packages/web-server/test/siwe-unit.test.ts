@@ -2,7 +2,7 @@
  * The SIWE checks without HTTP: the nonce store's bounds and expiry, and one verifier test per
  * failure code, with an injected clock so time-based cases need no sleeping.
  */
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { Wallet } from 'ethers';
 import { SiweMessage } from '@signinwithethereum/siwe';
 import { MemoryNonceStore, generateNonce } from '../src/siwe/nonce-store.ts';
@@ -63,6 +63,8 @@ describe('MemoryNonceStore', () => {
     const { nonce } = await s.issue(1000);
     clock += 1000;
     expect(await s.consume(nonce)).toBe('expired');
+    // Still held until the sweep: the sweep, not consume(), is what forgets it.
+    expect(s.size).toBe(1);
     s.sweep();
     expect(s.size).toBe(0);
     expect(await s.peek(nonce)).toBe('unknown');
@@ -81,13 +83,23 @@ describe('MemoryNonceStore', () => {
     expect(s.size).toBe(3);
   });
 
-  test('the sweep timer runs and is cleared on close', async () => {
-    const s = new MemoryNonceStore({ sweepIntervalMs: 10 });
-    await s.issue(1);
-    await new Promise((r) => setTimeout(r, 60));
-    expect(s.size).toBe(0);
-    s.close();
-    expect(s.size).toBe(0);
+  test('the sweep timer forgets expired entries on its own, and close() stops it', async () => {
+    vi.useFakeTimers({ now: T0 });
+    try {
+      const s = new MemoryNonceStore({ sweepIntervalMs: 1000 });
+      await s.issue(500);
+      await s.issue(5000);
+      vi.advanceTimersByTime(999);
+      // The first one has expired but nothing swept it yet.
+      expect(s.size).toBe(2);
+      vi.advanceTimersByTime(1);
+      expect(s.size).toBe(1);
+      expect(vi.getTimerCount()).toBe(1);
+      s.close();
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
