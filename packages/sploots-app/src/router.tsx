@@ -26,7 +26,12 @@ export function navigate(to: string): void {
   window.dispatchEvent(new Event(NAVIGATE));
 }
 
-export function Link({ href, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string }) {
+export function Link({
+  href,
+  onClick,
+  section = false,
+  ...rest
+}: AnchorHTMLAttributes<HTMLAnchorElement> & { href: string; /** Current for sub-paths too (`/chat` on `/chat/echo`). */ section?: boolean }) {
   const path = usePath();
   const handle = (e: MouseEvent<HTMLAnchorElement>) => {
     onClick?.(e);
@@ -35,7 +40,7 @@ export function Link({ href, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchor
     e.preventDefault();
     navigate(href);
   };
-  return <a href={href} onClick={handle} aria-current={path === href ? 'page' : undefined} {...rest} />;
+  return <a href={href} onClick={handle} aria-current={path === href || (section && path.startsWith(`${href}/`)) ? 'page' : undefined} {...rest} />;
 }
 
 /** `/chat` → the default agent, `/chat/<name>` → that agent, anything else → undefined. */

@@ -60,7 +60,7 @@ export function ApprovalCard({ interrupt }: { interrupt: PendingInterrupt }) {
   return (
     <div className="approval" role="group" aria-labelledby={titleId} data-testid="approval-card" data-state={state}>
       <p className="approval-question" id={titleId}>
-        <span aria-hidden="true">✋ </span>
+        <span className="approval-icon" aria-hidden="true">⚠</span>
         {typeof interrupt.message === 'string' && interrupt.message ? interrupt.message : 'The agent asks for your approval.'}
       </p>
       {state === 'pending' ? (

@@ -50,7 +50,9 @@ export function StatusBar() {
       <nav className="nav" aria-label="Views">
         <Link href="/">All</Link>
         <Link href="/terminal">Terminal</Link>
-        <Link href="/chat">Chat</Link>
+        <Link href="/chat" section>
+          Chat
+        </Link>
       </nav>
       <div className="status" role="status" data-testid="status" data-state={status.state}>
         <span className={`pill pill-${conn.tone}`} data-testid="connection">
