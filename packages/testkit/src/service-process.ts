@@ -25,6 +25,8 @@ process.once('exit', () => {
 export class ServiceProcess {
   private child: ChildProcess | undefined;
   private output: string[] = [];
+  private out: string[] = [];
+  private err: string[] = [];
   private exitWaiters: ((code: number | null) => void)[] = [];
   url = '';
   port = 0;
@@ -40,9 +42,19 @@ export class ServiceProcess {
     return this.child?.pid;
   }
 
-  /** Everything the process printed so far (all runs). */
+  /** Everything the process printed so far (all runs), stdout and stderr interleaved. */
   logs(): string {
     return this.output.join('');
+  }
+
+  /** What it printed on stdout (all runs). */
+  stdout(): string {
+    return this.out.join('');
+  }
+
+  /** What it printed on stderr (all runs): a bad setting is one line here. */
+  stderr(): string {
+    return this.err.join('');
   }
 
   async start(): Promise<void> {
@@ -68,6 +80,7 @@ export class ServiceProcess {
       const onData = (chunk: Buffer) => {
         const text = chunk.toString();
         this.output.push(text);
+        this.out.push(text);
         buffered += text;
         let nl: number;
         while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -85,7 +98,10 @@ export class ServiceProcess {
         }
       };
       child.stdout!.on('data', onData);
-      child.stderr!.on('data', (c: Buffer) => this.output.push(c.toString()));
+      child.stderr!.on('data', (c: Buffer) => {
+        this.output.push(c.toString());
+        this.err.push(c.toString());
+      });
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         live.delete(child);
