@@ -122,6 +122,27 @@ export const SettingsSchema = z.object({
   PIPE_PAUSE_MAX_MS: int(10).default(60000),
   /** Web server: unexpired sign-in challenges (nonces) outstanding per client IP; excess 429. */
   SIWE_NONCES_PER_IP: int(1).default(20),
+  /**
+   * After SIGTERM, how long a service keeps serving with /readyz answering 503 before it starts
+   * closing connections, so a load balancer that polls /readyz stops sending new ones first
+   * (PROTOCOL §11). Set it to the balancer's probe interval × failure threshold.
+   */
+  DRAIN_DELAY_MS: int(0, 60000).default(0),
+  /**
+   * Bearer token for the ops view (GET /api/ops and the /ops page's data). Unset: /api/ops answers
+   * 404, as if there were none.
+   */
+  OPS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  /**
+   * `off` stops the per-frame metrics (frames, bytes, delivery and end-to-end latency): they stay
+   * registered and read 0. For measuring what instrumentation costs (pnpm bench); keep `on`.
+   */
+  METRICS: z.enum(['on', 'off']).default('on'),
+  /**
+   * `off`: the bridge starts no trace where a frame came without one and logs no trace ids
+   * (a `_meta` a sender put on a frame still passes through unchanged). For cost comparison.
+   */
+  TRACE: z.enum(['on', 'off']).default('on'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
 });

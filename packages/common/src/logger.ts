@@ -29,8 +29,7 @@ export const REDACT_PATHS = [
 
 export interface LoggerOptions {
   level?: LevelWithSilent;
-  pretty?: boolean;
-  /** For tests: write lines here instead of stdout. */
+  /** Write lines here instead of stdout: `prettyStream()` (`@agent-bridge/common/pretty`) for LOG_FORMAT=pretty, or a test's sink. */
   destination?: pino.DestinationStream;
 }
 
@@ -41,15 +40,7 @@ export function createLogger(service: string, opts: LoggerOptions = {}): Logger 
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
   };
-  if (opts.destination) return pino(options, opts.destination);
-  if (opts.pretty) {
-    return pino({
-      ...options,
-      // singleLine: one line per event, so the dev log of several processes stays readable.
-      transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
-    });
-  }
-  return pino(options);
+  return opts.destination ? pino(options, opts.destination) : pino(options);
 }
 
 /**

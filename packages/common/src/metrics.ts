@@ -59,7 +59,19 @@ export interface ServiceMetricsOptions<S extends MetricService> {
    * State that already lives in a structure is read when Prometheus asks, not kept twice.
    */
   collect?: { [K in GaugeKeysOf<S>]?: (gauge: HandleOf<K>) => void | Promise<void> };
+  /**
+   * false (setting METRICS=off): the per-frame families (PER_FRAME_KEYS) stay registered but their
+   * handles do nothing, so a benchmark can measure what per-frame instrumentation costs. Default true.
+   */
+  perFrame?: boolean;
 }
+
+/** The families touched for every frame: what METRICS=off turns off. */
+export const PER_FRAME_KEYS: readonly MetricKey[] = ['framesIn', 'framesOut', 'bytesIn', 'bytesOut', 'deliveryLatency', 'e2eLatency'];
+
+const noop = (): void => undefined;
+/** A handle that accepts every call and records nothing (METRICS=off). */
+const NOOP_HANDLE = { inc: noop, dec: noop, set: noop, observe: noop, startTimer: () => noop, labels: () => NOOP_HANDLE };
 
 export function createServiceMetrics<S extends MetricService>(service: S, opts: ServiceMetricsOptions<S> = {}): ServiceMetrics<S> {
   const registry = opts.registry ?? new Registry();
@@ -68,8 +80,9 @@ export function createServiceMetrics<S extends MetricService>(service: S, opts: 
   const handles: Record<string, unknown> = {};
   const collectors = (opts.collect ?? {}) as Record<string, ((g: unknown) => void | Promise<void>) | undefined>;
   for (const [key, spec] of familiesOf(service)) {
-    handles[key] = register(spec, registry, collectors[key]);
-    initSeries(handles[key] as Counter | Gauge | Histogram, spec, service);
+    const metric = register(spec, registry, collectors[key]);
+    initSeries(metric, spec, service);
+    handles[key] = opts.perFrame === false && PER_FRAME_KEYS.includes(key) ? NOOP_HANDLE : metric;
   }
   return Object.assign(handles, {
     registry,

@@ -3,11 +3,14 @@
  * clear line and exit 1 when bad), a logger, one `listening` line with the URL, and SIGTERM /
  * SIGINT → graceful close, exit 0 within 5 s even if something hangs.
  */
+import type { DestinationStream } from 'pino';
 import { type Config, loadConfigOrExit } from './config.ts';
 import { createLogger, type Logger } from './logger.ts';
 
 export interface RunningService {
   url: string;
+  /** SIGTERM's first step: /readyz answers 503 from now on, while everything still serves. */
+  drain?(): void;
   close(): Promise<void>;
 }
 
@@ -17,13 +20,19 @@ export interface ServiceDefinition<S extends RunningService> {
   start(config: Config, logger: Logger): Promise<S>;
   /** The ready line; must contain "listening" and the URL. */
   listening(service: S, config: Config): { fields?: Record<string, unknown>; msg: string };
+  /**
+   * Where LOG_FORMAT=pretty writes: pass `prettyStream` from `@agent-bridge/common/pretty` (kept
+   * out of this file so the package root never loads pino-pretty). Without it, logs stay JSON.
+   */
+  prettyStream?: () => DestinationStream;
   /** The close must be over before this, whatever hangs. */
   shutdownDeadlineMs?: number;
 }
 
 export async function runService<S extends RunningService>(def: ServiceDefinition<S>): Promise<void> {
   const config = loadConfigOrExit(def.name);
-  const log = createLogger(def.name, { level: config.LOG_LEVEL, pretty: config.LOG_FORMAT === 'pretty' });
+  const pretty = config.LOG_FORMAT === 'pretty' ? def.prettyStream?.() : undefined;
+  const log = createLogger(def.name, { level: config.LOG_LEVEL, destination: pretty });
   let service: S;
   try {
     service = await def.start(config, log);
@@ -41,12 +50,15 @@ export async function runService<S extends RunningService>(def: ServiceDefinitio
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, 'shutting down');
+    // Readiness flips first; the load balancer gets DRAIN_DELAY_MS to notice before we close.
+    service.drain?.();
+    log.info({ signal, drainDelayMs: config.DRAIN_DELAY_MS }, 'shutting down');
     setTimeout(() => {
       log.warn('shutdown took too long; exiting');
       process.exit(0);
-    }, def.shutdownDeadlineMs ?? 4500).unref();
-    service.close().then(
+    }, (def.shutdownDeadlineMs ?? 4500) + config.DRAIN_DELAY_MS).unref();
+    const drained = new Promise<void>((resolve) => setTimeout(resolve, config.DRAIN_DELAY_MS));
+    drained.then(() => service.close()).then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'error while shutting down');

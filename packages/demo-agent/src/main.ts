@@ -3,11 +3,12 @@
  * sign in with Ethereum. Settings: BROKER_URL, AGENT_TOKEN (the first one), DEMO_AGENT_NAME.
  */
 import { DEFAULT_AGENT, createLogger, loadConfigOrExit } from '@agent-bridge/common';
+import { prettyStream } from '@agent-bridge/common/pretty';
 import { connectAgent } from '@agent-bridge/agent-sdk';
 import { runDemoAgent } from './agent.ts';
 
 const config = loadConfigOrExit('demo-agent');
-const log = createLogger('demo-agent', { level: config.LOG_LEVEL, pretty: config.LOG_FORMAT === 'pretty' });
+const log = createLogger('demo-agent', { level: config.LOG_LEVEL, destination: config.LOG_FORMAT === 'pretty' ? prettyStream() : undefined });
 
 const agent = connectAgent({
   url: config.BROKER_URL,

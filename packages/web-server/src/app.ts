@@ -10,7 +10,9 @@ import { createSiweRouter } from './siwe/router.ts';
 import { errorHandler, methodNotAllowed, notFound, sendError } from './http/errors.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { staticSite } from './http/static.ts';
-import type { WebMetrics } from './http/metrics.ts';
+import { httpMetrics, type WebMetrics } from './http/metrics.ts';
+import { opsEndpoint, type WebOps } from './ops/ops-endpoint.ts';
+import type { WebReadiness } from './ops/readiness.ts';
 import type { HttpRateLimit } from './http/rate-limit.ts';
 import { metricsAccess } from './http/metrics-access.ts';
 import { requestGuard } from './http/request-guard.ts';
@@ -30,6 +32,10 @@ export interface AppDeps {
   metrics: WebMetrics;
   /** Live numbers for /healthz. */
   health: () => Record<string, number>;
+  /** /readyz: not draining and the broker reachable. */
+  readiness: WebReadiness;
+  /** GET /api/ops (OPS_TOKEN). */
+  ops: WebOps;
   /** TRUST_PROXY, parsed (http/trust-proxy.ts). */
   trustProxy: TrustSetting;
   origins: OriginPolicy;
@@ -50,13 +56,19 @@ export function createApp(deps: AppDeps): BuiltApp {
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy);
   app.use(securityHeaders(config.PUBLIC_ORIGIN));
-  app.use(metrics.middleware());
+  app.use(httpMetrics(metrics));
   // Prefers br, then gzip (compression ≥ 1.8 negotiates brotli).
   app.use(compression());
 
   app.get('/healthz', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
     res.json({ status: 'ok', uptimeS: Math.round((Date.now() - startedAt) / 1000), ...deps.health() });
+  });
+  app.get('/readyz', async (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const { ready, reasons } = await deps.readiness.check();
+    if (ready) res.json({ status: 'ready', uptimeS: Math.round((Date.now() - startedAt) / 1000) });
+    else res.status(503).json({ status: 'unavailable', reasons });
   });
   app.get('/metrics', metricsAccess(config.METRICS_TOKEN), async (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -67,7 +79,13 @@ export function createApp(deps: AppDeps): BuiltApp {
   const guard = requestGuard(deps.origins);
   app.use('/api', guard, apiRouter(deps), notFound('no such API endpoint'));
 
-  const siwe = createSiweRouter({ config, logger, tokens, identity: deps.identity });
+  const siwe = createSiweRouter({
+    config,
+    logger,
+    tokens,
+    identity: deps.identity,
+    onVerified: (outcome) => metrics.siweVerifications.inc({ outcome }),
+  });
   app.use('/auth', guard, deps.rateLimit.middleware, siwe, notFound('no such sign-in endpoint'));
 
   app.use('/ws', (_req, res) => {
@@ -112,6 +130,9 @@ function apiRouter(deps: AppDeps): Router {
     res.json({ ok: true });
   });
   router.all('/ws-check', methodNotAllowed('POST'));
+
+  router.get('/ops', opsEndpoint(deps.config.OPS_TOKEN, deps.ops));
+  router.all('/ops', methodNotAllowed('GET'));
 
   router.get('/me', requireSession(tokens), (_req, res) => {
     const session = res.locals.session as SessionLocals;

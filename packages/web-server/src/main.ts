@@ -1,5 +1,6 @@
 /** The web server process: browser sockets and upstreams close with 1001, exit 0 within 5 s. */
 import { runService } from '@agent-bridge/common';
+import { prettyStream } from '@agent-bridge/common/pretty';
 import { startWebServer } from './server.ts';
 
 await runService({
@@ -10,4 +11,5 @@ await runService({
     msg: `listening on ${server.url}`,
   }),
   shutdownDeadlineMs: 4000,
+  prettyStream,
 });

@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, createLogger, urlHost, type BackoffOptions, type Config, type Logger } from '@agent-bridge/common';
 import { createApp } from './app.ts';
-import { WebMetrics } from './http/metrics.ts';
+import { createWebMetrics } from './http/metrics.ts';
+import { defaultNodeId, WebOps } from './ops/ops-endpoint.ts';
+import { WebReadiness } from './ops/readiness.ts';
 import { createHttpRateLimit } from './http/rate-limit.ts';
 import { baseSecurityHeaders } from './http/security-headers.ts';
 import { clientAddress, compileTrust, parseTrustProxy } from './http/trust-proxy.ts';
@@ -33,6 +35,8 @@ export interface WebServerOptions {
 export interface WebServer {
   url: string;
   port: number;
+  /** SIGTERM, before close(): /readyz answers 503 from now on (PROTOCOL §11). */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -53,7 +57,8 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     new BrokerIdentityClient({ brokerUrl: config.BROKER_URL, proxyToken: config.PROXY_TOKEN, logger }),
     pipes,
   );
-  const metrics = new WebMetrics();
+  const readiness = new WebReadiness({ brokerUrl: config.BROKER_URL, timeoutMs: Math.min(2000, config.HEARTBEAT_TIMEOUT_MS) });
+  const metrics = createWebMetrics({ perFrame: config.METRICS === 'on', ready: async () => (await readiness.check()).ready });
   const rateLimit = createHttpRateLimit(config.RATE_LIMIT_HTTP_PER_MIN);
   const upstreams = new Set<WebSocket>();
   /** The newest pipe per clientId: during an outage the web server enforces one socket per clientId. */
@@ -97,6 +102,8 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  const ops = new WebOps(metrics, readiness, { brokerUrl: config.BROKER_URL, proxyToken: config.PROXY_TOKEN, nodeId: () => defaultNodeId(port) });
+  ops.history.start();
   const host = urlHost(config.web.host);
   const url = `http://${host}:${port}`;
 
@@ -115,6 +122,8 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     rateLimit,
     metrics,
     health: () => ({ clients: pipes.size }),
+    readiness,
+    ops,
     trustProxy,
     origins,
     gate,
@@ -144,7 +153,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
       const decision = gate.decide(req, ip);
       if (!decision.ok || !socketsPerIp.acquire(ip)) {
         const refusal = decision.ok ? { status: 503, code: 'over_capacity' as const, message: 'too many open connections from this address' } : decision;
-        metrics.upgradesRejected.inc({ status: String(refusal.status) });
+        metrics.upgradesRejected.inc({ kind: 'client', status: String(refusal.status) });
         log.info({ ...describeUpgrade(req), ip, status: refusal.status, code: refusal.code }, 'browser upgrade refused');
         return refuseUpgrade(socket, refusal.status, refusal.code, refusal.message, rawHeaders);
       }
@@ -157,7 +166,6 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
       socket.once('close', releaseIp);
       wss.handleUpgrade(req, socket, head, (browser: WebSocket) => {
         if (closing) return browser.close(CloseCode.goingAway, 'server shutting down');
-        metrics.browserSockets.inc();
         // The broker replaces an older socket of this clientId (4500) once the new upstream is
         // up; while the older one has no live upstream (an outage) nobody would, and one token
         // could hold any number of sockets, each with its held frames: replace it here.
@@ -175,12 +183,14 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
           metrics,
           backoff: opts.backoff,
           backoffResetAfterMs: opts.backoffResetAfterMs,
+          trace: config.TRACE === 'on',
+          events: ops,
+          onBrokerSeen: () => readiness.brokerSeen(),
           upstreams,
           onClosed: (p) => {
             pipes.delete(p);
             if (newest.get(p.clientId) === p) newest.delete(p.clientId);
             releaseIp();
-            metrics.browserSockets.dec();
           },
         });
         pipes.add(pipe);
@@ -200,6 +210,8 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   const close = (): Promise<void> => {
     closed ??= (async () => {
       closing = true;
+      readiness.drain();
+      ops.history.stop();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       for (const pipe of pipes) pipe.shutdown();
@@ -216,5 +228,5 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     })();
     return closed;
   };
-  return { url, port, close };
+  return { url, port, drain: () => readiness.drain(), close };
 }

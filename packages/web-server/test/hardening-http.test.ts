@@ -220,7 +220,7 @@ describe('/metrics', () => {
     expect((await rawRequest(w.url, '/metrics', { headers: { authorization: 'Bearer wrong-wrong-wrong-wrong' } })).status).toBe(401);
     const ok = await rawRequest(w.url, '/metrics', { headers: { authorization: 'Bearer metrics-secret-0123456789' } });
     expect(ok.status).toBe(200);
-    expect(ok.text).toContain('web_browser_sockets');
+    expect(ok.text).toContain('agent_bridge_connections{kind="client"}');
   });
 
   it('without: loopback callers only; a request that came through a proxy is 404 with our error body', async () => {

@@ -78,7 +78,7 @@ describe('browser → broker backpressure', () => {
     // Without backpressure the web server reads all of it into its upstream's buffer (memory).
     // With it, what it forwards is bounded by the kernel buffers plus SOCKET_BUFFER_BYTES.
     await new Promise((r) => setTimeout(r, 1500));
-    const forwarded = await metric(w, 'web_frames_forwarded_total{direction="to_broker"}');
+    const forwarded = await metric(w, 'agent_bridge_frames_out_total{kind="upstream",type="any"}');
     expect(forwarded).toBeGreaterThan(0);
     expect(forwarded).toBeLessThan(total * 0.75);
     expect(browser.ws.bufferedAmount).toBeGreaterThan(0);
@@ -122,7 +122,7 @@ describe('liveness', () => {
     for (let i = 0; i < 400; i++) agent.send({ type: 'send', to: session.clientId, data: big });
     const gone = await agent.next(event('client.disconnected', session.clientId), 8000);
     expect(gone).toMatchObject({ resumable: true });
-    expect(await metric(w, 'web_pipes_pause_limit_closed_total')).toBe(1);
+    expect(await metric(w, 'agent_bridge_pipe_pause_closes_total')).toBe(1);
   }, 15_000);
 });
 

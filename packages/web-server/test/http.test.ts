@@ -132,9 +132,9 @@ describe('routing and errors', () => {
     expect(metrics.status).toBe(200);
     expect(metrics.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await metrics.text();
-    expect(text).toMatch(/# TYPE web_http_requests_total counter/);
-    expect(text).toMatch(/web_http_requests_total\{method="GET",group="healthz",status="200"\} \d+/);
-    expect(text).toMatch(/process_cpu_user_seconds_total/);
+    expect(text).toMatch(/# TYPE agent_bridge_http_requests_total counter/);
+    expect(text).toMatch(/agent_bridge_http_requests_total\{route="healthz",method="GET",status="200"\} \d+/);
+    expect(text).toMatch(/agent_bridge_process_cpu_user_seconds_total/);
   });
 });
 

@@ -119,7 +119,7 @@ describe('piping', () => {
 
   it('releases the upstream when the browser goes (no leaked sessions or sockets)', async () => {
     const clients = async () => ((await (await fetch(`${web.url}/healthz`)).json()) as { clients: number }).clients;
-    const upstreams = async () => Number(/^web_upstreams_open (\d+)/m.exec(await (await fetch(`${web.url}/metrics`)).text())?.[1]);
+    const upstreams = async () => Number(/^agent_bridge_connections\{kind="upstream"\} (\d+)/m.exec(await (await fetch(`${web.url}/metrics`)).text())?.[1]);
     // Sockets of earlier tests are still closing.
     await eventually(async () => (await clients()) === 0 && (await upstreams()) === 0);
     const { browser } = await agentAndBrowser();

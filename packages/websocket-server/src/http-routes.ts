@@ -16,6 +16,8 @@ export interface HttpDeps {
   cfg: Config;
   registry: Registry;
   health(): Record<string, unknown>;
+  /** PROTOCOL §11 /readyz: why the broker cannot take new work (empty: ready). */
+  notReady(): string[];
   /** false: no such session. */
   setIdentity(clientId: string, address: string | null): boolean;
 }
@@ -45,6 +47,11 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
   if (path === BrokerPath.healthz) {
     if (!isRead) return methodNotAllowed(res, 'GET');
     return sendJson(res, 200, deps.health());
+  }
+  if (path === BrokerPath.readyz) {
+    if (!isRead) return methodNotAllowed(res, 'GET');
+    const reasons = deps.notReady();
+    return reasons.length === 0 ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'unavailable', reasons });
   }
   if (path === BrokerPath.metrics) {
     const token = deps.cfg.METRICS_TOKEN;

@@ -24,6 +24,8 @@ export interface BrokerHandle {
   wsUrl: string;
   port: number;
   epoch: string;
+  /** SIGTERM, before close(): /readyz answers 503 from now on (PROTOCOL §11). */
+  drain(): void;
   close(): Promise<void>;
 }
 
@@ -39,6 +41,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   const epoch = uuidv4();
   const startedAt = Date.now();
   const sessions = new MemorySessionStore();
+  let draining = false;
   const heartbeat = new Heartbeat(config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TIMEOUT_MS);
   // The metrics read the state lazily (at scrape time), after it exists.
   let state: StateManager;
@@ -73,6 +76,8 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
         clients: state.connectedClients,
         sessions: sessions.size,
       }),
+      // Ready while listening and not draining (cluster mode adds Redis reachability, §10).
+      notReady: () => (draining || state.closing ? ['draining'] : []),
       setIdentity: (clientId, address) => state.setIdentity(clientId, address),
     }),
   );
@@ -153,5 +158,8 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       log.info('broker closed');
     })());
 
-  return { url: `http://${host}:${port}`, wsUrl: `ws://${host}:${port}`, port, epoch, close };
+  const drain = () => {
+    draining = true;
+  };
+  return { url: `http://${host}:${port}`, wsUrl: `ws://${host}:${port}`, port, epoch, drain, close };
 }

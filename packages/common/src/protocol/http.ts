@@ -19,6 +19,8 @@ export const BrokerPath = {
   /** web server → broker (PROXY_TOKEN): set or clear a live session's wallet address. */
   identity: (clientId: string) => `/internal/clients/${encodeURIComponent(clientId)}/identity`,
   healthz: '/healthz',
+  /** PROTOCOL §11: 200 when the process can serve, else 503 with reasons. */
+  readyz: '/readyz',
   metrics: '/metrics',
 } as const;
 

@@ -30,6 +30,8 @@ export interface SiweRouterDeps {
   challengeTtlMs?: number;
   clockToleranceMs?: number;
   now?: () => number;
+  /** Each POST /verify's outcome: `ok`, `bad_request` or the siwe_* code it was refused with (metrics). */
+  onVerified?: (outcome: string) => void;
 }
 
 export function rfc3339(value: string | Date | number): string {

@@ -100,17 +100,22 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
 
   router.post('/verify', express.json({ limit: BODY_LIMIT }), async (req, res) => {
     const body = readVerifyBody(req);
-    if ('error' in body) return sendError(res, 400, 'bad_request', body.error);
+    if ('error' in body) {
+      deps.onVerified?.('bad_request');
+      return sendError(res, 400, 'bad_request', body.error);
+    }
 
     // The session is checked before the message, so a bad token cannot burn a nonce either.
     if (body.clientId !== undefined) {
       const session = tokens.verify(body.token!);
       if (!session.ok || session.clientId !== body.clientId) {
+        deps.onVerified?.('bad_request');
         return sendError(res, 401, 'unauthorized', 'token is not a valid session token for clientId');
       }
     }
 
     const result = await verifier.verify(body.message, body.signature);
+    deps.onVerified?.(result.ok ? 'ok' : result.code.startsWith('siwe_') ? result.code : 'bad_request');
     if (!result.ok) {
       log.info({ code: result.code }, 'sign-in refused');
       return sendError(res, result.status, result.code, result.message);

@@ -25,7 +25,9 @@ import {
   type SystemEvent,
 } from '@agent-bridge/common';
 import type { IncomingMessage } from 'node:http';
+import { closeCodeLabel, FRAME_TYPE_UNPARSED, type EventRing } from '@agent-bridge/common/metrics';
 import type { WebMetrics } from '../http/metrics.ts';
+import { traceBrowserFrame, traceIdIn } from './trace-frame.ts';
 import type { ByteBudget } from '../limits/byte-budget.ts';
 import { TokenBucket } from '../limits/token-bucket.ts';
 import { Heartbeat } from '../ws/heartbeat.ts';
@@ -60,6 +62,12 @@ export interface ClientPipeOptions {
   metrics: WebMetrics;
   backoff?: BackoffOptions;
   backoffResetAfterMs?: number;
+  /** TRACE=on: a browser frame without `_meta` gets one here, the first hop we own (§11). Default true. */
+  trace?: boolean;
+  /** Recent errors sent and closes seen, for the ops view. */
+  events?: { errors: EventRing; closes: EventRing };
+  /** An upstream's welcome arrived: the broker is reachable (readiness). */
+  onBrokerSeen?: () => void;
   /** Called once, when the browser socket has closed. */
   onClosed: (pipe: ClientPipe) => void;
   /**
@@ -75,6 +83,8 @@ const ABUSE_BURSTS = 10;
 const REFUSAL_BODY_MAX = 4096;
 
 const SEQ_PREFIX = /^\{"type":"[a-z.]{1,20}","seq":(\d{1,15})[,}]/;
+/** The broker writes `ts` last: `…,"ts":"2026-11-25T17:00:00.000Z"}` (e2e latency, to_client). */
+const TS_SUFFIX = /"ts":"(\d{4}-\d\d-\d\dT[\d:.]{8,15}Z)"\}$/;
 
 export class ClientPipe {
   readonly clientId: string;
@@ -108,6 +118,10 @@ export class ClientPipe {
   private pauseTimer: NodeJS.Timeout | undefined;
   /** Edge frame limit (CLIENT_RATE_PER_SEC / CLIENT_RATE_BURST), before the broker's own. */
   private readonly frames: TokenBucket;
+  private readonly m: WebMetrics;
+  private readonly trace: boolean;
+  /** Per-frame debug lines (trace id, message id) only when someone reads them. */
+  private readonly debug: boolean;
   private refusedInARow = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private resetTimer: NodeJS.Timeout | undefined;
@@ -124,11 +138,18 @@ export class ClientPipe {
     this.lastSeq = opts.resume.lastSeq;
     this.epoch = opts.resume.epoch;
     this.frames = new TokenBucket(this.cfg.CLIENT_RATE_PER_SEC, this.cfg.CLIENT_RATE_BURST);
+    this.m = opts.metrics;
+    this.trace = opts.trace !== false;
+    this.debug = this.log.isLevelEnabled('debug');
+    this.m.connectionsOpened.inc({ kind: 'client' });
+    this.m.connections.inc({ kind: 'client' });
 
     this.browser.on('message', (data, isBinary) => this.fromBrowser(data as Buffer, isBinary));
     this.browser.on('error', (err) => this.log.debug({ err: err.message }, 'browser socket error'));
     this.browser.once('close', (code) => {
       this.log.debug({ code }, 'browser socket closed');
+      this.m.connections.dec({ kind: 'client' });
+      this.noteClose('client', code);
       this.end(code);
       opts.onClosed(this);
     });
@@ -139,6 +160,7 @@ export class ClientPipe {
         this.log.info('browser silent for too long; terminating');
         this.browser.terminate();
       },
+      onRtt: (s) => this.m.heartbeatRtt.observe({ kind: 'client' }, s),
     });
     this.dial();
   }
@@ -175,6 +197,8 @@ export class ClientPipe {
 
   private fromBrowser(data: Buffer, isBinary: boolean): void {
     if (this.ended) return;
+    this.m.framesIn.inc({ kind: 'client', type: FRAME_TYPE_UNPARSED });
+    this.m.bytesIn.inc({ kind: 'client' }, data.length);
     if (isBinary) {
       this.sendError('invalid_json', 'binary frames are not accepted; send JSON as text');
       return;
@@ -183,7 +207,6 @@ export class ClientPipe {
     // sharing it) anything. Persistent abuse closes the socket like the broker would.
     if (!this.frames.take()) {
       this.refusedInARow++;
-      this.opts.metrics.framesRateLimited.inc();
       if (this.refusedInARow >= ABUSE_BURSTS * this.cfg.CLIENT_RATE_BURST) {
         this.log.info('browser kept flooding past its rate limit; closing 1008');
         this.end(CloseCode.policy);
@@ -200,12 +223,11 @@ export class ClientPipe {
       return;
     }
     if (this.held.length >= this.cfg.OUTAGE_BUFFER_FRAMES) {
-      this.opts.metrics.outageRejected.inc();
       this.sendError('agent_unavailable', 'the bridge is reconnecting and cannot hold more frames; retry later', peekRef(data.toString()));
       return;
     }
     if (this.opts.outageBudget && !this.opts.outageBudget.take(data.length)) {
-      this.opts.metrics.outageRejected.inc();
+      this.m.capacityRefusals.inc({ budget: 'outage_hold' });
       this.sendError('over_capacity', 'the bridge is reconnecting and holds too much for all clients; retry later', peekRef(data.toString()));
       return;
     }
@@ -218,10 +240,19 @@ export class ClientPipe {
    * the browser is not read (its frames wait in its own socket and kernel buffers, not in our
    * memory); the send callback resumes it once the upstream has drained.
    */
-  private toUpstream(up: WebSocket, data: Buffer): void {
+  private toUpstream(up: WebSocket, raw: Buffer): void {
+    // §11: the trace starts at the first hop we own when the browser sent none (here, not when
+    // the frame arrived: a frame held through an outage is held at its own size).
+    let data = raw;
+    if (this.trace) {
+      const traced = traceBrowserFrame(raw);
+      data = traced.data;
+      if (this.debug) this.log.debug({ traceId: traced.traceId, msgId: peekRef(raw.toString()), started: traced.started }, 'browser frame to the broker');
+    }
     batchSend(up);
     up.send(data, { binary: false }, () => this.maybeResumeBrowser(up));
-    this.opts.metrics.framesForwarded.inc({ direction: 'to_broker' });
+    this.m.framesOut.inc({ kind: 'upstream', type: FRAME_TYPE_UNPARSED });
+    this.m.bytesOut.inc({ kind: 'upstream' }, data.length);
     if (!this.browserPaused && bufferedAmountFor(up, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) {
       this.browserPaused = true;
       this.browser.pause();
@@ -252,7 +283,7 @@ export class ClientPipe {
       this.pauseTimer = undefined;
       if (this.ended || (!this.paused && !this.browserPaused)) return;
       this.log.info({ upstreamPaused: this.paused, browserPaused: this.browserPaused }, 'pipe paused for too long; closing 1013');
-      this.opts.metrics.pauseLimitClosed.inc();
+      this.m.pipePauseCloses.inc();
       this.end(CloseCode.slowConsumer);
       if (this.browser.readyState === WebSocket.OPEN) this.browser.close(CloseCode.slowConsumer, 'paused for too long (slow consumer)');
       else this.browser.terminate();
@@ -304,7 +335,8 @@ export class ClientPipe {
   private onUpstreamOpen(up: WebSocket): void {
     if (up !== this.upstream) return;
     this.upstreamOpen = true;
-    this.opts.metrics.upstreamsOpen.inc();
+    this.m.connections.inc({ kind: 'upstream' });
+    this.m.connectionsOpened.inc({ kind: 'upstream' });
     // A broker that goes silent (frozen, half-open TCP) is a dead upstream. The broker pings
     // every upstream (it accepts, PROTOCOL §4), so watching for its silence is enough.
     this.upstreamHeartbeat = new Heartbeat(up, {
@@ -337,7 +369,7 @@ export class ClientPipe {
       const code = decoded.ok ? (decoded.value.error as { code?: unknown } | undefined)?.code : undefined;
       this.log.warn({ status: res.statusCode, code }, 'upstream refused');
       if (res.statusCode === 503 && code === 'over_capacity') {
-        this.opts.metrics.upstreamOverCapacity.inc();
+        this.m.capacityRefusals.inc({ budget: 'upstream' });
         this.end(CloseCode.slowConsumer);
         if (this.browser.readyState === WebSocket.OPEN) this.browser.close(CloseCode.slowConsumer, 'over capacity: the bridge is full; retry later');
       }
@@ -349,6 +381,7 @@ export class ClientPipe {
 
   private onUpstreamClose(up: WebSocket, code: number, reason: string): void {
     if (up !== this.upstream) return;
+    if (this.upstreamOpen) this.noteClose('upstream', code);
     this.releaseUpstream();
     if (this.ended) return;
     // The broker's verdict on this client (policy, too big, slow consumer, replaced, normal end)
@@ -366,7 +399,7 @@ export class ClientPipe {
 
   private scheduleRedial(): void {
     const retryInMs = this.backoff.next();
-    this.opts.metrics.upstreamRedials.inc();
+    this.m.upstreamRedials.inc();
     this.sendSystem('bridge.reconnecting', { retryInMs });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
@@ -375,7 +408,7 @@ export class ClientPipe {
   }
 
   private releaseUpstream(): void {
-    if (this.upstreamOpen) this.opts.metrics.upstreamsOpen.dec();
+    if (this.upstreamOpen) this.m.connections.dec({ kind: 'upstream' });
     this.upstreamOpen = false;
     this.upstreamHeartbeat?.stop();
     this.upstreamHeartbeat = undefined;
@@ -393,6 +426,8 @@ export class ClientPipe {
 
   private fromUpstream(up: WebSocket, data: Buffer): void {
     if (up !== this.upstream || this.ended) return;
+    this.m.framesIn.inc({ kind: 'upstream', type: FRAME_TYPE_UNPARSED });
+    this.m.bytesIn.inc({ kind: 'upstream' }, data.length);
     if (!this.ready) {
       const decoded = decodeJson(data.toString());
       if (decoded.ok && decoded.value.type === FrameType.welcome) {
@@ -401,7 +436,21 @@ export class ClientPipe {
       }
     }
     this.trackSeq(data);
+    if (this.debug && this.trace) {
+      const traceId = traceIdIn(data);
+      if (traceId) this.log.debug({ traceId, msgId: peekRef(data.toString()) }, 'broker frame to the browser');
+    }
     this.forwardToBrowser(data);
+    this.observeE2e(data);
+  }
+
+  /** to_client: the broker's `ts` of a message to our write to the browser (both clocks ours). */
+  private observeE2e(data: Buffer): void {
+    if (data.length < 40) return;
+    const m = TS_SUFFIX.exec(data.subarray(data.length - 40).toString('latin1'));
+    if (!m) return;
+    const sent = Date.parse(m[1]!);
+    if (Number.isFinite(sent)) this.m.e2eLatency.observe({ direction: 'to_client' }, Math.max(0, Date.now() - sent) / 1000);
   }
 
   private onWelcome(welcome: Record<string, unknown>, raw: Buffer): void {
@@ -418,6 +467,7 @@ export class ClientPipe {
       this.sendSystem('bridge.reconnected', { epoch: this.epoch, resumed, lastSeq });
     }
     this.ready = true;
+    this.opts.onBrokerSeen?.();
     this.resetTimer = setTimeout(() => this.backoff.reset(), this.opts.backoffResetAfterMs ?? BACKOFF_RESET_AFTER_MS);
     const up = this.upstream!;
     this.opts.outageBudget?.give(this.heldBytes);
@@ -444,7 +494,8 @@ export class ClientPipe {
     // frames that are merely corked for this turn as a slow browser.
     batchSend(this.browser);
     this.browser.send(data, { binary: false }, () => this.maybeResume());
-    this.opts.metrics.framesForwarded.inc({ direction: 'to_browser' });
+    this.m.framesOut.inc({ kind: 'client', type: FRAME_TYPE_UNPARSED });
+    this.m.bytesOut.inc({ kind: 'client' }, data.length);
     // A slow browser: stop reading its upstream so the broker's mailbox applies §7.
     if (!this.paused && this.upstream && bufferedAmountFor(this.browser, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) {
       this.paused = true;
@@ -467,13 +518,24 @@ export class ClientPipe {
   }
 
   private sendError(code: ErrorCode, message: string, ref?: string): void {
+    this.m.errors.inc({ code });
+    this.opts.events?.errors.push({ ts: new Date().toISOString(), code, kind: 'client', detail: message.slice(0, 200) });
     this.sendOwn(ref === undefined ? { type: FrameType.error, code, message } : { type: FrameType.error, code, message, ref });
   }
 
   private sendOwn(frame: Record<string, unknown>): void {
     if (this.browser.readyState !== WebSocket.OPEN) return;
     batchSend(this.browser);
-    this.browser.send(JSON.stringify(frame));
+    const text = JSON.stringify(frame);
+    this.browser.send(text);
+    this.m.framesOut.inc({ kind: 'client', type: FRAME_TYPE_UNPARSED });
+    this.m.bytesOut.inc({ kind: 'client' }, Buffer.byteLength(text));
+  }
+
+  private noteClose(kind: 'client' | 'upstream', code: number): void {
+    const label = closeCodeLabel(code);
+    this.m.closes.inc({ kind, code: label });
+    this.opts.events?.closes.push({ ts: new Date().toISOString(), code: label, kind });
   }
 
   // ---------- teardown ----------

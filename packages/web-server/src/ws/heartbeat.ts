@@ -18,6 +18,8 @@ export interface HeartbeatOptions {
   onDead: () => void;
   /** Send a ping every interval (default). false: only check for silence every interval. */
   ping?: boolean;
+  /** Ping mode: each answered ping's round trip, seconds (agent_bridge_heartbeat_rtt_seconds). */
+  onRtt?: (seconds: number) => void;
 }
 
 const PING_PAYLOAD_BYTES = 8;
@@ -28,6 +30,7 @@ export class Heartbeat {
   private suspended = false;
   /** Payload of the ping not yet answered (ping mode). */
   private outstanding: Buffer | undefined;
+  private sentAt = 0;
   private readonly pinging: boolean;
   private readonly seen = () => {
     this.lastSeen = Date.now();
@@ -35,6 +38,7 @@ export class Heartbeat {
   private readonly onPong = (data: Buffer) => {
     if (this.outstanding && data.equals(this.outstanding)) {
       this.outstanding = undefined;
+      this.opts.onRtt?.((performance.now() - this.sentAt) / 1000);
       this.seen();
     }
   };
@@ -85,6 +89,7 @@ export class Heartbeat {
     // One ping in flight at a time: a slow but honest peer still gets to answer the first one.
     if (this.pinging && !this.outstanding && this.ws.readyState === this.ws.OPEN) {
       this.outstanding = randomBytes(PING_PAYLOAD_BYTES);
+      this.sentAt = performance.now();
       this.ws.ping(this.outstanding);
     }
   }
