@@ -1,7 +1,7 @@
 /**
  * The run model through the real broker and web server: a raw agent streams AG-UI events, the
  * browser client (Node's ws, in-memory storage) assembles them, across a reconnect, and answers
- * an interrupt; its cancel frame goes over the wire.
+ * an interrupt; its cancel reaches the agent as client.cancel.
  */
 import { EventType } from '@ag-ui/core';
 import { connectRawAgent, startStack, type Stack, type TestSocket } from '@agent-bridge/testkit';
@@ -104,7 +104,7 @@ describe('runs through the bridge', () => {
     expect(runs.get('r1')!.items[1]).toMatchObject({ kind: 'tool', id: 't', status: 'done', result: 'paid' });
   });
 
-  it('cancel(runId) sends the §9 cancel frame with an id', async () => {
+  it("cancel(runId) reaches the run's agent as client.cancel", async () => {
     const { client, runs, clientId } = await connected();
     stream(clientId, 'rc', [{ type: EventType.RUN_STARTED }]);
     await until(runs, (r) => r?.status === 'running', 'rc');
@@ -112,23 +112,9 @@ describe('runs through the bridge', () => {
     client.on('error', (e) => errors.push(e));
     const id = runs.cancel('rc');
     expect(id).toMatch(/^c-\d+$/);
-    // A broker that routes cancel (the next phase) hands it to the agent as client.cancel; until
-    // then it answers the unknown type `invalid_message` with our id as ref. Either way the frame
-    // crossed the web server intact. TIGHTEN to client.cancel only once the broker routes it.
-    const outcome = await Promise.race([
-      agent.next((f) => f.type === 'client.cancel' && f.clientId === clientId).then((f) => ({ routed: f })),
-      new Promise<{ refused: { code: string; ref?: string } }>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('no answer to cancel')), 5000);
-        const check = setInterval(() => {
-          const e = errors.find((x) => x.ref === id);
-          if (!e) return;
-          clearTimeout(t);
-          clearInterval(check);
-          resolve({ refused: e });
-        }, 10);
-      }),
-    ]);
-    if ('routed' in outcome) expect(outcome.routed).toMatchObject({ runId: 'rc', address: null });
-    else expect(outcome.refused).toMatchObject({ code: 'invalid_message', ref: id });
+    // The broker routes it to the run's agent (the one that streamed `rc`) as client.cancel.
+    const routed = await agent.next((f) => f.type === 'client.cancel' && f.clientId === clientId);
+    expect(routed).toMatchObject({ runId: 'rc', address: null });
+    expect(errors.filter((e) => e.ref === id)).toEqual([]);
   });
 });
