@@ -16,6 +16,12 @@ export const agentName = z
 export const clientId = z.string().min(1).max(128);
 const ts = z.string();
 const address = z.string().nullable();
+/**
+ * W3C trace context (PROTOCOL §11, protocol/trace.ts): `{traceparent, tracestate, …}`, passed
+ * through unchanged to the frame's recipients. Any object is accepted here; an invalid
+ * traceparent only means the bridge starts a trace of its own.
+ */
+const meta = z.record(z.string(), z.unknown()).optional();
 
 // ---------- client → bridge ----------
 export const ClientMessageFrame = z.object({
@@ -23,6 +29,7 @@ export const ClientMessageFrame = z.object({
   id: ref.optional(),
   agent: agentName.optional(),
   data,
+  _meta: meta,
 });
 export const ClientAckFrame = z.object({
   type: z.literal(FrameType.ack),
@@ -34,6 +41,7 @@ export const ClientCancelFrame = z.object({
   runId: z.string().min(1).max(256),
   agent: agentName.optional(),
   id: ref.optional(),
+  _meta: meta,
 });
 export type ClientCancelFrame = z.infer<typeof ClientCancelFrame>;
 export const ClientFrame = z.discriminatedUnion('type', [ClientMessageFrame, ClientAckFrame, ClientCancelFrame]);
@@ -48,12 +56,14 @@ export const AgentSendFrame = z.object({
   id: ref.optional(),
   to: z.union([clientId, z.array(clientId).min(1).max(10_000)]),
   data,
+  _meta: meta,
 });
 export const AgentBroadcastFrame = z.object({
   type: z.literal(FrameType.broadcast),
   id: ref.optional(),
   data,
   except: z.array(clientId).max(10_000).optional(),
+  _meta: meta,
 });
 export const AgentFrame = z.discriminatedUnion('type', [AgentSendFrame, AgentBroadcastFrame]);
 export type AgentSendFrame = z.infer<typeof AgentSendFrame>;
@@ -80,6 +90,7 @@ export const DeliveredMessageFrame = z.object({
   from: z.string(),
   data: z.unknown(),
   ts,
+  _meta: meta,
 });
 export const SystemFrame = z.looseObject({
   type: z.literal(FrameType.system),
@@ -135,6 +146,7 @@ export const ClientMessageToAgentFrame = z.object({
   address,
   data: z.unknown(),
   ts,
+  _meta: meta,
 });
 /** A client's `cancel`, to the connection of the run's agent pinned for that client (§9). */
 export const ClientCancelToAgentFrame = z.object({
@@ -143,6 +155,7 @@ export const ClientCancelToAgentFrame = z.object({
   address,
   runId: z.string(),
   ts,
+  _meta: meta,
 });
 export type ClientCancelToAgentFrame = z.infer<typeof ClientCancelToAgentFrame>;
 export const BridgeToAgentFrame = z.discriminatedUnion('type', [
