@@ -79,3 +79,26 @@ export async function typeInTerminal(page: Page, line: string): Promise<void> {
   await page.keyboard.type(line);
   await page.keyboard.press('Enter');
 }
+
+/**
+ * Give the page an EIP-1193 `window.ethereum` whose `personal_sign` is answered by `sign` in Node
+ * (an ethers Wallet in the test process), as a wallet extension would: hex in, signature out.
+ * Call before `page.goto`.
+ */
+export async function installWallet(page: Page, address: string, sign: (hex: string) => Promise<string>, chainId = '0x1'): Promise<void> {
+  await page.exposeFunction('__nodeWalletSign', (hex: string) => sign(hex));
+  await page.addInitScript(
+    ({ address, chainId }) => {
+      const signer = (window as unknown as { __nodeWalletSign: (h: string) => Promise<string> }).__nodeWalletSign;
+      (window as unknown as { ethereum: unknown }).ethereum = {
+        async request({ method, params }: { method: string; params?: unknown[] }) {
+          if (method === 'eth_requestAccounts' || method === 'eth_accounts') return [address.toLowerCase()];
+          if (method === 'eth_chainId') return chainId;
+          if (method === 'personal_sign') return signer(params![0] as string);
+          throw Object.assign(new Error(`unsupported ${method}`), { code: 4200 });
+        },
+      };
+    },
+    { address, chainId },
+  );
+}
