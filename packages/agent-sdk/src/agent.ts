@@ -23,6 +23,8 @@ import {
   type AgentMessage,
   type AgentWelcomeFrame,
   type ClientMessageToAgentFrame,
+  traceIdOf,
+  type TraceMeta,
 } from '@agent-bridge/common/protocol';
 import { batchSend, createLogger, redactUrl, type Logger } from '@agent-bridge/common';
 import { ClientEvent } from './client-events.ts';
@@ -118,15 +120,18 @@ export class Agent extends EventEmitter<AgentEvents> {
    * the bridge echoes as `ref` in an `error` event (e.g. `unknown_client`). Throws AgentSdkError:
    * `invalid_frame`, `outbox_full` (disconnected and the outbox is full), `closed`.
    */
-  send(to: string | string[], data: unknown, opts: { id?: string } = {}): string {
+  send(to: string | string[], data: unknown, opts: { id?: string; _meta?: Record<string, unknown> } = {}): string {
     const id = opts.id ?? this.nextId();
-    this.enqueue({ type: FrameType.send, id, to, data });
+    this.enqueue(opts._meta === undefined ? { type: FrameType.send, id, to, data } : { type: FrameType.send, id, to, data, _meta: opts._meta });
     return id;
   }
 
-  /** Answer the client a `message` event came from. */
-  reply(msg: Pick<ClientMessageToAgentFrame, 'clientId'>, data: unknown): string {
-    return this.send(msg.clientId, data);
+  /**
+   * Answer the client a `message` event came from. The message's `_meta` (its trace context,
+   * PROTOCOL §11) goes on the answer, so one trace id follows the exchange both ways.
+   */
+  reply(msg: Pick<ClientMessageToAgentFrame, 'clientId'> & { _meta?: Record<string, unknown> | undefined }, data: unknown): string {
+    return this.send(msg.clientId, data, msg._meta === undefined ? {} : { _meta: msg._meta });
   }
 
   /** Send `data` to every known client except those listed. Same errors as send(). */
@@ -334,6 +339,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         this.onClientsPage(frame, decoded.value);
         break;
       case FrameType.clientMessage:
+        if (this.debugLog) this.log.debug({ traceId: traceIdOf(frame._meta as TraceMeta | undefined), msgId: frame.id, ref: frame.ref }, 'client message');
         this.registry.seen(frame);
         // An answer to a run's pending interrupt goes to that run, not to message listeners.
         if (this.runRegistry?.onMessage(frame)) break;
@@ -422,7 +428,19 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   /** `data` is typed `unknown` here: the wire form is validated against AgentFrame below. */
-  private enqueue(frame: { type: AgentMessage['type']; id: string; data: unknown; to?: string | string[]; except?: string[] }): void {
+  /** Per-frame debug lines (trace id, message id) only when debug is on. */
+  private get debugLog(): boolean {
+    return this.log.isLevelEnabled('debug');
+  }
+
+  private enqueue(frame: {
+    type: AgentMessage['type'];
+    id: string;
+    data: unknown;
+    to?: string | string[];
+    except?: string[];
+    _meta?: Record<string, unknown>;
+  }): void {
     if (this.stateValue === 'stopped') throw new AgentSdkError('closed', 'the agent is closed; nothing is sent any more');
     let serialized: string;
     try {

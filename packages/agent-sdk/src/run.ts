@@ -19,7 +19,8 @@ import type { InterruptReply, LiveRun, RunRegistry } from './run-registry.ts';
 import { DEFAULT_BATCH_MS, DEFAULT_MAX_BATCH_UNITS, RunSender, type RunEvent } from './run-sender.ts';
 
 /** Who a run streams to: a clientId, several, the `client.message` it answers, or an explicit request. */
-export type RunTarget = string | string[] | Pick<ClientMessageToAgentFrame, 'clientId'> | { to: string | string[] };
+/** A client message as the target: the run answers its client and carries its `_meta` (trace context, §11). */
+export type RunTarget = string | string[] | Pick<ClientMessageToAgentFrame, 'clientId' | '_meta'> | { to: string | string[] };
 
 export interface RunOptions {
   /** AG-UI thread the run belongs to (a conversation). Default: a new UUID. */
@@ -74,7 +75,7 @@ export interface ToolCallWriter {
 
 /** The bits of an Agent a run needs (kept narrow so tests and adapters can supply their own). */
 export interface RunHost {
-  send(to: string | string[], data: unknown): string;
+  send(to: string | string[], data: unknown, opts?: { _meta?: Record<string, unknown> }): string;
   readonly runs: RunRegistry;
 }
 
@@ -109,7 +110,9 @@ export class RunWriter {
     this.to = clients.length === 1 ? clients[0]! : clients;
     this.runIdValue = opts.runId ?? randomUUID();
     this.threadId = opts.threadId ?? randomUUID();
-    this.sender = new RunSender((data) => host.send(this.to, data), { runId: this.runIdValue, threadId: this.threadId }, {
+    // A run answering a message carries that message's trace context on every frame (§11).
+    const meta = typeof target === 'object' && !Array.isArray(target) && '_meta' in target ? target._meta : undefined;
+    this.sender = new RunSender((data) => host.send(this.to, data, meta === undefined ? undefined : { _meta: meta }), { runId: this.runIdValue, threadId: this.threadId }, {
       batchMs: opts.batchMs ?? DEFAULT_BATCH_MS,
       maxBatchUnits: opts.maxBatchUnits ?? DEFAULT_MAX_BATCH_UNITS,
     });

@@ -80,10 +80,15 @@ export function runRequestFor(data: unknown): RunRequest | undefined {
  * The hook for agent.ts: when the message asks for a run, start it (to that client, one thread per
  * client) and return its promise; otherwise undefined and the classic handler answers.
  */
-export function handleRunMessage(agent: RunAgent, msg: { clientId: string; data: unknown }, pace: RunPace = {}): Promise<void> | undefined {
+export function handleRunMessage(
+  agent: RunAgent,
+  msg: { clientId: string; data: unknown; _meta?: Record<string, unknown> | undefined },
+  pace: RunPace = {},
+): Promise<void> | undefined {
   const req = runRequestFor(msg.data);
   if (!req) return undefined;
-  const run = agent.run(msg.clientId, { threadId: `demo-${msg.clientId}` });
+  // The message itself as the target: the run's frames carry its trace context (§11).
+  const run = agent.run({ clientId: msg.clientId, _meta: msg._meta }, { threadId: `demo-${msg.clientId}` });
   return performRun(run, req, pace).catch((err: unknown) => {
     // A send failing (outbox full while the broker is away) must not become an unhandled rejection.
     try {
