@@ -10,6 +10,8 @@ import { TerminalView } from './terminal/TerminalView.tsx';
 
 // three.js is the largest thing we ship: fetch it after the terminal is usable.
 const SceneView = lazy(() => import('./scene/Scene.tsx'));
+// The ops view (issue 15): its own chunk, never linked; its data needs OPS_TOKEN.
+const OpsPage = lazy(() => import('./ops/OpsPage.tsx').then((m) => ({ default: m.OpsPage })));
 
 /** If the 3D chunk fails to load, keep the static creature rather than breaking the page. */
 class SceneBoundary extends Component<{ fallback: ReactNode; children: ReactNode }, { failed: boolean }> {
@@ -62,6 +64,13 @@ export function App() {
   switch (path) {
     case '/':
       view = <Home />;
+      break;
+    case '/ops':
+      view = (
+        <Suspense fallback={null}>
+          <OpsPage />
+        </Suspense>
+      );
       break;
     case '/terminal':
       view = (

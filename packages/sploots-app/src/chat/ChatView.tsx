@@ -49,6 +49,7 @@ function Thread({ agent, onSuggest }: { agent: string; onSuggest: (text: string)
   const stick = useRef(true);
 
   // Follow the conversation (new rows, and a reply growing) unless the person scrolled up to read.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new agent's thread starts at its bottom
   useEffect(() => {
     const el = list.current;
     if (!el) return;
@@ -75,6 +76,7 @@ function Thread({ agent, onSuggest }: { agent: string; onSuggest: (text: string)
       aria-label={`Conversation with ${agent}`}
       data-testid="chat-list"
       data-agent={agent}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (axe scrollable-region-focusable)
       tabIndex={0}
       onScroll={(e) => {
         const el = e.currentTarget;

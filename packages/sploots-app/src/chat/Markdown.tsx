@@ -32,8 +32,7 @@ export default function Markdown({ text, streaming }: { text: string; streaming:
   return (
     <div className="md" data-md="rendered">
       {blocks.map((b, i) => (
-        // Blocks only ever grow at the end, so the index is a stable key.
-        // eslint-disable-next-line react/no-array-index-key
+        // biome-ignore lint/suspicious/noArrayIndexKey: blocks only ever grow at the end, so the index is a stable key
         <Block key={i} text={b} />
       ))}
     </div>

@@ -49,8 +49,9 @@ function RunBody({ run }: { run: RunView }) {
         item.kind === 'message' ? <RunText key={`m-${item.id}`} message={item} /> : <ToolCard key={`t-${item.id}`} call={item} runStatus={run.status} />,
       )}
       {run.status === 'running' && run.items.length === 0 && (
-        <div className="typing" aria-label="The agent is replying">
+        <div className="typing">
           <span aria-hidden="true">●●●</span>
+          <span className="sr-only">The agent is replying</span>
         </div>
       )}
       {asked?.map((i) => (

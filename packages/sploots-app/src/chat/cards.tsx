@@ -23,7 +23,7 @@ function toolStatus(call: RunToolCall, run: RunStatus): { label: string; tone: s
 export function ToolCard({ call, runStatus }: { call: RunToolCall; runStatus: RunStatus }) {
   const status = toolStatus(call, runStatus);
   return (
-    <div className="tool" role="group" aria-label={`Tool call ${call.name}`} data-testid="tool-card" data-status={call.status} data-tool={call.name}>
+    <fieldset className="tool" aria-label={`Tool call ${call.name}`} data-testid="tool-card" data-status={call.status} data-tool={call.name}>
       <div className="tool-head">
         <span className="tool-icon" aria-hidden="true">
           ⚙
@@ -49,7 +49,7 @@ export function ToolCard({ call, runStatus }: { call: RunToolCall; runStatus: Ru
           </pre>
         </div>
       )}
-    </div>
+    </fieldset>
   );
 }
 
@@ -58,7 +58,7 @@ export function ApprovalCard({ interrupt }: { interrupt: PendingInterrupt }) {
   const state = useInterruptState(interrupt);
   const titleId = `approval-${interrupt.id}`;
   return (
-    <div className="approval" role="group" aria-labelledby={titleId} data-testid="approval-card" data-state={state}>
+    <fieldset className="approval" aria-labelledby={titleId} data-testid="approval-card" data-state={state}>
       <p className="approval-question" id={titleId}>
         <span className="approval-icon" aria-hidden="true">⚠</span>
         {typeof interrupt.message === 'string' && interrupt.message ? interrupt.message : 'The agent asks for your approval.'}
@@ -77,6 +77,6 @@ export function ApprovalCard({ interrupt }: { interrupt: PendingInterrupt }) {
           {state === 'approved' ? 'You approved this.' : state === 'denied' ? 'You denied this.' : 'No longer waiting for an answer.'}
         </p>
       )}
-    </div>
+    </fieldset>
   );
 }

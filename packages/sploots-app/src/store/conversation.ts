@@ -345,9 +345,9 @@ export class ConversationStore {
     } catch {
       return;
     }
-    if (!saved || saved.v !== 2 || !Array.isArray(saved.rows)) return;
+    if (saved?.v !== 2 || !Array.isArray(saved.rows)) return;
     for (const r of saved.rows) {
-      if (!r || typeof r.id !== 'string' || this.rows.has(r.id) || !isRow(r)) continue;
+      if (typeof r?.id !== 'string' || this.rows.has(r.id) || !isRow(r)) continue;
       this.rows.set(r.id, r);
       this.order.push(r.id);
       if (r.kind === 'run') this.runRowOf.set(r.runId, r.id);
