@@ -16,7 +16,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  agent?.close();
+  await agent?.close();
   await stack?.close();
 });
 

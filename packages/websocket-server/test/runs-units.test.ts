@@ -2,7 +2,7 @@
 // (their size, their text, their sharing) and the resume buffer's coalescing and budget charges.
 import { describe, expect, it } from 'vitest';
 import { TextAssembler, mergeFrames, type SeqFrame } from '@agent-bridge/common';
-import { DeltaBody, deltaPartOf, mergeBodies } from '../src/coalescing.ts';
+import { type DeltaBody, deltaPartOf, mergeBodies } from '../src/coalescing.ts';
 import { SeqMessageTemplate } from '../src/frames-out.ts';
 import { ResumeBuffer, frameText } from '../src/resume-buffer.ts';
 import { FRAME_OVERHEAD_BYTES, ResumeBudget } from '../src/resume-budget.ts';
