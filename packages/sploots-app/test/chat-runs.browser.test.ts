@@ -203,6 +203,10 @@ describe('chat: agent runs', () => {
     const half = words.length >> 1;
     await run.type('m1', words.slice(0, half), 7, 15);
     await page.waitForFunction((n) => (document.querySelector('[data-testid=run-text]')?.textContent ?? '').length >= n, half);
+    // A frame between the halves, so the bridge cannot fold the whole reply into one replayed
+    // delta from offset 0: the first half must come from what the page kept.
+    run.emit({ type: 'CUSTOM', name: 'tick', value: 1 });
+    await sleep(150);
     const reloading = page.reload();
     // Keep streaming while the page is away: these frames wait in the session's resume buffer.
     await run.type('m1', words.slice(half), 7, 15);
