@@ -30,7 +30,7 @@ async function main() {
     const child = sup.spawn(process.execPath, ['--enable-source-maps', SERVICES[n].out], { cwd: ROOT, env: process.env });
     child.on('exit', (code, signal) => {
       // One service gone on its own: stop the rest, keep its exit code.
-      if (!sup.stopping) sup.fail(`${command}: ${n} exited (${code ?? signal}); stopping the others`, code || 1);
+      if (!sup.stopping) void sup.fail(`${command}: ${n} exited (${code ?? signal}); stopping the others`, code || 1);
     });
     const ready = n === 'agent' ? /connected/ : /listening/;
     await waitForLine(child, ready, null, n).catch(() => undefined); // an early exit is handled above

@@ -127,7 +127,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export function waitForLine(child, ready, failed, what) {
   return new Promise((resolve, reject) => {
     const onLine = (line) => {
-      if (failed && failed.test(line)) done(reject, new Error(line));
+      if (failed?.test(line)) done(reject, new Error(line));
       else if (ready.test(line)) done(resolve, line);
     };
     const onExit = (code) => done(reject, new Error(`${what} exited (${code}) before it was ready`));

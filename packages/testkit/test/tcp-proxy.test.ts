@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { TcpProxy } from '../src/index.ts';
 
-let cleanup: (() => Promise<void>)[] = [];
+const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });

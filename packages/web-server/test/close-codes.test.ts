@@ -4,8 +4,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
-import { connectBrowser, registerClient, TestSocket } from '@agent-bridge/testkit';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
+import { registerClient, TestSocket } from '@agent-bridge/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebServer } from '../src/index.ts';
 import { makeSite, startWeb } from './helpers.ts';

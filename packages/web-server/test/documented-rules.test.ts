@@ -2,7 +2,7 @@
  * Rules docs/protocol.md states for the web server that no other test pinned down. Absences are
  * proven with a marker frame that must arrive after them, never by sleeping and counting.
  */
-import { connectBrowser, connectRawAgent, registerClient, TcpProxy, TestSocket, type Frame } from '@agent-bridge/testkit';
+import { connectBrowser, connectRawAgent, registerClient, TcpProxy, type TestSocket, type Frame } from '@agent-bridge/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebServer } from '../src/index.ts';
 import { makeSite, rawRequest, startTestBroker, startWeb } from './helpers.ts';

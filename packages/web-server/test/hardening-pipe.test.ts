@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
 import { connectBrowser, connectRawAgent, registerClient, TestSocket, type Frame } from '@agent-bridge/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebServer } from '../src/index.ts';

@@ -2,7 +2,7 @@
 import jwt from 'jsonwebtoken';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebServer } from '../src/index.ts';
-import { JWT_SECRET, PUBLIC_ORIGIN, makeSite, rawRequest, startWeb, type TempSite } from './helpers.ts';
+import { JWT_SECRET, PUBLIC_ORIGIN, makeSite, startWeb, type TempSite } from './helpers.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

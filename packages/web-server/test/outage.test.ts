@@ -2,7 +2,7 @@
  * Broker outages (PROTOCOL §5, INTERNAL-HOP.md): the browser socket stays open, gets
  * bridge.reconnecting, its frames are held and delivered in order, then bridge.reconnected.
  */
-import { connectBrowser, connectRawAgent, registerClient, TcpProxy, TestSocket, type Frame } from '@agent-bridge/testkit';
+import { connectBrowser, connectRawAgent, registerClient, TcpProxy, type TestSocket, type Frame } from '@agent-bridge/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebServer } from '../src/index.ts';
 import { makeSite, startTestBroker, startWeb } from './helpers.ts';

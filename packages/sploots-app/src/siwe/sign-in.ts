@@ -27,7 +27,7 @@ export async function signIn(client: SiweClient, provider: Eip1193Provider, fetc
   const api = apiFor(client, fetchImpl);
   const account = await requestAccount(provider);
   const chainId = await currentChainId(provider);
-  let challenge;
+  let challenge: Awaited<ReturnType<typeof api.challenge>>;
   try {
     challenge = await api.challenge(account, chainId);
   } catch (err) {

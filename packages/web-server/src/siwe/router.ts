@@ -80,7 +80,7 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
       }
     }
     const origin = originFor(req.get('origin'));
-    let issued;
+    let issued: Awaited<ReturnType<typeof nonces.issue>>;
     try {
       issued = await nonces.issue(challengeTtlMs, {
         owner: req.ip ?? '',

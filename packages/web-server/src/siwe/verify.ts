@@ -3,7 +3,7 @@
  * parse → origin/chain → times → nonce (peek) → signature → nonce (burn). A bad signature never
  * burns a nonce, so nobody can spend a victim's challenge by posting garbage for it.
  */
-import { SiweError, SiweErrorType, SiweMessage, type SiweConfig } from '@signinwithethereum/siwe';
+import { type SiweError, SiweErrorType, SiweMessage, type SiweConfig } from '@signinwithethereum/siwe';
 import { getAddress, hashMessage, verifyMessage } from 'ethers';
 import type { HttpErrorCode } from '@agent-bridge/common';
 import type { NonceState, NonceStore } from './nonce-store.ts';
