@@ -43,10 +43,10 @@ describe.skipIf(process.env.ATTACK_FULL !== '1')('broker attacks at default sett
     const peak = await peakWhile(stack.brokerUrl, work, 250);
     const r = await work;
     process.stdout.write(
-      `\n[attack-broker-full] (a) sent ${r.sent}, broker read ${await brokerMetric(stack.brokerUrl, 'broker_frames_in_total', '{peer="client",type="message"}')}, ` +
-        `broker answered over_capacity ${await brokerMetric(stack.brokerUrl, 'broker_errors_total', '{code="over_capacity"}')}, ` +
-        `agent_unavailable ${await brokerMetric(stack.brokerUrl, 'broker_errors_total', '{code="agent_unavailable"}')}, ` +
-        `waiting ${await brokerMetric(stack.brokerUrl, 'broker_waiting_messages')} messages / ${mib(await brokerMetric(stack.brokerUrl, 'broker_waiting_bytes'))}\n`,
+      `\n[attack-broker-full] (a) sent ${r.sent}, broker read ${await brokerMetric(stack.brokerUrl, 'agent_bridge_frames_in_total', '{kind="client",type="message"}')}, ` +
+        `broker answered over_capacity ${await brokerMetric(stack.brokerUrl, 'agent_bridge_errors_total', '{code="over_capacity"}')}, ` +
+        `agent_unavailable ${await brokerMetric(stack.brokerUrl, 'agent_bridge_errors_total', '{code="agent_unavailable"}')}, ` +
+        `waiting ${await brokerMetric(stack.brokerUrl, 'agent_bridge_wait_queue_depth', '{agent="default"}')} messages / ${mib(await brokerMetric(stack.brokerUrl, 'agent_bridge_wait_queue_bytes'))}\n`,
     );
     const { peak: peakRss } = report('(a)', peak);
     expect(r.overCapacity).toBeGreaterThan(0);
@@ -60,7 +60,7 @@ describe.skipIf(process.env.ATTACK_FULL !== '1')('broker attacks at default sett
     const peak = await peakWhile(stack.brokerUrl, work, 250);
     await work;
     process.stdout.write(
-      `\n[attack-broker-full] (b) resume bytes ${mib(await brokerMetric(stack.brokerUrl, 'broker_resume_bytes'))}, evicted by budget ${await brokerMetric(stack.brokerUrl, 'broker_resume_evicted_frames_total')}, live now ${mib(await liveBytes(stack.brokerUrl))}\n`,
+      `\n[attack-broker-full] (b) resume bytes ${mib(await brokerMetric(stack.brokerUrl, 'agent_bridge_resume_buffer_bytes'))}, evicted by budget ${await brokerMetric(stack.brokerUrl, 'agent_bridge_resume_evicted_frames_total')}, live now ${mib(await liveBytes(stack.brokerUrl))}\n`,
     );
     const { peak: peakRss } = report('(b)', peak);
     expect(peakRss).toBeLessThan(RSS_BOUND);

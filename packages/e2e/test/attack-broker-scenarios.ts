@@ -21,7 +21,7 @@ export const PROXY_TOKEN = 'dev_proxy_token';
 export async function liveBytes(brokerUrl: string): Promise<number> {
   const text = await (await fetch(`${brokerUrl}/metrics`)).text();
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)![1]);
-  return metric('nodejs_heap_size_used_bytes') + metric('nodejs_external_memory_bytes');
+  return metric('agent_bridge_nodejs_heap_size_used_bytes') + metric('agent_bridge_nodejs_external_memory_bytes');
 }
 
 /** One sample of the broker's /metrics; `labels` as printed, e.g. `{code="over_capacity"}`. */

@@ -37,7 +37,7 @@ test('sessions parking 60 KB messages for absent agents: refused over_capacity a
   // Each client may hold 512 KiB (8 messages); once the 4 MiB budget is full the rest is over_capacity.
   expect(r.overCapacity).toBeGreaterThan(0);
   expect(r.agentUnavailable).toBeGreaterThan(0);
-  expect(await brokerMetric(stack.brokerUrl, 'broker_waiting_bytes')).toBeLessThanOrEqual(4 * MiB);
+  expect(await brokerMetric(stack.brokerUrl, 'agent_bridge_wait_queue_bytes')).toBeLessThanOrEqual(4 * MiB);
   // Stated bound: live memory (heap + external) at most 64 MiB above where it started, at any sample.
   expect(peak - before).toBeLessThan(64 * MiB);
   expect(await bystanderRoundTrip(stack)).toBeLessThan(2000);
@@ -55,9 +55,9 @@ test('60 KB broadcasts to 300 resumable sessions: held once, every session resum
   await work;
   // The connected watcher got every broadcast live.
   for (let i = 0; i < 60; i++) await live.next((f) => f.type === 'message' && f.data?.i === i, 10_000);
-  const held = await brokerMetric(stack.brokerUrl, 'broker_resume_bytes');
+  const held = await brokerMetric(stack.brokerUrl, 'agent_bridge_resume_buffer_bytes');
   expect(held).toBeLessThan(8 * MiB);
-  expect(await brokerMetric(stack.brokerUrl, 'broker_resume_evicted_frames_total')).toBe(0);
+  expect(await brokerMetric(stack.brokerUrl, 'agent_bridge_resume_evicted_frames_total')).toBe(0);
   // Stated bound: live memory at most 64 MiB above where it started, at any sample.
   expect(peak - before).toBeLessThan(64 * MiB);
   // A session that was away gets all 60 broadcasts, with agent.connected / agent.disconnected of "loud" around them.

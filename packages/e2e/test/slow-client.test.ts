@@ -11,7 +11,7 @@ import { agentAndBrowser, resumePoint, texts } from './helpers.ts';
 async function liveMiB(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)![1]);
-  return (metric('nodejs_heap_size_used_bytes') + metric('nodejs_external_memory_bytes')) / 1048576;
+  return (metric('agent_bridge_nodejs_heap_size_used_bytes') + metric('agent_bridge_nodejs_external_memory_bytes')) / 1048576;
 }
 
 let stack: Stack | undefined;

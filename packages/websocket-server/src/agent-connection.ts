@@ -10,7 +10,7 @@ import type { WaitEntry } from './agent-wait-queue.ts';
 export interface AgentConnectionHooks {
   /** A frame did not fit: close 1013 and put the undelivered client messages back. */
   onOverflow(conn: AgentConnection): void;
-  onSent(type: string): void;
+  onSent(item: OutItem<WaitEntry>, text: string): void;
 }
 
 export class AgentConnection {
@@ -26,7 +26,7 @@ export class AgentConnection {
     mailboxOpts: MailboxOptions,
     private readonly hooks: AgentConnectionHooks,
   ) {
-    this.mailbox = new Mailbox<WaitEntry>(ws, mailboxOpts, { onSent: (item) => hooks.onSent(item.type) });
+    this.mailbox = new Mailbox<WaitEntry>(ws, mailboxOpts, { onSent: (item, text) => hooks.onSent(item, text) });
   }
 
   /** `unbounded`: not counted against MAILBOX_LIMIT (the welcome's client list pages). */

@@ -21,6 +21,8 @@ export interface WaitEntry {
   bytes: number;
   /** When the client sent it (ms since epoch). */
   sentAt: number;
+  /** performance.now() when the broker read the client's frame (delivery latency). */
+  receivedAt?: number;
 }
 
 /** `ok`; `full`: over a per-name or per-client bound (agent_unavailable); `over_capacity`: the global budget. */
@@ -96,6 +98,11 @@ export class AgentWaitQueues {
     this.clearTimer(name);
     for (const e of q) this.count(e, -1);
     return q;
+  }
+
+  /** Waiting messages per agent name (metrics, ops view; read at scrape time). */
+  depths(): Map<string, number> {
+    return new Map([...this.queues].map(([name, q]) => [name, q.length]));
   }
 
   get waiting(): number {

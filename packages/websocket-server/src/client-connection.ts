@@ -9,7 +9,7 @@ import type { ClientSession } from './client-session.ts';
 export interface ClientConnectionHooks {
   /** A direct or system frame did not fit: close 1013, keep the session. */
   onOverflow(conn: ClientConnection): void;
-  onSent(type: string): void;
+  onSent(item: OutItem, text: string): void;
   onDrop(): void;
   onDropReport(conn: ClientConnection, report: DropReport): void;
 }
@@ -26,7 +26,7 @@ export class ClientConnection {
     private readonly hooks: ClientConnectionHooks,
   ) {
     this.mailbox = new Mailbox(ws, mailboxOpts, {
-      onSent: (item) => hooks.onSent(item.type),
+      onSent: (item, text) => hooks.onSent(item, text),
       onDrop: () => hooks.onDrop(),
       onDropReport: (report) => hooks.onDropReport(this, report),
     });

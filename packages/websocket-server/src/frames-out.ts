@@ -44,13 +44,15 @@ export class SeqMessageTemplate implements SharedBody {
   readonly maxBytes: number;
   readonly bodyBytes: number;
   refs = 0;
+  /** performance.now() when the broker read the agent's frame (delivery latency, first writes only). */
+  receivedAt: number | undefined;
 
   /**
    * `delta`: the parsed body when it is a delta event with an offset (coalescing.ts deltaPartOf),
    * so resume buffers and mailboxes can fold it into the frame before it.
    */
   constructor(
-    body: { id: string; from: string; data: unknown; ts: string },
+    body: { id: string; from: string; data: unknown; _meta?: Record<string, unknown>; ts: string },
     readonly delta?: DeltaPart,
   ) {
     // `{"type":"message","seq":N,` + the body without its opening brace.

@@ -9,6 +9,8 @@ interface Peer {
   lastSeen: number;
   onDead: () => void;
   onPong: () => void;
+  /** performance.now() of the unanswered ping (heartbeat round trip). */
+  pingAt?: number;
 }
 
 export class Heartbeat {
@@ -24,8 +26,17 @@ export class Heartbeat {
     this.timer.unref();
   }
 
-  add(ws: WebSocket, onDead: () => void): void {
-    const peer: Peer = { lastSeen: Date.now(), onDead, onPong: () => this.touch(ws) };
+  /** `onRtt`: each ping's round trip, seconds (agent_bridge_heartbeat_rtt_seconds). */
+  add(ws: WebSocket, onDead: () => void, onRtt?: (seconds: number) => void): void {
+    const peer: Peer = {
+      lastSeen: Date.now(),
+      onDead,
+      onPong: () => {
+        this.touch(ws);
+        if (peer.pingAt !== undefined) onRtt?.((performance.now() - peer.pingAt) / 1000);
+        peer.pingAt = undefined;
+      },
+    };
     ws.on('pong', peer.onPong);
     this.peers.set(ws, peer);
   }
@@ -60,7 +71,10 @@ export class Heartbeat {
         p.onDead();
         continue;
       }
-      if (ws.readyState === ws.OPEN) ws.ping();
+      if (ws.readyState === ws.OPEN) {
+        p.pingAt = performance.now();
+        ws.ping();
+      }
     }
   }
 }

@@ -8,7 +8,7 @@
  * as if there were no such endpoint.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ADDRESS_RE, BrokerPath, bearerToken, clientId as clientIdSchema, httpError, tokenMatches, type Config, type HttpErrorCode } from '@agent-bridge/common';
+import { ADDRESS_RE, BrokerPath, OPS_BROKER_PATH, type OpsNode, bearerToken, clientId as clientIdSchema, httpError, tokenMatches, type Config, type HttpErrorCode } from '@agent-bridge/common';
 import type { Registry } from 'prom-client';
 import { clientIdFromPath } from './upgrade-auth.ts';
 
@@ -18,6 +18,10 @@ export interface HttpDeps {
   health(): Record<string, unknown>;
   /** PROTOCOL §11 /readyz: why the broker cannot take new work (empty: ready). */
   notReady(): string[];
+  /** GET /internal/ops (PROXY_TOKEN): this broker's node of the ops view. */
+  ops(): OpsNode | undefined;
+  /** Each finished request (metrics: route group, method, status, seconds). */
+  onRequest?(path: string, method: string, status: number, seconds: number): void;
   /** false: no such session. */
   setIdentity(clientId: string, address: string | null): boolean;
 }
@@ -27,6 +31,10 @@ const MAX_BODY = 4096;
 
 export function createHttpHandler(deps: HttpDeps): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    if (deps.onRequest) {
+      const start = performance.now();
+      res.once('finish', () => deps.onRequest?.((req.url ?? '/').split('?')[0]!, req.method ?? 'GET', res.statusCode, (performance.now() - start) / 1000));
+    }
     handle(deps, req, res).catch(() => {
       if (!res.headersSent) sendError(res, 500, 'internal', 'internal error');
       else res.destroy();
@@ -52,6 +60,15 @@ async function handle(deps: HttpDeps, req: IncomingMessage, res: ServerResponse)
     if (!isRead) return methodNotAllowed(res, 'GET');
     const reasons = deps.notReady();
     return reasons.length === 0 ? sendJson(res, 200, { status: 'ready' }) : sendJson(res, 503, { status: 'unavailable', reasons });
+  }
+  if (path === OPS_BROKER_PATH) {
+    if (!tokenMatches(bearerToken(req.headers.authorization), [deps.cfg.PROXY_TOKEN])) {
+      res.setHeader('WWW-Authenticate', 'Bearer');
+      return sendError(res, 401, 'unauthorized', 'only the web server may read this');
+    }
+    if (!isRead) return methodNotAllowed(res, 'GET');
+    const node = deps.ops();
+    return node ? sendJson(res, 200, node) : sendError(res, 503, 'internal', 'not started');
   }
   if (path === BrokerPath.metrics) {
     const token = deps.cfg.METRICS_TOKEN;

@@ -52,7 +52,8 @@ export interface MailboxOptions {
 }
 
 export interface MailboxHooks<M> {
-  onSent?(item: OutItem<M>): void;
+  /** `text`: what went to the socket (metrics: bytes). */
+  onSent?(item: OutItem<M>, text: string): void;
   /** A broadcast was dropped. */
   onDrop?(item: OutItem<M>): void;
   /** Dropped broadcasts, reported once the queue has room again. */
@@ -154,8 +155,9 @@ export class Mailbox<M = unknown> {
   private write(item: OutItem<M>): void {
     // The turn's frames for this socket leave in one writev (socket-batcher.ts).
     turnBatcher.hold(this.socket);
-    this.ws.send(item.payload ?? item.body!.render(item.seq!));
-    this.hooks.onSent?.(item);
+    const text = item.payload ?? item.body!.render(item.seq!);
+    this.ws.send(text);
+    this.hooks.onSent?.(item, text);
   }
 
   private enqueue(item: OutItem<M>): void {

@@ -1,80 +1,153 @@
 /**
- * Prometheus metrics of one broker, in its own prom-client Registry (several brokers may run in
- * one test process). Labels are bounded: frame types come from the protocol tables, anything
- * else is counted as `invalid`.
+ * The broker's metrics: the catalog's `broker` families (common/metrics-catalog.ts, documented in
+ * docs/metrics.md) on one Registry per broker (several brokers may run in one test process).
+ * Gauges that mirror state are read at scrape time from `BrokerView`; the per-frame counters and
+ * the delivery-latency histogram are fed by the router and the mailboxes through this class.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { ERROR_CODES, FrameType } from '@agent-bridge/common';
+import {
+  closeCodeLabel,
+  createServiceMetrics,
+  EventRing,
+  frameTypeLabel,
+  routeLabel,
+  statusLabel,
+  type ServiceMetrics,
+} from '@agent-bridge/common/metrics';
 
 export type Peer = 'agent' | 'client';
 
-export interface Snapshot {
-  agents: number;
-  clients: number;
-  sessions: number;
-  waiting: number;
-  waitingBytes: number;
-  resumeBytes: number;
+/** What the scrape-time gauges read. */
+export interface BrokerView {
+  connections(): { agent: number; client: number };
+  sessions(): { connected: number; detached: number };
+  /** Open connections per agent name. */
+  agents(): Map<string, number>;
+  /** Waiting client messages per agent name. */
+  waitQueues(): Map<string, number>;
+  waitQueueBytes(): number;
+  resumeBufferBytes(): number;
+  /** Queued frames per mailbox, by kind. */
+  mailboxes(): { agent: number[]; client: number[] };
+  ready(): boolean;
 }
 
-const KNOWN_TYPES = new Set<string>(Object.values(FrameType));
-
 export class BrokerMetrics {
-  readonly registry = new Registry();
-  readonly framesIn: Counter<'peer' | 'type'>;
-  readonly framesOut: Counter<'peer' | 'type'>;
-  readonly dropped: Counter;
-  readonly errors: Counter<'code'>;
-  readonly connections: Counter<'peer'>;
-  readonly closes: Counter<'peer' | 'code'>;
-  readonly resumeEvicted: Counter;
-  readonly capacityRefusals: Counter<'budget'>;
+  readonly m: ServiceMetrics<'broker'>;
+  /** The ops view's recent errors sent and closes seen. */
+  readonly recentErrors = new EventRing();
+  readonly recentCloses = new EventRing();
+  /** METRICS=on: per-frame bytes and latency are measured (their handles are no-ops otherwise). */
+  private readonly perFrame: boolean;
 
-  constructor(snapshot: () => Snapshot) {
-    const registers = [this.registry];
-    // Process metrics (heap, external memory, RSS, event-loop lag): the operator's view of the
-    // "memory stays bounded" promise, and what the slow-client test reads.
-    collectDefaultMetrics({ register: this.registry });
-    const gauge = (name: string, help: string, pick: (s: Snapshot) => number) =>
-      new Gauge({
-        name,
-        help,
-        registers,
-        collect() {
-          this.set(pick(snapshot()));
+  constructor(view: BrokerView, opts: { perFrame?: boolean } = {}) {
+    this.perFrame = opts.perFrame !== false;
+    const perName = (g: { set(labels: { agent: string }, v: number): void }, counts: Map<string, number>) => {
+      const labelled = new Map<string, number>();
+      for (const [name, n] of counts) {
+        const label = this.m.agentLabel(name);
+        labelled.set(label, (labelled.get(label) ?? 0) + n);
+      }
+      // A name seen once stays a series at 0: the "no agent of a name" alert needs the 0.
+      for (const label of this.m.knownAgentLabels()) g.set({ agent: label }, labelled.get(label) ?? 0);
+    };
+    this.m = createServiceMetrics('broker', {
+      perFrame: this.perFrame,
+      collect: {
+        connections: (g) => {
+          const c = view.connections();
+          g.set({ kind: 'agent' }, c.agent);
+          g.set({ kind: 'client' }, c.client);
         },
-      });
-    gauge('broker_agent_connections', 'open agent connections', (s) => s.agents);
-    gauge('broker_client_connections', 'open client connections (web server upstreams)', (s) => s.clients);
-    gauge('broker_sessions', 'known client sessions (connected or resumable)', (s) => s.sessions);
-    gauge('broker_waiting_messages', 'client messages waiting for an agent name to connect', (s) => s.waiting);
-    gauge('broker_waiting_bytes', 'bytes held for waiting client messages (counted against WAIT_QUEUE_BUDGET_BYTES)', (s) => s.waitingBytes);
-    gauge('broker_resume_bytes', 'bytes held in all resume buffers (counted against RESUME_BUDGET_BYTES)', (s) => s.resumeBytes);
-    this.framesIn = new Counter({ name: 'broker_frames_in_total', help: 'frames received', labelNames: ['peer', 'type'], registers });
-    this.framesOut = new Counter({ name: 'broker_frames_out_total', help: 'frames sent', labelNames: ['peer', 'type'], registers });
-    this.dropped = new Counter({ name: 'broker_messages_dropped_total', help: 'broadcast frames dropped for slow consumers', registers });
-    this.errors = new Counter({ name: 'broker_errors_total', help: 'error frames sent, by code', labelNames: ['code'], registers });
-    this.connections = new Counter({ name: 'broker_connections_total', help: 'connections accepted', labelNames: ['peer'], registers });
-    this.closes = new Counter({ name: 'broker_closes_total', help: 'connections closed, by close code', labelNames: ['peer', 'code'], registers });
-    this.resumeEvicted = new Counter({
-      name: 'broker_resume_evicted_frames_total',
-      help: 'frames evicted from resume buffers because RESUME_BUDGET_BYTES was reached',
-      registers,
+        sessions: (g) => {
+          const s = view.sessions();
+          g.set({ state: 'connected' }, s.connected);
+          g.set({ state: 'detached' }, s.detached);
+        },
+        agents: (g) => perName(g, view.agents()),
+        waitQueueDepth: (g) => perName(g, view.waitQueues()),
+        waitQueueBytes: (g) => g.set(view.waitQueueBytes()),
+        resumeBufferBytes: (g) => g.set(view.resumeBufferBytes()),
+        mailboxFrames: (g) => {
+          const mb = view.mailboxes();
+          g.set({ kind: 'agent' }, sum(mb.agent));
+          g.set({ kind: 'client' }, sum(mb.client));
+        },
+        mailboxFramesMax: (g) => {
+          const mb = view.mailboxes();
+          g.set({ kind: 'agent' }, Math.max(0, ...mb.agent));
+          g.set({ kind: 'client' }, Math.max(0, ...mb.client));
+        },
+        ready: (g) => g.set(view.ready() ? 1 : 0),
+      },
     });
-    this.capacityRefusals = new Counter({
-      name: 'broker_capacity_refusals_total',
-      help: 'work refused over_capacity, by budget (sessions, sessions_per_ip, agents, wait_queue)',
-      labelNames: ['budget'],
-      registers,
-    });
-    for (const code of ERROR_CODES) this.errors.inc({ code }, 0);
   }
 
-  frameIn(peer: Peer, type: unknown): void {
-    this.framesIn.inc({ peer, type: typeof type === 'string' && KNOWN_TYPES.has(type) ? type : 'invalid' });
+  get registry() {
+    return this.m.registry;
+  }
+  get errors() {
+    return this.m.errors;
+  }
+  get capacityRefusals() {
+    return this.m.capacityRefusals;
+  }
+  get resumeEvicted() {
+    return this.m.resumeEvicted;
+  }
+  get broadcastsDropped() {
+    return this.m.broadcastsDropped;
+  }
+  get resumes() {
+    return this.m.resumes;
   }
 
-  frameOut(peer: Peer, type: string): void {
-    this.framesOut.inc({ peer, type });
+  /** A frame read from a socket (`bytes` when known). */
+  frameIn(kind: Peer, type: unknown, bytes?: number): void {
+    this.m.framesIn.inc({ kind, type: frameTypeLabel(type) });
+    if (bytes !== undefined) this.m.bytesIn.inc({ kind }, bytes);
   }
+
+  /**
+   * A frame handed to a socket: `text` is what was written; `receivedAt` (performance.now() when
+   * the broker read the frame this one delivers) gives the delivery latency. Replays and the
+   * broker's own frames have none.
+   */
+  frameOut(kind: Peer, type: string, text?: string, receivedAt?: number): void {
+    this.m.framesOut.inc({ kind, type });
+    if (!this.perFrame) return;
+    if (text !== undefined) this.m.bytesOut.inc({ kind }, Buffer.byteLength(text));
+    if (receivedAt !== undefined) this.m.deliveryLatency.observe({ kind }, (performance.now() - receivedAt) / 1000);
+  }
+
+  /** An error frame sent to a peer. */
+  error(code: string, kind: Peer, detail: string, agent?: string): void {
+    this.m.errors.inc({ code });
+    this.recentErrors.push({ ts: new Date().toISOString(), code, kind, agent, detail: detail.slice(0, 200) });
+  }
+
+  opened(kind: Peer): void {
+    this.m.connectionsOpened.inc({ kind });
+  }
+
+  closed(kind: Peer, code: number, agent?: string): void {
+    const label = closeCodeLabel(code);
+    this.m.closes.inc({ kind, code: label });
+    this.recentCloses.push(agent === undefined ? { ts: new Date().toISOString(), code: label, kind } : { ts: new Date().toISOString(), code: label, kind, agent });
+  }
+
+  request(path: string, method: string, status: number, seconds: number): void {
+    const route = routeLabel(path);
+    this.m.httpRequests.inc({ route, method, status: statusLabel(status) });
+    this.m.httpDuration.observe({ route }, seconds);
+  }
+
+  heartbeatRtt(kind: Peer, seconds: number): void {
+    this.m.heartbeatRtt.observe({ kind }, seconds);
+  }
+}
+
+function sum(xs: number[]): number {
+  let n = 0;
+  for (const x of xs) n += x;
+  return n;
 }

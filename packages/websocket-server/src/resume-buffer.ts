@@ -29,6 +29,8 @@ export interface SharedBody {
   frameBytes(seq: number): number;
   /** Set on a delta event's body: it may be folded into the frame before it (coalescing.ts). */
   readonly delta?: DeltaPart | undefined;
+  /** performance.now() when the broker read the frame behind it (delivery latency; metrics.ts). */
+  readonly receivedAt?: number | undefined;
 }
 
 /**

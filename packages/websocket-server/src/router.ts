@@ -11,7 +11,10 @@ import {
   CloseCode,
   DEFAULT_AGENT,
   FrameType,
+  attachMeta,
+  ensureMeta,
   peekRef,
+  readMeta,
   parseFrame,
   type AgentBroadcastFrame,
   type AgentSendFrame,
@@ -31,11 +34,17 @@ import type { Heartbeat } from './heartbeat.ts';
 import { newMessageId } from './ids.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import { StreamOffsets, cancelToAgent } from './runs.ts';
+import { NOOP_TRACER, type HopTracer } from '@agent-bridge/common/otel';
 import type { StateManager } from './state-manager.ts';
 
 export class Router {
   /** Offsets stamped on run deltas that lack one, per agent name and stream (PROTOCOL §9). */
   private readonly offsets = new StreamOffsets();
+  /** OpenTelemetry spans per hop, when OTEL_EXPORTER_OTLP_ENDPOINT is set (server.ts). */
+  tracer: HopTracer = NOOP_TRACER;
+  /** TRACE=off: no trace started for frames without `_meta` (cost comparison). */
+  private readonly tracing: boolean;
+  private readonly debug: boolean;
 
   constructor(
     private readonly state: StateManager,
@@ -46,6 +55,16 @@ export class Router {
   ) {
     state.routeToAgent = (e) => this.toAgent(e);
     state.rejectEntry = (e) => this.reject(e);
+    this.tracing = cfg.TRACE !== 'off';
+    this.debug = log.isLevelEnabled('debug');
+  }
+
+  /** The `_meta` to forward (§11): the frame's own if valid, else a new trace (TRACE=on); logged at debug. */
+  private traceOf(frame: { _meta?: Record<string, unknown> | undefined }, msgId: string, ref: string | undefined, hop: string): Record<string, unknown> | undefined {
+    if (!this.tracing) return frame._meta;
+    const { meta, traceId } = ensureMeta(frame);
+    if (this.debug) this.log.debug({ traceId, msgId, ref, hop }, 'frame routed');
+    return meta;
   }
 
   // ---------------------------------------------------------------- client → agent
@@ -70,6 +89,7 @@ export class Router {
   }
 
   private clientFrame(conn: ClientConnection, data: RawData, isBinary: boolean): void {
+    const receivedAt = performance.now();
     this.heartbeat.touch(conn.ws);
     if (conn.detached || this.state.closing) return;
     const session = conn.session;
@@ -96,22 +116,27 @@ export class Router {
       return;
     }
     const frame = parsed.frame;
-    this.metrics.frameIn('client', frame.type);
+    this.metrics.frameIn('client', frame.type, text.length);
     if (frame.type === FrameType.ack) session.ack(frame.seq);
-    else if (frame.type === FrameType.cancel) this.clientCancel(session, frame);
-    else this.clientMessage(session, frame);
+    else if (frame.type === FrameType.cancel) this.clientCancel(session, frame, receivedAt);
+    else this.clientMessage(session, frame, receivedAt);
   }
 
-  private clientMessage(session: ClientSession, frame: ClientMessageFrame): void {
+  private clientMessage(session: ClientSession, frame: ClientMessageFrame, receivedAt: number): void {
+    const id = newMessageId();
+    const _meta = this.traceOf(frame, id, frame.id, 'client>agent');
+    const span = this.tracer.enabled ? this.hopSpan('client>agent', frame.agent ?? DEFAULT_AGENT, FrameType.message, id, _meta) : undefined;
     const payload = JSON.stringify({
       type: FrameType.clientMessage,
-      id: newMessageId(),
+      id,
       ref: frame.id,
       clientId: session.clientId,
       address: session.address,
       data: frame.data,
+      _meta,
       ts: nowIso(),
     });
+    span?.end();
     const bytes = Buffer.byteLength(payload);
     if (bytes > this.cfg.MAX_MESSAGE_BYTES) {
       this.clientError(session, 'payload_too_large', `the message to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
@@ -119,22 +144,28 @@ export class Router {
       });
       return;
     }
-    this.toAgent({ agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now() });
+    this.toAgent({ agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt });
+  }
+
+  private hopSpan(hop: string, destination: string, frameType: string, messageId: string, meta: Record<string, unknown> | undefined) {
+    const m = readMeta({ _meta: meta });
+    return this.tracer.start({ operation: 'process', hop, destination, frameType, messageId, traceparent: m?.traceparent, tracestate: m?.tracestate });
   }
 
   /**
    * §9 Stop: `client.cancel` to the name that streams the run to this client (else the name the
    * client gave, else default), through the same pin, wait queue and errors as a `message`.
    */
-  private clientCancel(session: ClientSession, frame: ClientCancelFrame): void {
-    const payload = cancelToAgent(session, frame.runId);
+  private clientCancel(session: ClientSession, frame: ClientCancelFrame, receivedAt: number): void {
+    const _meta = this.traceOf(frame, frame.runId, frame.id, 'client>agent');
+    const payload = _meta === undefined ? cancelToAgent(session, frame.runId) : attachMeta(cancelToAgent(session, frame.runId), JSON.stringify(_meta));
     const bytes = Buffer.byteLength(payload);
     if (bytes > this.cfg.MAX_MESSAGE_BYTES) {
       this.clientError(session, 'payload_too_large', `the cancel to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, { ref: frame.id });
       return;
     }
     const agent = session.runs.agentOf(frame.runId) ?? frame.agent ?? DEFAULT_AGENT;
-    this.toAgent({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), type: FrameType.clientCancel });
+    this.toAgent({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, type: FrameType.clientCancel });
   }
 
   /** To the client's pinned connection of that name, else the name's wait queue. */
@@ -159,13 +190,14 @@ export class Router {
   }
 
   private clientError(session: ClientSession, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {
-    this.metrics.errors.inc({ code });
+    this.metrics.error(code, 'client', message);
     session.sendUnsequenced(FrameType.error, errorFrame(code, message, extra));
   }
 
   // ---------------------------------------------------------------- agent → clients
 
   private agentFrame(conn: AgentConnection, data: RawData, isBinary: boolean): void {
+    const receivedAt = performance.now();
     this.heartbeat.touch(conn.ws);
     if (conn.detached || this.state.closing) return;
     if (isBinary) {
@@ -173,19 +205,20 @@ export class Router {
       this.agentError(conn, 'invalid_json', 'binary frames are not accepted; send JSON text');
       return;
     }
-    const parsed = parseFrame(rawText(data), AgentFrame);
+    const text = rawText(data);
+    const parsed = parseFrame(text, AgentFrame);
     if (!parsed.ok) {
       this.metrics.frameIn('agent', 'invalid');
       this.agentError(conn, parsed.code, parsed.message, { ref: parsed.ref });
       return;
     }
-    this.metrics.frameIn('agent', parsed.frame.type);
-    if (parsed.frame.type === FrameType.send) this.send(conn, parsed.frame);
-    else this.broadcast(conn, parsed.frame);
+    this.metrics.frameIn('agent', parsed.frame.type, text.length);
+    if (parsed.frame.type === FrameType.send) this.send(conn, parsed.frame, receivedAt);
+    else this.broadcast(conn, parsed.frame, receivedAt);
   }
 
-  private send(conn: AgentConnection, frame: AgentSendFrame): void {
-    const template = this.template(conn, frame);
+  private send(conn: AgentConnection, frame: AgentSendFrame, receivedAt: number): void {
+    const template = this.template(conn, frame, receivedAt);
     if (!template) return;
     const targets = [...new Set(typeof frame.to === 'string' ? [frame.to] : frame.to)];
     const unknown: string[] = [];
@@ -201,8 +234,8 @@ export class Router {
     }
   }
 
-  private broadcast(conn: AgentConnection, frame: AgentBroadcastFrame): void {
-    const template = this.template(conn, frame);
+  private broadcast(conn: AgentConnection, frame: AgentBroadcastFrame, receivedAt: number): void {
+    const template = this.template(conn, frame, receivedAt);
     if (!template) return;
     const except = new Set(frame.except ?? []);
     for (const session of [...this.state.sessions.values()]) {
@@ -214,10 +247,17 @@ export class Router {
   }
 
   /** The frame clients will get, or undefined (and payload_too_large) when it would be too big. */
-  private template(conn: AgentConnection, frame: AgentSendFrame | AgentBroadcastFrame): SeqMessageTemplate | undefined {
+  private template(conn: AgentConnection, frame: AgentSendFrame | AgentBroadcastFrame, receivedAt: number): SeqMessageTemplate | undefined {
+    const id = newMessageId();
+    // `_meta` before `ts`: the web server reads `ts` at the frame's end (e2e latency).
+    const _meta = this.traceOf(frame, id, frame.id, 'agent>client');
+    const span = this.tracer.enabled ? this.hopSpan('agent>client', 'clients', frame.type, id, _meta) : undefined;
     // Run deltas get their offset here, once for all recipients, so that they can be coalesced.
-    const body = { id: newMessageId(), from: conn.name, data: this.offsets.stamp(conn.name, frame.data), ts: nowIso() };
+    const data = this.offsets.stamp(conn.name, frame.data);
+    const body = _meta === undefined ? { id, from: conn.name, data, ts: nowIso() } : { id, from: conn.name, data, _meta, ts: nowIso() };
     const template = new SeqMessageTemplate(body, deltaPartOf(body));
+    template.receivedAt = receivedAt;
+    span?.end();
     if (template.maxBytes > this.cfg.MAX_MESSAGE_BYTES) {
       this.agentError(conn, 'payload_too_large', `the message to clients would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
         ref: frame.id,
@@ -228,7 +268,7 @@ export class Router {
   }
 
   private agentError(conn: AgentConnection, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {
-    this.metrics.errors.inc({ code });
+    this.metrics.error(code, 'agent', message, conn.name);
     conn.send(FrameType.error, errorFrame(code, message, extra));
   }
 }

@@ -8,9 +8,11 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { v4 as uuidv4 } from 'uuid';
-import { CloseCode, createLogger, redactUrl, urlHost, type Config, type Logger } from '@agent-bridge/common';
+import { BrokerPath, CloseCode, createLogger, redactUrl, urlHost, type Config, type Logger } from '@agent-bridge/common';
 import { Heartbeat } from './heartbeat.ts';
 import { createHttpHandler } from './http-routes.ts';
+import { createHopTracer } from '@agent-bridge/common/otel';
+import { BrokerOps, brokerNodeId, brokerView } from './instrumentation.ts';
 import { BrokerMetrics } from './metrics.ts';
 import { Router } from './router.ts';
 import { MemorySessionStore } from './session-store.ts';
@@ -45,16 +47,15 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   const heartbeat = new Heartbeat(config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TIMEOUT_MS);
   // The metrics read the state lazily (at scrape time), after it exists.
   let state: StateManager;
-  const metrics = new BrokerMetrics(() => ({
-    agents: state.agents.connectionCount,
-    clients: state.connectedClients,
-    sessions: sessions.size,
-    waiting: state.waitQueues.waiting,
-    waitingBytes: state.waitQueues.bytes,
-    resumeBytes: state.resumeBudget.bytes,
-  }));
+  // Ready while listening and not draining (cluster mode adds Redis reachability, §10).
+  const notReady = () => (draining || state.closing ? ['draining'] : []);
+  const view = brokerView(() => state, sessions, () => notReady().length === 0);
+  const metrics = new BrokerMetrics(view, { perFrame: config.METRICS === 'on' });
   state = new StateManager({ cfg: config, log, metrics, heartbeat, epoch }, sessions);
   const router = new Router(state, config, metrics, heartbeat, log);
+  // OpenTelemetry export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (else a no-op, nothing loaded).
+  router.tracer = await createHopTracer({ service: 'agent-bridge-broker' });
+  let ops: BrokerOps | undefined;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_MESSAGE_BYTES, perMessageDeflate: false });
   const server = http.createServer(
@@ -76,8 +77,9 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
         clients: state.connectedClients,
         sessions: sessions.size,
       }),
-      // Ready while listening and not draining (cluster mode adds Redis reachability, §10).
-      notReady: () => (draining || state.closing ? ['draining'] : []),
+      notReady,
+      ops: () => ops?.node(),
+      onRequest: (path, method, status, seconds) => metrics.request(path, method, status, seconds),
       setIdentity: (clientId, address) => state.setIdentity(clientId, address),
     }),
   );
@@ -86,6 +88,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   // (CONNECTIONS_PER_IP is not applied here: the broker's client sockets all come from the web
   // servers' few addresses; browsers are bounded per IP by MAX_SESSIONS_PER_IP instead.)
   server.maxConnections = config.MAX_CONNECTIONS;
+  server.on('drop', () => metrics.m.connectionsRefused.inc({ reason: 'max_connections' }));
 
   /** 503 over_capacity before any handshake: the peer may retry later. */
   const overCapacity = (socket: Duplex, budget: string, message: string) => {
@@ -104,6 +107,8 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       return rejectUpgrade(socket, 400, 'bad_request', 'malformed request');
     }
     if (!decision.ok) {
+      const kind = (req.url ?? '').startsWith(BrokerPath.agent) ? 'agent' : 'client';
+      metrics.m.upgradesRejected.inc({ kind, status: String(decision.status) });
       log.info({ url: redactUrl(req.url), status: decision.status, code: decision.code }, 'upgrade refused');
       return rejectUpgrade(socket, decision.status, decision.code, decision.message);
     }
@@ -138,12 +143,16 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   });
   const port = (server.address() as AddressInfo).port;
   const host = urlHost(config.broker.host);
+  ops = new BrokerOps(metrics, view, brokerNodeId(port, epoch), notReady);
+  ops.history.start();
 
   let closed: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closed ??= (async () => {
+      draining = true;
       state.shutdown();
       heartbeat.stop();
+      ops?.history.stop();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       const sockets = [...wss.clients];
@@ -155,6 +164,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await serverClosed;
+      await router.tracer.shutdown();
       log.info('broker closed');
     })());
 

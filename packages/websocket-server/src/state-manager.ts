@@ -123,20 +123,25 @@ export class StateManager {
     session.clearTtl();
     const epochOk = arrival.epoch === undefined || arrival.epoch === epoch;
     const { resumed, replay } = known ? session.decideResume(arrival.lastSeq, epochOk) : { resumed: false, replay: [] };
+    if (arrival.lastSeq !== undefined) {
+      const reason = resumed ? 'ok' : !known ? 'unknown_session' : !epochOk ? 'epoch_changed' : 'gap';
+      this.deps.metrics.resumes.inc({ resumed: String(resumed), reason });
+    }
     const previousAddress = session.address;
     session.address = arrival.address;
 
     const conn = new ClientConnection(ws, session, this.clientMailboxOpts, {
       onOverflow: (c) => this.cutClient(c, CloseCode.slowConsumer, 'slow consumer: reconnect and resume'),
-      onSent: (type) => this.deps.metrics.frameOut('client', type),
-      onDrop: () => this.deps.metrics.dropped.inc(),
+      // Replays (unbounded) are not deliveries of a frame read now: no latency for them.
+      onSent: (item, text) => this.deps.metrics.frameOut('client', item.type, text, item.unbounded ? undefined : item.body?.receivedAt),
+      onDrop: () => this.deps.metrics.broadcastsDropped.inc(),
       onDropReport: (c, report) =>
         c.session.deliver('direct', FrameType.system, (seq) => systemFrame('messages.dropped', { ...report }, seq)),
     });
     session.conn = conn;
-    heartbeat.add(ws, () => ws.terminate());
+    heartbeat.add(ws, () => ws.terminate(), (s) => this.deps.metrics.heartbeatRtt('client', s));
     ws.on('close', (code) => this.onClientClose(conn, code));
-    this.deps.metrics.connections.inc({ peer: 'client' });
+    this.deps.metrics.opened('client');
 
     const welcome = {
       type: FrameType.welcome,
@@ -175,7 +180,7 @@ export class StateManager {
   }
 
   private onClientClose(conn: ClientConnection, code: number): void {
-    this.deps.metrics.closes.inc({ peer: 'client', code: String(code) });
+    this.deps.metrics.closed('client', code);
     // detachClient leaves the heartbeat first, even for a connection already detached.
     this.detachClient(conn, code);
   }
@@ -235,14 +240,14 @@ export class StateManager {
     const { cfg, heartbeat, metrics, log } = this.deps;
     const conn = new AgentConnection(ws, name, uuidv4(), this.mailboxOpts, {
       onOverflow: (c) => this.cutAgent(c, CloseCode.slowConsumer, 'slow consumer'),
-      onSent: (type) => metrics.frameOut('agent', type),
+      onSent: (item, text) => metrics.frameOut('agent', item.type, text, item.meta?.receivedAt),
     });
-    heartbeat.add(ws, () => ws.terminate());
+    heartbeat.add(ws, () => ws.terminate(), (s) => metrics.heartbeatRtt('agent', s));
     ws.on('close', (code) => {
-      metrics.closes.inc({ peer: 'agent', code: String(code) });
+      metrics.closed('agent', code, name);
       this.detachAgent(conn);
     });
-    metrics.connections.inc({ peer: 'agent' });
+    metrics.opened('agent');
     const first = this.agents.add(conn);
     const clients = [...this.sessions.values()].map((s) => ({ clientId: s.clientId, address: s.address, connected: s.conn !== undefined }));
     // Paged so that no frame exceeds MAX_MESSAGE_BYTES (client-list.ts). All pages are queued in

@@ -32,7 +32,7 @@ describe('backpressure (slow consumers)', () => {
       for (let i = 0; i < n; i++) a.send({ type: 'broadcast', data: { n: sent++, pad: CHUNK } });
       await sleep(10);
     };
-    while ((await metric(b.url, 'broker_messages_dropped_total')) === 0) {
+    while ((await metric(b.url, 'agent_bridge_broadcasts_dropped_total')) === 0) {
       if (sent > 5000) throw new Error('nothing was ever dropped');
       await burst(10);
     }
@@ -62,7 +62,7 @@ describe('backpressure (slow consumers)', () => {
     // Order is kept among what arrived.
     const ns = messages.map((m) => m.data.n);
     expect([...ns].sort((x, y) => x - y)).toEqual(ns);
-    expect(await metric(b.url, 'broker_messages_dropped_total')).toBe(dropped());
+    expect(await metric(b.url, 'agent_bridge_broadcasts_dropped_total')).toBe(dropped());
   });
 
   it('closes a paused upstream with 1013 when direct frames overflow; the session is kept and a resume returns them', async () => {

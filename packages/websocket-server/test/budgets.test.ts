@@ -35,13 +35,13 @@ describe('wait-queue budget', () => {
     for (let i = 0; i < 3; i++) c2.send({ type: 'message', id: `b${i}`, agent: 'absent', data: { text } });
     // c2's third would pass the global budget (3 + 2 held): the broker is full.
     expect(await c2.next('error')).toMatchObject({ code: 'over_capacity', ref: 'b2' });
-    expect(await metric(b, 'broker_waiting_bytes')).toBeLessThanOrEqual(5 * 3300);
-    expect(await metric(b, 'broker_capacity_refusals_total', '{budget="wait_queue"}')).toBe(1);
+    expect(await metric(b, 'agent_bridge_wait_queue_bytes')).toBeLessThanOrEqual(5 * 3300);
+    expect(await metric(b, 'agent_bridge_capacity_refusals_total', '{budget="wait_queue"}')).toBe(1);
     // What was accepted is still delivered when the agent comes.
     const a = await agent(b, { name: 'absent' });
     expect((await a.next('client.message')).ref).toBe('b0');
     expect((await a.next('client.message')).ref).toBe('b1');
-    expect(await metric(b, 'broker_waiting_bytes')).toBeLessThanOrEqual(3 * 3300);
+    expect(await metric(b, 'agent_bridge_wait_queue_bytes')).toBeLessThanOrEqual(3 * 3300);
   });
 });
 
@@ -54,10 +54,10 @@ describe('resume budget', () => {
     const a = await agent(b);
     const text = 'y'.repeat(4000);
     for (let i = 0; i < 10; i++) a.send({ type: 'broadcast', data: { text, i } });
-    await until(async () => (await metric(b, 'broker_resume_bytes')) > 40_000, 5000, 'the broadcasts to be held');
-    const held = await metric(b, 'broker_resume_bytes');
+    await until(async () => (await metric(b, 'agent_bridge_resume_buffer_bytes')) > 40_000, 5000, 'the broadcasts to be held');
+    const held = await metric(b, 'agent_bridge_resume_buffer_bytes');
     expect(held).toBeLessThan(80_000);
-    expect(await metric(b, 'broker_resume_evicted_frames_total')).toBe(0);
+    expect(await metric(b, 'agent_bridge_resume_evicted_frames_total')).toBe(0);
     // Every session resumes in full, each with its own seqs.
     for (const id of ['s0', 's39']) {
       const c = await client(b, id, { lastSeq: 1 });
@@ -79,8 +79,8 @@ describe('resume budget', () => {
     const big = 'z'.repeat(6000);
     // ~120 KB for the hog alone: twice the budget.
     for (let i = 0; i < 20; i++) a.send({ type: 'send', to: 'hog', data: { text: big, i } });
-    await until(async () => (await metric(b, 'broker_resume_evicted_frames_total')) > 0, 5000, 'an eviction');
-    expect(await metric(b, 'broker_resume_bytes')).toBeLessThanOrEqual(64 * 1024);
+    await until(async () => (await metric(b, 'agent_bridge_resume_evicted_frames_total')) > 0, 5000, 'an eviction');
+    expect(await metric(b, 'agent_bridge_resume_buffer_bytes')).toBeLessThanOrEqual(64 * 1024);
     const small = await client(b, 'small', { lastSeq: 1 });
     expect(small.welcome).toMatchObject({ resumed: true, replayed: 1 });
     expect((await small.next('message')).data.text).toBe('keep me');
@@ -107,9 +107,9 @@ describe('session caps', () => {
     // A normal close ends a session at once: room for a new one.
     again.close(1000);
     await again.waitClose();
-    await until(async () => (await metric(b, 'broker_sessions')) === 1, 5000, 'c1 to expire');
+    await until(async () => (await metric(b, 'agent_bridge_sessions', '{state="connected"}') + await metric(b, 'agent_bridge_sessions', '{state="detached"}')) === 1, 5000, 'c1 to expire');
     await client(b, 'c3');
-    expect(await metric(b, 'broker_capacity_refusals_total', '{budget="sessions"}')).toBe(1);
+    expect(await metric(b, 'agent_bridge_capacity_refusals_total', '{budget="sessions"}')).toBe(1);
   });
 
   it('MAX_SESSIONS_PER_IP counts X-Client-Ip (normalised); other addresses and no header are not held back', async () => {
@@ -137,7 +137,7 @@ describe('session caps', () => {
     const r = await refused(`${b.wsUrl}/ws/agent`, { headers: { Authorization: 'Bearer test_agent_token' } });
     expect(r).toMatchObject({ status: 503, body: { error: { code: 'over_capacity' } } });
     a.ws.terminate();
-    await until(async () => (await metric(b, 'broker_agent_connections')) === 0, 5000, 'the agent to go');
+    await until(async () => (await metric(b, 'agent_bridge_connections', '{kind="agent"}')) === 0, 5000, 'the agent to go');
     await agent(b);
   });
 });
@@ -201,7 +201,7 @@ describe('GET /metrics access', () => {
     expect(wrong.status).toBe(401);
     const ok = await fetch(`${b.url}/metrics`, { headers: { Authorization: 'Bearer metrics-token-0123456789' } });
     expect(ok.status).toBe(200);
-    expect(await ok.text()).toMatch(/^broker_sessions /m);
+    expect(await ok.text()).toMatch(/^agent_bridge_sessions\{/m);
   });
 
   it('without METRICS_TOKEN: loopback callers only; any other address gets 404 not_found', async () => {

@@ -22,6 +22,9 @@ export const BASE_ENV: Record<string, string> = {
   HEARTBEAT_TIMEOUT_MS: '10000',
   SESSION_TTL_MS: '5000',
   MAX_MESSAGE_BYTES: '8192',
+  // These tests are about the frames themselves (exact shapes, byte budgets): the broker starts
+  // no trace here. Trace context on the broker: observability.test.ts (TRACE on).
+  TRACE: 'off',
 };
 
 export type { Frame };

@@ -29,13 +29,13 @@ describe('HTTP endpoints', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await res.text();
-    expect(text).toMatch(/^broker_agent_connections 1$/m);
-    expect(text).toMatch(/^broker_client_connections 1$/m);
-    expect(text).toMatch(/^broker_sessions 1$/m);
-    expect(text).toMatch(/^broker_frames_in_total\{peer="client",type="message"\} 1$/m);
-    expect(text).toMatch(/^broker_frames_out_total\{peer="agent",type="client.message"\} 1$/m);
-    expect(text).toMatch(/^broker_errors_total\{code="invalid_json"\} 1$/m);
-    expect(text).toMatch(/^broker_messages_dropped_total 0$/m);
+    expect(text).toMatch(/^agent_bridge_connections\{kind="agent"\} 1$/m);
+    expect(text).toMatch(/^agent_bridge_connections\{kind="client"\} 1$/m);
+    expect(text).toMatch(/^agent_bridge_sessions\{state="connected"\} 1$/m);
+    expect(text).toMatch(/^agent_bridge_frames_in_total\{kind="client",type="message"\} 1$/m);
+    expect(text).toMatch(/^agent_bridge_frames_out_total\{kind="agent",type="client.message"\} 1$/m);
+    expect(text).toMatch(/^agent_bridge_errors_total\{code="invalid_json"\} 1$/m);
+    expect(text).toMatch(/^agent_bridge_broadcasts_dropped_total 0$/m);
   });
 
   it('answers unknown paths 404, wrong methods 405, plain GETs of socket paths 426, all as JSON errors', async () => {

@@ -61,7 +61,7 @@ describe('runs: resume and coalescing', () => {
     a.send({ type: 'send', to: 'away', data: { type: 'TEXT_MESSAGE_END', runId: 'r1', threadId: 'th', messageId: 'm1' } });
     a.send({ type: 'send', to: 'away', data: { type: 'RUN_FINISHED', runId: 'r1', threadId: 'th' } });
     await handled(a);
-    const resumeBytes = await metric(b.url, 'broker_resume_bytes');
+    const resumeBytes = await metric(b.url, 'agent_bridge_resume_buffer_bytes');
 
     const r = await client(b, 'away', { lastSeq: c.welcome.lastSeq, epoch: c.welcome.epoch });
     expect(r.welcome).toMatchObject({ resumed: true, lastSeq: c.welcome.lastSeq + deltas.length + 4 });
@@ -76,7 +76,7 @@ describe('runs: resume and coalescing', () => {
     for (const f of replay) expect(Buffer.byteLength(JSON.stringify(f))).toBeLessThanOrEqual(65536);
     console.info(
       `10,000-delta reply (${deltas.join('').length} UTF-16 units): resume buffer ${r.welcome.replayed} frames, ` +
-        `~${bytes} bytes replayed; broker_resume_bytes ${resumeBytes}`,
+        `~${bytes} bytes replayed; agent_bridge_resume_buffer_bytes ${resumeBytes}`,
     );
     expect(r.welcome.replayed).toBeLessThan(20);
   }, 30_000);
@@ -117,7 +117,7 @@ describe('runs: resume and coalescing', () => {
   async function clog(url: string, other: Peer, c: Peer): Promise<void> {
     socketOf(c).pause();
     const pad = 'x'.repeat(20_000);
-    for (let n = 0; (await metric(url, 'broker_messages_dropped_total')) === 0; ) {
+    for (let n = 0; (await metric(url, 'agent_bridge_broadcasts_dropped_total')) === 0; ) {
       if (n > 5000) throw new Error('the mailbox never filled');
       for (let i = 0; i < 10; i++) other.send({ type: 'broadcast', data: { pad, n: n++ } });
       await sleep(10);
