@@ -5,7 +5,7 @@
 import { TARGETS, type TargetName } from './targets/index.ts';
 
 // Idle first: fresh processes give the cleanest memory readings.
-export const SCENARIOS = ['idle', 'latency', 'echo', 'fanout', 'storm'] as const;
+export const SCENARIOS = ['idle', 'latency', 'echo', 'fanout', 'stream', 'storm'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type Mode = 'full' | 'quick' | 'tiny';
 
@@ -27,6 +27,8 @@ export interface BenchOptions {
   idle: { clients: number; settleMs: number; cpuWindowMs: number };
   /** quietMs: once all are back, how long without a probe echo before the rest count as lost. */
   storm: { clients: number; timeoutMs: number; quietMs: number };
+  /** Streamed replies: `reconnects` of the clients drop after `dropAtToken` tokens, redial after `awayMs`. */
+  stream: { clients: number; tokens: number; rate: number; reconnects: number; dropAtToken: number; awayMs: number };
 }
 
 const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir' | 'profile' | 'verbose' | 'mode'>> = {
@@ -37,6 +39,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir
     fanout: { clients: 1000, startRate: 25, growth: 2, maxSteps: 8, stepMs: 3000, drainMs: 3000, size: 128 },
     idle: { clients: 10_000, settleMs: 2000, cpuWindowMs: 10_000 },
     storm: { clients: 5000, timeoutMs: 60_000, quietMs: 5000 },
+    stream: { clients: 100, tokens: 1000, rate: 100, reconnects: 10, dropAtToken: 300, awayMs: 500 },
   },
   quick: {
     connectConcurrency: 64,
@@ -45,6 +48,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir
     fanout: { clients: 200, startRate: 100, growth: 2, maxSteps: 5, stepMs: 600, drainMs: 1000, size: 128 },
     idle: { clients: 500, settleMs: 500, cpuWindowMs: 1000 },
     storm: { clients: 300, timeoutMs: 15_000, quietMs: 1500 },
+    stream: { clients: 20, tokens: 200, rate: 100, reconnects: 2, dropAtToken: 60, awayMs: 300 },
   },
   tiny: {
     connectConcurrency: 8,
@@ -53,6 +57,7 @@ const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir
     fanout: { clients: 5, startRate: 50, growth: 2, maxSteps: 2, stepMs: 300, drainMs: 1000, size: 32 },
     idle: { clients: 5, settleMs: 100, cpuWindowMs: 200 },
     storm: { clients: 5, timeoutMs: 10_000, quietMs: 1500 },
+    stream: { clients: 3, tokens: 40, rate: 200, reconnects: 1, dropAtToken: 10, awayMs: 50 },
   },
 };
 
@@ -69,7 +74,7 @@ export function presetOptions(mode: Mode, overrides: Partial<BenchOptions> = {})
   };
 }
 
-const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fanout,idle,storm] [--profile] [--out DIR]
+const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fanout,idle,stream,storm] [--profile] [--out DIR]
   --quick      small sizes, whole run under a minute
   --targets    agent-bridge, raw-relay, socket.io (default: all)
   --scenarios  default: all

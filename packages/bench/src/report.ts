@@ -114,7 +114,63 @@ const ROWS: Row[] = [
     fmt: int,
     target: { label: '0 lost', check: (ab) => (ab === null ? null : ab === 0) },
   },
+  ...streamRows(),
 ];
+
+/**
+ * The stream scenario (issue 14). The latency targets are defined at 100 concurrent 1,000-token
+ * replies: a quick run says "not measured". Batching and the reconnect are measured at any size.
+ */
+function streamRows(): Row[] {
+  const plus = (maxUs: number) => (ab: number | null, raw: number | null) => (ab === null || raw === null ? null : ab - raw <= maxUs);
+  return [
+    {
+      scenario: 'stream',
+      label: 'time to first token p50 ms',
+      get: (r) => num(r.metrics.ttftP50Us),
+      dir: 'lower',
+      fmt: ms,
+      target: { label: '≤ raw + 2 ms', check: plus(2000), fullRunOnly: true },
+    },
+    { scenario: 'stream', label: 'time to first token p99 ms', get: (r) => num(r.metrics.ttftP99Us), dir: 'lower', fmt: ms },
+    { scenario: 'stream', label: 'token delay p50 ms (agent emit → client)', get: (r) => num(r.metrics.tokenDelayP50Us), dir: 'lower', fmt: ms },
+    {
+      scenario: 'stream',
+      label: 'token delay p99 ms (inter-token latency)',
+      get: (r) => num(r.metrics.tokenDelayP99Us),
+      dir: 'lower',
+      fmt: ms,
+      target: { label: '≤ raw + 10 ms', check: plus(10_000), fullRunOnly: true },
+    },
+    {
+      scenario: 'stream',
+      label: 'token delay p99 ms, SDK batching off (comparators: as above)',
+      get: (r) => num(r.metrics.unbatchedTokenDelayP99Us),
+      dir: 'lower',
+      fmt: ms,
+    },
+    { scenario: 'stream', label: 'client gap between tokens p99 ms', get: (r) => num(r.metrics.gapP99Us), dir: 'lower', fmt: ms },
+    {
+      scenario: 'stream',
+      label: 'text frames / stream / 20 ms (worst stream)',
+      get: (r) => num(r.metrics.textFramesPerStreamPer20Ms),
+      dir: 'lower',
+      fmt: (n) => n.toFixed(2),
+      target: { label: '≤ 1', check: (ab) => (ab === null ? null : ab <= 1) },
+    },
+    { scenario: 'stream', label: 'frames / token (to the client)', get: (r) => num(r.metrics.framesPerToken), dir: 'lower', fmt: (n) => n.toFixed(2) },
+    { scenario: 'stream', label: 'bytes / token (to the client)', get: (r) => num(r.metrics.bytesPerToken), dir: 'lower', fmt: (n) => n.toFixed(0) },
+    {
+      scenario: 'stream',
+      label: 'reconnect: missed text after welcome, max ms',
+      get: (r) => num(r.metrics.reconnectMissedTextMaxUs),
+      dir: 'lower',
+      fmt: ms,
+      // Null means a reconnecting client did not resume or never got its missed text: missed.
+      target: { label: '≤ 50 ms, resumed', check: (ab) => ab !== null && ab <= 50_000 },
+    },
+  ];
+}
 
 const by = (lines: ResultLine[], t: TargetName, s: string) => lines.find((l) => l.target === t && l.scenario === s);
 const modeFlag = (mode: string) => (mode === 'quick' ? '--quick' : `${mode} mode`);
@@ -173,6 +229,18 @@ export function markdownTable(lines: ResultLine[]): string {
       `${first.mode} run, ${m.cores} cores (${m.cpu}), node ${m.node}, ${m.platform}; loadavg ${m.loadavg.join(' ')} at the first result, ${last.machine.loadavg.join(' ')} at the last.`,
     );
     out.push('Socket.IO clients connect to the server directly: one hop and one process fewer than agent-bridge and raw-relay.');
+  }
+  const streams = lines.filter((l) => l.scenario === 'stream');
+  if (streams.length) {
+    out.push('');
+    out.push(
+      'stream: token delay = arrival of each token at the client − its emission at the agent (same CLOCK_MONOTONIC), every token after the first; the raw relay and Socket.IO agents send the same AG-UI events unbatched (one frame per token), Agent Bridge\'s SDK agent batches (≤ 1 frame per stream per 20 ms).',
+    );
+    for (const l of streams) {
+      const m = l.metrics;
+      const re = m.reconnects ? `, ${m.reconnectsResumed}/${m.reconnects} reconnects resumed:true, ${m.reconnectsRecovered} had all missed text` : ', no reconnect (no resume)';
+      out.push(`stream ${l.target}: ${m.finished}/${m.streams} replies finished, ${m.textIntact} with the exact text${re}`);
+    }
   }
   const storm = lines.filter((l) => l.scenario === 'storm');
   if (storm.length) {
@@ -235,6 +303,16 @@ export function humanSummary(lines: ResultLine[]): string {
     out.push(
       `- idle: ${int(num(idle.metrics.clientsConnected) ?? 0)} clients connected in ${((num(idle.metrics.connectAllMs) ?? 0) / 1000).toFixed(2)} s; ` +
         (rss === null ? `memory per client not measured (needs a full run's ${int(10_000)} clients).` : `${kb(rss)} KB server RSS per client.`),
+    );
+  }
+  const st = by(lines, 'agent-bridge', 'stream');
+  if (st) {
+    const raw = by(lines, 'raw-relay', 'stream');
+    const vs = (k: string) => (raw && num(raw.metrics[k]) !== null ? ` (raw relay ${ms(num(raw.metrics[k])!)})` : '');
+    const f = (k: string) => (num(st.metrics[k]) === null ? 'n/a' : ms(num(st.metrics[k])!));
+    out.push(
+      `- stream: ${st.metrics.streams} replies, time to first token p50 ${f('ttftP50Us')} ms${vs('ttftP50Us')}, token delay p99 ${f('tokenDelayP99Us')} ms${vs('tokenDelayP99Us')}, ` +
+        `${st.metrics.framesPerToken} frames / token; reconnect mid-reply: missed text within ${f('reconnectMissedTextMaxUs')} ms of the welcome.`,
     );
   }
   const storm = by(lines, 'agent-bridge', 'storm');

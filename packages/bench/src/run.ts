@@ -13,10 +13,11 @@ import { echo, latency } from './scenarios/echo.ts';
 import { fanout } from './scenarios/fanout.ts';
 import { idle } from './scenarios/idle.ts';
 import { storm } from './scenarios/storm.ts';
+import { stream } from './scenarios/stream.ts';
 import type { Scenario } from './scenarios/types.ts';
 import { makeTopology, type Topology } from './targets/index.ts';
 
-const RUNNERS: Record<ScenarioName, Scenario> = { latency, echo, fanout, idle, storm };
+const RUNNERS: Record<ScenarioName, Scenario> = { latency, echo, fanout, idle, storm, stream };
 
 export interface BenchRun {
   lines: ResultLine[];
@@ -38,7 +39,7 @@ export async function runBench(opts: BenchOptions, out: (line: string) => void =
   const fdCap = Math.floor((hard - 400) / 2);
   const capped = opts.idle.clients > fdCap;
   if (capped) opts = { ...opts, idle: { ...opts.idle, clients: fdCap } };
-  const maxClients = Math.max(opts.idle.clients, opts.storm.clients, opts.fanout.clients, opts.echo.clients);
+  const maxClients = Math.max(opts.idle.clients, opts.storm.clients, opts.fanout.clients, opts.echo.clients, opts.stream.clients);
   const lines: ResultLine[] = [];
   const errors: string[] = [];
   const topologies: Topology[] = [];

@@ -71,6 +71,39 @@ describe('pnpm bench (tiny configuration)', () => {
     }
   });
 
+  it('streams replies to every target: time to first token, per-token delay, frames and bytes per token, a resumed reconnect', () => {
+    const tiny = presetOptions('tiny').stream;
+    for (const l of run.lines.filter((x) => x.scenario === 'stream')) {
+      const m = l.metrics as Record<string, number | null>;
+      expect(m.streams, l.target).toBe(tiny.clients);
+      expect(m.finished, l.target).toBe(tiny.clients);
+      expect(m.textIntact, `${l.target}: every client assembled exactly the reply`).toBe(tiny.clients);
+      expect(m.ttftP50Us!).toBeGreaterThan(0);
+      expect(m.tokenDelayP99Us!).toBeGreaterThanOrEqual(m.tokenDelayP50Us!);
+      expect(m.bytesPerToken!).toBeGreaterThan(0);
+      if (l.target === 'agent-bridge') {
+        // The SDK batches (several tokens per frame at 200 tokens/s) and the bridge resumes a drop.
+        expect(m.framesPerToken!).toBeLessThan(1);
+        expect(m.textFramesPerStreamPer20Ms!).toBeLessThanOrEqual(1);
+        expect(m.unbatchedFramesPerToken!).toBeGreaterThanOrEqual(1);
+        expect(m.unbatchedTextIntact).toBe(tiny.clients);
+        expect(m.reconnects).toBe(tiny.reconnects);
+        expect(m.reconnectsResumed).toBe(tiny.reconnects);
+        expect(m.reconnectMissedTokens!).toBeGreaterThan(0);
+        expect(m.reconnectMissedTextMaxUs).toEqual(expect.any(Number));
+      } else {
+        // One frame per token, plus the run's start and end events.
+        expect(m.framesPerToken!).toBeGreaterThanOrEqual(1);
+        expect(m.reconnects).toBe(0);
+        expect(l.notes.join(' ')).toMatch(/no resume/);
+      }
+    }
+    expect(run.markdown).toMatch(/\| stream \| time to first token p50 ms \| [\d.]+ \| [\d.]+ \| [\d.]+ \|.*≤ raw \+ 2 ms: not measured in tiny mode/);
+    expect(run.markdown).toMatch(/\| stream \| text frames \/ stream \/ 20 ms \(worst stream\) \| 1\.00 \| .*≤ 1: ✅/);
+    expect(run.markdown).toMatch(/\| stream \| reconnect: missed text after welcome, max ms \| [\d.]+ \| n\/a \| n\/a \|/);
+    expect(run.markdown).toMatch(/agents send the same AG-UI events unbatched/);
+  });
+
   it('prints a markdown table with the ratios to both comparators', () => {
     expect(run.markdown).toContain('| scenario | metric | agent-bridge | raw relay | Socket.IO | AB ÷ raw | AB ÷ Socket.IO | target |');
     expect(run.markdown).toMatch(/\| echo \| round trips\/s \| [\d,]+ \| [\d,]+ \| [\d,]+ \| \d+\.\d\d× \| \d+\.\d\d× \|/);

@@ -5,6 +5,7 @@
 import { io } from 'socket.io-client';
 import { emit, serve } from '../rpc.ts';
 import { paced, type BroadcastArgs } from './pacer.ts';
+import { agUiSink, Streamer } from './streamer.ts';
 
 const socket = io(process.env.BENCH_BROKER_WS!.replace(/^ws/, 'http'), {
   transports: ['websocket'],
@@ -19,8 +20,15 @@ socket.on('connect', () => {
   if (!readyOnce) emit('ready');
   readyOnce = true;
 });
-socket.on('client.message', (clientId: string, data: unknown) => socket.emit('reply', clientId, data));
+const streamer = new Streamer();
+socket.on('client.message', (clientId: string, data: unknown) => {
+  const req = Streamer.request(data);
+  if (!req) return socket.emit('reply', clientId, data);
+  // The same AG-UI events as the SDK sends, one emit per token (unbatched, see streamer.ts).
+  streamer.start(req, agUiSink((event) => socket.emit('reply', clientId, event)));
+});
 
 serve({
   broadcast: (args: BroadcastArgs) => paced(args, (data) => socket.emit('broadcast', data)),
+  streamEmissions: () => streamer.take(),
 }, { keepAlive: true });

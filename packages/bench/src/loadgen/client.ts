@@ -3,8 +3,11 @@
  * (queued while the socket is down, as a real client library would), hear data and reconnects.
  */
 export interface ClientHooks {
-  /** Application data from the agent (an echo or a broadcast). */
-  onData(client: BenchClient, data: any): void;
+  /**
+   * Application data from the agent (an echo, a broadcast, a run event); `bytes`: the payload of
+   * the WebSocket message that carried it (the whole frame, envelope included).
+   */
+  onData(client: BenchClient, data: any, bytes: number): void;
   /** The client is usable again after losing its connection; `resumed` per the target's notion. */
   onReconnected(client: BenchClient, resumed: boolean): void;
   /** The bridge said it dropped `count` broadcasts for this client (slow consumer). */
@@ -21,6 +24,11 @@ export interface BenchClient {
   /** Close for good (no redial); resolves when closed or after a bound. */
   close(): Promise<void>;
   readonly open: boolean;
+  /**
+   * Lose the connection abruptly (as a network drop does) and dial again after `awayMs`, resuming
+   * where the target can. Only targets with resume implement it.
+   */
+  drop?(awayMs: number): void;
 }
 
 export type ClientFactory = (index: number, hooks: ClientHooks) => BenchClient;

@@ -5,6 +5,7 @@
 import { emit, serve } from '../rpc.ts';
 import type { ClientFactory } from './client.ts';
 import { Pool } from './pool.ts';
+import type { StreamStartArgs } from './streams.ts';
 import { ProjectClient } from './project-client.ts';
 import { RawClient } from './raw-client.ts';
 import { SocketIoClient } from './socketio-client.ts';
@@ -30,5 +31,8 @@ serve({
   stormArm: () => pool.stormArm(),
   stormProbe: () => pool.stormProbe(),
   stormStatus: (a: { t0Us: number }) => pool.stormStatus(a.t0Us),
+  streamStart: (a: StreamStartArgs) => pool.streams.start(pool.clients, a),
+  streamStatus: () => pool.streams.status(),
+  streamResults: () => pool.streams.results(),
 }, { keepAlive: true });
 emit('ready');

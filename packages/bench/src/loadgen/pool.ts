@@ -4,6 +4,7 @@
  */
 import { Histogram, nowUs, type LatencySummary } from '../histogram.ts';
 import type { BenchClient, ClientFactory, ClientHooks } from './client.ts';
+import { StreamTracker } from './streams.ts';
 
 export interface WindowCounters {
   echoes: number;
@@ -45,6 +46,8 @@ export class Pool implements ClientHooks {
   private echoing = false;
   private echoPayload = '';
   private echoWaiters: (() => void)[] = [];
+  /** The stream scenario's replies (AG-UI run events). */
+  readonly streams = new StreamTracker();
 
   constructor(private factory: ClientFactory) {}
 
@@ -85,11 +88,13 @@ export class Pool implements ClientHooks {
 
   // ---------------------------------------------------------------- hooks
 
-  onData(client: BenchClient, data: any): void {
+  onData(client: BenchClient, data: any, bytes: number): void {
     const t = nowUs();
     const p = this.per[client.index];
     if (!p || !data || typeof data !== 'object') return;
-    if (data.e === 1) {
+    if (typeof data.type === 'string') {
+      this.streams.onEvent(client, data, bytes);
+    } else if (data.e === 1) {
       this.hist.record(t - data.t);
       this.win.echoes++;
       this.totals.echoReceived++;
@@ -112,6 +117,7 @@ export class Pool implements ClientHooks {
     if (!p) return;
     p.reconnectedAtUs = nowUs();
     p.resumed = resumed;
+    this.streams.onReconnected(client, resumed);
   }
 
   onDropped(_client: BenchClient, count: number): void {

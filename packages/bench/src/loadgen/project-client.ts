@@ -15,6 +15,8 @@ export class ProjectClient implements BenchClient {
   private ready = false;
   private closed = false;
   private redialing = false;
+  /** Dropped on purpose (drop()): the close handler must not schedule its own redial. */
+  private dropping = false;
   private lastSeq = 0;
   private epoch: string | undefined;
   private backoff = new Backoff();
@@ -48,7 +50,7 @@ export class ProjectClient implements BenchClient {
         switch (f.type) {
           case 'message':
             if (typeof f.seq === 'number') this.lastSeq = f.seq;
-            this.hooks.onData(this, f.data);
+            this.hooks.onData(this, f.data, raw.length);
             break;
           case 'welcome': {
             const redial = this.redialing;
@@ -80,7 +82,7 @@ export class ProjectClient implements BenchClient {
       ws.on('close', (code) => {
         this.ready = false;
         if (!welcomed) reject(new Error(`closed ${code} before welcome`));
-        if (this.closed || NO_REDIAL.has(code) || code >= 4500) return;
+        if (this.closed || this.dropping || NO_REDIAL.has(code) || code >= 4500) return;
         this.redialing = true;
         setTimeout(() => this.redial(), this.backoff.next());
       });
@@ -93,6 +95,18 @@ export class ProjectClient implements BenchClient {
       () => this.backoff.reset(),
       () => undefined, // the close handler schedules the next attempt
     );
+  }
+
+  drop(awayMs: number): void {
+    if (!this.ready || this.closed || this.dropping) return;
+    this.dropping = true;
+    this.ready = false;
+    this.ws!.terminate();
+    setTimeout(() => {
+      this.dropping = false;
+      this.redialing = true;
+      this.redial();
+    }, awayMs);
   }
 
   send(data: unknown): void {

@@ -32,7 +32,7 @@ export class RawClient implements BenchClient {
         this.backoff.reset();
         resolve();
       });
-      ws.on('message', (raw: Buffer) => this.hooks.onData(this, JSON.parse(raw.toString())));
+      ws.on('message', (raw: Buffer) => this.hooks.onData(this, JSON.parse(raw.toString()), raw.length));
       ws.on('error', (err) => {
         if (!this.ready) reject(err);
       });

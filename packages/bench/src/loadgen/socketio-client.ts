@@ -2,6 +2,16 @@
 import { io, type Socket } from 'socket.io-client';
 import type { BenchClient, ClientHooks } from './client.ts';
 
+/**
+ * Bytes of the WebSocket message that carried a run event: socket.io's text encoding of
+ * `emit('message', data)` is `42["message",<JSON>]` (no namespace, no ack). Only run events are
+ * sized (the stream scenario); 0 for the rest, which nobody sizes.
+ */
+function runEventBytes(data: unknown): number {
+  if (typeof (data as { type?: unknown } | null)?.type !== 'string') return 0;
+  return Buffer.byteLength(JSON.stringify(data)) + '42["message",]'.length;
+}
+
 export class SocketIoClient implements BenchClient {
   private socket: Socket | undefined;
   private closed = false;
@@ -35,7 +45,7 @@ export class SocketIoClient implements BenchClient {
           reject(err);
         }
       });
-      socket.on('message', (data: unknown) => this.hooks.onData(this, data));
+      socket.on('message', (data: unknown) => this.hooks.onData(this, data, runEventBytes(data)));
     });
   }
 
