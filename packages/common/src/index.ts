@@ -4,3 +4,4 @@ export * from './logger.ts';
 export * from './timing-safe.ts';
 export * from './service.ts';
 export * from './socket-batcher.ts';
+export * from './rate-limit.ts';

@@ -4,7 +4,7 @@
  * 429 like an empty bucket) rather than evicting someone else's state — eviction would hand an
  * attacker a fresh budget by churning keys.
  */
-import { TokenBucket } from './token-bucket.ts';
+import { TokenBucket } from '@agent-bridge/common';
 
 export interface KeyedRateLimitOptions {
   perMinute: number;

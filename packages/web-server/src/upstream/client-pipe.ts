@@ -10,6 +10,7 @@ import {
   Backoff,
   BACKOFF_RESET_AFTER_MS,
   batchSend,
+  ClientRateLimiter,
   bufferedAmountFor,
   closeReason,
   CloseCode,
@@ -29,7 +30,6 @@ import { closeCodeLabel, FRAME_TYPE_UNPARSED, type EventRing } from '@agent-brid
 import type { WebMetrics } from '../http/metrics.ts';
 import { traceBrowserFrame, traceIdIn } from './trace-frame.ts';
 import type { ByteBudget } from '../limits/byte-budget.ts';
-import { TokenBucket } from '../limits/token-bucket.ts';
 import { Heartbeat } from '../ws/heartbeat.ts';
 import { clientUpstreamUrl } from './broker-url.ts';
 
@@ -77,8 +77,6 @@ export interface ClientPipeOptions {
   upstreams?: Set<WebSocket>;
 }
 
-/** Refusals in a row (no frame let through between them), in units of the burst, before 1008. */
-const ABUSE_BURSTS = 10;
 /** Most of a refused upstream's HTTP body we read to find its error code. */
 const REFUSAL_BODY_MAX = 4096;
 
@@ -117,12 +115,11 @@ export class ClientPipe {
   /** Bounds how long either pause may last (PIPE_PAUSE_MAX_MS). */
   private pauseTimer: NodeJS.Timeout | undefined;
   /** Edge frame limit (CLIENT_RATE_PER_SEC / CLIENT_RATE_BURST), before the broker's own. */
-  private readonly frames: TokenBucket;
+  private readonly frames: ClientRateLimiter;
   private readonly m: WebMetrics;
   private readonly trace: boolean;
   /** Per-frame debug lines (trace id, message id) only when someone reads them. */
   private readonly debug: boolean;
-  private refusedInARow = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private resetTimer: NodeJS.Timeout | undefined;
   /** No more upstream work: the browser is gone or being closed. */
@@ -137,7 +134,7 @@ export class ClientPipe {
     this.backoff = new Backoff(opts.backoff);
     this.lastSeq = opts.resume.lastSeq;
     this.epoch = opts.resume.epoch;
-    this.frames = new TokenBucket(this.cfg.CLIENT_RATE_PER_SEC, this.cfg.CLIENT_RATE_BURST);
+    this.frames = new ClientRateLimiter(this.cfg.CLIENT_RATE_PER_SEC, this.cfg.CLIENT_RATE_BURST);
     this.m = opts.metrics;
     this.trace = opts.trace !== false;
     this.debug = this.log.isLevelEnabled('debug');
@@ -205,18 +202,17 @@ export class ClientPipe {
     }
     // The edge limit: a flood is answered here and never costs the broker (or a bystander
     // sharing it) anything. Persistent abuse closes the socket like the broker would.
-    if (!this.frames.take()) {
-      this.refusedInARow++;
-      if (this.refusedInARow >= ABUSE_BURSTS * this.cfg.CLIENT_RATE_BURST) {
-        this.log.info('browser kept flooding past its rate limit; closing 1008');
-        this.end(CloseCode.policy);
-        this.browser.close(CloseCode.policy, 'rate limit exceeded repeatedly');
-        return;
-      }
+    const verdict = this.frames.check();
+    if (verdict === 'abuse') {
+      this.log.info('browser kept flooding past its rate limit; closing 1008');
+      this.end(CloseCode.policy);
+      this.browser.close(CloseCode.policy, 'rate limit exceeded repeatedly');
+      return;
+    }
+    if (verdict === 'limited') {
       this.sendError('rate_limited', 'too many frames; slow down', peekRef(data.toString()));
       return;
     }
-    this.refusedInARow = 0;
     const up = this.upstream;
     if (this.ready && up && up.readyState === WebSocket.OPEN) {
       this.toUpstream(up, data);
