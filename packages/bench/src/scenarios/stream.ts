@@ -58,6 +58,9 @@ const summary = (h: Histogram): LatencySummary | null => (h.count ? h.summary() 
 function latencies({ records, emitted }: Phase) {
   const steady = records.filter((r) => !r.reconnect);
   const ttft = new Histogram();
+  // TTFT split at the agent: request → first token emitted, first token emitted → at the client.
+  const upstream = new Histogram();
+  const firstDown = new Histogram();
   const delay = new Histogram();
   const gap = new Histogram();
   let frames = 0;
@@ -69,6 +72,10 @@ function latencies({ records, emitted }: Phase) {
     const e = emitted[r.key] ?? [];
     const a = r.arrivalsUs;
     if (a.length) ttft.record(a[0]! - r.requestUs);
+    if (a.length && e.length) {
+      upstream.record(e[0]! - r.requestUs);
+      firstDown.record(a[0]! - e[0]!);
+    }
     for (let i = 1; i < a.length; i++) {
       if (e[i] !== undefined) delay.record(a[i]! - e[i]!);
       gap.record(a[i]! - a[i - 1]!);
@@ -84,6 +91,8 @@ function latencies({ records, emitted }: Phase) {
   return {
     steady: steady.length,
     ttft: summary(ttft),
+    upstream: summary(upstream),
+    firstDown: summary(firstDown),
     delay: summary(delay),
     gap: summary(gap),
     framesPerToken: tokens ? round(frames / tokens, 3) : null,
@@ -174,6 +183,8 @@ export async function stream(ctx: ScenarioContext): Promise<ScenarioResult> {
       ttftP50Us: l.ttft?.p50Us ?? null,
       ttftP99Us: l.ttft?.p99Us ?? null,
       ttftMaxUs: l.ttft?.maxUs ?? null,
+      ttftRequestToAgentP50Us: l.upstream?.p50Us ?? null,
+      ttftAgentToClientP50Us: l.firstDown?.p50Us ?? null,
       tokenDelayP50Us: l.delay?.p50Us ?? null,
       tokenDelayP99Us: l.delay?.p99Us ?? null,
       tokenDelayMaxUs: l.delay?.maxUs ?? null,
