@@ -5,7 +5,7 @@
  * SDKs and tests validate it.
  */
 import { z } from 'zod';
-import { FrameType } from './codes.ts';
+import { FrameType, type SystemEvent } from './codes.ts';
 
 /** `data` is any JSON value, but it must be present. */
 const data = z.unknown().refine((v) => v !== undefined, { message: 'data is required' });
@@ -86,17 +86,88 @@ export const ClientWelcomeFrame = z.object({
 export const DeliveredMessageFrame = z.object({
   type: z.literal(FrameType.message),
   seq: z.number().int().positive(),
+  /** A coalesced run delta (§9): the inclusive seq range it stands for (`seq` is the last). */
+  merged: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
   id: z.string(),
   from: z.string(),
   data: z.unknown(),
   ts,
   _meta: meta,
 });
+/**
+ * Any `system` frame, whatever its event: what a receiver that must tolerate new event names
+ * (the contract may add them) parses with. The typed events are below.
+ */
 export const SystemFrame = z.looseObject({
   type: z.literal(FrameType.system),
   seq: z.number().int().positive().optional(),
   event: z.string(),
   ts: ts.optional(),
+});
+
+// ---------- system events, each with its fields ----------
+const seq = z.number().int().positive();
+/** Each system event's own fields (beside type, seq, event, ts). */
+const EVENT_FIELDS = {
+  // to clients
+  'agent.connected': { agent: z.string() },
+  'agent.disconnected': { agent: z.string() },
+  'messages.dropped': { count: z.number().int().positive(), fromSeq: seq, toSeq: seq },
+  // to clients, from the web server (no seq)
+  'bridge.reconnecting': { retryInMs: z.number().nonnegative() },
+  'bridge.reconnected': { epoch: z.string(), resumed: z.boolean(), lastSeq: z.number().int().nonnegative() },
+  // to agents
+  'client.connected': { clientId, address, resumed: z.boolean() },
+  'client.disconnected': { clientId, resumable: z.boolean() },
+  'client.expired': { clientId },
+  'client.authenticated': { clientId, address: z.string() },
+  'client.signed_out': { clientId },
+} as const satisfies Record<SystemEvent, z.core.$ZodLooseShape>;
+type EventFields = typeof EVENT_FIELDS;
+
+/** A system event: `seq` on the broker's events to clients, none on the web server's `bridge.*`. */
+const systemEvent = <E extends SystemEvent>(event: E) =>
+  z.looseObject({ type: z.literal(FrameType.system), seq: seq.optional(), event: z.literal(event), ...EVENT_FIELDS[event], ts });
+
+export const AgentConnectedEvent = systemEvent('agent.connected');
+export const AgentDisconnectedEvent = systemEvent('agent.disconnected');
+export const MessagesDroppedEvent = systemEvent('messages.dropped');
+export const BridgeReconnectingEvent = systemEvent('bridge.reconnecting');
+export const BridgeReconnectedEvent = systemEvent('bridge.reconnected');
+export const ClientConnectedEvent = systemEvent('client.connected');
+export const ClientDisconnectedEvent = systemEvent('client.disconnected');
+export const ClientExpiredEvent = systemEvent('client.expired');
+export const ClientAuthenticatedEvent = systemEvent('client.authenticated');
+export const ClientSignedOutEvent = systemEvent('client.signed_out');
+
+/** Every system event the bridge emits, by event name. */
+export const SystemEventFrame = z.discriminatedUnion('event', [
+  AgentConnectedEvent,
+  AgentDisconnectedEvent,
+  MessagesDroppedEvent,
+  BridgeReconnectingEvent,
+  BridgeReconnectedEvent,
+  ClientConnectedEvent,
+  ClientDisconnectedEvent,
+  ClientExpiredEvent,
+  ClientAuthenticatedEvent,
+  ClientSignedOutEvent,
+]);
+export type SystemEventFrame = z.infer<typeof SystemEventFrame>;
+/** The fields of one event as a builder passes them (no type, seq, event or ts). */
+export type SystemEventFields<E extends SystemEvent> = z.input<z.ZodObject<EventFields[E]>>;
+const KNOWN_EVENTS = new Map(SystemEventFrame.options.map((o) => [o.shape.event.value as string, o]));
+
+/**
+ * A `system` frame in the bridge → peer unions: a known event must carry its fields (as
+ * SystemEventFrame says); an event this version does not know passes as a SystemFrame, so a
+ * newer bridge's events never break an older parser.
+ */
+const CheckedSystemFrame = SystemFrame.superRefine((f, ctx) => {
+  const schema = KNOWN_EVENTS.get(f.event);
+  if (!schema) return;
+  const r = schema.safeParse(f);
+  if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
 });
 export const ErrorFrame = z.object({
   type: z.literal(FrameType.error),
@@ -108,7 +179,7 @@ export const ErrorFrame = z.object({
 export const BridgeToClientFrame = z.discriminatedUnion('type', [
   ClientWelcomeFrame,
   DeliveredMessageFrame,
-  SystemFrame,
+  CheckedSystemFrame,
   ErrorFrame,
 ]);
 export type ClientWelcomeFrame = z.infer<typeof ClientWelcomeFrame>;
@@ -120,7 +191,12 @@ export type SystemMessage = SystemFrame;
 export type BridgeToClientFrame = z.infer<typeof BridgeToClientFrame>;
 
 // ---------- bridge → agent ----------
-export const ClientInfo = z.object({ clientId, address });
+export const ClientInfo = z.object({
+  clientId,
+  address,
+  /** Our extension in the welcome's list: whether the session has a socket now (else it is resumable). */
+  connected: z.boolean().optional(),
+});
 export type ClientInfo = z.infer<typeof ClientInfo>;
 export const AgentWelcomeFrame = z.object({
   type: z.literal(FrameType.welcome),
@@ -162,7 +238,7 @@ export const BridgeToAgentFrame = z.discriminatedUnion('type', [
   AgentWelcomeFrame,
   AgentClientsFrame,
   ClientMessageToAgentFrame,
-  SystemFrame,
+  CheckedSystemFrame,
   ErrorFrame,
   ClientCancelToAgentFrame,
 ]);
