@@ -5,3 +5,4 @@ export * from './timing-safe.ts';
 export * from './service.ts';
 export * from './socket-batcher.ts';
 export * from './rate-limit.ts';
+export * from './upgrade-refusal.ts';

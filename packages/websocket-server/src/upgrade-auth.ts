@@ -5,8 +5,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { STATUS_CODES } from 'node:http';
 import {
   ADDRESS_RE,
   BrokerPath,
@@ -15,7 +13,6 @@ import {
   agentName,
   bearerToken,
   clientId as clientIdSchema,
-  httpError,
   tokenMatches,
   type Config,
   type HttpErrorCode,
@@ -114,16 +111,5 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Answer a refused upgrade with a JSON error body and close the socket. */
-export function rejectUpgrade(socket: Duplex, status: number, code: HttpErrorCode, message: string): void {
-  const body = JSON.stringify(httpError(code, message));
-  // As ws does for its own refusals: do not wait for the peer to close its side.
-  socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-      'Content-Type: application/json; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
-}
+/** Refused upgrades are answered by common's one raw-HTTP refusal. */
+export { refuseUpgrade as rejectUpgrade } from '@agent-bridge/common';

@@ -6,9 +6,8 @@
  * The access checks (Origin, upgrade rate limits, token, sockets per IP) live in UpgradeGate so
  * POST /api/ws-check can answer exactly what an upgrade would get, without consuming anything.
  */
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
-import { httpError, redactUrl, type HttpErrorCode } from '@agent-bridge/common';
+import type { IncomingMessage } from 'node:http';
+import { redactUrl, type HttpErrorCode } from '@agent-bridge/common';
 import type { SessionTokens } from '../session/tokens.ts';
 import type { IpCounter } from '../limits/ip-counter.ts';
 import type { KeyedRateLimit } from '../limits/keyed-rate-limit.ts';
@@ -106,31 +105,8 @@ export class UpgradeGate {
   }
 }
 
-/**
- * Answer a refused upgrade (or a refused connection) on the raw socket and close it, with the
- * same security headers Express responses carry: this answer never passes through Express.
- */
-export function refuseUpgrade(
-  socket: Duplex,
-  status: number,
-  code: HttpErrorCode,
-  message: string,
-  headers: readonly (readonly [string, string])[] = [],
-): void {
-  const body = JSON.stringify(httpError(code, message));
-  const head = [
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
-    'Content-Type: application/json; charset=utf-8',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Cache-Control: no-store',
-    'Connection: close',
-    ...headers.map(([k, v]) => `${k}: ${v}`),
-  ];
-  if (status === 401) head.push('WWW-Authenticate: Bearer');
-  if (status === 429) head.push('Retry-After: 5');
-  if (socket.writable) socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
-  else socket.destroy();
-}
+/** Refused upgrades (and refused connections) are answered by common's one raw-HTTP refusal, with our security headers passed in. */
+export { refuseUpgrade } from '@agent-bridge/common';
 
 /** For logs: the path only. A query may carry the token under any spelling (`%74oken=`). */
 export function describeUpgrade(req: IncomingMessage): { url: string; origin?: string } {
