@@ -94,7 +94,7 @@ export function createApp(deps: AppDeps): BuiltApp {
   });
 
   app.use(staticSite(config.STATIC_ROOT));
-  app.use(errorHandler(logger.child({ module: 'http' }), config.MAX_MESSAGE_BYTES));
+  app.use(errorHandler(logger.child({ module: 'http' })));
   return { app, close: () => siwe.close() };
 }
 

@@ -310,6 +310,8 @@ describe('POST /auth/verify', () => {
     const v = await verify({ message: 'x'.repeat(100_000), signature: '0x00' });
     expect(v.status).toBe(413);
     expect(v.body.error.code).toBe('payload_too_large');
+    // The app's one error handler answers for the sign-in router too, naming the sign-in limit (16 KiB).
+    expect(v.body.error.message).toBe('the body is over 16384 bytes');
   });
 });
 

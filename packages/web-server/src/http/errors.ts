@@ -1,6 +1,8 @@
 /**
- * Every HTTP error body is `{"error":{"code","message"}}` (PROTOCOL §2). The error handler maps
- * body-parser and serve-static errors to our codes and never sends a stack trace.
+ * Every HTTP error body is `{"error":{"code","message"}}` (PROTOCOL §2), written by `sendError`
+ * and nothing else. `errorHandler` is the app's one Express error handler (mounted last, so it
+ * also answers for the sign-in router): it maps body-parser and static-file errors to our codes
+ * and never sends a stack trace.
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { httpError, type HttpErrorCode, type Logger } from '@agent-bridge/common';
@@ -26,15 +28,17 @@ const CLIENT_ERRORS: Record<number, [HttpErrorCode, string]> = {
   404: ['not_found', 'no such resource'],
   405: ['method_not_allowed', 'method not allowed'],
   413: ['payload_too_large', 'the body is too large'],
-  415: ['bad_request', 'unsupported content type'],
+  415: ['unsupported_media_type', 'unsupported content type or charset'],
 };
 
-export function errorHandler(log: Logger, maxBodyBytes: number): ErrorRequestHandler {
+export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, req, res, next) => {
     if (res.headersSent) return next(err);
     const type = (err as { type?: string }).type;
     if (type === 'entity.too.large') {
-      return sendError(res, 413, 'payload_too_large', `the body is over ${maxBodyBytes} bytes`);
+      // body-parser says which limit applied: MAX_MESSAGE_BYTES on /api, 16 KiB on /auth.
+      const limit = (err as { limit?: number }).limit;
+      return sendError(res, 413, 'payload_too_large', limit === undefined ? 'the body is too large' : `the body is over ${limit} bytes`);
     }
     if (type === 'entity.parse.failed') return sendError(res, 400, 'bad_request', 'the body is not valid JSON');
     const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;

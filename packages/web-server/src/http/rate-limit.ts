@@ -3,7 +3,7 @@
  * budget per IP) is mounted on both, so a client cannot double its allowance by alternating.
  */
 import { rateLimit, MemoryStore, type RateLimitRequestHandler } from 'express-rate-limit';
-import { httpError } from '@agent-bridge/common';
+import { sendError } from './errors.ts';
 
 export interface HttpRateLimit {
   middleware: RateLimitRequestHandler;
@@ -23,7 +23,7 @@ export function createHttpRateLimit(perMinute: number): HttpRateLimit {
     // one); the library's warning about it would fire on every such request.
     validate: { xForwardedForHeader: false },
     handler: (_req, res, _next, options) => {
-      res.status(options.statusCode).json(httpError('rate_limited', 'too many requests from this address; try again later'));
+      sendError(res, options.statusCode, 'rate_limited', 'too many requests from this address; try again later');
     },
   });
   return { middleware, close: () => store.shutdown() };

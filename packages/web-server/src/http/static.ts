@@ -4,8 +4,7 @@
  * come back as HTML), and nothing outside STATIC_ROOT is ever served.
  */
 import path from 'node:path';
-import { Router, type RequestHandler, type Response } from 'express';
-import serveStatic from 'serve-static';
+import express, { Router, type RequestHandler, type Response } from 'express';
 import { sendError } from './errors.ts';
 
 /** Vite puts content-hashed files here: their URL changes whenever their bytes do. */
@@ -45,7 +44,8 @@ export function staticSite(root: string): Router {
   const indexFile = path.join(root, 'index.html');
   router.use(rejectTraversal);
   router.use(
-    serveStatic(root, {
+    // Express 5's own static middleware (it is serve-static 2, which express already depends on).
+    express.static(root, {
       index: false,
       redirect: false,
       dotfiles: 'ignore',

@@ -1,6 +1,7 @@
 /** `Authorization: Bearer <session JWT>` → `res.locals.session = {clientId, address}`, else 401. */
 import type { RequestHandler } from 'express';
-import { bearerToken, httpError } from '@agent-bridge/common';
+import { bearerToken } from '@agent-bridge/common';
+import { sendError } from '../http/errors.ts';
 import type { SessionTokens } from './tokens.ts';
 
 export interface SessionLocals {
@@ -14,8 +15,7 @@ export function requireSession(tokens: SessionTokens): RequestHandler {
     const result = token === undefined ? undefined : tokens.verify(token);
     if (!result?.ok) {
       res.setHeader('WWW-Authenticate', 'Bearer');
-      res.status(401).json(httpError('unauthorized', result?.message ?? 'Authorization: Bearer <session token> is required'));
-      return;
+      return sendError(res, 401, 'unauthorized', result?.message ?? 'Authorization: Bearer <session token> is required');
     }
     res.locals.session = { clientId: result.clientId, address: result.address } satisfies SessionLocals;
     next();

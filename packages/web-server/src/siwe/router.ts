@@ -4,9 +4,10 @@
  * "Sessions and identity".
  */
 import { randomUUID } from 'node:crypto';
-import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import express, { Router, type Request } from 'express';
 import { getAddress } from 'ethers';
-import { ADDRESS_RE, bearerToken, httpError, type HttpErrorCode } from '@agent-bridge/common';
+import { ADDRESS_RE, bearerToken } from '@agent-bridge/common';
+import { sendError } from '../http/errors.ts';
 import { buildChallenge } from './challenge.ts';
 import { rfc3339, type SiweRouterDeps } from './deps.ts';
 import { MemoryNonceStore, NonceRefused } from './nonce-store.ts';
@@ -19,10 +20,6 @@ export const CHALLENGE_TTL_MS = 5 * 60_000;
 const BODY_LIMIT = '16kb';
 
 export type SiweRouter = Router & { close(): void };
-
-function sendError(res: Response, status: number, code: HttpErrorCode, message: string): void {
-  res.status(status).json(httpError(code, message));
-}
 
 export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
   const { config, tokens, identity } = deps;
@@ -159,19 +156,7 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
     router.all(path, (_req, res) => sendError(res, 405, 'method_not_allowed', `${path} does not accept this method`));
   }
   router.use((_req, res) => sendError(res, 404, 'not_found', 'no such sign-in endpoint'));
-
-  const onError: ErrorRequestHandler = (err, _req, res, next) => {
-    if (res.headersSent) return next(err);
-    const type = (err as { type?: string }).type;
-    if (type === 'entity.parse.failed') return sendError(res, 400, 'bad_request', 'the body is not valid JSON');
-    if (type === 'entity.too.large') return sendError(res, 413, 'payload_too_large', `the body is over ${BODY_LIMIT}`);
-    if (typeof (err as { status?: number }).status === 'number' && (err as { status: number }).status < 500) {
-      return sendError(res, 400, 'bad_request', 'the request body could not be read');
-    }
-    log.error({ err }, 'sign-in endpoint failed');
-    sendError(res, 500, 'internal', 'internal error');
-  };
-  router.use(onError);
+  // Errors (an unreadable or oversized body, a failure) go on to the app's one error handler.
   return router;
 }
 
