@@ -15,7 +15,7 @@ export interface BenchOptions {
   scenarios: ScenarioName[];
   /** Where `*.jsonl`, `*.md`, logs and profiles go. */
   outDir: string;
-  /** CPU-profile broker and web server during the echo window. */
+  /** CPU-profile the servers during the echo window (and the agent too during the stream's replies). */
   profile: boolean;
   /** Write progress to stderr. */
   verbose: boolean;
@@ -78,7 +78,7 @@ const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fan
   --quick      small sizes, whole run under a minute
   --targets    agent-bridge, raw-relay, socket.io (default: all)
   --scenarios  default: all
-  --profile    CPU-profile broker and web server during the echo window (writes *.cpuprofile)
+  --profile    CPU-profile the servers during the echo window and the measured stream replies (writes *.cpuprofile)
   --out        results directory (default bench-results)`;
 
 export function parseArgs(argv: string[]): BenchOptions | { help: string } {

@@ -22,7 +22,9 @@
  * (`batchMs: 0`), to separate what the bridge costs from what batching costs. The comparators'
  * agents never batch, so their unbatched figures are their measured ones.
  */
+import path from 'node:path';
 import { Histogram, type LatencySummary } from '../histogram.ts';
+import { byPackage, topFunctions } from '../profile-summary.ts';
 import { round, sleep, Window } from '../measure.ts';
 import type { StreamRecord, StreamStartArgs } from '../loadgen/streams.ts';
 import type { ScenarioContext, ScenarioResult } from './types.ts';
@@ -155,11 +157,21 @@ export async function stream(ctx: ScenarioContext): Promise<ScenarioResult> {
   );
   if (conn.failed) notes.push(`${conn.failed} clients failed to connect: ${conn.firstError}`);
   await phase(ctx, { ...p, tokens: Math.min(10, p.tokens), reconnects: 0 });
+  // --profile: the servers and the agent over the measured replies, as the echo scenario does.
+  const profiled = opts.profile ? [...topo.servers, topo.agent] : [];
+  await Promise.all(profiled.map((c) => c.call('probe.profileStart')));
   const win = new Window(topo.all);
   await win.start();
   const main = await phase(ctx, p);
   const tokensDelivered = main.records.reduce((a, r) => a + r.arrivalsUs.length, 0);
   const processes = await win.stop(tokensDelivered);
+  for (const c of profiled) {
+    const file = path.resolve(opts.outDir, `${topo.name}-${c.spec.name}-stream.cpuprofile`);
+    await c.call('probe.profileStop', { path: file }, 60_000);
+    notes.push(`CPU profile: ${file}`);
+    notes.push(`${c.spec.name} top self time (% of busy): ${topFunctions(file, 8).map((t) => `${t.fn} (${t.where}) ${t.selfPct}%`).join('; ')}`);
+    notes.push(`${c.spec.name} self time by package (% of busy): ${Object.entries(byPackage(file)).map(([k, v]) => `${k} ${v}%`).join('; ')}`);
+  }
   // Only the SDK agent batches: the comparators' measured replies are already unbatched.
   const unbatched = topo.name === 'agent-bridge' ? await phase(ctx, { ...p, reconnects: 0, batchMs: 0 }) : undefined;
   await lg.call('closeAll', undefined, 60_000);
