@@ -24,9 +24,10 @@ const commonSrc = path.join(root, 'packages/common/src');
 export const PACKAGES = {
   'agent-sdk': {
     platform: 'node',
-    // Its package.json "dependencies" stay imports (npm installs them); so do these optional ones.
+    // Its package.json "dependencies" stay imports (npm installs them); so do these optional ones,
+    // and its optional peers (OpenTelemetry, prom-client), loaded only when the user opts in.
     externalDependencies: true,
-    external: ['pino-pretty', 'bufferutil', 'utf-8-validate'],
+    external: ['pino-pretty', 'bufferutil', 'utf-8-validate', '@opentelemetry/*', 'prom-client'],
     // The common modules whose declarations the package's own .d.ts refer to.
     commonTypes: ['protocol/index.ts', 'logger.ts'],
     // Where each common entry point leads in dist/common. The root is used in declarations only

@@ -37,11 +37,10 @@ import { RunRegistry } from './run-registry.ts';
 import { RunWriter, type RunOptions, type RunTarget } from './run.ts';
 import { describeRefusal, type Refusal } from './refusal.ts';
 import { Watchdog } from './watchdog.ts';
+import { createSdkMetrics, type SdkMetrics } from './metrics.ts';
+import type { AgentSpan, AgentTracer } from './tracing.ts';
 
 export type AgentState = 'connecting' | 'open' | 'ready' | 'waiting' | 'stopped';
-
-/** Close code reported for a dial that never opened or a socket that dropped (as browsers do). */
-const ABNORMAL = 1006;
 
 export class Agent extends EventEmitter<AgentEvents> {
   readonly name: string;
@@ -68,6 +67,13 @@ export class Agent extends EventEmitter<AgentEvents> {
    */
   private pendingWelcome: { ws: WebSocket; frame: AgentWelcomeFrame } | undefined;
   private runRegistry: RunRegistry | undefined;
+  /** Set only when the user opted in (and the tracer is on): otherwise no per-frame span work. */
+  private readonly tracer: AgentTracer | undefined;
+  /** A client.message → the traceparent of its receive span, for the reply's send span. */
+  private readonly receivedIn = new WeakMap<object, string>();
+  /** Set only with the metricsRegistry option. */
+  private readonly metrics: SdkMetrics | undefined;
+  private pingSentAt = 0;
 
   constructor(options: ConnectAgentOptions) {
     // An async listener that rejects lands in captureRejectionSymbol below, not in an unhandled rejection.
@@ -79,6 +85,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       agent: this.name,
     });
     this.outbox = new Outbox(this.opts.outboxLimit);
+    this.tracer = options.tracer?.enabled ? options.tracer : undefined;
+    this.metrics = options.metricsRegistry ? createSdkMetrics(options.metricsRegistry) : undefined;
     this.backoff = new Backoff(this.opts.backoff);
     this.watchdog = new Watchdog(this.opts.heartbeatTimeoutMs, () => this.onSilence());
     this.dial();
@@ -122,7 +130,31 @@ export class Agent extends EventEmitter<AgentEvents> {
    */
   send(to: string | string[], data: unknown, opts: { id?: string; _meta?: Record<string, unknown> } = {}): string {
     const id = opts.id ?? this.nextId();
+    if (this.tracer && opts._meta !== undefined) return this.sendTraced(this.tracer, id, to, data, opts._meta);
     this.enqueue(opts._meta === undefined ? { type: FrameType.send, id, to, data } : { type: FrameType.send, id, to, data, _meta: opts._meta });
+    return id;
+  }
+
+  /** A send span, child of the `_meta` trace; the frame's traceparent then names it (same trace id). */
+  private sendTraced(tracer: AgentTracer, id: string, to: string | string[], data: unknown, meta: Record<string, unknown>): string {
+    const parent = typeof meta.traceparent === 'string' ? meta.traceparent : undefined;
+    const span = tracer.start({
+      operation: 'send',
+      hop: 'agent>broker',
+      destination: this.name,
+      frameType: FrameType.send,
+      messageId: id,
+      traceparent: parent,
+      tracestate: typeof meta.tracestate === 'string' ? meta.tracestate : undefined,
+    });
+    const _meta = parent !== undefined && span.traceparent ? { ...meta, traceparent: span.traceparent } : meta;
+    try {
+      this.enqueue({ type: FrameType.send, id, to, data, _meta });
+    } catch (err) {
+      span.end(err);
+      throw err;
+    }
+    span.end();
     return id;
   }
 
@@ -131,7 +163,10 @@ export class Agent extends EventEmitter<AgentEvents> {
    * PROTOCOL §11) goes on the answer, so one trace id follows the exchange both ways.
    */
   reply(msg: Pick<ClientMessageToAgentFrame, 'clientId'> & { _meta?: Record<string, unknown> | undefined }, data: unknown): string {
-    return this.send(msg.clientId, data, msg._meta === undefined ? {} : { _meta: msg._meta });
+    if (msg._meta === undefined) return this.send(msg.clientId, data);
+    // Traced: the reply's span is the child of this message's receive span.
+    const received = this.tracer ? this.receivedIn.get(msg) : undefined;
+    return this.send(msg.clientId, data, { _meta: received === undefined ? msg._meta : { ...msg._meta, traceparent: received } });
   }
 
   /** Send `data` to every known client except those listed. Same errors as send(). */
@@ -148,7 +183,7 @@ export class Agent extends EventEmitter<AgentEvents> {
    * outbox (possible only while disconnected) are discarded, with a warning in the log.
    */
   close(): Promise<void> {
-    if (this.closing) return this.closing;
+    if (this.closing !== undefined) return this.closing;
     const previous = this.stateValue;
     this.stateValue = 'stopped';
     clearTimeout(this.retryTimer);
@@ -226,7 +261,12 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.onFrame(raw, isBinary);
     });
     ws.on('ping', () => current() && this.watchdog.touch());
-    ws.on('pong', () => current() && this.watchdog.touch());
+    ws.on('pong', () => {
+      if (!current()) return;
+      this.watchdog.touch();
+      if (this.metrics && this.pingSentAt > 0) this.metrics.heartbeatRtt((performance.now() - this.pingSentAt) / 1000);
+      this.pingSentAt = 0;
+    });
     // Errors always end in 'close', which decides what happens next; without a listener ws would throw.
     ws.on('error', (err) => {
       if (!current()) return;
@@ -308,7 +348,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     clearInterval(this.pingTimer);
     const every = Math.max(10, Math.floor(this.opts.heartbeatTimeoutMs / 3));
     this.pingTimer = setInterval(() => {
-      if (ws.readyState === WebSocket.OPEN) ws.ping();
+      if (ws.readyState !== WebSocket.OPEN) return;
+      if (this.metrics) this.pingSentAt = performance.now();
+      ws.ping();
     }, every);
     this.pingTimer.unref();
   }
@@ -338,13 +380,17 @@ export class Agent extends EventEmitter<AgentEvents> {
       case FrameType.clients:
         this.onClientsPage(frame, decoded.value);
         break;
-      case FrameType.clientMessage:
+      case FrameType.clientMessage: {
+        this.metrics?.toAgent(frame.ts);
         if (this.debugLog) this.log.debug({ traceId: traceIdOf(frame._meta as TraceMeta | undefined), msgId: frame.id, ref: frame.ref }, 'client message');
+        const span = this.tracer ? this.receiveSpan(this.tracer, frame, raw) : undefined;
         this.registry.seen(frame);
         // An answer to a run's pending interrupt goes to that run, not to message listeners.
-        if (this.runRegistry?.onMessage(frame)) break;
-        this.emitSafe('message', frame);
+        if (!this.runRegistry?.onMessage(frame)) this.emitSafe('message', frame);
+        // Synchronous listeners ran; an async handler's reply still finds its parent in receivedIn.
+        span?.end();
         break;
+      }
       case FrameType.clientCancel:
         this.runRegistry?.onCancel(frame);
         this.emitSafe('client.cancel', frame);
@@ -364,6 +410,22 @@ export class Agent extends EventEmitter<AgentEvents> {
         this.emitError(frame);
         break;
     }
+  }
+
+  private receiveSpan(tracer: AgentTracer, frame: ClientMessageToAgentFrame, raw: WebSocket.RawData): AgentSpan {
+    const meta = frame._meta as Record<string, unknown> | undefined;
+    const span = tracer.start({
+      operation: 'receive',
+      hop: 'broker>agent',
+      destination: this.name,
+      frameType: FrameType.clientMessage,
+      messageId: frame.id,
+      bytes: Buffer.isBuffer(raw) ? raw.length : undefined,
+      traceparent: typeof meta?.traceparent === 'string' ? meta.traceparent : undefined,
+      tracestate: typeof meta?.tracestate === 'string' ? meta.tracestate : undefined,
+    });
+    if (span.traceparent) this.receivedIn.set(frame, span.traceparent);
+    return span;
   }
 
   private onWelcome(frame: AgentWelcomeFrame, raw: Record<string, unknown>): void {

@@ -2,6 +2,8 @@ import { agentName, type BackoffOptions } from '@agent-bridge/common/protocol';
 import { DEFAULT_AGENT, BACKOFF_RESET_AFTER_MS } from '@agent-bridge/common/protocol';
 import type { Logger } from '@agent-bridge/common';
 import { AgentSdkError } from './errors.ts';
+import type { MetricsRegistry } from './metrics.ts';
+import type { AgentTracer } from './tracing.ts';
 import { agentEndpoint } from './url.ts';
 
 export interface ConnectAgentOptions {
@@ -23,6 +25,18 @@ export interface ConnectAgentOptions {
    * (default BACKOFF_RESET_AFTER_MS).
    */
   backoff?: BackoffOptions & { resetAfterMs?: number };
+  /**
+   * OpenTelemetry hop spans (receive per client message, send per reply), linked through the
+   * frames' `_meta.traceparent`: `await createAgentTracer()` (OTLP export when
+   * OTEL_EXPORTER_OTLP_ENDPOINT is set) or any object of that shape. Default none: no span work.
+   */
+  tracer?: AgentTracer;
+  /**
+   * A prom-client Registry: the SDK registers `agent_bridge_e2e_latency_seconds{direction="to_agent"}`
+   * and `agent_bridge_heartbeat_rtt_seconds{kind="agent"}` there (needs prom-client installed).
+   * Default none: no metric work.
+   */
+  metricsRegistry?: MetricsRegistry;
 }
 
 export interface ResolvedOptions {

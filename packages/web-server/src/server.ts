@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode, createLogger, urlHost, type BackoffOptions, type Config, type Logger } from '@agent-bridge/common';
+import { createHopTracer, type HopTracer } from '@agent-bridge/common/otel';
 import { createApp } from './app.ts';
 import { createWebMetrics } from './http/metrics.ts';
 import { defaultNodeId, WebOps } from './ops/ops-endpoint.ts';
@@ -30,6 +31,11 @@ export interface WebServerOptions {
   backoff?: BackoffOptions;
   /** How long an upstream must stay up before the schedule starts again (BACKOFF_RESET_AFTER_MS). */
   backoffResetAfterMs?: number;
+  /**
+   * OpenTelemetry hop spans (tests: an in-memory exporter). Default: `createHopTracer`, which
+   * exports over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set and is a no-op otherwise.
+   */
+  tracer?: HopTracer;
 }
 
 export interface WebServer {
@@ -60,6 +66,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   const readiness = new WebReadiness({ brokerUrl: config.BROKER_URL, timeoutMs: Math.min(2000, config.HEARTBEAT_TIMEOUT_MS) });
   const metrics = createWebMetrics({ perFrame: config.METRICS === 'on', ready: async () => (await readiness.check()).ready });
   const rateLimit = createHttpRateLimit(config.RATE_LIMIT_HTTP_PER_MIN);
+  const tracer = opts.tracer ?? (await createHopTracer({ service: 'agent-bridge-web' }));
   const upstreams = new Set<WebSocket>();
   /** The newest pipe per clientId: during an outage the web server enforces one socket per clientId. */
   const newest = new Map<string, ClientPipe>();
@@ -184,6 +191,8 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
           backoff: opts.backoff,
           backoffResetAfterMs: opts.backoffResetAfterMs,
           trace: config.TRACE === 'on',
+          perFrameMetrics: config.METRICS === 'on',
+          tracer,
           events: ops,
           onBrokerSeen: () => readiness.brokerSeen(),
           upstreams,
@@ -224,6 +233,8 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
       await serverClosed;
       closeLimits();
       built.close();
+      // Our own tracer only: one passed in belongs to the caller.
+      if (!opts.tracer) await tracer.shutdown();
       log.info('closed');
     })();
     return closed;

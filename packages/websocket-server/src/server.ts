@@ -11,7 +11,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { BrokerPath, CloseCode, createLogger, redactUrl, urlHost, type Config, type Logger } from '@agent-bridge/common';
 import { Heartbeat } from './heartbeat.ts';
 import { createHttpHandler } from './http-routes.ts';
-import { createHopTracer } from '@agent-bridge/common/otel';
+import { createHopTracer, type HopTracer } from '@agent-bridge/common/otel';
 import { BrokerOps, brokerNodeId, brokerView } from './instrumentation.ts';
 import { BrokerMetrics } from './metrics.ts';
 import { Router } from './router.ts';
@@ -33,6 +33,8 @@ export interface BrokerHandle {
 
 export interface BrokerOptions {
   logger?: Logger;
+  /** OpenTelemetry hop spans (tests: an in-memory exporter); default from OTEL_EXPORTER_OTLP_ENDPOINT. */
+  tracer?: HopTracer;
 }
 
 /** How long close() lets peers answer the 1001 close before cutting them. */
@@ -54,7 +56,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   state = new StateManager({ cfg: config, log, metrics, heartbeat, epoch }, sessions);
   const router = new Router(state, config, metrics, heartbeat, log);
   // OpenTelemetry export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (else a no-op, nothing loaded).
-  router.tracer = await createHopTracer({ service: 'agent-bridge-broker' });
+  router.tracer = opts.tracer ?? (await createHopTracer({ service: 'agent-bridge-broker' }));
   let ops: BrokerOps | undefined;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_MESSAGE_BYTES, perMessageDeflate: false });
@@ -164,7 +166,8 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await serverClosed;
-      await router.tracer.shutdown();
+      // Our own tracer only: one passed in belongs to the caller.
+      if (!opts.tracer) await router.tracer.shutdown();
       log.info('broker closed');
     })());
 

@@ -28,7 +28,9 @@ import {
 import type { IncomingMessage } from 'node:http';
 import { closeCodeLabel, FRAME_TYPE_UNPARSED, type EventRing } from '@agent-bridge/common/metrics';
 import type { WebMetrics } from '../http/metrics.ts';
-import { traceBrowserFrame, traceIdIn } from './trace-frame.ts';
+import { traceBrowserFrame, traceIdIn, type TracedFrame } from './trace-frame.ts';
+import { NOOP_TRACER, type HopSpan, type HopTracer } from '@agent-bridge/common/otel';
+import { spanToBroker, spanToBrowser } from './pipe-spans.ts';
 import type { ByteBudget } from '../limits/byte-budget.ts';
 import { Heartbeat } from '../ws/heartbeat.ts';
 import { clientUpstreamUrl } from './broker-url.ts';
@@ -64,6 +66,10 @@ export interface ClientPipeOptions {
   backoffResetAfterMs?: number;
   /** TRACE=on: a browser frame without `_meta` gets one here, the first hop we own (§11). Default true. */
   trace?: boolean;
+  /** METRICS=on: per-frame counters, bytes and e2e latency; off: none of that work per frame. Default true. */
+  perFrameMetrics?: boolean;
+  /** OpenTelemetry hop spans (pipe-spans.ts), only when export is on; default none. */
+  tracer?: HopTracer;
   /** Recent errors sent and closes seen, for the ops view. */
   events?: { errors: EventRing; closes: EventRing };
   /** An upstream's welcome arrived: the broker is reachable (readiness). */
@@ -118,6 +124,8 @@ export class ClientPipe {
   private readonly frames: ClientRateLimiter;
   private readonly m: WebMetrics;
   private readonly trace: boolean;
+  private readonly perFrame: boolean;
+  private readonly tracer: HopTracer;
   /** Per-frame debug lines (trace id, message id) only when someone reads them. */
   private readonly debug: boolean;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -137,6 +145,8 @@ export class ClientPipe {
     this.frames = new ClientRateLimiter(this.cfg.CLIENT_RATE_PER_SEC, this.cfg.CLIENT_RATE_BURST);
     this.m = opts.metrics;
     this.trace = opts.trace !== false;
+    this.perFrame = opts.perFrameMetrics !== false;
+    this.tracer = opts.tracer ?? NOOP_TRACER;
     this.debug = this.log.isLevelEnabled('debug');
     this.m.connectionsOpened.inc({ kind: 'client' });
     this.m.connections.inc({ kind: 'client' });
@@ -194,8 +204,10 @@ export class ClientPipe {
 
   private fromBrowser(data: Buffer, isBinary: boolean): void {
     if (this.ended) return;
-    this.m.framesIn.inc({ kind: 'client', type: FRAME_TYPE_UNPARSED });
-    this.m.bytesIn.inc({ kind: 'client' }, data.length);
+    if (this.perFrame) {
+      this.m.framesIn.inc({ kind: 'client', type: FRAME_TYPE_UNPARSED });
+      this.m.bytesIn.inc({ kind: 'client' }, data.length);
+    }
     if (isBinary) {
       this.sendError('invalid_json', 'binary frames are not accepted; send JSON as text');
       return;
@@ -240,15 +252,20 @@ export class ClientPipe {
     // §11: the trace starts at the first hop we own when the browser sent none (here, not when
     // the frame arrived: a frame held through an outage is held at its own size).
     let data = raw;
-    if (this.trace) {
-      const traced = traceBrowserFrame(raw);
+    let span: HopSpan | undefined;
+    if (this.tracer.enabled || this.trace) {
+      const traced: TracedFrame & { span?: HopSpan } = this.tracer.enabled ? spanToBroker(this.tracer, raw, this.trace) : traceBrowserFrame(raw);
+      span = traced.span;
       data = traced.data;
       if (this.debug) this.log.debug({ traceId: traced.traceId, msgId: peekRef(raw.toString()), started: traced.started }, 'browser frame to the broker');
     }
     batchSend(up);
     up.send(data, { binary: false }, () => this.maybeResumeBrowser(up));
-    this.m.framesOut.inc({ kind: 'upstream', type: FRAME_TYPE_UNPARSED });
-    this.m.bytesOut.inc({ kind: 'upstream' }, data.length);
+    span?.end();
+    if (this.perFrame) {
+      this.m.framesOut.inc({ kind: 'upstream', type: FRAME_TYPE_UNPARSED });
+      this.m.bytesOut.inc({ kind: 'upstream' }, data.length);
+    }
     if (!this.browserPaused && bufferedAmountFor(up, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) {
       this.browserPaused = true;
       this.browser.pause();
@@ -422,8 +439,10 @@ export class ClientPipe {
 
   private fromUpstream(up: WebSocket, data: Buffer): void {
     if (up !== this.upstream || this.ended) return;
-    this.m.framesIn.inc({ kind: 'upstream', type: FRAME_TYPE_UNPARSED });
-    this.m.bytesIn.inc({ kind: 'upstream' }, data.length);
+    if (this.perFrame) {
+      this.m.framesIn.inc({ kind: 'upstream', type: FRAME_TYPE_UNPARSED });
+      this.m.bytesIn.inc({ kind: 'upstream' }, data.length);
+    }
     if (!this.ready) {
       const decoded = decodeJson(data.toString());
       if (decoded.ok && decoded.value.type === FrameType.welcome) {
@@ -436,8 +455,10 @@ export class ClientPipe {
       const traceId = traceIdIn(data);
       if (traceId) this.log.debug({ traceId, msgId: peekRef(data.toString()) }, 'broker frame to the browser');
     }
+    const span = this.tracer.enabled ? spanToBrowser(this.tracer, data) : undefined;
     this.forwardToBrowser(data);
-    this.observeE2e(data);
+    span?.end();
+    if (this.perFrame) this.observeE2e(data);
   }
 
   /** to_client: the broker's `ts` of a message to our write to the browser (both clocks ours). */
@@ -490,8 +511,10 @@ export class ClientPipe {
     // frames that are merely corked for this turn as a slow browser.
     batchSend(this.browser);
     this.browser.send(data, { binary: false }, () => this.maybeResume());
-    this.m.framesOut.inc({ kind: 'client', type: FRAME_TYPE_UNPARSED });
-    this.m.bytesOut.inc({ kind: 'client' }, data.length);
+    if (this.perFrame) {
+      this.m.framesOut.inc({ kind: 'client', type: FRAME_TYPE_UNPARSED });
+      this.m.bytesOut.inc({ kind: 'client' }, data.length);
+    }
     // A slow browser: stop reading its upstream so the broker's mailbox applies §7.
     if (!this.paused && this.upstream && bufferedAmountFor(this.browser, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) {
       this.paused = true;

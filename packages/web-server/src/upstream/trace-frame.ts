@@ -17,14 +17,18 @@ export interface TracedFrame {
   started: boolean;
 }
 
-export function traceBrowserFrame(raw: Buffer): TracedFrame {
+/**
+ * `traceparent`: what to splice in when the frame has none (the web server's own hop span when
+ * OpenTelemetry export is on, so the broker's and agent's spans become its children); default a
+ * new trace.
+ */
+export function traceBrowserFrame(raw: Buffer, traceparent: string = newTraceparent()): TracedFrame {
   if (raw.includes(META)) {
     const meta = peekMeta(raw.toString());
     if (meta) return { data: raw, traceId: traceIdOf(meta), started: false };
     // A `_meta` without a valid traceparent: ours goes first and the sender's (later, so it is
     // the one JSON.parse keeps) reaches the broker, which starts the trace (ensureMeta).
   }
-  const traceparent = newTraceparent();
   const traceId = traceparent.slice(3, 35);
   const head = `{"_meta":{"traceparent":"${traceparent}"}`;
   // The common case, `{"type":…`: splice bytes, no decode/encode of the payload.
