@@ -11,7 +11,7 @@ import { defineConfig } from 'vitest/config';
 const UNIT = [
   'packages/common/test/**/*.test.ts',
   'packages/websocket-server/test/{ids,units,mailbox,budget-units,runs-units}.test.ts',
-  'packages/web-server/test/{siwe-unit,tokens}.test.ts',
+  'packages/web-server/test/{siwe-unit,tokens,liveness}.test.ts',
   'packages/demo-agent/test/commands.test.ts',
   'packages/browser-client/test/{frames-match-common,runs-model}.test.ts',
   'packages/sploots-app/test/**/!(*.browser).test.ts',

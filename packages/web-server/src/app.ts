@@ -21,7 +21,7 @@ import type { OriginPolicy } from './ws/origin.ts';
 import type { UpgradeGate } from './ws/upgrade.ts';
 import { requireSession, type SessionLocals } from './session/require-session.ts';
 import type { SessionTokens } from './session/tokens.ts';
-import type { IdentityUpdater } from './upstream/live-identity.ts';
+import type { IdentityUpdater } from './siwe/deps.ts';
 
 export interface AppDeps {
   config: Config;

@@ -1,7 +1,7 @@
 /**
  * What the SIWE router needs from the rest of the web server, written structurally so this
  * folder depends on behaviour, not files: `SessionTokens` (src/session/tokens.ts) and
- * `BrokerIdentityClient` (src/upstream/identity-client.ts) satisfy these.
+ * `LivePipeIdentity` (src/upstream/live-identity.ts) satisfy these.
  */
 import type { Config, Logger } from '@agent-bridge/common';
 import type { NonceStore } from './nonce-store.ts';
@@ -15,8 +15,12 @@ export interface SessionTokenIssuer {
   revoke?(clientId: string): boolean;
 }
 
+/** `unknown_client`: the broker has no session for it; `unavailable`: the broker could not be told. */
+export type IdentityOutcome = 'ok' | 'unknown_client' | 'unavailable';
+
+/** Records that a session proved (or dropped) a wallet address. */
 export interface IdentityUpdater {
-  setAddress(clientId: string, address: string | null): Promise<'ok' | 'unknown_client' | 'unavailable'>;
+  setAddress(clientId: string, address: string | null): Promise<IdentityOutcome>;
 }
 
 export interface SiweRouterDeps {

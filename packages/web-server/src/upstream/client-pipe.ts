@@ -32,7 +32,7 @@ import { traceBrowserFrame, traceIdIn, type TracedFrame } from './trace-frame.ts
 import { NOOP_TRACER, type HopSpan, type HopTracer } from '@agent-bridge/common/otel';
 import { spanToBroker, spanToBrowser } from './pipe-spans.ts';
 import type { ByteBudget } from '../limits/byte-budget.ts';
-import { Heartbeat } from '../ws/heartbeat.ts';
+import { SocketLiveness } from '../ws/liveness.ts';
 import { clientUpstreamUrl } from './broker-url.ts';
 
 export type PipeConfig = Pick<
@@ -101,11 +101,11 @@ export class ClientPipe {
   private readonly cfg: PipeConfig;
   private readonly log: Logger;
   private readonly backoff: Backoff;
-  private readonly browserHeartbeat: Heartbeat;
+  private readonly browserHeartbeat: SocketLiveness;
 
   private upstream: WebSocket | undefined;
   private upstreamOpen = false;
-  private upstreamHeartbeat: Heartbeat | undefined;
+  private upstreamHeartbeat: SocketLiveness | undefined;
   /** The current upstream's welcome has arrived: frames may flow to it. */
   private ready = false;
   /** The browser has had its one `welcome`; later welcomes become `bridge.reconnected`. */
@@ -160,7 +160,8 @@ export class ClientPipe {
       this.end(code);
       opts.onClosed(this);
     });
-    this.browserHeartbeat = new Heartbeat(this.browser, {
+    this.browserHeartbeat = new SocketLiveness(this.browser, {
+      mode: 'ping-peer',
       intervalMs: this.cfg.HEARTBEAT_INTERVAL_MS,
       timeoutMs: this.cfg.HEARTBEAT_TIMEOUT_MS,
       onDead: () => {
@@ -352,10 +353,10 @@ export class ClientPipe {
     this.m.connectionsOpened.inc({ kind: 'upstream' });
     // A broker that goes silent (frozen, half-open TCP) is a dead upstream. The broker pings
     // every upstream (it accepts, PROTOCOL §4), so watching for its silence is enough.
-    this.upstreamHeartbeat = new Heartbeat(up, {
+    this.upstreamHeartbeat = new SocketLiveness(up, {
+      mode: 'watch-silence',
       intervalMs: this.cfg.HEARTBEAT_INTERVAL_MS,
       timeoutMs: this.cfg.HEARTBEAT_TIMEOUT_MS,
-      ping: false,
       onDead: () => {
         this.log.warn('broker silent for too long; dropping the upstream');
         up.terminate();

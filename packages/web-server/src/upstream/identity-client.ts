@@ -1,11 +1,13 @@
 /**
- * Tells the broker that a live session proved (or dropped) a wallet address:
- * `POST /internal/clients/:clientId/identity` with PROXY_TOKEN (INTERNAL-HOP.md, "Identity").
+ * One job: the HTTP call that tells the broker a session proved (or dropped) a wallet address,
+ * `POST /internal/clients/:clientId/identity` with PROXY_TOKEN (CONTRIBUTING.md, "Identity").
+ * The SIWE routes go through LivePipeIdentity, which also updates this process's pipes.
  */
 import { BrokerPath, type Logger } from '@agent-bridge/common';
+import type { IdentityOutcome, IdentityUpdater } from '../siwe/deps.ts';
 import { brokerHttpUrl } from './broker-url.ts';
 
-export type IdentityOutcome = 'ok' | 'unknown_client' | 'unavailable';
+export type { IdentityOutcome };
 
 export interface BrokerIdentityClientOptions {
   brokerUrl: string;
@@ -15,7 +17,7 @@ export interface BrokerIdentityClientOptions {
   timeoutMs?: number;
 }
 
-export class BrokerIdentityClient {
+export class BrokerIdentityClient implements IdentityUpdater {
   private readonly base: string;
   private readonly log: Logger;
 

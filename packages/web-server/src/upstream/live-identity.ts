@@ -1,14 +1,11 @@
 /**
- * The identity updater the SIWE routes use: tells the broker, then the live pipes of that
- * clientId, so a later upstream redial announces the address the session has now — not the one
- * its browser connected with (a signed-out wallet must never be announced again).
+ * The web server's one identity updater (the SIWE routes use it): tells the broker (through
+ * BrokerIdentityClient, the HTTP call), then the live pipes of that clientId, so a later upstream
+ * redial announces the address the session has now — not the one its browser connected with (a
+ * signed-out wallet must never be announced again).
  */
+import type { IdentityOutcome, IdentityUpdater } from '../siwe/deps.ts';
 import type { ClientPipe } from './client-pipe.ts';
-import type { IdentityOutcome } from './identity-client.ts';
-
-export interface IdentityUpdater {
-  setAddress(clientId: string, address: string | null): Promise<IdentityOutcome>;
-}
 
 export class LivePipeIdentity implements IdentityUpdater {
   constructor(

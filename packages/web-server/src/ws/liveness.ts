@@ -1,30 +1,31 @@
 /**
- * Liveness of one socket (PROTOCOL §4). Two modes, one per side of the web server:
+ * The web server's one liveness mechanism (PROTOCOL §4), for one socket, in one of two modes, one
+ * per side of the web server:
  *
- * - `ping: true` (browsers; we accept, so we ping them): the peer is alive only while it answers
+ * - `mode: 'ping-peer'` (browsers; we accept, so we ping them): the peer is alive only while it answers
  *   OUR pings. Each ping carries a random payload and only a pong echoing the outstanding one
  *   counts. Frames and unsolicited pongs do not: a browser that stopped reading cannot see our
  *   pings (they queue behind the data it does not read), so it must not be able to keep its pipe
  *   alive by sending pongs or frames blindly (issue 9).
- * - `ping: false` (the upstream; the broker pings us and ws answers): we only watch for the
- *   broker's silence; its pings and frames count.
+ * - `mode: 'watch-silence'` (the upstream; the broker pings us and ws answers): we only watch for
+ *   the broker's silence; its pings and frames count.
  */
 import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
 
-export interface HeartbeatOptions {
+export interface SocketLivenessOptions {
+  /** `ping-peer`: send a ping every interval, only its echo counts; `watch-silence`: check every interval that the peer spoke. */
+  mode: 'ping-peer' | 'watch-silence';
   intervalMs: number;
   timeoutMs: number;
   onDead: () => void;
-  /** Send a ping every interval (default). false: only check for silence every interval. */
-  ping?: boolean;
-  /** Ping mode: each answered ping's round trip, seconds (agent_bridge_heartbeat_rtt_seconds). */
+  /** ping-peer: each answered ping's round trip, seconds (agent_bridge_heartbeat_rtt_seconds). */
   onRtt?: (seconds: number) => void;
 }
 
 const PING_PAYLOAD_BYTES = 8;
 
-export class Heartbeat {
+export class SocketLiveness {
   private lastSeen = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private suspended = false;
@@ -45,9 +46,9 @@ export class Heartbeat {
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly opts: HeartbeatOptions,
+    private readonly opts: SocketLivenessOptions,
   ) {
-    this.pinging = opts.ping !== false;
+    this.pinging = opts.mode === 'ping-peer';
     if (this.pinging) {
       ws.on('pong', this.onPong);
     } else {
