@@ -11,7 +11,6 @@
  * except tab and newline.
  */
 const CONTROL_SEQUENCES =
-  // eslint-disable-next-line no-control-regex
   /(?:\x1b[\]PX^_]|[\x90\x98\x9d-\x9f])[\s\S]*?(?:\x07|\x1b\\|\x9c|$)|(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?|\x1b[\x20-\x2f]*[\x30-\x7e]?|[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
 /** `text` without terminal control sequences or control characters (tab and newline stay). */

@@ -5,7 +5,6 @@
 import WebSocket from 'ws';
 
 // Tests read arbitrary fields of frames; `any` keeps assertions short.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Frame = Record<string, any> & { type: string };
 type Pred = string | ((f: Frame) => boolean);
 
