@@ -70,8 +70,19 @@ export interface ServiceMetricsOptions<S extends MetricService> {
 export const PER_FRAME_KEYS: readonly MetricKey[] = ['framesIn', 'framesOut', 'bytesIn', 'bytesOut', 'deliveryLatency', 'e2eLatency'];
 
 const noop = (): void => undefined;
-/** A handle that accepts every call and records nothing (METRICS=off). */
-const NOOP_HANDLE = { inc: noop, dec: noop, set: noop, observe: noop, startTimer: () => noop, labels: () => NOOP_HANDLE };
+/**
+ * A handle that accepts every call and records nothing (METRICS=off). Its `get` reads as a family
+ * with no series, so what samples the handles (the ops view's history) sees 0 instead of failing.
+ */
+const NOOP_HANDLE = {
+  inc: noop,
+  dec: noop,
+  set: noop,
+  observe: noop,
+  startTimer: () => noop,
+  labels: () => NOOP_HANDLE,
+  get: async () => ({ name: '', help: '', type: 'counter', values: [], aggregator: 'sum' }),
+};
 
 export function createServiceMetrics<S extends MetricService>(service: S, opts: ServiceMetricsOptions<S> = {}): ServiceMetrics<S> {
   const registry = opts.registry ?? new Registry();
