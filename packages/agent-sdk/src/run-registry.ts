@@ -46,7 +46,7 @@ export class RunRegistry {
   /** A `client.cancel`: true when it aborted a run of this agent. */
   onCancel(frame: ClientCancelToAgentFrame): boolean {
     const run = this.runs.get(frame.runId);
-    if (!run || !run.clients.has(frame.clientId)) return false;
+    if (!run?.clients.has(frame.clientId)) return false;
     run.abort({ clientId: frame.clientId, address: frame.address });
     return true;
   }

@@ -124,7 +124,7 @@ export class Child {
   /** Send a command; rejects after `timeoutMs` or if the process exits. */
   call<T = unknown>(cmd: string, args?: unknown, timeoutMs = 30_000): Promise<T> {
     const proc = this.proc;
-    if (!proc || !proc.connected) return Promise.reject(new Error(`${this.spec.name} is not running`));
+    if (!proc?.connected) return Promise.reject(new Error(`${this.spec.name} is not running`));
     const rpc = this.nextRpc++;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -22,7 +22,7 @@ export class Histogram {
   private max = 0;
 
   record(us: number): void {
-    const v = us < 1 ? 1 : us;
+    const v = Math.max(1, us);
     const i = Math.min(BUCKETS - 1, Math.floor(Math.log(v) / GROWTH));
     this.counts[i]! += 1;
     this.count += 1;

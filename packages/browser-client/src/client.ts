@@ -507,6 +507,13 @@ export class BridgeClient {
       case 'messages.dropped':
         this.events.emit('gap', { reason: 'dropped', ...(typeof f.count === 'number' ? { count: f.count } : {}) });
         break;
+      // Events for agents: a browser never gets them, and would only pass them on as 'system'.
+      case 'client.connected':
+      case 'client.disconnected':
+      case 'client.expired':
+      case 'client.authenticated':
+      case 'client.signed_out':
+        break;
     }
     this.events.emit('system', f);
   }

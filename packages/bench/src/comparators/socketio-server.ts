@@ -23,6 +23,7 @@ io.on('connection', (socket) => {
 });
 server.listen(port, '127.0.0.1', () => console.log(`socket.io server listening on http://127.0.0.1:${port}`));
 process.on('SIGTERM', () => {
-  io.close();
+  // Not awaited: the timer below ends the process either way.
+  void io.close();
   setTimeout(() => process.exit(0), 500).unref();
 });

@@ -14,7 +14,6 @@ function runEventBytes(data: unknown): number {
 
 export class SocketIoClient implements BenchClient {
   private socket: Socket | undefined;
-  private closed = false;
 
   constructor(readonly index: number, private hooks: ClientHooks, private url: string) {}
 
@@ -55,7 +54,6 @@ export class SocketIoClient implements BenchClient {
   }
 
   close(): Promise<void> {
-    this.closed = true;
     this.socket?.close();
     return Promise.resolve();
   }

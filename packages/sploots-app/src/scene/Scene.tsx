@@ -40,7 +40,7 @@ export default function SceneView() {
   useEffect(() => {
     if (pulse > 0) world.current?.pulse();
   }, [pulse]);
-  useEffect(() => world.current?.setPeers(peers), [peers, fallback]);
+  useEffect(() => world.current?.setPeers(peers), [peers]);
 
   return (
     <div className="scene" ref={host} data-testid="scene" data-renderer={fallback ? 'static' : 'webgl'} aria-hidden="true">
