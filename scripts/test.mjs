@@ -1,7 +1,7 @@
-// `pnpm test`: everything the suite needs on a fresh machine, then vitest.
-// Browser tests drive Debian's Chromium (never a downloaded browser): install it when missing
-// and we are allowed to; the SPA must be built so the web server has something to serve.
-import { execFileSync } from 'node:child_process';
+// `pnpm test`: vitest over the projects, after building the SPA when missing (the web server
+// must have something to serve). Browser tests drive Debian's Chromium (never a downloaded
+// browser); installing it is not this script's job (.ci/run does, the README says how): when it
+// is missing and browser tests are selected, we say so in one line and exit 1.
 import { existsSync, readFileSync } from 'node:fs';
 import { ROOT } from './lib/settings.mjs';
 import { Supervisor } from './lib/supervisor.mjs';
@@ -12,24 +12,19 @@ const sup = new Supervisor({ name: 'pnpm test', graceMs: 5000 });
 sup.handleSignals((signal) => `tests stopped (${signal}).`);
 const exited = (child) => new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
 
-if (!existsSync('/usr/bin/chromium')) {
-  if (process.getuid?.() === 0 && existsSync('/usr/bin/apt-get')) {
-    console.log('installing Debian chromium for the browser tests …');
-    execFileSync('bash', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null'], { stdio: 'inherit' });
-  } else {
-    console.error('browser tests need /usr/bin/chromium: run `sudo apt-get install -y chromium` first');
-    process.exit(1);
-  }
-}
-if (existsSync('packages/sploots-app/package.json') && !existsSync('static/index.html')) {
-  const code = await exited(sup.spawn('pnpm', ['--filter', '@agent-bridge/sploots-app', 'build'], { inherit: true }));
-  if (code !== 0) process.exit(code);
-}
 const report = 'test-artifacts/vitest.json';
 // Everything but the slow project unless the caller names projects (CI adds `--project slow`).
 const args = process.argv.slice(2);
 const named = args.some((a) => a === '--project' || a.startsWith('--project='));
 const projects = named ? [] : ['unit', 'integration', 'e2e', 'browser'].flatMap((p) => ['--project', p]);
+if (browserTestsSelected(args, named) && !existsSync('/usr/bin/chromium')) {
+  console.error('browser tests need /usr/bin/chromium: run `apt-get install -y chromium` (as root) first, or leave them out (--project unit …)');
+  process.exit(1);
+}
+if (existsSync('packages/sploots-app/package.json') && !existsSync('static/index.html')) {
+  const code = await exited(sup.spawn('pnpm', ['--filter', '@agent-bridge/sploots-app', 'build'], { inherit: true }));
+  if (code !== 0) process.exit(code);
+}
 const status = await exited(
   sup.spawn(
     process.execPath,
@@ -44,3 +39,16 @@ if (existsSync(report)) {
   console.log(`\nvitest: ${j.numPassedTests} passed, ${j.numFailedTests} failed, ${skipped} skipped`);
 }
 process.exit(status);
+
+/**
+ * Whether this run includes browser tests: the browser project is in (by default, or named), and
+ * no path filter is given unless one could match a browser test file.
+ */
+function browserTestsSelected(argv, projectsNamed) {
+  const inProjects = projectsNamed
+    ? argv.some((a, i) => a === '--project=browser' || (a === '--project' && argv[i + 1] === 'browser'))
+    : true;
+  if (!inProjects) return false;
+  const paths = argv.filter((a) => !a.startsWith('-') && (a.includes('/') || a.endsWith('.ts')));
+  return paths.length === 0 || paths.some((p) => p.includes('sploots-app') || p.includes('.browser') || 'packages/sploots-app/test/'.startsWith(p));
+}
