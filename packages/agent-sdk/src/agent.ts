@@ -375,10 +375,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     const frame = parsed.frame;
     switch (frame.type) {
       case FrameType.welcome:
-        this.onWelcome(frame, decoded.value);
+        this.onWelcome(frame);
         break;
       case FrameType.clients:
-        this.onClientsPage(frame, decoded.value);
+        this.onClientsPage(frame);
         break;
       case FrameType.clientMessage: {
         this.metrics?.toAgent(frame.ts);
@@ -428,11 +428,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     return span;
   }
 
-  private onWelcome(frame: AgentWelcomeFrame, raw: Record<string, unknown>): void {
+  private onWelcome(frame: AgentWelcomeFrame): void {
     // A welcome racing our own close() must not bring a stopped agent back to life.
     if (this.stateValue === 'stopped') return;
     this.agentIdValue = frame.agentId;
-    this.registry.reset(frame, raw);
+    this.registry.reset(frame);
     if (frame.more === true) {
       this.pendingWelcome = { ws: this.ws!, frame };
       return;
@@ -442,13 +442,13 @@ export class Agent extends EventEmitter<AgentEvents> {
   }
 
   /** A page of the client list after a welcome with `more:true`; the last one completes it. */
-  private onClientsPage(frame: AgentClientsFrame, raw: Record<string, unknown>): void {
+  private onClientsPage(frame: AgentClientsFrame): void {
     const pending = this.pendingWelcome;
     if (!pending || pending.ws !== this.ws || this.stateValue === 'stopped') {
       this.log.debug('a clients page without a pending welcome; ignored');
       return;
     }
-    this.registry.addPage(frame, raw);
+    this.registry.addPage(frame);
     if (frame.more) return;
     this.pendingWelcome = undefined;
     // Listeners get one welcome listing every client, as from a bridge that does not page.

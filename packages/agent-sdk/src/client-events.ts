@@ -1,32 +1,23 @@
 /**
- * The `system` events an agent gets about clients (PROTOCOL §3 "Bridge → agent"), validated so
- * that listeners of `client.*` can rely on `clientId` (and `address` where the event has one).
- * Unknown optional fields are kept (loose objects): the contract may add them.
+ * The `system` events an agent gets about clients (PROTOCOL §3 "Bridge → agent"), as common's
+ * schemas define them: the bridge → agent union has already checked each known event's fields,
+ * so listeners of `client.*` can rely on `clientId` (and `address`, `resumed`, `resumable` where
+ * the event has them). Unknown extra fields are kept (loose objects): the contract may add them.
  */
 import { z } from 'zod';
-import { FrameType, type SystemEvent } from '@agent-bridge/common/protocol';
+import {
+  ClientAuthenticatedEvent as AuthenticatedSchema,
+  ClientConnectedEvent as ConnectedSchema,
+  ClientDisconnectedEvent as DisconnectedSchema,
+  ClientExpiredEvent as ExpiredSchema,
+  ClientSignedOutEvent as SignedOutSchema,
+} from '@agent-bridge/common/protocol';
 
-const base = { type: z.literal(FrameType.system), seq: z.number().optional(), ts: z.string().optional(), clientId: z.string().min(1) };
-const address = z.string().nullable();
-
-export const ClientConnectedEvent = z.looseObject({
-  ...base,
-  event: z.literal('client.connected' satisfies SystemEvent),
-  address: address.optional().default(null),
-  resumed: z.boolean().optional().default(false),
-});
-export const ClientDisconnectedEvent = z.looseObject({
-  ...base,
-  event: z.literal('client.disconnected' satisfies SystemEvent),
-  resumable: z.boolean().optional().default(true),
-});
-export const ClientExpiredEvent = z.looseObject({ ...base, event: z.literal('client.expired' satisfies SystemEvent) });
-export const ClientAuthenticatedEvent = z.looseObject({
-  ...base,
-  event: z.literal('client.authenticated' satisfies SystemEvent),
-  address: z.string(),
-});
-export const ClientSignedOutEvent = z.looseObject({ ...base, event: z.literal('client.signed_out' satisfies SystemEvent) });
+export const ClientConnectedEvent = ConnectedSchema;
+export const ClientDisconnectedEvent = DisconnectedSchema;
+export const ClientExpiredEvent = ExpiredSchema;
+export const ClientAuthenticatedEvent = AuthenticatedSchema;
+export const ClientSignedOutEvent = SignedOutSchema;
 
 export const ClientEvent = z.discriminatedUnion('event', [
   ClientConnectedEvent,

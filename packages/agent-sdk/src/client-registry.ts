@@ -21,20 +21,15 @@ export class ClientRegistry {
    * The welcome is the bridge's full view at (re)connect: replace whatever we had. With
    * `more:true` it is only the first page; `addPage` adds the `clients` frames that follow.
    */
-  reset(welcome: AgentWelcomeFrame, raw: Record<string, unknown>): void {
+  reset(welcome: AgentWelcomeFrame): void {
     this.map.clear();
-    this.addPage(welcome, raw);
+    this.addPage(welcome);
   }
 
   /** One page of the list (the welcome's or a `clients` frame's), added to what we know. */
-  addPage(page: AgentWelcomeFrame | AgentClientsFrame, raw: Record<string, unknown>): void {
-    const rawClients = Array.isArray(raw.clients) ? (raw.clients as unknown[]) : [];
-    page.clients.forEach((c, i) => {
-      // `connected` is our broker's optional extension; without it a listed client counts as up.
-      const r = rawClients[i] as { connected?: unknown } | undefined;
-      const connected = typeof r?.connected === 'boolean' ? r.connected : true;
-      this.map.set(c.clientId, { clientId: c.clientId, address: c.address, connected });
-    });
+  addPage(page: AgentWelcomeFrame | AgentClientsFrame): void {
+    // `connected` is our broker's optional extension; without it a listed client counts as up.
+    for (const c of page.clients) this.map.set(c.clientId, { clientId: c.clientId, address: c.address, connected: c.connected ?? true });
   }
 
   /** The list as a welcome frame carries it (for the `welcome` event once every page arrived). */
