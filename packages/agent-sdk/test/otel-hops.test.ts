@@ -170,8 +170,28 @@ describe('OpenTelemetry hop spans (issue 15)', () => {
     await other.close();
   });
 
-  test('createAgentTracer without OTEL_EXPORTER_OTLP_ENDPOINT is the no-op: the SDK does no span work', async () => {
+  test('createAgentTracer without OTEL_EXPORTER_OTLP_ENDPOINT is the no-op: the SDK does no span work, the reply keeps the message _meta as is', async () => {
     const t = await createAgentTracer({ env: {} });
     expect(t.enabled).toBe(false);
+    // A disabled tracer is never asked for a span (this one would throw), and the answer carries
+    // exactly the client message's _meta.
+    const off = connectAgent({
+      url: broker.wsUrl,
+      token: 'dev_token',
+      name: 'plain',
+      logger: silent,
+      tracer: { enabled: false, start: () => { throw new Error('span work with the tracer off'); }, shutdown: async () => {} },
+    });
+    const got: Array<Record<string, unknown> | undefined> = [];
+    off.on('message', (msg) => {
+      got.push(msg._meta as Record<string, unknown> | undefined);
+      off.reply(msg, { text: 'plain' });
+    });
+    off.on('error', (e) => got.push({ error: e.message }));
+    await new Promise((r) => off.once('welcome', r));
+    const { answer } = await roundTrip({ type: 'message', id: 'c-3', agent: 'plain', data: { text: 'x' } });
+    await off.close();
+    expect(got).toHaveLength(1);
+    expect(answer._meta).toEqual(got[0]);
   });
 });
