@@ -10,7 +10,7 @@ import { WebSocketServer } from 'ws';
 import { connectBrowser, connectRawAgent, registerClient, TestSocket, type Frame } from '@agent-bridge/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { WebServer } from '../src/index.ts';
-import { eventually, rawRequest, startTestBroker, startWeb } from './helpers.ts';
+import { rawRequest, startTestBroker, startWeb } from './helpers.ts';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -85,7 +85,7 @@ describe('browser → broker backpressure', () => {
     expect(browser.ws.bufferedAmount).toBeGreaterThan(0);
     // The broker reads again: everything arrives.
     stalled.resume();
-    await eventually(() => expect(stalled.received()).toBe(total), 15_000, 50);
+    await expect.poll(() => stalled.received(), { timeout: 15_000 }).toBe(total);
   }, 25_000);
 });
 

@@ -84,21 +84,6 @@ export function rawRequest(
   });
 }
 
-/** Poll until `check` passes (it throws or returns false until then). */
-export async function eventually(check: () => unknown | Promise<unknown>, timeoutMs = 5000, stepMs = 20): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      if ((await check()) !== false) return;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw last instanceof Error ? last : new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
-
 /** A real broker in this process, with test settings (port 0 unless given). */
 export async function startTestBroker(env: Record<string, string> = {}) {
   const { startBroker } = await import('@agent-bridge/websocket-server');

@@ -4,7 +4,7 @@ import { connectBrowser, connectRawAgent, registerClient, type TestSocket } from
 import { createLogger, OpsSnapshot, parseTraceparent } from '@agent-bridge/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWebServer, type WebServer } from '../src/index.ts';
-import { eventually, rawRequest, startTestBroker, testConfig } from './helpers.ts';
+import { rawRequest, startTestBroker, testConfig } from './helpers.ts';
 
 const OPS_TOKEN = 'ops-token-0123456789abcdef';
 let broker: Awaited<ReturnType<typeof startTestBroker>>;
@@ -101,11 +101,13 @@ describe('trace context on the pipe (§11)', () => {
     const got = await agent.next('client.message');
     const tp = parseTraceparent((got._meta as { traceparent?: string } | undefined)?.traceparent);
     expect(tp).toBeDefined();
-    await eventually(() => lines.some((l) => l.msgId === 'tr-1' && l.started === true && l.traceId === tp!.traceId));
+    await expect.poll(() => lines.some((l) => l.msgId === 'tr-1' && l.started === true && l.traceId === tp!.traceId), { timeout: 5000 }).toBe(true);
 
     const own = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'vendor=x' };
     browser.send({ _meta: own, type: 'message', id: 'tr-2', data: 'y' });
     expect((await agent.next('client.message'))._meta).toEqual(own);
-    await eventually(() => lines.some((l) => l.msgId === 'tr-2' && l.traceId === parseTraceparent(own.traceparent)!.traceId && l.started === false));
+    await expect
+      .poll(() => lines.some((l) => l.msgId === 'tr-2' && l.traceId === parseTraceparent(own.traceparent)!.traceId && l.started === false), { timeout: 5000 })
+      .toBe(true);
   });
 });

@@ -47,14 +47,6 @@ function track<T extends TestSocket>(s: T): T {
 const messagesFrom = (agent: TestSocket, clientId: string) =>
   agent.frames.filter((f) => f.type === 'client.message' && f.clientId === clientId).map((f) => f.ref);
 
-async function until(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('broker restart', () => {
   it('keeps the browser open, holds its frames and delivers them in order to the new broker', async () => {
     const first = await broker();
@@ -82,7 +74,7 @@ describe('broker restart', () => {
     expect(back).toEqual({
       type: 'system', event: 'bridge.reconnected', epoch: second.epoch, resumed: false, lastSeq: expect.any(Number), ts: expect.any(String),
     });
-    await until(() => messagesFrom(agent2, session.clientId).length === 3);
+    await expect.poll(() => messagesFrom(agent2, session.clientId).length, { timeout: 5000 }).toBe(3);
     expect(messagesFrom(agent2, session.clientId)).toEqual(['o-1', 'o-2', 'o-3']);
     expect(browser.closed).toBeUndefined();
     expect(browser.frames.filter((f) => f.type === 'welcome')).toHaveLength(1);
@@ -121,7 +113,7 @@ describe('upstream drop with the broker still up', () => {
     const back = await browser.event('bridge.reconnected', 5000);
     expect(back).toMatchObject({ epoch: b.epoch, resumed: true, lastSeq: expect.any(Number) });
     expect(await browser.next('message')).toMatchObject({ seq: 2, data: 'missed' });
-    await until(() => messagesFrom(agent, session.clientId).includes('held'));
+    await expect.poll(() => messagesFrom(agent, session.clientId), { timeout: 5000 }).toContain('held');
     expect(browser.closed).toBeUndefined();
   });
 
@@ -143,7 +135,7 @@ describe('upstream drop with the broker still up', () => {
     expect(await browser.next('error')).toMatchObject({ code: 'agent_unavailable', ref: 'h-4' });
     proxy.unblock();
     await browser.event('bridge.reconnected', 5000);
-    await until(() => messagesFrom(agent, session.clientId).length >= 2);
+    await expect.poll(() => messagesFrom(agent, session.clientId).length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
     await new Promise((r) => setTimeout(r, 100));
     expect(messagesFrom(agent, session.clientId)).toEqual(['h-1', 'h-2']);
   });
@@ -163,6 +155,6 @@ describe('upstream drop with the broker still up', () => {
     proxy.unblock();
     expect(await browser.next('welcome', 5000)).toMatchObject({ clientId: session.clientId, epoch: b.epoch });
     expect(browser.frames.some((f) => f.type === 'system' && f.event === 'bridge.reconnected')).toBe(false);
-    await until(() => messagesFrom(agent, session.clientId).includes('early'));
+    await expect.poll(() => messagesFrom(agent, session.clientId), { timeout: 5000 }).toContain('early');
   });
 });

@@ -3,7 +3,7 @@ import jwt from 'jsonwebtoken';
 import { connectBrowser, connectRawAgent, registerClient, TestSocket, type Frame } from '@agent-bridge/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WebServer } from '../src/index.ts';
-import { JWT_SECRET, eventually, makeSite, startTestBroker, startWeb, type TempSite } from './helpers.ts';
+import { JWT_SECRET, makeSite, startTestBroker, startWeb, type TempSite } from './helpers.ts';
 
 let site: TempSite;
 let web: WebServer;
@@ -121,13 +121,13 @@ describe('piping', () => {
     const clients = async () => ((await (await fetch(`${web.url}/healthz`)).json()) as { clients: number }).clients;
     const upstreams = async () => Number(/^agent_bridge_connections\{kind="upstream"\} (\d+)/m.exec(await (await fetch(`${web.url}/metrics`)).text())?.[1]);
     // Sockets of earlier tests are still closing.
-    await eventually(async () => (await clients()) === 0 && (await upstreams()) === 0);
+    await expect.poll(async () => [await clients(), await upstreams()], { timeout: 5000 }).toEqual([0, 0]);
     const { browser } = await agentAndBrowser();
     expect(await clients()).toBe(1);
     expect(await upstreams()).toBe(1);
     browser.close(1000);
     await browser.waitClose();
-    await eventually(async () => (await clients()) === 0 && (await upstreams()) === 0, 3000);
+    await expect.poll(async () => [await clients(), await upstreams()], { timeout: 3000 }).toEqual([0, 0]);
   });
 });
 
