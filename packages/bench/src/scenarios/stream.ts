@@ -159,9 +159,8 @@ export async function stream(ctx: ScenarioContext): Promise<ScenarioResult> {
   );
   if (conn.failed) notes.push(`${conn.failed} clients failed to connect: ${conn.firstError}`);
   await phase(ctx, { ...p, tokens: Math.min(10, p.tokens), reconnects: 0 });
-  // Let the warm-up's wake pass: Agent Bridge's first tokens of replies started right after it
-  // arrived ~0.3–0.5 s late, uniformly (3 runs of 3, not the comparators; not yet explained:
-  // docs/performance.md, "Streamed replies").
+  // Let the warm-up's wake pass (its last frames, any GC) so the measured replies start on settled
+  // processes. Agent Bridge's slow first token is not this: docs/performance.md, "Streamed replies".
   await sleep(SETTLE_MS);
   // --profile: the servers and the agent over the measured replies, as the echo scenario does.
   const profiled = opts.profile ? [...topo.servers, topo.agent] : [];
