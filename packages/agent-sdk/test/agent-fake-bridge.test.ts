@@ -210,7 +210,11 @@ describe('outbox', () => {
     agent.send('c1', 3);
     expect(agent.pending).toBe(3);
     const { socket } = await b.connection(0);
-    await sleep(50);
+    // Our ping's pong is a marker: anything the agent wrote on opening came before it.
+    await new Promise((r) => {
+      socket.ws.once('pong', r);
+      socket.ws.ping();
+    });
     expect(socket.frames).toEqual([]); // nothing before the welcome
     agent.on('welcome', () => agent.send('c1', 4));
     socket.send({ type: 'welcome', agent: 'default', agentId: 'a', clients: [] });

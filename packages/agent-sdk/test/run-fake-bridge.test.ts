@@ -3,7 +3,7 @@
 import { EventType } from '@ag-ui/core';
 import { EventSchemas } from '@ag-ui/core/schemas';
 import type { TestSocket } from '@agent-bridge/testkit';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { connectAgent, type Agent } from '../src/index.ts';
 import { FAST_BACKOFF, FakeBridge, nextEvent, record, silent, sleep, waitUntil } from './helpers.ts';
 
@@ -23,8 +23,16 @@ async function setup(): Promise<{ agent: Agent; sock: TestSocket }> {
   return { agent, sock };
 }
 
-/** Run events the fake bridge got (the `data` of `send` frames), in order. */
-const events = (sock: TestSocket) => sock.all('send').map((f) => f.data as Record<string, any>);
+/** Run events the fake bridge got (the `data` of `send` frames, markers left out), in order. */
+const events = (sock: TestSocket) => sock.all('send').map((f) => f.data as Record<string, any>).filter((d) => d?.marker === undefined);
+/**
+ * A plain `send` after everything so far, awaited at the bridge: whatever the agent wrote before it
+ * (on the same socket) has arrived, so an absence checked after it is real — no sleep.
+ */
+async function marker(agent: Agent, sock: TestSocket, name: string): Promise<void> {
+  agent.send('c1', { marker: name });
+  await vi.waitFor(() => expect(sock.all('send').some((f) => (f.data as { marker?: string } | undefined)?.marker === name)).toBe(true), { timeout: 3000 });
+}
 const types = (sock: TestSocket) => events(sock).map((e) => e.type);
 const until = (sock: TestSocket, type: string) => waitUntil(() => types(sock).includes(type), 3000, type);
 
@@ -99,7 +107,7 @@ describe('run writer: events', () => {
     // Ended: later calls send nothing.
     run.text('late');
     run.finish();
-    await sleep(30);
+    await marker(agent, sock, 'after-end');
     expect(events(sock)).toHaveLength(evs.length);
     expect(agent.runs.has('r1')).toBe(false);
   });
@@ -182,8 +190,9 @@ describe('run writer: cancel', () => {
     // The first delta went at once (leading edge); the ends keep the client's view well-formed.
     expect(types(sock)).toEqual(['RUN_STARTED', 'TEXT_MESSAGE_START', 'TEXT_MESSAGE_CONTENT', 'TEXT_MESSAGE_END', 'RUN_FINISHED']);
     expect(events(sock).at(-1)).toMatchObject({ runId: 'rc', outcome: { type: 'cancelled' } });
+    // A new text message would go at once (leading edge), so before the marker.
     run.text('after cancel');
-    await sleep(40);
+    await marker(agent, sock, 'after-cancel');
     expect(types(sock)).toHaveLength(5);
   });
 });
@@ -235,12 +244,12 @@ describe('run writer: interrupts (approval)', () => {
     const run = agent.run('c1', { runId: 'r1', batchMs: 0 });
     const pending = run.interrupt({ id: 'i3', timeoutMs: 5000 });
     await until(sock, EventType.RUN_FINISHED);
+    // Frames are handled in order: were c2's answer taken, `pending` would settle with it before the cancel.
     sock.send({ ...answer('i3', { approved: true }), clientId: 'c2' });
-    await sleep(50);
     sock.send(cancel('r1'));
     expect(await pending).toEqual({ status: 'aborted', interruptId: 'i3' });
     expect(run.done).toBe(true);
-    await sleep(40);
+    await marker(agent, sock, 'after-abort');
     expect(types(sock)).toEqual(['RUN_STARTED', 'RUN_FINISHED']);
   });
 });

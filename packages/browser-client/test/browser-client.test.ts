@@ -85,7 +85,10 @@ describe('browser client', () => {
       await other.next('welcome');
       const away = `while away ${token()}`;
       other.send({ type: 'send', to: w1.clientId, data: { text: away } });
-      await new Promise((r) => setTimeout(r, 200));
+      // A marker: the broker handles one agent's frames in order, so once this send to nobody is
+      // answered, the one before it is stored for the away session (no sleep needed).
+      other.send({ type: 'send', to: 'nobody-marker', data: {} });
+      expect(await other.next('error')).toMatchObject({ code: 'unknown_client' });
 
       const c2 = client({ storage }); // a new page on the same sessionStorage
       const [w2, missed] = await Promise.all([waitFor(c2, 'welcome'), waitFor(c2, 'message', textIs(away))]);
