@@ -9,6 +9,8 @@
  * A message that cannot wait, or whose wait ends, is handed to `onReject` so that its client gets
  * `agent_unavailable`: nothing is dropped silently.
  */
+import type { WaitQueueStore } from './store/wait-queue-store.ts';
+
 export interface WaitEntry {
   agent: string;
   clientId: string;
@@ -40,7 +42,8 @@ export const ENTRY_OVERHEAD_BYTES = 128;
 
 const charge = (e: WaitEntry): number => e.bytes + ENTRY_OVERHEAD_BYTES;
 
-export class AgentWaitQueues {
+/** The wait-queue store in this process (store/wait-queue-store.ts): synchronous, one timer per waiting name. */
+export class AgentWaitQueues implements WaitQueueStore {
   private readonly queues = new Map<string, WaitEntry[]>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   /** Waiting messages and their bytes per clientId, across names. */
@@ -50,7 +53,7 @@ export class AgentWaitQueues {
   constructor(
     private readonly limit: number,
     private readonly maxAgeMs: number,
-    private readonly onReject: (entry: WaitEntry) => void,
+    private onReject: (entry: WaitEntry) => void = () => undefined,
     private readonly bounds: WaitByteBounds = { budget: Number.MAX_SAFE_INTEGER, perClient: Number.MAX_SAFE_INTEGER },
   ) {}
 
@@ -71,6 +74,14 @@ export class AgentWaitQueues {
   /** Bytes held in all queues (payloads + per-entry overhead). */
   get bytes(): number {
     return this.totalBytes;
+  }
+
+  heldBytes(): number {
+    return this.totalBytes;
+  }
+
+  onRejected(listener: (entry: WaitEntry) => void): void {
+    this.onReject = listener;
   }
 
   /**

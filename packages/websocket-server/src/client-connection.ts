@@ -1,10 +1,9 @@
 /**
  * One socket of a client session (the web server's upstream for one browser). Owns the socket's
- * mailbox; everything that must outlive the socket lives on the ClientSession.
+ * mailbox; everything that must outlive the socket is in the stores (session record, log, bucket).
  */
 import type WebSocket from 'ws';
 import { Mailbox, type MailboxOptions, type OutItem, type DropReport } from './mailbox.ts';
-import type { ClientSession } from './client-session.ts';
 
 export interface ClientConnectionHooks {
   /** A direct or system frame did not fit: close 1013, keep the session. */
@@ -21,7 +20,7 @@ export class ClientConnection {
 
   constructor(
     readonly ws: WebSocket,
-    readonly session: ClientSession,
+    readonly clientId: string,
     mailboxOpts: MailboxOptions,
     private readonly hooks: ClientConnectionHooks,
   ) {
@@ -30,10 +29,6 @@ export class ClientConnection {
       onDrop: () => hooks.onDrop(),
       onDropReport: (report) => hooks.onDropReport(this, report),
     });
-  }
-
-  get clientId(): string {
-    return this.session.clientId;
   }
 
   push(item: OutItem): void {

@@ -7,13 +7,10 @@
  * the v1 frame. Every page holds at least one entry, so with an absurdly small limit (one entry is
  * at most ~900 bytes) a page may exceed it rather than never finishing.
  */
-import { FrameType } from '@agent-bridge/common';
+import { FrameType, type AgentClientsFrame, type AgentWelcomeFrame, type ClientInfo, type FrameInput } from '@agent-bridge/common';
 
-export interface ClientEntry {
-  clientId: string;
-  address: string | null;
-  connected: boolean;
-}
+/** An entry of the list: ClientInfo, with `connected` always set by this broker. */
+export type ClientEntry = FrameInput<typeof ClientInfo> & { connected: boolean };
 
 export interface WelcomeHead {
   agent: string;
@@ -31,11 +28,11 @@ export function agentWelcomeFrames(head: WelcomeHead, clients: ClientEntry[], ma
       clients: page,
       heartbeatMs: head.heartbeatMs,
       ...(more ? { more: true } : {}),
-    });
+    } satisfies FrameInput<typeof AgentWelcomeFrame>);
   const single = welcome(clients, false);
   if (Buffer.byteLength(single) <= maxBytes) return [single];
 
-  const pageFrame = (page: ClientEntry[], more: boolean) => JSON.stringify({ type: FrameType.clients, clients: page, more });
+  const pageFrame = (page: ClientEntry[], more: boolean) => JSON.stringify({ type: FrameType.clients, clients: page, more } satisfies FrameInput<typeof AgentClientsFrame>);
   // Envelope sizes with an empty list; `more:false` is the longer form, so it bounds both.
   const welcomeRoom = maxBytes - Buffer.byteLength(welcome([], true));
   const pageRoom = maxBytes - Buffer.byteLength(pageFrame([], false));

@@ -1,8 +1,19 @@
 /**
- * Builders for the JSON text of every frame the broker emits. Frames are serialized once here so
- * that the same string goes to the socket, the resume buffer and the size checks.
+ * Builders for the JSON text of every frame the broker emits, each typed against its schema in
+ * common (protocol/frames.ts), so a builder cannot drift from the contract. Frames are serialized
+ * once here so that the same string goes to the socket, the session log and the size checks.
  */
-import { FrameType, type ErrorCode, type SystemEvent } from '@agent-bridge/common';
+import {
+  FrameType,
+  type ClientMessageToAgentFrame,
+  type ClientWelcomeFrame,
+  type DeliveredMessageFrame,
+  type ErrorCode,
+  type ErrorFrame,
+  type FrameInput,
+  type SystemEvent,
+  type SystemEventFields,
+} from '@agent-bridge/common';
 import type { DeltaPart } from './coalescing.ts';
 import type { SharedBody } from './resume-buffer.ts';
 
@@ -14,16 +25,29 @@ export interface ErrorExtra {
 }
 
 export function errorFrame(code: ErrorCode, message: string, extra: ErrorExtra = {}): string {
-  const frame: Record<string, unknown> = { type: FrameType.error, code, message };
+  const frame: FrameInput<typeof ErrorFrame> = { type: FrameType.error, code, message };
   if (extra.ref !== undefined) frame.ref = extra.ref;
   if (extra.clientIds) frame.clientIds = extra.clientIds;
   return JSON.stringify(frame);
 }
 
 /** A `system` frame; `seq` only for the broker's seq'd frames to clients. */
-export function systemFrame(event: SystemEvent, fields: Record<string, unknown>, seq?: number): string {
+export function systemFrame<E extends SystemEvent>(event: E, fields: SystemEventFields<E>, seq?: number): string {
   const head = seq === undefined ? { type: FrameType.system } : { type: FrameType.system, seq };
   return JSON.stringify({ ...head, event, ...fields, ts: nowIso() });
+}
+
+/** The client `welcome` (no seq, never replayed). */
+export function clientWelcomeFrame(fields: Omit<FrameInput<typeof ClientWelcomeFrame>, 'type'>): string {
+  return JSON.stringify({ type: FrameType.welcome, ...fields } satisfies FrameInput<typeof ClientWelcomeFrame>);
+}
+
+/** A `client.message` to an agent, fields in the contract's order (`_meta` before `ts`). */
+export function clientMessageFrame(fields: Omit<FrameInput<typeof ClientMessageToAgentFrame>, 'type'>): string {
+  const { id, ref, clientId, address, data, _meta, ts } = fields;
+  return JSON.stringify({ type: FrameType.clientMessage, id, ref, clientId, address, data, _meta, ts } satisfies FrameInput<
+    typeof ClientMessageToAgentFrame
+  >);
 }
 
 const PREFIX = `{"type":"${FrameType.message}","seq":`;
@@ -31,6 +55,9 @@ const PREFIX = `{"type":"${FrameType.message}","seq":`;
 export const MESSAGE_SEQ_PREFIX = PREFIX;
 /** Byte length of the longest seq prefix (ASCII, so bytes = characters). */
 const MAX_PREFIX_BYTES = `${PREFIX}${Number.MAX_SAFE_INTEGER},`.length;
+
+/** A `message` frame's body: everything but type and seq (and a coalesced frame's `merged`). */
+export type MessageBody = Omit<FrameInput<typeof DeliveredMessageFrame>, 'type' | 'seq' | 'merged'> & { id: string; from: string; ts: string };
 
 /**
  * A `message` frame to clients whose seq is filled in per session: the body is serialized once
@@ -52,7 +79,7 @@ export class SeqMessageTemplate implements SharedBody {
    * so resume buffers and mailboxes can fold it into the frame before it.
    */
   constructor(
-    body: { id: string; from: string; data: unknown; _meta?: Record<string, unknown>; ts: string },
+    body: MessageBody,
     readonly delta?: DeltaPart,
   ) {
     // `{"type":"message","seq":N,` + the body without its opening brace.

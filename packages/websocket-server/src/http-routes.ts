@@ -23,7 +23,7 @@ export interface HttpDeps {
   /** Each finished request (metrics: route group, method, status, seconds). */
   onRequest?(path: string, method: string, status: number, seconds: number): void;
   /** false: no such session. */
-  setIdentity(clientId: string, address: string | null): boolean;
+  setIdentity(clientId: string, address: string | null): boolean | Promise<boolean>;
 }
 
 const IDENTITY_RE = /^\/internal\/clients\/([^/]+)\/identity$/;
@@ -120,7 +120,7 @@ async function identity(deps: HttpDeps, req: IncomingMessage, res: ServerRespons
   if (!clientIdSchema.safeParse(clientId).success || !(address === null || (typeof address === 'string' && ADDRESS_RE.test(address)))) {
     return sendError(res, 400, 'bad_request', 'body must be JSON {"address":"0x…"|null}');
   }
-  if (!deps.setIdentity(clientId, address)) return sendError(res, 404, 'unknown_client', 'no live or resumable session has that clientId');
+  if (!(await deps.setIdentity(clientId, address))) return sendError(res, 404, 'unknown_client', 'no live or resumable session has that clientId');
   res.writeHead(204).end();
 }
 

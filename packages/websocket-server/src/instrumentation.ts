@@ -6,25 +6,27 @@
 import { hostname } from 'node:os';
 import { OpsHistory } from '@agent-bridge/common/metrics';
 import type { OpsNode } from '@agent-bridge/common';
+import type { LocalHub } from './local-hub.ts';
 import type { BrokerMetrics, BrokerView } from './metrics.ts';
-import type { SessionStore } from './session-store.ts';
-import type { StateManager } from './state-manager.ts';
+import { peek } from './store/awaitable.ts';
+import type { BrokerStores } from './store/stores.ts';
 
-export function brokerView(state: () => StateManager, sessions: SessionStore, ready: () => boolean): BrokerView {
+/** This broker's sockets (the hub) and what the stores hold, read at scrape time. */
+export function brokerView(hub: LocalHub, stores: BrokerStores, ready: () => boolean): BrokerView {
   return {
-    connections: () => ({ agent: state().agents.connectionCount, client: state().connectedClients }),
+    connections: () => ({ agent: hub.agentCount, client: hub.clientCount }),
     sessions: () => {
-      const connected = state().connectedClients;
-      return { connected, detached: Math.max(0, sessions.size - connected) };
+      const connected = hub.clientCount;
+      return { connected, detached: Math.max(0, peek(stores.sessions.size(), connected) - connected) };
     },
-    agents: () => new Map(state().agents.names().map((name) => [name, state().agents.get(name)?.size ?? 0])),
-    waitQueues: () => state().waitQueues.depths(),
-    waitQueueBytes: () => state().waitQueues.bytes,
-    resumeBufferBytes: () => state().resumeBudget.bytes,
+    agents: () => hub.agentCounts(),
+    waitQueues: () => peek(stores.waitQueues.depths(), new Map<string, number>()),
+    waitQueueBytes: () => peek(stores.waitQueues.heldBytes(), 0),
+    resumeBufferBytes: () => peek(stores.log.bytes(), 0),
     mailboxes: () => {
       const client: number[] = [];
-      for (const s of sessions.values()) if (s.conn) client.push(s.conn.mailbox.size);
-      return { agent: state().agents.connections().map((c) => c.mailbox.size), client };
+      for (const c of hub.clients()) client.push(c.mailbox.size);
+      return { agent: hub.agents().map((c) => c.mailbox.size), client };
     },
     ready,
   };

@@ -9,7 +9,7 @@
  */
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
-import { bufferedAmountFor, turnBatcher } from '@agent-bridge/common';
+import { bufferedAmountFor, turnBatcher, wsSocket } from '@agent-bridge/common';
 import type { SharedBody } from './resume-buffer.ts';
 
 export type FrameKind = 'broadcast' | 'direct' | 'system';
@@ -74,8 +74,8 @@ export class Mailbox<M = unknown> {
     private readonly opts: MailboxOptions,
     private readonly hooks: MailboxHooks<M> = {},
   ) {
-    // ws keeps the net.Socket private; its 'drain' tells us early that the buffer emptied.
-    this.socket = (ws as unknown as { _socket?: Socket })._socket;
+    // The net.Socket's 'drain' tells us early that the buffer emptied (common's one adapter for it).
+    this.socket = wsSocket(ws);
     this.socket?.on('drain', this.onDrain);
   }
 

@@ -38,9 +38,12 @@ export class BrokerMetrics {
   readonly recentCloses = new EventRing();
   /** METRICS=on: per-frame bytes and latency are measured (their handles are no-ops otherwise). */
   private readonly perFrame: boolean;
+  /** Every frame written, as text (BrokerOptions.onFrameOut: tests check them against the schemas). */
+  private readonly onFrameOut: ((kind: Peer, text: string) => void) | undefined;
 
-  constructor(view: BrokerView, opts: { perFrame?: boolean } = {}) {
+  constructor(view: BrokerView, opts: { perFrame?: boolean; onFrameOut?: ((kind: Peer, text: string) => void) | undefined } = {}) {
     this.perFrame = opts.perFrame !== false;
+    this.onFrameOut = opts.onFrameOut;
     const perName = (g: { set(labels: { agent: string }, v: number): void }, counts: Map<string, number>) => {
       const labelled = new Map<string, number>();
       for (const [name, n] of counts) {
@@ -114,6 +117,7 @@ export class BrokerMetrics {
    */
   frameOut(kind: Peer, type: string, text?: string, receivedAt?: number): void {
     this.m.framesOut.inc({ kind, type });
+    if (this.onFrameOut && text !== undefined) this.onFrameOut(kind, text);
     if (!this.perFrame) return;
     if (text !== undefined) this.m.bytesOut.inc({ kind }, Buffer.byteLength(text));
     if (receivedAt !== undefined) this.m.deliveryLatency.observe({ kind }, (performance.now() - receivedAt) / 1000);

@@ -25,38 +25,56 @@ import {
   type Logger,
 } from '@agent-bridge/common';
 import type { AgentConnection } from './agent-connection.ts';
-import type { WaitEntry } from './agent-wait-queue.ts';
+import type { AgentRouting } from './agent-routing.ts';
 import type { ClientConnection } from './client-connection.ts';
-import type { ClientSession } from './client-session.ts';
+import type { ClientLifecycle } from './client-lifecycle.ts';
 import { deltaPartOf } from './coalescing.ts';
-import { SeqMessageTemplate, errorFrame, nowIso, type ErrorExtra } from './frames-out.ts';
-import type { Heartbeat } from './heartbeat.ts';
+import { SeqMessageTemplate, clientMessageFrame, errorFrame, nowIso, type ErrorExtra } from './frames-out.ts';
 import { newMessageId } from './ids.ts';
+import type { Liveness } from './liveness.ts';
 import type { BrokerMetrics } from './metrics.ts';
-import { StreamOffsets, cancelToAgent } from './runs.ts';
-import { NOOP_TRACER, type HopTracer } from '@agent-bridge/common/otel';
-import type { StateManager } from './state-manager.ts';
+import { StreamOffsets, cancelToAgent, type SessionRuns } from './runs.ts';
+import type { SessionDelivery } from './session-delivery.ts';
+import type { Shutdown } from './shutdown.ts';
+import { settle, andThen, thenAll } from './store/awaitable.ts';
+import type { SessionRecord } from './store/session-store.ts';
+import type { BrokerStores } from './store/stores.ts';
+import type { HopTracer } from '@agent-bridge/common/otel';
+
+export interface RouterDeps {
+  cfg: Config;
+  log: Logger;
+  metrics: BrokerMetrics;
+  liveness: Liveness;
+  stores: BrokerStores;
+  runs: SessionRuns;
+  routing: AgentRouting;
+  delivery: SessionDelivery;
+  clients: ClientLifecycle;
+  shutdown: Shutdown;
+  /** OpenTelemetry spans per hop, when OTEL_EXPORTER_OTLP_ENDPOINT is set (server.ts). */
+  tracer: HopTracer;
+}
 
 export class Router {
   /** Offsets stamped on run deltas that lack one, per agent name and stream (PROTOCOL §9). */
   private readonly offsets = new StreamOffsets();
-  /** OpenTelemetry spans per hop, when OTEL_EXPORTER_OTLP_ENDPOINT is set (server.ts). */
-  tracer: HopTracer = NOOP_TRACER;
   /** TRACE=off: no trace started for frames without `_meta` (cost comparison). */
   private readonly tracing: boolean;
   private readonly debug: boolean;
+  private readonly cfg: Config;
+  private readonly log: Logger;
+  private readonly metrics: BrokerMetrics;
+  private readonly tracer: HopTracer;
+  private readonly onError = (err: unknown): void => this.log.warn({ err }, 'a store failed while routing a frame');
 
-  constructor(
-    private readonly state: StateManager,
-    private readonly cfg: Config,
-    private readonly metrics: BrokerMetrics,
-    private readonly heartbeat: Heartbeat,
-    private readonly log: Logger,
-  ) {
-    state.routeToAgent = (e) => this.toAgent(e);
-    state.rejectEntry = (e) => this.reject(e);
-    this.tracing = cfg.TRACE !== 'off';
-    this.debug = log.isLevelEnabled('debug');
+  constructor(private readonly deps: RouterDeps) {
+    this.cfg = deps.cfg;
+    this.log = deps.log;
+    this.metrics = deps.metrics;
+    this.tracer = deps.tracer;
+    this.tracing = deps.cfg.TRACE !== 'off';
+    this.debug = deps.log.isLevelEnabled('debug');
   }
 
   /** The `_meta` to forward (§11): the frame's own if valid, else a new trace (TRACE=on); logged at debug. */
@@ -75,7 +93,7 @@ export class Router {
       this.clientFrame(conn, data, isBinary);
     } catch (err) {
       this.log.warn({ err, clientId: conn.clientId }, 'failed to handle a client frame');
-      this.clientError(conn.session, 'internal', 'the frame could not be handled');
+      this.deps.delivery.error(conn.clientId, 'internal', 'the frame could not be handled');
     }
   }
 
@@ -90,44 +108,56 @@ export class Router {
 
   private clientFrame(conn: ClientConnection, data: RawData, isBinary: boolean): void {
     const receivedAt = performance.now();
-    this.heartbeat.touch(conn.ws);
-    if (conn.detached || this.state.closing) return;
-    const session = conn.session;
+    this.deps.liveness.touch(conn.ws);
+    if (conn.detached || this.deps.shutdown.closing) return;
     const text = isBinary ? undefined : rawText(data);
-    const verdict = session.rate.check();
-    if (verdict !== 'ok') {
-      this.metrics.frameIn('client', 'invalid');
-      if (verdict === 'abuse') {
-        this.state.cutClient(conn, CloseCode.policy, 'rate limit exceeded repeatedly');
-        return;
-      }
-      this.clientError(session, 'rate_limited', 'too many frames; slow down', { ref: text === undefined ? undefined : peekRef(text) });
-      return;
-    }
+    // The bucket is the session's (reconnecting does not refill it); the memory store answers now.
+    settle(
+      andThen(this.deps.stores.rates.take(conn.clientId), (verdict) => {
+        if (verdict === 'ok') return this.acceptedFrame(conn, text, receivedAt);
+        this.metrics.frameIn('client', 'invalid');
+        if (verdict === 'abuse') return this.deps.clients.cut(conn, CloseCode.policy, 'rate limit exceeded repeatedly');
+        this.deps.delivery.error(conn.clientId, 'rate_limited', 'too many frames; slow down', { ref: text === undefined ? undefined : peekRef(text) });
+      }),
+      this.onError,
+    );
+  }
+
+  private acceptedFrame(conn: ClientConnection, text: string | undefined, receivedAt: number): void {
+    const { clientId } = conn;
     if (text === undefined) {
       this.metrics.frameIn('client', 'invalid');
-      this.clientError(session, 'invalid_json', 'binary frames are not accepted; send JSON text');
+      this.deps.delivery.error(clientId, 'invalid_json', 'binary frames are not accepted; send JSON text');
       return;
     }
     const parsed = parseFrame(text, ClientFrame);
     if (!parsed.ok) {
       this.metrics.frameIn('client', 'invalid');
-      this.clientError(session, parsed.code, parsed.message, { ref: parsed.ref });
+      this.deps.delivery.error(clientId, parsed.code, parsed.message, { ref: parsed.ref });
       return;
     }
     const frame = parsed.frame;
     this.metrics.frameIn('client', frame.type, text.length);
-    if (frame.type === FrameType.ack) session.ack(frame.seq);
-    else if (frame.type === FrameType.cancel) this.clientCancel(session, frame, receivedAt);
-    else this.clientMessage(session, frame, receivedAt);
+    if (frame.type === FrameType.ack) {
+      settle(this.deps.stores.log.ack(clientId, frame.seq), this.onError);
+      return;
+    }
+    // The address is the session record's (the web server may change it any time: identity hop).
+    settle(
+      andThen(this.deps.stores.sessions.get(clientId), (record) => {
+        const session = { clientId, address: record?.address ?? null };
+        if (frame.type === FrameType.cancel) return this.clientCancel(session, frame, receivedAt);
+        return this.clientMessage(session, frame, receivedAt);
+      }),
+      this.onError,
+    );
   }
 
-  private clientMessage(session: ClientSession, frame: ClientMessageFrame, receivedAt: number): void {
+  private clientMessage(session: Sender, frame: ClientMessageFrame, receivedAt: number): void {
     const id = newMessageId();
     const _meta = this.traceOf(frame, id, frame.id, 'client>agent');
     const span = this.tracer.enabled ? this.hopSpan('client>agent', frame.agent ?? DEFAULT_AGENT, FrameType.message, id, _meta) : undefined;
-    const payload = JSON.stringify({
-      type: FrameType.clientMessage,
+    const payload = clientMessageFrame({
       id,
       ref: frame.id,
       clientId: session.clientId,
@@ -139,12 +169,15 @@ export class Router {
     span?.end();
     const bytes = Buffer.byteLength(payload);
     if (bytes > this.cfg.MAX_MESSAGE_BYTES) {
-      this.clientError(session, 'payload_too_large', `the message to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
+      this.deps.delivery.error(session.clientId, 'payload_too_large', `the message to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
         ref: frame.id,
       });
       return;
     }
-    this.toAgent({ agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt });
+    settle(
+      this.deps.routing.toAgent({ agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt }),
+      this.onError,
+    );
   }
 
   private hopSpan(hop: string, destination: string, frameType: string, messageId: string, meta: Record<string, unknown> | undefined) {
@@ -156,50 +189,27 @@ export class Router {
    * §9 Stop: `client.cancel` to the name that streams the run to this client (else the name the
    * client gave, else default), through the same pin, wait queue and errors as a `message`.
    */
-  private clientCancel(session: ClientSession, frame: ClientCancelFrame, receivedAt: number): void {
+  private clientCancel(session: Sender, frame: ClientCancelFrame, receivedAt: number): void {
     const _meta = this.traceOf(frame, frame.runId, frame.id, 'client>agent');
     const payload = _meta === undefined ? cancelToAgent(session, frame.runId) : attachMeta(cancelToAgent(session, frame.runId), JSON.stringify(_meta));
     const bytes = Buffer.byteLength(payload);
     if (bytes > this.cfg.MAX_MESSAGE_BYTES) {
-      this.clientError(session, 'payload_too_large', `the cancel to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, { ref: frame.id });
+      this.deps.delivery.error(session.clientId, 'payload_too_large', `the cancel to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, { ref: frame.id });
       return;
     }
-    const agent = session.runs.agentOf(frame.runId) ?? frame.agent ?? DEFAULT_AGENT;
-    this.toAgent({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, type: FrameType.clientCancel });
-  }
-
-  /** To the client's pinned connection of that name, else the name's wait queue. */
-  toAgent(entry: WaitEntry): void {
-    if (this.state.closing) return;
-    const conn = this.state.agents.get(entry.agent)?.pick(entry.clientId);
-    if (conn) return conn.sendClientMessage(entry);
-    const result = this.state.waitQueues.offer(entry);
-    if (result === 'full') this.reject(entry);
-    else if (result === 'over_capacity') {
-      // The broker is full, not this client's bound: say so, so the client backs off and retries.
-      this.metrics.capacityRefusals.inc({ budget: 'wait_queue' });
-      const session = this.state.sessions.get(entry.clientId);
-      if (session) this.clientError(session, 'over_capacity', 'the broker holds too many waiting messages; retry later', { ref: entry.ref });
-    }
-  }
-
-  private reject(entry: WaitEntry): void {
-    const session = this.state.sessions.get(entry.clientId);
-    if (!session) return;
-    this.clientError(session, 'agent_unavailable', `no agent "${entry.agent}" took the message`, { ref: entry.ref });
-  }
-
-  private clientError(session: ClientSession, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {
-    this.metrics.error(code, 'client', message);
-    session.sendUnsequenced(FrameType.error, errorFrame(code, message, extra));
+    const agent = this.deps.runs.agentOf(session.clientId, frame.runId) ?? frame.agent ?? DEFAULT_AGENT;
+    settle(
+      this.deps.routing.toAgent({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, type: FrameType.clientCancel }),
+      this.onError,
+    );
   }
 
   // ---------------------------------------------------------------- agent → clients
 
   private agentFrame(conn: AgentConnection, data: RawData, isBinary: boolean): void {
     const receivedAt = performance.now();
-    this.heartbeat.touch(conn.ws);
-    if (conn.detached || this.state.closing) return;
+    this.deps.liveness.touch(conn.ws);
+    if (conn.detached || this.deps.shutdown.closing) return;
     if (isBinary) {
       this.metrics.frameIn('agent', 'invalid');
       this.agentError(conn, 'invalid_json', 'binary frames are not accepted; send JSON text');
@@ -221,29 +231,42 @@ export class Router {
     const template = this.template(conn, frame, receivedAt);
     if (!template) return;
     const targets = [...new Set(typeof frame.to === 'string' ? [frame.to] : frame.to)];
-    const unknown: string[] = [];
-    for (const clientId of targets) {
-      const session = this.state.sessions.get(clientId);
-      if (session) {
-        session.runs.note(conn.name, frame.data);
-        session.deliverShared('direct', FrameType.message, template);
-      } else unknown.push(clientId);
-    }
-    if (unknown.length) {
-      this.agentError(conn, 'unknown_client', `${unknown.length} of the clients are not known`, { ref: frame.id, clientIds: unknown });
-    }
+    const { sessions } = this.deps.stores;
+    // A client is known from its first connection until its session expires (its record).
+    settle(
+      thenAll(
+        targets.map((clientId) => sessions.get(clientId)),
+        (records) => {
+          const unknown: string[] = [];
+          records.forEach((record, i) => {
+            if (record) this.deliverMessage(record.clientId, conn.name, frame.data, 'direct', template);
+            else unknown.push(targets[i]!);
+          });
+          if (unknown.length) {
+            this.agentError(conn, 'unknown_client', `${unknown.length} of the clients are not known`, { ref: frame.id, clientIds: unknown });
+          }
+        },
+      ),
+      this.onError,
+    );
   }
 
   private broadcast(conn: AgentConnection, frame: AgentBroadcastFrame, receivedAt: number): void {
     const template = this.template(conn, frame, receivedAt);
     if (!template) return;
     const except = new Set(frame.except ?? []);
-    for (const session of [...this.state.sessions.values()]) {
-      // One template for all: every session references its body (held once), with its own seq.
-      if (except.has(session.clientId)) continue;
-      session.runs.note(conn.name, frame.data);
-      session.deliverShared('broadcast', FrameType.message, template);
-    }
+    settle(
+      andThen(this.deps.stores.sessions.list(), (records: SessionRecord[]) => {
+        // One template for all: every session references its body (held once), with its own seq.
+        for (const r of records) if (!except.has(r.clientId)) this.deliverMessage(r.clientId, conn.name, frame.data, 'broadcast', template);
+      }),
+      this.onError,
+    );
+  }
+
+  private deliverMessage(clientId: string, agent: string, data: unknown, kind: 'direct' | 'broadcast', template: SeqMessageTemplate): void {
+    this.deps.runs.note(clientId, agent, data);
+    settle(this.deps.delivery.deliver(clientId, kind, { type: FrameType.message, body: template }), this.onError);
   }
 
   /** The frame clients will get, or undefined (and payload_too_large) when it would be too big. */
@@ -271,6 +294,12 @@ export class Router {
     this.metrics.error(code, 'agent', message, conn.name);
     conn.send(FrameType.error, errorFrame(code, message, extra));
   }
+}
+
+/** Who sent a client frame, as the frames to the agent name it. */
+interface Sender {
+  clientId: string;
+  address: string | null;
 }
 
 function rawText(data: RawData): string {

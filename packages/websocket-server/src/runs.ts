@@ -7,7 +7,7 @@
  *  - RunAgents (one per session) remembers which agent name streams each run to that client, so a
  *    client's `cancel` reaches the agent that runs it.
  */
-import { FrameType, deltaStreamKey, offsetOf, runEndId, runIdOf, streamEdge } from '@agent-bridge/common';
+import { FrameType, deltaStreamKey, offsetOf, runEndId, runIdOf, streamEdge, type ClientCancelToAgentFrame, type FrameInput } from '@agent-bridge/common';
 import { nowIso } from './frames-out.ts';
 
 /**
@@ -103,5 +103,35 @@ export class RunAgents {
 
 /** The `client.cancel` frame for the agent (PROTOCOL §9), fields in the contract's order. */
 export function cancelToAgent(session: { clientId: string; address: string | null }, runId: string): string {
-  return JSON.stringify({ type: FrameType.clientCancel, clientId: session.clientId, address: session.address, runId, ts: nowIso() });
+  return JSON.stringify({
+    type: FrameType.clientCancel,
+    clientId: session.clientId,
+    address: session.address,
+    runId,
+    ts: nowIso(),
+  } satisfies FrameInput<typeof ClientCancelToAgentFrame>);
+}
+
+/** Every session's RunAgents, by clientId; a session's runs are forgotten with the session. */
+export class SessionRuns {
+  private readonly bySession = new Map<string, RunAgents>();
+
+  /** A `send` / `broadcast` event `data` that agent `name` sent to `clientId`. */
+  note(clientId: string, name: string, data: unknown): void {
+    let runs = this.bySession.get(clientId);
+    if (!runs) {
+      // Only an event that names a run needs a memory: most sessions never get one.
+      if (runIdOf(data) === undefined) return;
+      this.bySession.set(clientId, (runs = new RunAgents()));
+    }
+    runs.note(name, data);
+  }
+
+  agentOf(clientId: string, runId: string): string | undefined {
+    return this.bySession.get(clientId)?.agentOf(runId);
+  }
+
+  forget(clientId: string): void {
+    this.bySession.delete(clientId);
+  }
 }

@@ -6,18 +6,19 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
-import { v4 as uuidv4 } from 'uuid';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { randomUUID } from 'node:crypto';
 import { BrokerPath, CloseCode, createLogger, redactUrl, urlHost, type Config, type Logger } from '@agent-bridge/common';
-import { Heartbeat } from './heartbeat.ts';
+import { wireBroker } from './broker-parts.ts';
 import { createHttpHandler } from './http-routes.ts';
 import { createHopTracer, type HopTracer } from '@agent-bridge/common/otel';
 import { BrokerOps, brokerNodeId, brokerView } from './instrumentation.ts';
+import { Liveness } from './liveness.ts';
+import { MemoryLocalHub } from './local-hub.ts';
 import { BrokerMetrics } from './metrics.ts';
-import { Router } from './router.ts';
-import { MemorySessionStore } from './session-store.ts';
-import { StateManager } from './state-manager.ts';
-import { authorizeUpgrade, rejectUpgrade, type UpgradeDecision } from './upgrade-auth.ts';
+import { peek, settle } from './store/awaitable.ts';
+import { withMemoryDefaults, type BrokerStores } from './store/stores.ts';
+import { authorizeUpgrade, rejectUpgrade, type UpgradeDecision, type UpgradeTarget } from './upgrade-auth.ts';
 
 export interface BrokerHandle {
   /** http://HOST:PORT */
@@ -35,6 +36,13 @@ export interface BrokerOptions {
   logger?: Logger;
   /** OpenTelemetry hop spans (tests: an in-memory exporter); default from OTEL_EXPORTER_OTLP_ENDPOINT. */
   tracer?: HopTracer;
+  /**
+   * The state seams (store/): sessions, session log, agent directory, wait queues, rate limits,
+   * epoch and cluster bus. Any left out is the in-process memory one (the default broker).
+   */
+  stores?: Partial<BrokerStores>;
+  /** Every frame the broker writes to a socket, as text (tests: check them against the schemas). */
+  onFrameOut?: (peer: 'agent' | 'client', text: string) => void;
 }
 
 /** How long close() lets peers answer the 1001 close before cutting them. */
@@ -42,21 +50,28 @@ const CLOSE_GRACE_MS = 1000;
 
 export async function startBroker(config: Config, opts: BrokerOptions = {}): Promise<BrokerHandle> {
   const log = opts.logger ?? createLogger('broker', { level: config.LOG_LEVEL });
-  const epoch = uuidv4();
   const startedAt = Date.now();
-  const sessions = new MemorySessionStore();
   let draining = false;
-  const heartbeat = new Heartbeat(config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TIMEOUT_MS);
-  // The metrics read the state lazily (at scrape time), after it exists.
-  let state: StateManager;
+  const liveness = new Liveness(config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TIMEOUT_MS);
+  const hub = new MemoryLocalHub();
+  // The evictions are counted by the metrics made below (only ever called after both exist).
+  const stores = withMemoryDefaults(config, opts.stores, { onResumeEvicted: (n) => metrics.resumeEvicted.inc(n) });
+  let closing = (): boolean => false;
   // Ready while listening and not draining (cluster mode adds Redis reachability, §10).
-  const notReady = () => (draining || state.closing ? ['draining'] : []);
-  const view = brokerView(() => state, sessions, () => notReady().length === 0);
-  const metrics = new BrokerMetrics(view, { perFrame: config.METRICS === 'on' });
-  state = new StateManager({ cfg: config, log, metrics, heartbeat, epoch }, sessions);
-  const router = new Router(state, config, metrics, heartbeat, log);
+  const notReady = () => (draining || closing() ? ['draining'] : []);
+  // The metrics read the state lazily (at scrape time), through the hub and the stores.
+  const view = brokerView(hub, stores, () => notReady().length === 0);
+  const metrics = new BrokerMetrics(view, {
+    perFrame: config.METRICS === 'on',
+    onFrameOut: opts.onFrameOut,
+  });
+  const epoch = await stores.epoch.current();
   // OpenTelemetry export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (else a no-op, nothing loaded).
-  router.tracer = opts.tracer ?? (await createHopTracer({ service: 'agent-bridge-broker' }));
+  const tracer = opts.tracer ?? (await createHopTracer({ service: 'agent-bridge-broker' }));
+  const parts = wireBroker({ cfg: config, log, metrics, liveness, stores, tracer, hub, nodeId: randomUUID() });
+  const { clients, agents, router, shutdown } = parts;
+  closing = () => shutdown.closing;
+  const onError = (err: unknown) => log.warn({ err }, 'a broker store failed');
   let ops: BrokerOps | undefined;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.MAX_MESSAGE_BYTES, perMessageDeflate: false });
@@ -75,14 +90,14 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       health: () => ({
         status: 'ok',
         uptimeS: Math.floor((Date.now() - startedAt) / 1000),
-        agents: state.agents.connectionCount,
-        clients: state.connectedClients,
-        sessions: sessions.size,
+        agents: hub.agentCount,
+        clients: hub.clientCount,
+        sessions: peek(stores.sessions.size(), hub.clientCount),
       }),
       notReady,
       ops: () => ops?.node(),
       onRequest: (path, method, status, seconds) => metrics.request(path, method, status, seconds),
-      setIdentity: (clientId, address) => state.setIdentity(clientId, address),
+      setIdentity: (clientId, address) => clients.setIdentity(clientId, address),
     }),
   );
 
@@ -101,7 +116,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
 
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => undefined);
-    if (state.closing) return rejectUpgrade(socket, 503, 'internal', 'shutting down');
+    if (shutdown.closing) return rejectUpgrade(socket, 503, 'internal', 'shutting down');
     let decision: UpgradeDecision;
     try {
       decision = authorizeUpgrade(req, config);
@@ -115,26 +130,50 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       return rejectUpgrade(socket, decision.status, decision.code, decision.message);
     }
     const target = decision.target;
-    if (target.kind === 'agent' && state.agentsFull) return overCapacity(socket, 'agents', 'too many agent connections; retry later');
-    if (target.kind === 'client') {
-      const refusal = state.clientRefusal(target);
-      if (refusal) return overCapacity(socket, refusal, refusal === 'sessions' ? 'too many sessions; retry later' : 'too many sessions from this address; retry later');
+    if (target.kind === 'agent') {
+      if (agents.full) return overCapacity(socket, 'agents', 'too many agent connections; retry later');
+      return accept(req, socket, head, target);
     }
+    settle(
+      Promise.resolve(clients.refusal(target)).then((refusal) => {
+        if (refusal) return overCapacity(socket, refusal, refusal === 'sessions' ? 'too many sessions; retry later' : 'too many sessions from this address; retry later');
+        accept(req, socket, head, target);
+      }),
+      onError,
+    );
+  });
+
+  const accept = (req: http.IncomingMessage, socket: Duplex, head: Buffer, target: UpgradeTarget): void => {
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       ws.on('error', (err) => log.debug({ err: err.message }, 'socket error'));
-      if (state.closing) return ws.close(CloseCode.goingAway, 'server shutting down');
-      // Checked again: the handshake may complete after other upgrades took the last places.
-      const full = target.kind === 'agent' ? state.agentsFull : state.clientRefusal(target) !== undefined;
-      if (full) return ws.close(CloseCode.slowConsumer, 'over capacity: retry later');
+      if (shutdown.closing) return ws.close(CloseCode.goingAway, 'server shutting down');
+      // Frames that arrive while the connection attaches wait for it, in order.
+      const early: [RawData, boolean][] = [];
+      let onFrame = (data: RawData, isBinary: boolean): void => void early.push([data, isBinary]);
+      ws.on('message', (data, isBinary) => onFrame(data, isBinary));
+      const attached = (handle: (data: RawData, isBinary: boolean) => void) => {
+        onFrame = handle;
+        for (const [data, isBinary] of early.splice(0)) handle(data, isBinary);
+      };
       if (target.kind === 'agent') {
-        const conn = state.attachAgent(ws, target.name);
-        ws.on('message', (data, isBinary) => router.onAgentFrame(conn, data, isBinary));
-      } else {
-        const conn = state.attachClient(ws, target);
-        ws.on('message', (data, isBinary) => router.onClientFrame(conn, data, isBinary));
+        // Checked again: the handshake may complete after other upgrades took the last places.
+        if (agents.full) return ws.close(CloseCode.slowConsumer, 'over capacity: retry later');
+        settle(
+          agents.attach(ws, target.name).then((conn) => attached((data, isBinary) => router.onAgentFrame(conn, data, isBinary))),
+          onError,
+        );
+        return;
       }
+      settle(
+        Promise.resolve(clients.refusal(target)).then(async (refusal) => {
+          if (refusal !== undefined) return ws.close(CloseCode.slowConsumer, 'over capacity: retry later');
+          const conn = await clients.attach(ws, target);
+          attached((data, isBinary) => router.onClientFrame(conn, data, isBinary));
+        }),
+        onError,
+      );
     });
-  });
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -152,8 +191,12 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       draining = true;
-      state.shutdown();
-      heartbeat.stop();
+      shutdown.begin();
+      await stores.waitQueues.clear();
+      clients.shutdown();
+      agents.shutdown();
+      parts.unsubscribe();
+      liveness.stop();
       ops?.history.stop();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
@@ -167,7 +210,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await serverClosed;
       // Our own tracer only: one passed in belongs to the caller.
-      if (!opts.tracer) await router.tracer.shutdown();
+      if (!opts.tracer) await tracer.shutdown();
       log.info('broker closed');
     })());
 

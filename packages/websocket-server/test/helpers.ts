@@ -4,8 +4,8 @@
  * test can say "the next frame of this type" or "no such frame within N ms".
  */
 import { afterEach } from 'vitest';
-import WebSocket from 'ws';
-import { loadConfig } from '@agent-bridge/common';
+import type WebSocket from 'ws';
+import { BridgeToAgentFrame, BridgeToClientFrame, loadConfig } from '@agent-bridge/common';
 import { refusedUpgrade, TestSocket, type Frame } from '@agent-bridge/testkit';
 import { startBroker, type BrokerHandle } from '../src/index.ts';
 
@@ -31,14 +31,28 @@ export type { Frame };
 
 const brokers: BrokerHandle[] = [];
 const peers: Peer[] = [];
+/** Frames a broker of these tests sent that their schema in common rejects (issue 10). */
+const offSchema: string[] = [];
 
 afterEach(async () => {
   for (const p of peers.splice(0)) p.ws.terminate();
   await Promise.all(brokers.splice(0).map((b) => b.close()));
+  const bad = offSchema.splice(0);
+  if (bad.length) throw new Error(`the broker sent ${bad.length} frame(s) that fail their schema:\n${bad.slice(0, 5).join('\n')}`);
 });
 
+/**
+ * Every frame a test broker writes is parsed against BridgeToClientFrame / BridgeToAgentFrame, so
+ * every scenario of these suites also checks that the broker's builders match the schemas.
+ */
+export function checkFrameOut(peer: 'agent' | 'client', text: string): void {
+  const schema = peer === 'client' ? BridgeToClientFrame : BridgeToAgentFrame;
+  const r = schema.safeParse(JSON.parse(text));
+  if (!r.success) offSchema.push(`${peer}: ${text.slice(0, 300)} — ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+}
+
 export async function broker(env: Record<string, string> = {}): Promise<BrokerHandle> {
-  const b = await startBroker(loadConfig({ ...BASE_ENV, ...env }));
+  const b = await startBroker(loadConfig({ ...BASE_ENV, ...env }), { onFrameOut: checkFrameOut });
   brokers.push(b);
   return b;
 }

@@ -7,6 +7,12 @@
 import { z } from 'zod';
 import { FrameType, type SystemEvent } from './codes.ts';
 
+/**
+ * What a builder of an outbound frame may pass for schema `S` (`satisfies FrameInput<typeof X>`),
+ * for packages that do not depend on zod themselves.
+ */
+export type FrameInput<S extends z.ZodType> = z.input<S>;
+
 /** `data` is any JSON value, but it must be present. */
 const data = z.unknown().refine((v) => v !== undefined, { message: 'data is required' });
 const ref = z.string().min(1).max(128);

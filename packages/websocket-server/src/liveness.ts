@@ -1,19 +1,18 @@
 /**
- * Liveness for every accepted socket (PROTOCOL §4): one timer pings all peers each interval; a
- * peer that sent nothing (no pong, no frame) for the timeout is handed to `onDead`, which
- * terminates it so that its lifecycle events fire.
+ * The broker's one liveness mechanism, for every accepted socket (PROTOCOL §4): one timer pings
+ * all watched peers each HEARTBEAT_INTERVAL_MS; a peer that sent nothing (no pong, no frame) for
+ * HEARTBEAT_TIMEOUT_MS is terminated, so that its close (1006) fires its lifecycle events.
  */
 import type WebSocket from 'ws';
 
 interface Peer {
   lastSeen: number;
-  onDead: () => void;
   onPong: () => void;
   /** performance.now() of the unanswered ping (heartbeat round trip). */
   pingAt?: number;
 }
 
-export class Heartbeat {
+export class Liveness {
   private readonly peers = new Map<WebSocket, Peer>();
   private readonly timer: NodeJS.Timeout;
   private lastTick = Date.now();
@@ -26,11 +25,10 @@ export class Heartbeat {
     this.timer.unref();
   }
 
-  /** `onRtt`: each ping's round trip, seconds (agent_bridge_heartbeat_rtt_seconds). */
-  add(ws: WebSocket, onDead: () => void, onRtt?: (seconds: number) => void): void {
+  /** Watch `ws`; `onRtt`: each ping's round trip, seconds (agent_bridge_heartbeat_rtt_seconds). */
+  watch(ws: WebSocket, onRtt?: (seconds: number) => void): void {
     const peer: Peer = {
       lastSeen: Date.now(),
-      onDead,
       onPong: () => {
         this.touch(ws);
         if (peer.pingAt !== undefined) onRtt?.((performance.now() - peer.pingAt) / 1000);
@@ -47,7 +45,7 @@ export class Heartbeat {
     if (p) p.lastSeen = Date.now();
   }
 
-  remove(ws: WebSocket): void {
+  unwatch(ws: WebSocket): void {
     const p = this.peers.get(ws);
     if (!p) return;
     ws.off('pong', p.onPong);
@@ -56,7 +54,7 @@ export class Heartbeat {
 
   stop(): void {
     clearInterval(this.timer);
-    for (const ws of [...this.peers.keys()]) this.remove(ws);
+    for (const ws of [...this.peers.keys()]) this.unwatch(ws);
   }
 
   private tick(): void {
@@ -67,8 +65,8 @@ export class Heartbeat {
     this.lastTick = now;
     for (const [ws, p] of [...this.peers]) {
       if (!stalled && now - p.lastSeen > this.timeoutMs) {
-        this.remove(ws);
-        p.onDead();
+        this.unwatch(ws);
+        ws.terminate();
         continue;
       }
       if (ws.readyState === ws.OPEN) {

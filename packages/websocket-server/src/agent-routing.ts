@@ -1,0 +1,72 @@
+/**
+ * Client frames for agents (`client.message`, `client.cancel`): to the connection of the name the
+ * client is pinned to (agent directory), wherever it is, else into the name's wait queue; refused
+ * with `agent_unavailable` / `over_capacity` (with the frame's `ref`) when they cannot wait. Also
+ * what follows when a name's connection arrives (its queue, in order) or goes (what it never got,
+ * re-pinned or put back at the head of the queue). The Router and the agent lifecycle both use it.
+ */
+import type { LocalHub } from './local-hub.ts';
+import type { BrokerMetrics } from './metrics.ts';
+import type { SessionDelivery } from './session-delivery.ts';
+import type { Shutdown } from './shutdown.ts';
+import type { AgentDirectory } from './store/agent-directory.ts';
+import { settle, andThen, type Awaitable } from './store/awaitable.ts';
+import type { ClusterBus } from './store/cluster-bus.ts';
+import type { WaitEntry, WaitQueueStore } from './store/wait-queue-store.ts';
+
+export class AgentRouting {
+  constructor(
+    private readonly directory: AgentDirectory,
+    private readonly waitQueues: WaitQueueStore,
+    private readonly hub: LocalHub,
+    private readonly bus: ClusterBus,
+    private readonly delivery: SessionDelivery,
+    private readonly metrics: BrokerMetrics,
+    private readonly shutdown: Shutdown,
+    private readonly onError: (err: unknown) => void,
+  ) {
+    waitQueues.onRejected((e) => this.reject(e));
+  }
+
+  /** To the client's pinned connection of that name, else the name's wait queue. */
+  toAgent(entry: WaitEntry): Awaitable<void> {
+    if (this.shutdown.closing) return;
+    return andThen(this.directory.pick(entry.agent, entry.clientId), (pinned) => {
+      if (pinned) {
+        const conn = this.hub.agent(pinned.agentId);
+        if (conn) return conn.sendClientMessage(entry);
+        return this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, entry });
+      }
+      return andThen(this.waitQueues.offer(entry), (result) => {
+        if (result === 'full') this.reject(entry);
+        else if (result === 'over_capacity') {
+          // The broker is full, not this client's bound: say so, so the client backs off and retries.
+          this.metrics.capacityRefusals.inc({ budget: 'wait_queue' });
+          this.delivery.error(entry.clientId, 'over_capacity', 'the broker holds too many waiting messages; retry later', { ref: entry.ref });
+        }
+      });
+    });
+  }
+
+  /** A message that could not reach an agent: its client hears `agent_unavailable`. */
+  reject(entry: WaitEntry): void {
+    this.delivery.error(entry.clientId, 'agent_unavailable', `no agent "${entry.agent}" took the message`, { ref: entry.ref });
+  }
+
+  /** A connection of `name` arrived: everything waiting for the name goes, in order. */
+  drain(name: string): Awaitable<void> {
+    return andThen(this.waitQueues.take(name), (entries) => {
+      for (const e of entries) settle(this.toAgent(e), this.onError);
+    });
+  }
+
+  /** Messages a gone connection never got: re-pinned among the name's others, else back at the queue's head. */
+  putBack(name: string, entries: WaitEntry[], othersLeft: boolean): Awaitable<void> {
+    if (entries.length === 0) return;
+    if (othersLeft) {
+      for (const e of entries) settle(this.toAgent(e), this.onError);
+      return;
+    }
+    return this.waitQueues.requeueFront(name, entries);
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The broker's parts wired together over its stores: this process's sockets (hub), delivery to
+ * sessions, lifecycle events (and what the cluster bus asks of this broker), routing to agents,
+ * the client and agent lifecycles and the router. No part reaches another through a mutable hook.
+ */
+import type { Config, Logger } from '@agent-bridge/common';
+import type { HopTracer } from '@agent-bridge/common/otel';
+import { AgentLifecycle } from './agent-lifecycle.ts';
+import { AgentRouting } from './agent-routing.ts';
+import { ClientLifecycle } from './client-lifecycle.ts';
+import { mergeOutItems } from './coalescing.ts';
+import { LifecycleEvents } from './lifecycle-events.ts';
+import type { Liveness } from './liveness.ts';
+import { MemoryLocalHub, type LocalHub } from './local-hub.ts';
+import type { MailboxOptions } from './mailbox.ts';
+import type { BrokerMetrics } from './metrics.ts';
+import { Router } from './router.ts';
+import { SessionRuns } from './runs.ts';
+import { SessionDelivery } from './session-delivery.ts';
+import { Shutdown } from './shutdown.ts';
+import type { BrokerStores } from './store/stores.ts';
+
+export interface BrokerParts {
+  hub: LocalHub;
+  shutdown: Shutdown;
+  clients: ClientLifecycle;
+  agents: AgentLifecycle;
+  router: Router;
+  /** Stop listening to the bus. */
+  unsubscribe: () => void;
+}
+
+export interface PartsDeps {
+  cfg: Config;
+  log: Logger;
+  metrics: BrokerMetrics;
+  liveness: Liveness;
+  stores: BrokerStores;
+  tracer: HopTracer;
+  nodeId: string;
+  /** This broker's sockets (shared with the metrics view, built before the parts). */
+  hub?: LocalHub;
+}
+
+export function wireBroker(deps: PartsDeps): BrokerParts {
+  const { cfg, log, metrics, liveness, stores, tracer } = deps;
+  const onError = (err: unknown): void => log.warn({ err }, 'a broker store failed');
+  const hub = deps.hub ?? new MemoryLocalHub();
+  const shutdown = new Shutdown();
+  const runs = new SessionRuns();
+  const mailbox: MailboxOptions = { limit: cfg.MAILBOX_LIMIT, socketBufferBytes: cfg.SOCKET_BUFFER_BYTES, pollMs: 10 };
+  const delivery = new SessionDelivery(stores.log, hub, stores.bus, metrics);
+  // `clients` exists before the bus delivers anything: the events only call it on a kick.
+  let clients: ClientLifecycle | undefined;
+  const events = new LifecycleEvents(stores.bus, hub, stores.sessions, delivery, shutdown, onError, (id, code, reason) =>
+    clients?.kick(id, code, reason),
+  );
+  const routing = new AgentRouting(stores.directory, stores.waitQueues, hub, stores.bus, delivery, metrics, shutdown, onError);
+  clients = new ClientLifecycle({
+    cfg,
+    log,
+    metrics,
+    liveness,
+    stores,
+    hub,
+    delivery,
+    events,
+    runs,
+    shutdown,
+    // A client's mailbox also coalesces run deltas while frames wait (PROTOCOL §9).
+    mailbox: { ...mailbox, merge: mergeOutItems(cfg.MAX_MESSAGE_BYTES) },
+    onError,
+  });
+  const agents = new AgentLifecycle({ cfg, log, metrics, liveness, stores, hub, routing, events, shutdown, mailbox, nodeId: deps.nodeId, onError });
+  const router = new Router({ cfg, log, metrics, liveness, stores, runs, routing, delivery, clients, shutdown, tracer });
+  const unsubscribe = stores.bus.subscribe((m) => events.handle(m));
+  return { hub, shutdown, clients, agents, router, unsubscribe };
+}

@@ -1,0 +1,47 @@
+/**
+ * Frames to a session: `deliver` appends to the session log (which gives the seq) and hands the
+ * frame to the session's socket, here if this broker holds it, else through the bus to whoever
+ * does; `unsequenced` (welcome, error) goes to a socket of this broker only, or nowhere. Frames
+ * delivered while the session has no socket wait in the log for its resume.
+ */
+import { FrameType, type ErrorCode } from '@agent-bridge/common';
+import { errorFrame, type ErrorExtra } from './frames-out.ts';
+import type { LocalHub } from './local-hub.ts';
+import type { FrameKind } from './mailbox.ts';
+import type { BrokerMetrics } from './metrics.ts';
+import { andThen, type Awaitable } from './store/awaitable.ts';
+import type { ClusterBus } from './store/cluster-bus.ts';
+import type { LogEntry, LoggedFrame, SessionLog } from './store/session-log.ts';
+
+export class SessionDelivery {
+  constructor(
+    private readonly log: SessionLog,
+    private readonly hub: LocalHub,
+    private readonly bus: ClusterBus,
+    private readonly metrics: BrokerMetrics,
+  ) {}
+
+  /** Give the next seq to a frame, keep it for resume, and send it to the session's socket. */
+  deliver(clientId: string, kind: FrameKind, entry: LogEntry): Awaitable<void> {
+    return andThen(this.log.append(clientId, entry), (frame) => this.toSocket(clientId, kind, frame));
+  }
+
+  /** A frame already in the log, to the session's socket wherever it is. */
+  toSocket(clientId: string, kind: FrameKind, frame: LoggedFrame): Awaitable<void> {
+    const conn = this.hub.client(clientId);
+    if (conn) return conn.push({ payload: frame.payload, body: frame.body, kind, type: frame.type, seq: frame.seq });
+    // Not here: the broker holding the socket sends it (the memory bus has nobody else to ask).
+    return this.bus.publish({ kind: 'deliver', clientId, frameKind: kind, frame });
+  }
+
+  /** welcome / error: no seq, not kept, lost when this broker holds no socket of the session. */
+  unsequenced(clientId: string, type: string, payload: string): void {
+    this.hub.client(clientId)?.push({ payload, kind: 'direct', type });
+  }
+
+  /** An `error` frame to a client (counted by code). */
+  error(clientId: string, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {
+    this.metrics.error(code, 'client', message);
+    this.unsequenced(clientId, FrameType.error, errorFrame(code, message, extra));
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * What brokers tell each other (PROTOCOL §10), as one typed union. In one process the memory bus
+ * loops every message back to this broker's own handler; a cluster's bus (Redis pub/sub, later)
+ * carries them to every broker, each of which acts on what concerns its own sockets:
+ *
+ *  - deliver: a seq'd frame already in the session log, for the broker holding the client's socket;
+ *  - client.message: a frame for an agent connection, for the broker holding it;
+ *  - lifecycle: a system event for every agent connection (each broker sends it to its own);
+ *  - identity: a session's address changed (each broker announces it to its own agents);
+ *  - agent.up / agent.down: a connection of a name came or went (pins and wait queues move);
+ *  - kick: close this client's socket wherever it is (a newer one took over: 4500).
+ */
+import type { SystemEvent } from '@agent-bridge/common';
+import type { WaitEntry } from '../agent-wait-queue.ts';
+import type { FrameKind } from '../mailbox.ts';
+import type { AgentEntry } from './agent-directory.ts';
+import type { Awaitable } from './awaitable.ts';
+import type { LoggedFrame } from './session-log.ts';
+
+export type BusMessage =
+  | { kind: 'deliver'; clientId: string; frameKind: FrameKind; frame: LoggedFrame }
+  | { kind: 'client.message'; agentId: string; entry: WaitEntry }
+  | { kind: 'lifecycle'; event: SystemEvent; fields: Record<string, unknown> }
+  | { kind: 'identity'; clientId: string; address: string | null }
+  | { kind: 'agent.up'; agent: AgentEntry }
+  | { kind: 'agent.down'; agent: AgentEntry }
+  | { kind: 'kick'; clientId: string; code: number; reason: string };
+
+export interface ClusterBus {
+  /** Send to every broker (this one included). */
+  publish(message: BusMessage): Awaitable<void>;
+  /** Receive every message; returns the unsubscribe. */
+  subscribe(handler: (message: BusMessage) => void): () => void;
+}

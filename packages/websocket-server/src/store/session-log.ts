@@ -1,0 +1,38 @@
+/**
+ * Each session's seq'd frames (PROTOCOL §5): `append` allocates the next seq and keeps the frame
+ * in one step, so two writers (two brokers, later) can never give one seq twice; `after(lastSeq)`
+ * answers what a resume replays and whether that replay is complete (never a partial replay
+ * presented as complete). The per-session bounds, the global RESUME_BUDGET_BYTES, shared message
+ * bodies and the coalescing of run deltas are the log's business, behind this interface.
+ */
+import type { BufferedFrame, SharedBody } from '../resume-buffer.ts';
+import type { Awaitable } from './awaitable.ts';
+
+/** A frame to append: a shared message body (rendered per seq), or a frame of its own text. */
+export type LogEntry = { type: string; body: SharedBody } | { type: string; render: (seq: number) => string };
+
+/** A frame as the log holds it: its seq and its own text or shared body. */
+export type LoggedFrame = Pick<BufferedFrame, 'seq' | 'type' | 'payload' | 'body'>;
+
+export interface Replay {
+  /** Every frame after the asked seq is held: `frames` is the whole replay. */
+  complete: boolean;
+  frames: LoggedFrame[];
+}
+
+export interface SessionLog {
+  /** Allocate the session's next seq for `entry` and keep it; the frame as held (to send it now). */
+  append(clientId: string, entry: LogEntry): Awaitable<LoggedFrame>;
+  /** The frames with seq > lastSeq, and whether that is all of them (false: some are gone). */
+  after(clientId: string, lastSeq: number): Awaitable<Replay>;
+  /** The client has everything through `seq` (a seq beyond the last counts as the last). */
+  ack(clientId: string, seq: number): Awaitable<void>;
+  /** The highest seq allocated (0 for a session without frames). */
+  lastSeq(clientId: string): Awaitable<number>;
+  /** A fresh start of the session's stream: forget every held frame; the seq counter goes on. */
+  reset(clientId: string): Awaitable<void>;
+  /** The session ended for good: forget it and its counter. */
+  drop(clientId: string): Awaitable<void>;
+  /** Bytes charged against RESUME_BUDGET_BYTES (metrics). */
+  bytes(): Awaitable<number>;
+}

@@ -1,0 +1,66 @@
+/**
+ * The broker's state seams, together: what startBroker takes in BrokerOptions.stores (any left
+ * out is the memory one). A cluster (PROTOCOL §10) passes shared implementations of the same
+ * interfaces; the local hub (this process's sockets) is never shared and is not among them.
+ */
+import type { Config } from '@agent-bridge/common';
+import { AgentWaitQueues } from '../agent-wait-queue.ts';
+import type { AgentDirectory } from './agent-directory.ts';
+import { MemoryAgentDirectory } from './agent-directory-memory.ts';
+import type { ClusterBus } from './cluster-bus.ts';
+import { MemoryClusterBus } from './cluster-bus-memory.ts';
+import type { EpochSource } from './epoch-source.ts';
+import { MemoryEpochSource } from './epoch-source-memory.ts';
+import type { RateLimitStore } from './rate-limit-store.ts';
+import { MemoryRateLimitStore } from './rate-limit-store-memory.ts';
+import type { SessionLog } from './session-log.ts';
+import { MemorySessionLog } from './session-log-memory.ts';
+import type { SessionStore } from './session-store.ts';
+import { MemorySessionStore } from './session-store-memory.ts';
+import type { WaitQueueStore } from './wait-queue-store.ts';
+
+export interface BrokerStores {
+  epoch: EpochSource;
+  sessions: SessionStore;
+  log: SessionLog;
+  directory: AgentDirectory;
+  waitQueues: WaitQueueStore;
+  rates: RateLimitStore;
+  bus: ClusterBus;
+}
+
+/** Hooks the memory stores report through (metrics). */
+export interface MemoryStoreHooks {
+  /** Frames RESUME_BUDGET_BYTES evicted. */
+  onResumeEvicted?(frames: number): void;
+}
+
+/** Every store in this process, bounded by the settings. */
+export function memoryStores(cfg: Config, hooks: MemoryStoreHooks = {}): BrokerStores {
+  return {
+    epoch: new MemoryEpochSource(),
+    sessions: new MemorySessionStore({ maxSessions: cfg.MAX_SESSIONS, maxPerIp: cfg.MAX_SESSIONS_PER_IP }),
+    log: new MemorySessionLog(
+      {
+        frames: cfg.RESUME_BUFFER_FRAMES,
+        bytes: cfg.RESUME_BUFFER_BYTES,
+        budgetBytes: cfg.RESUME_BUDGET_BYTES,
+        maxMessageBytes: cfg.MAX_MESSAGE_BYTES,
+      },
+      hooks.onResumeEvicted,
+    ),
+    directory: new MemoryAgentDirectory(),
+    waitQueues: new AgentWaitQueues(cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS, undefined, {
+      budget: cfg.WAIT_QUEUE_BUDGET_BYTES,
+      perClient: cfg.WAIT_QUEUE_CLIENT_BYTES,
+    }),
+    rates: new MemoryRateLimitStore(cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),
+    bus: new MemoryClusterBus(),
+  };
+}
+
+/** `given`, completed with the memory stores for what it leaves out. */
+export function withMemoryDefaults(cfg: Config, given: Partial<BrokerStores> = {}, hooks: MemoryStoreHooks = {}): BrokerStores {
+  const defaults = memoryStores(cfg, hooks);
+  return { ...defaults, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) };
+}
