@@ -151,13 +151,16 @@ describe('OpenTelemetry hop spans (issue 15)', () => {
     expect((answer._meta as { tracestate?: string }).tracestate).toBe('congo=t61rcWkgMzE');
   });
 
+  // prom-client fills metricName for histogram samples; its published type does not declare it.
+  const metricNameOf = (v: object) => (v as { metricName?: string }).metricName;
+
   test('metricsRegistry: to_agent latency observed per client message, heartbeat RTT per pong', async () => {
     const json = await registry.getMetricsAsJSON();
     const e2e = json.find((m) => m.name === 'agent_bridge_e2e_latency_seconds');
     const count = (m: typeof e2e, labels: Record<string, string>) =>
-      m?.values.find((v) => v.metricName?.endsWith('_count') && Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value;
+      m?.values.find((v) => metricNameOf(v)?.endsWith('_count') && Object.entries(labels).every(([k, val]) => v.labels[k] === val))?.value;
     expect(count(e2e, { direction: 'to_agent' })).toBeGreaterThanOrEqual(2); // the two messages above
-    const sum = e2e?.values.find((v) => v.metricName?.endsWith('_sum'))?.value ?? -1;
+    const sum = e2e?.values.find((v) => metricNameOf(v)?.endsWith('_sum'))?.value ?? -1;
     expect(sum).toBeGreaterThanOrEqual(0);
     expect(sum).toBeLessThan(5);
     for (let i = 0; i < 100 && !count(json.find((m) => m.name === 'agent_bridge_heartbeat_rtt_seconds'), { kind: 'agent' }); i++) {

@@ -2,7 +2,7 @@
  * Scenario sizes for `pnpm bench` (full), `--quick` (whole run under a minute) and the tiny
  * configuration the harness test uses. Every loop is bounded by these counts and times.
  */
-import { TARGETS, type TargetName } from './targets/index.ts';
+import { ALL_TARGETS, TARGETS, type TargetName } from './targets/index.ts';
 
 // Idle first: fresh processes give the cleanest memory readings.
 export const SCENARIOS = ['idle', 'latency', 'echo', 'fanout', 'stream', 'storm'] as const;
@@ -76,7 +76,8 @@ export function presetOptions(mode: Mode, overrides: Partial<BenchOptions> = {})
 
 const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fanout,idle,stream,storm] [--profile] [--out DIR]
   --quick      small sizes, whole run under a minute
-  --targets    agent-bridge, raw-relay, socket.io (default: all)
+  --targets    agent-bridge, raw-relay, socket.io (default: these three); agent-bridge-bare = metrics and
+               trace context off, to price them: --targets agent-bridge,agent-bridge-bare --scenarios echo,fanout
   --scenarios  default: all
   --profile    CPU-profile the servers during the echo window and the measured stream replies (writes *.cpuprofile)
   --out        results directory (default bench-results)`;
@@ -97,7 +98,7 @@ export function parseArgs(argv: string[]): BenchOptions | { help: string } {
   const list = (k: string) => String(flags.get(k)).split(',').map((s) => s.trim()).filter(Boolean);
   if (flags.has('targets')) {
     const t = list('targets');
-    const bad = t.filter((x) => !(TARGETS as string[]).includes(x));
+    const bad = t.filter((x) => !(ALL_TARGETS as string[]).includes(x));
     if (bad.length) return { help: `unknown target ${bad.join(', ')}\n${HELP}` };
     o.targets = t as TargetName[];
   }

@@ -230,6 +230,7 @@ export function markdownTable(lines: ResultLine[]): string {
     );
     out.push('Socket.IO clients connect to the server directly: one hop and one process fewer than agent-bridge and raw-relay.');
   }
+  out.push(...instrumentationCost(lines));
   const streams = lines.filter((l) => l.scenario === 'stream');
   if (streams.length) {
     out.push('');
@@ -329,4 +330,34 @@ export function humanSummary(lines: ResultLine[]): string {
   if (count('not measured').length) parts.push(`${count('not measured').length} not measured in ${modeFlag(mode)} (they need the full run's sizes)`);
   out.push(`- targets: ${parts.join(', ')}.`);
   return out.join('\n');
+}
+
+/**
+ * Issue 15's cost check: the same build with and without per-frame metrics and trace context
+ * (targets agent-bridge and agent-bridge-bare in one run). Budget: ≤ 5 % throughput and ≤ 5 % CPU
+ * per message.
+ */
+export function instrumentationCost(lines: ResultLine[]): string[] {
+  const rows: [string, string, (l: ResultLine) => number | null, 'higher' | 'lower'][] = [
+    ['echo', 'round trips/s', (l) => num(l.metrics.roundTripsPerSec), 'higher'],
+    ['echo', 'server CPU µs / round trip', (l) => num(l.metrics.serverCpuUsPerRoundTrip), 'lower'],
+    ['fanout', 'deliveries/s at saturation', (l) => num(l.metrics.deliveriesPerSecAtSaturation), 'higher'],
+  ];
+  const out: string[] = [];
+  for (const [scenario, label, get, dir] of rows) {
+    const on = by(lines, 'agent-bridge', scenario);
+    const off = by(lines, 'agent-bridge-bare', scenario);
+    if (!on || !off) continue;
+    const a = get(on);
+    const b = get(off);
+    if (a === null || b === null || b === 0) continue;
+    // Cost as a share of the bare figure: lower throughput or higher CPU with instrumentation on.
+    const cost = dir === 'higher' ? (b - a) / b : (a - b) / b;
+    if (!out.length) {
+      out.push('', 'Instrumentation cost (metrics + trace context on vs METRICS=off TRACE=off, same build, same run):', '');
+      out.push('| scenario | metric | on | off | cost | budget ≤ 5 % |', '|---|---|--:|--:|--:|---|');
+    }
+    out.push(`| ${scenario} | ${label} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(cost * 100).toFixed(1)} % | ${mark(cost <= 0.05)} |`);
+  }
+  return out;
 }

@@ -13,6 +13,7 @@ import { SocketIoClient } from './socketio-client.ts';
 const url = process.env.BENCH_URL!;
 const factories: Record<string, ClientFactory> = {
   'agent-bridge': (i, h) => new ProjectClient(i, h, url),
+  'agent-bridge-bare': (i, h) => new ProjectClient(i, h, url),
   'raw-relay': (i, h) => new RawClient(i, h, url),
   'socket.io': (i, h) => new SocketIoClient(i, h, url),
 };

@@ -5,7 +5,9 @@ import { Topology, type TargetName } from './topology.ts';
 
 export class AgentBridgeTopology extends Topology {
   readonly name: TargetName = 'agent-bridge';
-  readonly note = 'browser → web server → broker → SDK agent (one upstream socket per client)';
+  /** Settings that only this variant sets (the bare one switches instrumentation off). */
+  protected readonly variantEnv: Record<string, string> = {};
+  readonly note: string = 'browser → web server → broker → SDK agent (one upstream socket per client)';
   servers: Child[] = [];
   broker!: Child;
   webPort = 0;
@@ -33,6 +35,7 @@ export class AgentBridgeTopology extends Topology {
       WS_UPGRADES_PER_MIN_PER_CLIENT: '100000000',
       MAX_SESSIONS: String(Math.max(10_000, this.opts.maxClients * 2)),
       MAX_CONNECTIONS: String(Math.max(8192, this.opts.maxClients * 3)),
+      ...this.variantEnv,
       // The storm: clients' held frames reach the broker before the agent has redialed.
       AGENT_QUEUE_LIMIT: process.env.BENCH_AGENT_QUEUE_LIMIT ?? String(Math.max(100, this.opts.maxClients * 2)),
     };
@@ -57,4 +60,14 @@ export class AgentBridgeTopology extends Topology {
   protected agentEntry(): string {
     return 'packages/bench/src/agents/project-agent.ts';
   }
+}
+
+/**
+ * The same build with per-frame metrics and trace context off (METRICS=off TRACE=off): run beside
+ * `agent-bridge` to price the instrumentation (issue 15: ≤ 5 % throughput and CPU per message).
+ */
+export class AgentBridgeBareTopology extends AgentBridgeTopology {
+  override readonly name: TargetName = 'agent-bridge-bare';
+  override readonly note = 'as agent-bridge, with METRICS=off TRACE=off';
+  protected override readonly variantEnv = { METRICS: 'off', TRACE: 'off' };
 }

@@ -1,16 +1,21 @@
-import { AgentBridgeTopology } from './agent-bridge.ts';
+import { AgentBridgeBareTopology, AgentBridgeTopology } from './agent-bridge.ts';
 import { RawRelayTopology } from './raw-relay.ts';
 import { SocketIoTopology } from './socketio.ts';
 import type { Topology, TargetName, TopologyOptions } from './topology.ts';
 
 export type { TargetName } from './topology.ts';
 export { Topology } from './topology.ts';
+/** Run by default. */
 export const TARGETS: TargetName[] = ['agent-bridge', 'raw-relay', 'socket.io'];
+/** Selectable with --targets (agent-bridge-bare prices the instrumentation). */
+export const ALL_TARGETS: TargetName[] = [...TARGETS, 'agent-bridge-bare'];
 
 export function makeTopology(name: TargetName, opts: TopologyOptions): Topology {
   switch (name) {
     case 'agent-bridge':
       return new AgentBridgeTopology(opts);
+    case 'agent-bridge-bare':
+      return new AgentBridgeBareTopology(opts);
     case 'raw-relay':
       return new RawRelayTopology(opts);
     case 'socket.io':

@@ -6,7 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { Child, freePort } from '../child.ts';
 
-export type TargetName = 'agent-bridge' | 'raw-relay' | 'socket.io';
+/** `agent-bridge-bare`: the same build with METRICS=off TRACE=off, to price the instrumentation. */
+export type TargetName = 'agent-bridge' | 'agent-bridge-bare' | 'raw-relay' | 'socket.io';
 
 export interface TopologyOptions {
   logDir: string;
