@@ -12,8 +12,9 @@
  * Clients dial the broker as the web server would (PROXY_TOKEN, X-Client-Ip): the attack is on
  * the broker's memory, and the web server in between would only slow it down.
  */
+import { expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { TestSocket, connectRawAgent, until, type Stack } from '@agent-bridge/testkit';
+import { TestSocket, connectRawAgent, type Stack } from '@agent-bridge/testkit';
 
 export const PROXY_TOKEN = 'dev_proxy_token';
 
@@ -119,7 +120,7 @@ export async function parkForAbsentAgents(stack: Stack, o: ParkOptions): Promise
         result.sent++;
       }
       // Every message is answered (error) or held: wait for the socket to drain, then count.
-      await until(() => ws.ws.bufferedAmount === 0, 30_000, 'the burst to leave');
+      await expect.poll(() => ws.ws.bufferedAmount === 0, { timeout: 30_000, message: 'the burst to leave' }).toBe(true);
       // Until the broker has answered all it will answer (nothing new for 100 ms).
       while ((await ws.collectFor(100)).length > 0);
       result.overCapacity += ws.all((f) => f.type === 'error' && f.code === 'over_capacity').length;
@@ -162,9 +163,9 @@ export async function broadcastBig(stack: Stack, o: Pick<BroadcastOptions, 'broa
     const text = 'b'.repeat(o.textBytes);
     for (let i = 0; i < o.broadcasts; i++) {
       agent.send({ type: 'broadcast', id: `b${i}`, data: { text, i } });
-      if (agent.ws.bufferedAmount > 1 << 20) await until(() => agent.ws.bufferedAmount < 1 << 18, 60_000, 'the agent socket to drain');
+      if (agent.ws.bufferedAmount > 1 << 20) await expect.poll(() => agent.ws.bufferedAmount < 1 << 18, { timeout: 60_000, message: 'the agent socket to drain' }).toBe(true);
     }
-    await until(() => agent.ws.bufferedAmount === 0, 60_000, 'the last broadcast to leave');
+    await expect.poll(() => agent.ws.bufferedAmount === 0, { timeout: 60_000, message: 'the last broadcast to leave' }).toBe(true);
   } finally {
     agent.ws.terminate();
   }

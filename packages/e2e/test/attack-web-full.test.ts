@@ -10,7 +10,7 @@
 // the stated bound; the figures are printed for docs/security.md.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { TestSocket, connectRawAgent, startStack, until, type Session, type Stack } from '@agent-bridge/testkit';
+import { TestSocket, connectRawAgent, startStack, type Session, type Stack } from '@agent-bridge/testkit';
 import { rss } from './attack-broker-scenarios.ts';
 
 const MiB = 1024 * 1024;
@@ -88,9 +88,9 @@ describe.skipIf(process.env.ATTACK_FULL !== '1')('attacks through the web server
           ws.send({ type: 'message', id: `m${i}`, agent: `absent-${s}-${i % 5}`, data: { text, i } });
           sent++;
           // An attacker's own socket buffer is its problem; keep the test process bounded.
-          if (ws.ws.bufferedAmount > 8 * MiB) await until(() => ws.ws.bufferedAmount < 2 * MiB, 60_000, 'the burst to leave');
+          if (ws.ws.bufferedAmount > 8 * MiB) await expect.poll(() => ws.ws.bufferedAmount < 2 * MiB, { timeout: 60_000, message: 'the burst to leave' }).toBe(true);
         }
-        await until(() => ws.ws.bufferedAmount === 0, 60_000, 'the burst to leave');
+        await expect.poll(() => ws.ws.bufferedAmount === 0, { timeout: 60_000, message: 'the burst to leave' }).toBe(true);
         while ((await ws.collectFor(100)).length > 0);
         refused += ws.all((f) => f.type === 'error').length;
         ws.ws.terminate();

@@ -6,7 +6,7 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { REPO_ROOT } from '@agent-bridge/common';
-import { connectBrowser, registerClient, ServiceProcess, startStack, until, type Stack } from '@agent-bridge/testkit';
+import { connectBrowser, registerClient, ServiceProcess, startStack, type Stack } from '@agent-bridge/testkit';
 
 // The SPA's store and the browser client are browser code (DOM types): loaded at run time by a
 // path the root type-check does not follow (packages/e2e is type-checked without the DOM lib).
@@ -16,7 +16,8 @@ interface Client {
 }
 interface Conversation {
   send(text: string, via: 'terminal' | 'chat'): string;
-  getSnapshot(): { entries: readonly { kind: string; from: string; text: string }[] };
+  allIds(): readonly string[];
+  row(id: string): { kind: string; agent: string | null; text?: string } | undefined;
 }
 async function loadSpaStore(): Promise<{
   createBridgeClient: (opts: Record<string, unknown>) => Client;
@@ -105,10 +106,11 @@ test('the app reaches a named agent: "@echo hi" in the conversation store goes t
   const { createBridgeClient, ConversationStore } = await loadSpaStore();
   const client = createBridgeClient({ baseUrl: stack.webUrl, storage: null, WebSocketImpl: WebSocket });
   const conversation = new ConversationStore(client, undefined);
-  await until(() => client.status.state === 'connected', 5000, 'connected');
+  await expect.poll(() => client.status.state, { timeout: 5000 }).toBe('connected');
   conversation.send('@echo hi from the terminal', 'terminal');
-  const reply = await until(() => conversation.getSnapshot().entries.find((e) => e.kind === 'in'), 5000, 'the echo');
-  expect(reply).toMatchObject({ from: 'echo', text: 'echo: hi from the terminal' });
+  await expect
+    .poll(() => conversation.allIds().map((id) => conversation.row(id)).find((r) => r?.kind === 'in'), { timeout: 5000, message: 'the echo' })
+    .toMatchObject({ agent: 'echo', text: 'echo: hi from the terminal' });
   client.close();
   await agent.stop('SIGTERM', 5000);
 });

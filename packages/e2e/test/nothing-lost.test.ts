@@ -1,6 +1,6 @@
 // "What survives which failure" (README): each row is a test here, against the real processes.
 import { afterEach, describe, expect, test } from 'vitest';
-import { connectBrowser, connectRawAgent, registerClient, startStack, until, type Stack } from '@agent-bridge/testkit';
+import { connectBrowser, connectRawAgent, registerClient, startStack, type Stack } from '@agent-bridge/testkit';
 import { agentAndBrowser, echoAgent, resumePoint, seqs, texts } from './helpers.ts';
 
 const FAST = {
@@ -23,7 +23,7 @@ describe('nothing lost', () => {
     const { agent, ws } = await agentAndBrowser(stack);
     echoAgent(agent);
     for (let i = 0; i < 500; i++) ws.send({ type: 'message', id: `c-${i}`, data: { text: `m${i}` } });
-    await until(() => texts(ws.frames).length >= 500, 15000, '500 echoes');
+    await expect.poll(() => texts(ws.frames).length >= 500, { timeout: 15000, message: '500 echoes' }).toBe(true);
     const expected = Array.from({ length: 500 }, (_, i) => `m${i}`);
     expect(texts(ws.frames)).toEqual(expected);
     const toAgent = agent.frames.filter((f) => f.type === 'client.message').map((f) => f.ref);
@@ -44,7 +44,7 @@ describe('nothing lost', () => {
         if (sent % 20 === 0) await new Promise((r) => setTimeout(r, 5));
       }
     })();
-    await until(() => texts(first.frames).length >= 50, 10000, 'first 50 frames');
+    await expect.poll(() => texts(first.frames).length >= 50, { timeout: 10000, message: 'first 50 frames' }).toBe(true);
     first.ws.terminate(); // a network drop, not a goodbye
     await pump;
     await agent.next((f) => f.type === 'system' && f.event === 'client.disconnected');
@@ -52,7 +52,7 @@ describe('nothing lost', () => {
     const second = await connectBrowser(stack.webUrl, session, point);
     const welcome = await second.next('welcome');
     expect(welcome).toMatchObject({ resumed: true, epoch: point.epoch });
-    await until(() => texts(first.frames).length + texts(second.frames).length >= N, 10000, 'all frames');
+    await expect.poll(() => texts(first.frames).length + texts(second.frames).length >= N, { timeout: 10000, message: 'all frames' }).toBe(true);
     const got = [...texts(first.frames), ...texts(second.frames)];
     expect(got).toEqual(Array.from({ length: N }, (_, i) => `a${i}`));
     // replayed counts exactly the frames sent before anything new (those up to welcome.lastSeq).

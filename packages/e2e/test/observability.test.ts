@@ -4,7 +4,7 @@
  * excepted); no configured secret or token in any log of a full run (a refused upgrade carrying
  * its token in the query, a sign-in included); SIGTERM drains readiness before closing.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { Wallet } from 'ethers';
 import { METRICS, type MetricSpec } from '@agent-bridge/common/metrics';
 import { connectBrowser, refusedUpgrade, registerClient, startStack, type Stack } from '@agent-bridge/testkit';
@@ -38,11 +38,12 @@ describe('one exchange through the three processes', () => {
     const tp = (answer._meta as { traceparent?: string } | undefined)?.traceparent;
     expect(tp).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     traceId = tp!.slice(3, 35);
-    const until = async (ok: () => boolean) => {
-      for (let i = 0; i < 100 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
-    };
-    await until(() => [stack.web, stack.broker, stack.agent].every((p) => p.logs().includes(traceId)));
-    for (const p of [stack.web, stack.broker, stack.agent]) expect(p.logs(), p.spec.name).toContain(traceId);
+    await vi.waitFor(
+      () => {
+        for (const p of [stack.web, stack.broker, stack.agent]) expect(p.logs(), p.spec.name).toContain(traceId);
+      },
+      { timeout: 5000 },
+    );
     // the browser's message id is in the web server's line with the trace id
     expect(stack.web.logs().split('\n').some((l) => l.includes(traceId) && l.includes('"msgId":"obs-1"'))).toBe(true);
     // an invalid frame (the broker answers it) and a binary one (the web server does)

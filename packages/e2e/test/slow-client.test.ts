@@ -1,6 +1,6 @@
 // A client that stops reading while the agent floods it must not grow any process without bound.
 import { afterEach, expect, test } from 'vitest';
-import { connectBrowser, connectRawAgent, registerClient, startStack, until, type Stack } from '@agent-bridge/testkit';
+import { connectBrowser, connectRawAgent, registerClient, startStack, type Stack } from '@agent-bridge/testkit';
 import { agentAndBrowser, resumePoint, texts } from './helpers.ts';
 
 /**
@@ -53,7 +53,7 @@ test('a paused client while the agent sends tens of MB: bounded memory, 1013, ho
   const again = await connectBrowser(stack.webUrl, session, point);
   const welcome = await again.next('welcome');
   if (welcome.resumed) {
-    await until(() => texts(again.frames).length === welcome.replayed, 10000, 'replay');
+    await expect.poll(() => texts(again.frames).length === welcome.replayed, { timeout: 10000, message: 'replay' }).toBe(true);
   } else {
     expect(welcome.replayed).toBe(0);
   }
@@ -78,7 +78,7 @@ test('broadcasts to a slow client are dropped first and reported with messages.d
   // Paced at the speed of the fast client, which therefore loses nothing; the paused one falls behind.
   for (let i = 0; i < N; i += 50) {
     for (let j = i; j < i + 50; j++) agent.send({ type: 'broadcast', data: { text: chunk, i: j } });
-    await until(() => fast.frames.filter((f) => f.type === 'message').length === i + 50, 10000, 'fast client keeps up');
+    await expect.poll(() => fast.frames.filter((f) => f.type === 'message').length === i + 50, { timeout: 10000, message: 'fast client keeps up' }).toBe(true);
   }
   expect(fast.frames.some((f) => f.type === 'system' && f.event === 'messages.dropped')).toBe(false);
   (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
@@ -86,7 +86,7 @@ test('broadcasts to a slow client are dropped first and reported with messages.d
   // several: drops can start again after a report).
   const reports = () => slow.all((f) => f.type === 'system' && f.event === 'messages.dropped');
   const accounted = () => slow.all('message').length + reports().reduce((n, r) => n + Number(r.count), 0);
-  await until(() => accounted() >= N, 15000, 'slow client accounted');
+  await expect.poll(() => accounted() >= N, { timeout: 15000, message: 'slow client accounted' }).toBe(true);
   expect(accounted()).toBe(N);
   expect(reports().length).toBeGreaterThan(0);
   for (const r of reports()) expect(Number(r.toSeq) - Number(r.fromSeq) + 1).toBeGreaterThanOrEqual(Number(r.count));

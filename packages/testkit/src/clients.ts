@@ -35,14 +35,3 @@ export function connectRawAgent(brokerUrl: string, opts: { token?: string; name?
   if (opts.name) headers['x-agent-name'] = opts.name;
   return TestSocket.open(u.toString(), { headers });
 }
-
-/** Poll `fn` until it returns truthy (for conditions that have no event). */
-export async function until<T>(fn: () => T | Promise<T>, timeoutMs = 5000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
