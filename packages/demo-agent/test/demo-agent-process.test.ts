@@ -1,17 +1,15 @@
-// The demo agent as a real process (node --import tsx src/main.ts) against an in-process broker.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The demo agent as a real process (node --import tsx src/main.ts, through the testkit's
+// ServiceProcess) against an in-process broker.
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { REPO_ROOT, createLogger, loadConfig } from '@agent-bridge/common';
+import { createLogger, loadConfig } from '@agent-bridge/common';
 import { startBroker } from '@agent-bridge/websocket-server';
-import { TestSocket } from '@agent-bridge/testkit';
+import { ServiceProcess, TestSocket } from '@agent-bridge/testkit';
 
 type Broker = Awaited<ReturnType<typeof startBroker>>;
 
 let broker: Broker;
-let proc: ChildProcess;
-let output = '';
+let agent: ServiceProcess;
 const sockets: TestSocket[] = [];
 
 const ADDRESS = '0x52908400098527886E0F7030069857D2E4169EE7';
@@ -21,10 +19,10 @@ beforeAll(async () => {
     loadConfig({ WEBSOCKET_SERVER_ADDR: '127.0.0.1:0', LOG_LEVEL: 'silent', HEARTBEAT_INTERVAL_MS: '50', HEARTBEAT_TIMEOUT_MS: '300' }),
     { logger: createLogger('test', { level: 'silent' }) },
   );
-  proc = spawn(process.execPath, ['--import', 'tsx', path.join('packages', 'demo-agent', 'src', 'main.ts')], {
-    cwd: REPO_ROOT,
+  agent = new ServiceProcess({
+    name: 'demo-agent',
+    entry: 'packages/demo-agent/src/main.ts',
     env: {
-      ...process.env,
       BROKER_URL: broker.wsUrl,
       AGENT_TOKEN: 'dev_token',
       LOG_LEVEL: 'info',
@@ -33,21 +31,15 @@ beforeAll(async () => {
       HEARTBEAT_TIMEOUT_MS: '300',
       NODE_ENV: 'test',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    readyLine: /connected/,
+    startTimeoutMs: 20_000,
   });
-  proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 20_000;
-  while (!/connected/.test(output)) {
-    if (proc.exitCode !== null) throw new Error(`demo agent exited early (${proc.exitCode}): ${output}`);
-    if (Date.now() > deadline) throw new Error(`demo agent never logged "connected": ${output}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await agent.start();
 }, 30_000);
 
 afterAll(async () => {
   for (const s of sockets) s.close(1000);
-  if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+  if (agent?.running) await agent.kill();
   await broker?.close();
 });
 
@@ -62,9 +54,9 @@ async function client(): Promise<TestSocket & { id: string }> {
 const text = (f: Record<string, unknown>) => String((f.data as { text?: unknown }).text);
 
 test('logs one JSON info line saying it is connected', () => {
-  const line = output.split('\n').find((l) => l.includes('connected'))!;
+  const line = agent.stdout().split('\n').find((l) => l.includes('connected'))!;
   expect(JSON.parse(line)).toMatchObject({ level: 30, name: 'demo-agent' });
-  expect(output).not.toContain('dev_token');
+  expect(agent.logs()).not.toContain('dev_token');
 });
 
 test('echo hello world comes back exactly', async () => {
@@ -148,8 +140,6 @@ test('plain text is answered as a streamed run, not "unknown command"; help list
 
 test('SIGTERM: closes and exits 0', async () => {
   const c = await client();
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  proc.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  expect(await agent.stop('SIGTERM', 5000)).toBe(0);
   await c.event('agent.disconnected', 5000);
 });
