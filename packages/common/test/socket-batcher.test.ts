@@ -19,13 +19,6 @@ async function tcpPair(): Promise<{ client: Socket; peer: Socket; reads: Buffer[
 }
 
 const nextTurn = () => new Promise<void>((r) => setImmediate(r));
-const until = async (cond: () => boolean) => {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 let cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -49,7 +42,7 @@ describe('SocketBatcher', () => {
     await nextTurn();
     expect(batcher.size).toBe(0);
     expect(client.writableCorked).toBe(0);
-    await until(() => Buffer.concat(reads).length === 80);
+    await expect.poll(() => Buffer.concat(reads).length, { timeout: 5000, interval: 5 }).toBe(80);
     expect(Buffer.concat(reads).toString()).toBe(Array.from({ length: 10 }, (_, i) => `frame-${i};`).join(''));
     expect(reads.length).toBe(1); // one write, one segment on loopback
   });
@@ -68,7 +61,7 @@ describe('SocketBatcher', () => {
     batcher.hold(a.client); // destroyed: ignored
     await nextTurn();
     expect(batcher.size).toBe(0);
-    await until(() => Buffer.concat(b.reads).toString() === 'last words');
+    await expect.poll(() => Buffer.concat(b.reads).toString(), { timeout: 5000, interval: 5 }).toBe('last words');
   });
 
   test('bufferedAmountFor writes the corked frames out when they alone reach the limit', async () => {
@@ -86,7 +79,7 @@ describe('SocketBatcher', () => {
     expect(bufferedAmountFor(ws, 4096, batcher)).toBe(0);
     expect(client.writableCorked).toBe(0);
     expect(batcher.size).toBe(0);
-    await until(() => Buffer.concat(reads).length === 5000);
+    await expect.poll(() => Buffer.concat(reads).length, { timeout: 5000, interval: 5 }).toBe(5000);
     await nextTurn(); // the scheduled flush finds nothing held
     expect(client.writableCorked).toBe(0);
   });
