@@ -5,7 +5,7 @@ import { loadConfig } from '@agent-bridge/common';
 import { startBroker } from '@agent-bridge/websocket-server';
 import { TcpProxy, TestSocket } from '@agent-bridge/testkit';
 import { connectAgent, type Agent, type ConnectAgentOptions } from '../src/index.ts';
-import { FAST_BACKOFF, nextEvent, record, silent, sleep, waitUntil } from './helpers.ts';
+import { FAST_BACKOFF, nextEvent, record, silent, sleep } from './helpers.ts';
 
 type Broker = Awaited<ReturnType<typeof startBroker>>;
 
@@ -88,7 +88,7 @@ describe('with the real broker', () => {
     const b = await broker();
     const agent = await welcomedAgent(b.wsUrl);
     const [c1, c2, c3] = [await client(b), await client(b), await client(b)];
-    await waitUntil(() => agent.clients.size === 3, 5000, 'three clients known');
+    await expect.poll(() => agent.clients.size === 3, { timeout: 5000, message: 'three clients known' }).toBe(true);
     agent.broadcast({ text: 'all but two' }, { except: [c2.id] });
     agent.send(c2.id, { text: 'direct' });
     expect(text(await c1.next('message'))).toBe('all but two');
@@ -101,7 +101,7 @@ describe('with the real broker', () => {
     const b = await broker();
     const agent = await welcomedAgent(b.wsUrl);
     const c1 = await client(b);
-    await waitUntil(() => agent.clients.has(c1.id));
+    await expect.poll(() => agent.clients.has(c1.id), { timeout: 5000 }).toBe(true);
     const error = nextEvent(agent, 'error');
     const id = agent.send([c1.id, 'no-such-client'], { text: 'x' });
     const [e] = await error;
@@ -128,7 +128,7 @@ describe('with the real broker', () => {
     const b = await broker();
     const agent = await welcomedAgent(b.wsUrl);
     const c = await client(b);
-    await waitUntil(() => agent.clients.has(c.id));
+    await expect.poll(() => agent.clients.has(c.id), { timeout: 5000 }).toBe(true);
     const disconnected = nextEvent(agent, 'client.disconnected');
     c.close(1001);
     expect((await disconnected)[0]).toMatchObject({ clientId: c.id, resumable: true });
@@ -156,7 +156,7 @@ describe('with the real broker', () => {
     expect((await closed)[0].willReconnect).toBe(true);
     await nextEvent(agent, 'reconnecting');
     const b2 = await broker(b1.port);
-    await waitUntil(() => agent.connected, 5000, 'the agent to be welcomed again');
+    await expect.poll(() => agent.connected, { timeout: 5000, message: 'the agent to be welcomed again' }).toBe(true);
     const c = await client(b2);
     c.send({ type: 'message', id: 'c-1', data: { text: 'again' } });
     expect(await c.next('message')).toMatchObject({ from: 'default', data: { text: 'echo again' } });
@@ -169,7 +169,7 @@ describe('with the real broker', () => {
     cleanup.push(() => proxy.close());
     const agent = await welcomedAgent(`ws://127.0.0.1:${proxy.port}`);
     const c = await client(b);
-    await waitUntil(() => agent.clients.has(c.id));
+    await expect.poll(() => agent.clients.has(c.id), { timeout: 5000 }).toBe(true);
     proxy.block();
     const closed = nextEvent(agent, 'close');
     proxy.cut();
@@ -194,7 +194,7 @@ describe('with the real broker', () => {
     cleanup.push(() => proxy.close());
     const agent = await welcomedAgent(`ws://127.0.0.1:${proxy.port}`, { outboxLimit: 2 });
     const c = await client(b);
-    await waitUntil(() => agent.clients.has(c.id));
+    await expect.poll(() => agent.clients.has(c.id), { timeout: 5000 }).toBe(true);
     proxy.block();
     const closed = nextEvent(agent, 'close');
     proxy.cut();
@@ -205,7 +205,7 @@ describe('with the real broker', () => {
     proxy.unblock();
     expect(text(await c.next('message', 5000))).toBe('one');
     expect(text(await c.next('message'))).toBe('two');
-    await waitUntil(() => agent.connected);
+    await expect.poll(() => agent.connected, { timeout: 5000 }).toBe(true);
     agent.send(c.id, { text: 'three' });
     expect(text(await c.next('message'))).toBe('three');
   });
@@ -223,7 +223,7 @@ describe('with the real broker', () => {
     const b = await broker();
     const agent = await welcomedAgent(b.wsUrl);
     const c = await client(b);
-    await waitUntil(() => agent.clients.has(c.id));
+    await expect.poll(() => agent.clients.has(c.id), { timeout: 5000 }).toBe(true);
     await agent.close();
     await c.event('agent.disconnected', 5000);
     await sleep(300);

@@ -1,7 +1,7 @@
 // The SDK against a raw ws server playing the broker: exact frames, misbehaviour, timing.
 import { afterEach, describe, expect, test } from 'vitest';
 import { AgentSdkError, connectAgent, type Agent, type ConnectAgentOptions } from '../src/index.ts';
-import { FAST_BACKOFF, FakeBridge, nextEvent, record, silent, sleep, waitUntil } from './helpers.ts';
+import { FAST_BACKOFF, FakeBridge, nextEvent, record, silent, sleep } from './helpers.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -115,19 +115,19 @@ describe('frames', () => {
     const log = record(agent, ['client.connected', 'client.disconnected', 'client.expired', 'client.authenticated', 'client.signed_out', 'system']);
     const sys = (event: string, extra: Record<string, unknown>) => ws.send({ type: 'system', event, ts: 'now', ...extra });
     sys('client.connected', { clientId: 'c2', address: null, resumed: false });
-    await waitUntil(() => agent.clients.has('c2'));
+    await expect.poll(() => agent.clients.has('c2'), { timeout: 5000 }).toBe(true);
     expect(agent.clients.get('c2')).toEqual({ clientId: 'c2', address: null, connected: true });
     sys('client.authenticated', { clientId: 'c2', address: '0xAbC' });
-    await waitUntil(() => agent.clients.get('c2')?.address === '0xAbC');
+    await expect.poll(() => agent.clients.get('c2')?.address === '0xAbC', { timeout: 5000 }).toBe(true);
     sys('client.disconnected', { clientId: 'c2', resumable: true });
-    await waitUntil(() => agent.clients.get('c2')?.connected === false);
+    await expect.poll(() => agent.clients.get('c2')?.connected === false, { timeout: 5000 }).toBe(true);
     expect(agent.clients.get('c2')!.address).toBe('0xAbC');
     sys('client.signed_out', { clientId: 'c2' });
-    await waitUntil(() => agent.clients.get('c2')?.address === null);
+    await expect.poll(() => agent.clients.get('c2')?.address === null, { timeout: 5000 }).toBe(true);
     sys('client.expired', { clientId: 'c2' });
-    await waitUntil(() => !agent.clients.has('c2'));
+    await expect.poll(() => !agent.clients.has('c2'), { timeout: 5000 }).toBe(true);
     sys('agent.whatever', { x: 1 });
-    await waitUntil(() => log.length === 11);
+    await expect.poll(() => log.length === 11, { timeout: 5000 }).toBe(true);
     expect(log.map((e) => e.event)).toEqual([
       'client.connected', 'system',
       'client.authenticated', 'system',
@@ -151,7 +151,7 @@ describe('frames', () => {
     ws.send('not json');
     ws.send({ type: 'client.message' });
     ws.ws.send(Buffer.from([1, 2]), { binary: true });
-    await waitUntil(() => errors.length === 4);
+    await expect.poll(() => errors.length === 4, { timeout: 5000 }).toBe(true);
     expect(errors[0]!.args[0]).toEqual({ type: 'error', code: 'unknown_client', message: 'no such client', ref: 'a-7', clientIds: ['zz'] });
     expect(errors.slice(1).map((e) => (e.args[0] as { code: string }).code)).toEqual(['invalid_bridge_frame', 'invalid_bridge_frame', 'invalid_bridge_frame']);
     expect(agent.connected).toBe(true);
@@ -258,7 +258,7 @@ describe('reconnecting', () => {
     agent.send('c1', 'while away');
     const second = await b.welcomed(1, [client('c9')]);
     expect(await second.next()).toMatchObject({ type: 'send', data: 'while away' });
-    await waitUntil(() => agent.connected);
+    await expect.poll(() => agent.connected, { timeout: 5000 }).toBe(true);
     expect(agent.agentId).toBe('agent-1');
     expect([...agent.clients.keys()]).toEqual(['c9']); // the new welcome replaces the list
   });
@@ -272,7 +272,7 @@ describe('reconnecting', () => {
     const seen = record(agent, ['reconnecting']);
     const closes = record(agent, ['close']);
     await b.stop();
-    await waitUntil(() => seen.length >= 4, 5000, 'four redials');
+    await expect.poll(() => seen.length >= 4, { timeout: 5000, message: 'four redials' }).toBe(true);
     const evs = seen.map((e) => e.args[0] as { attempt: number; delayMs: number });
     expect(evs.slice(0, 4).map((e) => e.attempt)).toEqual([1, 2, 3, 4]);
     expect(evs[1]!.delayMs).toBeGreaterThan(evs[0]!.delayMs);
@@ -282,7 +282,7 @@ describe('reconnecting', () => {
     const again = await new FakeBridge().start(port);
     cleanup.push(() => again.stop());
     await again.welcomed(0);
-    await waitUntil(() => agent.connected, 5000, 'reconnect');
+    await expect.poll(() => agent.connected, { timeout: 5000, message: 'reconnect' }).toBe(true);
   });
 
   test('the schedule only starts again from the first step after a connection stayed up (resetAfterMs)', async () => {

@@ -96,9 +96,10 @@ export class FakeBridge {
 }
 
 /**
- * Poll `cond` until true (re-checking whenever `subscribe` signals, and every 10 ms), else throw.
+ * Wait for `cond` (re-checking whenever `subscribe` signals, and every 10 ms), else throw. The
+ * fake bridge's own wait for a connection; tests wait with expect.poll / vi.waitFor.
  */
-export async function waitUntil(
+async function waitUntil(
   cond: () => boolean,
   timeoutMs = 5000,
   what = 'condition',

@@ -12,7 +12,7 @@ import { TestSocket } from '@agent-bridge/testkit';
 import { startBroker } from '@agent-bridge/websocket-server';
 import { afterEach, describe, expect, test } from 'vitest';
 import { connectAgent, streamAgUi, type Agent } from '../src/index.ts';
-import { FAST_BACKOFF, nextEvent, silent, sleep, waitUntil } from './helpers.ts';
+import { FAST_BACKOFF, nextEvent, silent, sleep } from './helpers.ts';
 
 const ENV = {
   WEBSOCKET_SERVER_ADDR: '127.0.0.1:0',
@@ -43,7 +43,7 @@ async function stack(): Promise<{ agent: Agent; client: TestSocket & { id: strin
 /** The run events a client received, in seq order. */
 const runEvents = (c: TestSocket) => c.all('message').map((f) => f.data as Record<string, any>);
 const arrived = (c: TestSocket, pred: (e: Record<string, any>) => boolean, what: string) =>
-  waitUntil(() => runEvents(c).some(pred), 5000, what);
+  expect.poll(() => runEvents(c).some(pred), { timeout: 5000, message: what }).toBe(true);
 
 /** A scripted AG-UI agent over HTTP: POST a RunAgentInput, get its events as SSE (the encoder's format). */
 async function sseAgent(script: (input: RunAgentInput) => BaseEvent[], gapMs = 0): Promise<{ url: string; requests: RunAgentInput[]; closed: () => boolean }> {
@@ -174,7 +174,7 @@ describe('AG-UI adapter', () => {
     const got = runEvents(client);
     expect(got.at(-1)).toMatchObject({ runId: 'gen-run', outcome: { type: 'cancelled' } });
     expect(got.at(-2)).toMatchObject({ type: 'TEXT_MESSAGE_END', messageId: 'm' });
-    await waitUntil(() => stoppedAt >= 0, 2000, 'the generator to be returned');
+    await expect.poll(() => stoppedAt >= 0, { timeout: 2000, message: 'the generator to be returned' }).toBe(true);
     expect(stoppedAt).toBeLessThan(1000);
   });
 

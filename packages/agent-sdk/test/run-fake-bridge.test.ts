@@ -5,7 +5,7 @@ import { EventSchemas } from '@ag-ui/core/schemas';
 import type { TestSocket } from '@agent-bridge/testkit';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { connectAgent, type Agent } from '../src/index.ts';
-import { FAST_BACKOFF, FakeBridge, nextEvent, record, silent, sleep, waitUntil } from './helpers.ts';
+import { FAST_BACKOFF, FakeBridge, nextEvent, record, silent, sleep } from './helpers.ts';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -34,7 +34,7 @@ async function marker(agent: Agent, sock: TestSocket, name: string): Promise<voi
   await vi.waitFor(() => expect(sock.all('send').some((f) => (f.data as { marker?: string } | undefined)?.marker === name)).toBe(true), { timeout: 3000 });
 }
 const types = (sock: TestSocket) => events(sock).map((e) => e.type);
-const until = (sock: TestSocket, type: string) => waitUntil(() => types(sock).includes(type), 3000, type);
+const until = (sock: TestSocket, type: string) => expect.poll(() => types(sock).includes(type), { timeout: 3000, message: type }).toBe(true);
 
 const cancel = (runId: string, clientId = 'c1') => ({ type: 'client.cancel', clientId, address: null, runId, ts: new Date().toISOString() });
 const answer = (interruptId: string, payload: unknown, extra: Record<string, unknown> = {}) => ({
@@ -143,7 +143,7 @@ describe('run writer: batching', () => {
     const started = performance.now();
     run.text(tokens[0]!);
     // The first delta is not held back.
-    await waitUntil(() => types(sock).includes('TEXT_MESSAGE_CONTENT'), 1000, 'first token');
+    await expect.poll(() => types(sock).includes('TEXT_MESSAGE_CONTENT'), { timeout: 1000, message: 'first token' }).toBe(true);
     for (const t of tokens.slice(1)) {
       run.text(t);
       await sleep(1);
@@ -180,10 +180,10 @@ describe('run writer: cancel', () => {
     run.text('partial');
     sock.send(cancel('rc', 'c2')); // not a client of this run
     sock.send(cancel('other-run'));
-    await waitUntil(() => seen.length === 2, 2000, 'two client.cancel events');
+    await expect.poll(() => seen.length === 2, { timeout: 2000, message: 'two client.cancel events' }).toBe(true);
     expect(run.signal.aborted).toBe(false);
     sock.send(cancel('rc'));
-    await waitUntil(() => run.signal.aborted, 2000, 'abort');
+    await expect.poll(() => run.signal.aborted, { timeout: 2000, message: 'abort' }).toBe(true);
     expect(run.signal.reason).toMatchObject({ name: 'AbortError', clientId: 'c1' });
     expect(run.done).toBe(true);
     await until(sock, EventType.RUN_FINISHED);
@@ -215,7 +215,7 @@ describe('run writer: interrupts (approval)', () => {
     expect(run.runId).toBe('r-next');
     tool.result('sent');
     run.finish();
-    await waitUntil(() => types(sock).filter((t) => t === 'RUN_FINISHED').length === 2, 2000, 'second RUN_FINISHED');
+    await expect.poll(() => types(sock).filter((t) => t === 'RUN_FINISHED').length === 2, { timeout: 2000, message: 'second RUN_FINISHED' }).toBe(true);
     const after = events(sock).slice(events(sock).indexOf(fin) + 1);
     expect(after.map((e) => e.type)).toEqual(['RUN_STARTED', 'TOOL_CALL_RESULT', 'RUN_FINISHED']);
     expect(after[0]).toMatchObject({ runId: 'r-next', parentRunId: 'r1', threadId: 't1' });
@@ -224,7 +224,7 @@ describe('run writer: interrupts (approval)', () => {
     expect(messages).toHaveLength(0);
     // An answer nobody waits for is an ordinary message.
     sock.send(answer('i1', { approved: true }));
-    await waitUntil(() => messages.length === 1, 2000, 'late answer as a message');
+    await expect.poll(() => messages.length === 1, { timeout: 2000, message: 'late answer as a message' }).toBe(true);
   });
 
   test('no answer in time: status timeout, and the SDK starts the continuation itself', async () => {
@@ -235,7 +235,7 @@ describe('run writer: interrupts (approval)', () => {
     expect(run.runId).not.toBe('r1');
     run.text('No answer, so I did nothing.');
     run.finish();
-    await waitUntil(() => types(sock).filter((t) => t === 'RUN_FINISHED').length === 2, 2000, 'RUN_FINISHED twice');
+    await expect.poll(() => types(sock).filter((t) => t === 'RUN_FINISHED').length === 2, { timeout: 2000, message: 'RUN_FINISHED twice' }).toBe(true);
     expect(events(sock).find((e) => e.type === 'RUN_STARTED' && e.parentRunId === 'r1')).toMatchObject({ runId: run.runId });
   });
 
