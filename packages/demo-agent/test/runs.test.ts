@@ -23,10 +23,6 @@ function host() {
 
 const msg = (text: unknown) => ({ clientId: 'c1', data: typeof text === 'string' ? { text } : text });
 const fast = { wordMs: 0, toolMs: 0 };
-const waitFor = async (cond: () => boolean, what: string) => {
-  for (let i = 0; i < 300 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-  if (!cond()) throw new Error(`timed out waiting for ${what}`);
-};
 
 describe('runRequestFor', () => {
   test('run commands, their usage, plain text as chat; classic commands and non-text stay with commands.ts', () => {
@@ -63,7 +59,7 @@ describe('run commands', () => {
   test('story: Stop (client.cancel) ends it at once with outcome cancelled', async () => {
     const { agent, h, events, text } = host();
     const done = handleRunMessage(agent, msg('story'), { wordMs: 5 })!;
-    await waitFor(() => text().length > 20, 'some words');
+    await expect.poll(() => text().length > 20, { timeout: 1500, interval: 5, message: 'some words' }).toBe(true);
     const runId = events()[0]!.runId as string;
     expect(h.runs.onCancel({ type: 'client.cancel', clientId: 'c1', address: null, runId, ts: '' })).toBe(true);
     await done;
@@ -91,7 +87,7 @@ describe('run commands', () => {
   test('transfer: asks for approval; approved, the result names who approved', async () => {
     const { agent, h, events, text } = host();
     const done = handleRunMessage(agent, msg('transfer 5'), fast)!;
-    await waitFor(() => events().some((e) => e.type === EventType.RUN_FINISHED), 'the interrupt');
+    await expect.poll(() => events().some((e) => e.type === EventType.RUN_FINISHED), { timeout: 1500, interval: 5, message: 'the interrupt' }).toBe(true);
     const fin = events().find((e) => e.type === EventType.RUN_FINISHED)!;
     const [interrupt] = fin.outcome.interrupts;
     expect(interrupt).toMatchObject({ reason: 'approval', message: 'Send 5 sploot coins to the treasury?' });
@@ -111,7 +107,7 @@ describe('run commands', () => {
     for (const entry of [{ status: 'resolved', payload: { approved: false } }, { status: 'cancelled' }]) {
       const { agent, h, events, text } = host();
       const done = handleRunMessage(agent, msg('transfer 1'), fast)!;
-      await waitFor(() => events().some((e) => e.type === EventType.RUN_FINISHED), 'the interrupt');
+      await expect.poll(() => events().some((e) => e.type === EventType.RUN_FINISHED), { timeout: 1500, interval: 5, message: 'the interrupt' }).toBe(true);
       const id = events().find((e) => e.type === EventType.RUN_FINISHED)!.outcome.interrupts[0].id;
       h.runs.onMessage({ type: 'client.message', id: 'x', clientId: 'c1', address: null, data: { resume: [{ interruptId: id, ...entry }] }, ts: '' });
       await done;
