@@ -118,12 +118,10 @@ export class SessionRuns {
 
   /** A `send` / `broadcast` event `data` that agent `name` sent to `clientId`. */
   note(clientId: string, name: string, data: unknown): void {
+    // Not a run's event (most frames): nothing to learn or forget, no lookup per recipient.
+    if (runIdOf(data) === undefined) return;
     let runs = this.bySession.get(clientId);
-    if (!runs) {
-      // Only an event that names a run needs a memory: most sessions never get one.
-      if (runIdOf(data) === undefined) return;
-      this.bySession.set(clientId, (runs = new RunAgents()));
-    }
+    if (!runs) this.bySession.set(clientId, (runs = new RunAgents()));
     runs.note(name, data);
   }
 

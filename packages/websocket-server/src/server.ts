@@ -151,6 +151,11 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       const early: [RawData, boolean][] = [];
       let onFrame = (data: RawData, isBinary: boolean): void => void early.push([data, isBinary]);
       ws.on('message', (data, isBinary) => onFrame(data, isBinary));
+      // A store that failed while the connection attached: 1011, the peer redials.
+      const failed = (err: unknown) => {
+        onError(err);
+        ws.close(CloseCode.internal, 'internal error');
+      };
       const attached = (handle: (data: RawData, isBinary: boolean) => void) => {
         onFrame = handle;
         for (const [data, isBinary] of early.splice(0)) handle(data, isBinary);
@@ -159,7 +164,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
         // Checked again: the handshake may complete after other upgrades took the last places.
         if (agents.full) return ws.close(CloseCode.slowConsumer, 'over capacity: retry later');
         settle(
-          agents.attach(ws, target.name).then((conn) => attached((data, isBinary) => router.onAgentFrame(conn, data, isBinary))),
+          agents.attach(ws, target.name).then((conn) => attached((data, isBinary) => router.onAgentFrame(conn, data, isBinary)), failed),
           onError,
         );
         return;
@@ -169,7 +174,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
           if (refusal !== undefined) return ws.close(CloseCode.slowConsumer, 'over capacity: retry later');
           const conn = await clients.attach(ws, target);
           attached((data, isBinary) => router.onClientFrame(conn, data, isBinary));
-        }),
+        }).catch(failed),
         onError,
       );
     });

@@ -9,7 +9,7 @@ import { errorFrame, type ErrorExtra } from './frames-out.ts';
 import type { LocalHub } from './local-hub.ts';
 import type { FrameKind } from './mailbox.ts';
 import type { BrokerMetrics } from './metrics.ts';
-import { andThen, type Awaitable } from './store/awaitable.ts';
+import { isPromise, type Awaitable } from './store/awaitable.ts';
 import type { ClusterBus } from './store/cluster-bus.ts';
 import type { LogEntry, LoggedFrame, SessionLog } from './store/session-log.ts';
 
@@ -23,7 +23,9 @@ export class SessionDelivery {
 
   /** Give the next seq to a frame, keep it for resume, and send it to the session's socket. */
   deliver(clientId: string, kind: FrameKind, entry: LogEntry): Awaitable<void> {
-    return andThen(this.log.append(clientId, entry), (frame) => this.toSocket(clientId, kind, frame));
+    const frame = this.log.append(clientId, entry);
+    // The memory log answers at once: no closure, no Promise on the hot path.
+    return isPromise(frame) ? frame.then((f) => this.toSocket(clientId, kind, f)) : this.toSocket(clientId, kind, frame);
   }
 
   /** A frame already in the log, to the session's socket wherever it is. */

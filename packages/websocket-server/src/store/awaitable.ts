@@ -6,7 +6,7 @@
  */
 export type Awaitable<T> = T | Promise<T>;
 
-const isPromise = <T>(v: Awaitable<T>): v is Promise<T> => typeof (v as Promise<T> | undefined)?.then === 'function';
+export const isPromise = <T>(v: Awaitable<T>): v is Promise<T> => typeof (v as Promise<T> | undefined)?.then === 'function';
 
 /** `fn(value)`: now when `v` is a value, once it settles when it is a Promise. */
 export function andThen<T, R>(v: Awaitable<T>, fn: (value: T) => Awaitable<R>): Awaitable<R> {
