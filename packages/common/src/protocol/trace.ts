@@ -30,8 +30,28 @@ export interface TraceMeta {
   [key: string]: unknown;
 }
 
-const HEX = /^[0-9a-f]+$/;
-const ZERO = /^0+$/;
+/** `text[start, end)` is lowercase hex; with `nonZero`, not all `0`. A char loop: no regex, no slice. */
+function lowerHex(text: string, start: number, end: number, nonZero: boolean): boolean {
+  let zero = true;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x30) continue;
+    if (!((c > 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+    zero = false;
+  }
+  return !(nonZero && zero);
+}
+
+const DASH = 0x2d;
+
+/** parseTraceparent's rules as a yes/no, allocating nothing (every frame's `_meta` is checked). */
+function isTraceparent(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length < 55) return false;
+  if (!lowerHex(value, 0, 2, false) || value.startsWith('ff')) return false;
+  if (value.startsWith('00') ? value.length !== 55 : value.length > 55 && value.charCodeAt(55) !== DASH) return false;
+  if (value.charCodeAt(2) !== DASH || value.charCodeAt(35) !== DASH || value.charCodeAt(52) !== DASH) return false;
+  return lowerHex(value, 3, 35, true) && lowerHex(value, 36, 52, true) && lowerHex(value, 53, 55, false);
+}
 
 /**
  * Parse a traceparent by the W3C rules (Trace Context level 1, §3.2): version 00 is exactly
@@ -40,18 +60,8 @@ const ZERO = /^0+$/;
  * lengths are invalid, and an invalid traceparent counts as none.
  */
 export function parseTraceparent(value: unknown): TraceParent | undefined {
-  if (typeof value !== 'string' || value.length < 55) return undefined;
-  const version = value.slice(0, 2);
-  if (!HEX.test(version) || version === 'ff') return undefined;
-  if (version === '00' ? value.length !== 55 : value.length > 55 && value[55] !== '-') return undefined;
-  if (value[2] !== '-' || value[35] !== '-' || value[52] !== '-') return undefined;
-  const traceId = value.slice(3, 35);
-  const parentId = value.slice(36, 52);
-  const flags = value.slice(53, 55);
-  if (!HEX.test(traceId) || ZERO.test(traceId)) return undefined;
-  if (!HEX.test(parentId) || ZERO.test(parentId)) return undefined;
-  if (!HEX.test(flags)) return undefined;
-  return { version, traceId, parentId, flags };
+  if (!isTraceparent(value)) return undefined;
+  return { version: value.slice(0, 2), traceId: value.slice(3, 35), parentId: value.slice(36, 52), flags: value.slice(53, 55) };
 }
 
 /** We always write version 00 (a higher version's extra fields are not ours to repeat). */
@@ -89,21 +99,41 @@ export function parseTracestate(value: unknown): string | undefined {
   return members.join(',');
 }
 
+/**
+ * Random ids from a pool: `crypto.getRandomValues` costs a native call (a synchronous
+ * RandomBytesJob, ~2 µs) whatever its size, and a bridge that starts a trace per frame makes
+ * 24 random bytes per frame. One call fills RANDOM_POOL_BYTES (170 traceparents); every id still
+ * gets bytes of its own from the same CSPRNG, never reused. Hex by table, not toString(16).
+ */
+const RANDOM_POOL_BYTES = 4096;
+const pool = new Uint8Array(RANDOM_POOL_BYTES);
+let poolOffset = RANDOM_POOL_BYTES; // filled on first use
+const HEX_BYTE: string[] = Array.from({ length: 256 }, (_, b) => (b < 16 ? '0' : '') + b.toString(16));
+
 function randomHex(bytes: number): string {
-  const buf = new Uint8Array(bytes);
-  // All-zero ids are invalid; with 8+ random bytes this loop runs again with odds of 2^-64.
-  do globalThis.crypto.getRandomValues(buf);
-  while (buf.every((b) => b === 0));
-  let out = '';
-  for (const b of buf) out += (b < 16 ? '0' : '') + b.toString(16);
-  return out;
+  for (;;) {
+    if (poolOffset + bytes > RANDOM_POOL_BYTES) {
+      globalThis.crypto.getRandomValues(pool);
+      poolOffset = 0;
+    }
+    let out = '';
+    let zero = true;
+    for (let i = poolOffset, end = poolOffset + bytes; i < end; i++) {
+      const b = pool[i]!;
+      if (b !== 0) zero = false;
+      out += HEX_BYTE[b]!;
+    }
+    poolOffset += bytes;
+    // All-zero ids are invalid; with 8+ random bytes this runs again with odds of 2^-64.
+    if (!zero) return out;
+  }
 }
 export const newTraceId = (): string => randomHex(16);
 export const newSpanId = (): string => randomHex(8);
 
 /** A traceparent for a trace the bridge starts. Sampled, so an exporting collector keeps it. */
 export function newTraceparent(): string {
-  return formatTraceparent({ traceId: newTraceId(), parentId: newSpanId(), flags: '01' });
+  return `00-${randomHex(16)}-${randomHex(8)}-01`;
 }
 
 /** Same trace, a new span: what a hop that records its own span (OTel) names as the parent downstream. */
@@ -122,7 +152,7 @@ export function readMeta(frame: unknown): TraceMeta | undefined {
 }
 
 function metaOf(meta: unknown): TraceMeta | undefined {
-  if (!isRecord(meta) || !parseTraceparent(meta.traceparent)) return undefined;
+  if (!isRecord(meta) || !isTraceparent(meta.traceparent)) return undefined;
   if (meta.tracestate === undefined || parseTracestate(meta.tracestate) === meta.tracestate) return meta as TraceMeta;
   // A bad tracestate is dropped and the rest kept (the traceparent alone is still one trace).
   const { tracestate: _dropped, ...rest } = meta;
@@ -154,7 +184,7 @@ export function ensureMeta(frame: unknown): EnsuredMeta {
 
 /** The trace id of a `_meta` (for log lines), or undefined. */
 export function traceIdOf(meta: TraceMeta | undefined): string | undefined {
-  return meta ? parseTraceparent(meta.traceparent)?.traceId : undefined;
+  return meta && isTraceparent(meta.traceparent) ? meta.traceparent.slice(3, 35) : undefined;
 }
 
 // ---------------------------------------------------------------- raw text (no payload parse)
