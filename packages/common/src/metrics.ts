@@ -6,7 +6,7 @@
  * Imported as `@agent-bridge/common/metrics`, not from the package root: the agent SDK and the
  * browser import the root and must not load prom-client.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Histogram } from 'prom-client';
 import {
   LabelBound,
   METRIC_PREFIX,
@@ -17,6 +17,7 @@ import {
   type MetricSpec,
   type MetricsCatalog,
 } from './metrics-catalog.ts';
+import { FastCounter, FastHistogram } from './metrics-fast.ts';
 
 export * from './metrics-catalog.ts';
 
@@ -106,10 +107,12 @@ export function createServiceMetrics<S extends MetricService>(service: S, opts: 
 function register(spec: MetricSpec, registry: Registry, collect?: (g: unknown) => void | Promise<void>): Counter | Gauge | Histogram {
   const common = { name: spec.name, help: spec.help, labelNames: [...spec.labels], registers: [registry] };
   switch (spec.type) {
+    // Per-call cost of a map walk and an add, folded into prom-client's series when read
+    // (metrics-fast.ts): every frame is counted, none sampled.
     case 'counter':
-      return new Counter(common);
+      return new FastCounter(common);
     case 'histogram':
-      return new Histogram({ ...common, buckets: [...(spec.buckets ?? [])] });
+      return new FastHistogram({ ...common, buckets: [...(spec.buckets ?? [])] });
     case 'gauge':
       return collect
         ? new Gauge({
