@@ -3,6 +3,7 @@
  * One class with one job: keep a session's socket alive and turn frames into events. It knows
  * nothing about React or about how the conversation is shown.
  */
+import { parseInboundFrame } from './parse-frame.ts';
 import {
   Backoff,
   BACKOFF_RESET_AFTER_MS,
@@ -418,34 +419,27 @@ export class BridgeClient {
 
   private onFrame(raw: string): void {
     this.armWatchdog();
-    let frame: { type?: unknown; seq?: unknown; [k: string]: unknown };
-    try {
-      frame = JSON.parse(raw) as typeof frame;
-    } catch {
-      this.events.emit('error', { code: 'bad_frame', message: 'frame is not JSON' });
+    const parsed = parseInboundFrame(raw);
+    if (!parsed.ok) {
+      this.events.emit('error', { code: 'bad_frame', message: parsed.message });
       return;
     }
-    if (!frame || typeof frame !== 'object' || typeof frame.type !== 'string') {
-      this.events.emit('error', { code: 'bad_frame', message: 'frame has no type' });
-      return;
-    }
+    // A newer bridge may send types we do not know: ignore them.
+    const frame = parsed.frame;
+    if (!frame) return;
     switch (frame.type) {
       case FrameType.welcome:
-        this.onWelcome(frame as unknown as ClientWelcomeFrame);
+        this.onWelcome(frame);
         return;
       case FrameType.message:
-        if (this.trackSeq(frame.seq)) this.events.emit('message', frame as unknown as DeliveredMessageFrame);
+        if (this.trackSeq(frame.seq)) this.events.emit('message', frame);
         return;
       case FrameType.system:
-        if (this.trackSeq(frame.seq)) this.onSystem(frame as unknown as SystemFrame);
+        if (this.trackSeq(frame.seq)) this.onSystem(frame);
         return;
-      case FrameType.error: {
-        const f = frame as unknown as ErrorFrame;
-        this.events.emit('error', { code: String(f.code), message: String(f.message), ...(f.ref ? { ref: f.ref } : {}), frame: f });
+      case FrameType.error:
+        this.events.emit('error', { code: frame.code, message: frame.message, ...(frame.ref ? { ref: frame.ref } : {}), frame });
         return;
-      }
-      default:
-        return; // a newer bridge may send types we do not know: ignore them
     }
   }
 
