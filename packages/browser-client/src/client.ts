@@ -22,8 +22,6 @@ import type {
   BridgeClientEvents,
   BridgeStatus,
   ClientWelcomeFrame,
-  DeliveredMessageFrame,
-  ErrorFrame,
   StorageLike,
   SystemFrame,
   UpgradeRefusal,
