@@ -89,6 +89,34 @@ const REFUSAL_BODY_MAX = 4096;
 const SEQ_PREFIX = /^\{"type":"[a-z.]{1,20}","seq":(\d{1,15})[,}]/;
 /** The broker writes `ts` last: `…,"ts":"2026-11-25T17:00:00.000Z"}` (e2e latency, to_client). */
 const TS_SUFFIX = /"ts":"(\d{4}-\d\d-\d\dT[\d:.]{8,15}Z)"\}$/;
+const TS_ISO = /^\d{4}-\d\d-\d\dT[\d:.]{8,15}Z$/;
+
+/** `"ts":"` … `Z"}`: the broker's Date#toISOString, always 24 characters, last in the frame. */
+const TS_HEAD = Buffer.from('"ts":"');
+const TS_LEN = 24;
+/** The last `ts` parsed, process-wide: a broadcast's frames to every client carry the same one. */
+let lastTs = '';
+let lastTsMs = Number.NaN;
+
+/** The broker's `ts` of a frame, in ms since the epoch, read from its last bytes (no regex on the hot path). */
+function sentAt(data: Buffer): number | undefined {
+  const end = data.length;
+  if (end < 40 || data[end - 1] !== 0x7d || data[end - 2] !== 0x22) return undefined;
+  const head = end - 2 - TS_LEN - TS_HEAD.length;
+  let ts: string;
+  if (data.compare(TS_HEAD, 0, TS_HEAD.length, head, head + TS_HEAD.length) === 0) {
+    ts = data.toString('latin1', end - 2 - TS_LEN, end - 2);
+  } else {
+    const m = TS_SUFFIX.exec(data.subarray(end - 40).toString('latin1'));
+    if (!m) return undefined;
+    ts = m[1]!;
+  }
+  if (ts !== lastTs) {
+    lastTs = ts;
+    lastTsMs = TS_ISO.test(ts) ? Date.parse(ts) : Number.NaN;
+  }
+  return Number.isFinite(lastTsMs) ? lastTsMs : undefined;
+}
 
 export class ClientPipe {
   readonly clientId: string;
@@ -128,6 +156,13 @@ export class ClientPipe {
   private readonly tracer: HopTracer;
   /** Per-frame debug lines (trace id, message id) only when someone reads them. */
   private readonly debug: boolean;
+  /**
+   * Start the trace of a browser frame without `_meta` here (§11) only when this process records
+   * it — a debug line or an exported span; otherwise the broker, the first hop that records it,
+   * starts it, and the one id still follows the message everywhere it is recorded (issue 15
+   * item 7: splicing and a random id per frame for nobody cost the web server 25 %).
+   */
+  private readonly traceHere: boolean;
   private retryTimer: NodeJS.Timeout | undefined;
   private resetTimer: NodeJS.Timeout | undefined;
   /** No more upstream work: the browser is gone or being closed. */
@@ -148,6 +183,7 @@ export class ClientPipe {
     this.perFrame = opts.perFrameMetrics !== false;
     this.tracer = opts.tracer ?? NOOP_TRACER;
     this.debug = this.log.isLevelEnabled('debug');
+    this.traceHere = this.trace && this.debug;
     this.m.connectionsOpened.inc({ kind: 'client' });
     this.m.connections.inc({ kind: 'client' });
 
@@ -254,7 +290,7 @@ export class ClientPipe {
     // the frame arrived: a frame held through an outage is held at its own size).
     let data = raw;
     let span: HopSpan | undefined;
-    if (this.tracer.enabled || this.trace) {
+    if (this.tracer.enabled || this.traceHere) {
       const traced: TracedFrame & { span?: HopSpan } = this.tracer.enabled ? spanToBroker(this.tracer, raw, this.trace) : traceBrowserFrame(raw);
       span = traced.span;
       data = traced.data;
@@ -464,11 +500,8 @@ export class ClientPipe {
 
   /** to_client: the broker's `ts` of a message to our write to the browser (both clocks ours). */
   private observeE2e(data: Buffer): void {
-    if (data.length < 40) return;
-    const m = TS_SUFFIX.exec(data.subarray(data.length - 40).toString('latin1'));
-    if (!m) return;
-    const sent = Date.parse(m[1]!);
-    if (Number.isFinite(sent)) this.m.e2eLatency.observe({ direction: 'to_client' }, Math.max(0, Date.now() - sent) / 1000);
+    const sent = sentAt(data);
+    if (sent !== undefined) this.m.e2eLatency.observe({ direction: 'to_client' }, Math.max(0, Date.now() - sent) / 1000);
   }
 
   private onWelcome(welcome: Record<string, unknown>, raw: Buffer): void {

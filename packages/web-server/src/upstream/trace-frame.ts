@@ -2,7 +2,9 @@
  * Trace context on the pipe (PROTOCOL §11), without parsing the payload: a browser frame that
  * carries a valid `_meta.traceparent` passes unchanged; one without gets
  * `"_meta":{"traceparent":…}` spliced in first, so the trace starts at the first hop the bridge
- * owns and the broker, the agent and the answer all carry its id.
+ * owns and the broker, the agent and the answer all carry its id. The pipe calls this only when it
+ * records the frame (debug log, exported span); otherwise the frame goes on unchanged and the
+ * broker starts the trace (client-pipe.ts `traceHere`, docs/protocol.md `TRACE`).
  */
 import { attachMeta, newTraceparent, peekMeta, traceIdOf } from '@agent-bridge/common';
 
