@@ -131,9 +131,37 @@ function randomHex(bytes: number): string {
 export const newTraceId = (): string => randomHex(16);
 export const newSpanId = (): string => randomHex(8);
 
-/** A traceparent for a trace the bridge starts. Sampled, so an exporting collector keeps it. */
+const HEX_CODE = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+/** `00-<32 hex>-<16 hex>-01` as char codes; the hex digits are rewritten for each new traceparent. */
+const TRACEPARENT_CODES = Array.from('00-00000000000000000000000000000000-0000000000000000-01', (c) => c.charCodeAt(0));
+
+/**
+ * A traceparent for a trace the bridge starts. Sampled, so an exporting collector keeps it.
+ * Written as char codes into one flat string (the broker starts one per frame that came without).
+ */
 export function newTraceparent(): string {
-  return `00-${randomHex(16)}-${randomHex(8)}-01`;
+  for (;;) {
+    if (poolOffset + 24 > RANDOM_POOL_BYTES) {
+      globalThis.crypto.getRandomValues(pool);
+      poolOffset = 0;
+    }
+    let traceOr = 0;
+    let spanOr = 0;
+    let j = 3;
+    for (let i = 0; i < 24; i++) {
+      const b = pool[poolOffset + i]!;
+      if (i < 16) traceOr |= b;
+      else {
+        if (i === 16) j = 36;
+        spanOr |= b;
+      }
+      TRACEPARENT_CODES[j++] = HEX_CODE[b >> 4]!;
+      TRACEPARENT_CODES[j++] = HEX_CODE[b & 15]!;
+    }
+    poolOffset += 24;
+    // All-zero ids are invalid; with 8+ random bytes this runs again with odds of 2^-64.
+    if (traceOr !== 0 && spanOr !== 0) return String.fromCharCode.apply(null, TRACEPARENT_CODES);
+  }
 }
 
 /** Same trace, a new span: what a hop that records its own span (OTel) names as the parent downstream. */
@@ -176,10 +204,13 @@ export function ensureMeta(frame: unknown): EnsuredMeta {
   const raw = isRecord(frame) ? frame._meta : undefined;
   const meta = metaOf(raw);
   if (meta) return { meta, traceId: (meta.traceparent as string).slice(3, 35), started: false };
+  const traceparent = newTraceparent();
+  const traceId = traceparent.slice(3, 35);
+  // The common case: no `_meta` at all (nothing of the sender's to keep).
+  if (raw === undefined) return { meta: { traceparent }, traceId, started: true };
   const rest: Record<string, unknown> = isRecord(raw) ? { ...raw } : {};
   delete rest.tracestate;
-  const traceparent = newTraceparent();
-  return { meta: { ...rest, traceparent }, traceId: traceparent.slice(3, 35), started: true };
+  return { meta: { ...rest, traceparent }, traceId, started: true };
 }
 
 /** The trace id of a `_meta` (for log lines), or undefined. */
