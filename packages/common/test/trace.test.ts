@@ -11,6 +11,8 @@ import {
   readMeta,
   traceIdOf,
 } from '../src/protocol/trace.ts';
+import { AgentFrame, ClientFrame } from '../src/protocol/frames.ts';
+import { parseFrame } from '../src/protocol/parse.ts';
 
 const TP = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -157,5 +159,18 @@ describe('raw text: peekMeta and attachMeta', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('_meta in the frame schemas', () => {
+  test('any object is accepted and kept as sent; anything else is invalid_message', () => {
+    const meta = { traceparent: 'not one', tracestate: 1, vendor: { x: [1] } };
+    const ok = parseFrame(JSON.stringify({ type: 'message', data: 1, _meta: meta }), ClientFrame);
+    expect(ok.ok && ' _meta' in ok.frame && ok.frame._meta).toEqual(meta);
+    expect(parseFrame(JSON.stringify({ type: 'broadcast', data: 1, _meta: {} }), AgentFrame).ok).toBe(true);
+    for (const bad of ['x', 1, null, [], true]) {
+      const r = parseFrame(JSON.stringify({ type: 'message', id: 'm-1', data: 1, _meta: bad }), ClientFrame);
+      expect(r).toMatchObject({ ok: false, code: 'invalid_message', ref: 'm-1' });
+    }
   });
 });
