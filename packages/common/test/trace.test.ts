@@ -166,7 +166,7 @@ describe('_meta in the frame schemas', () => {
   test('any object is accepted and kept as sent; anything else is invalid_message', () => {
     const meta = { traceparent: 'not one', tracestate: 1, vendor: { x: [1] } };
     const ok = parseFrame(JSON.stringify({ type: 'message', data: 1, _meta: meta }), ClientFrame);
-    expect(ok.ok && ' _meta' in ok.frame && ok.frame._meta).toEqual(meta);
+    expect(ok.ok && '_meta' in ok.frame && ok.frame._meta).toEqual(meta);
     expect(parseFrame(JSON.stringify({ type: 'broadcast', data: 1, _meta: {} }), AgentFrame).ok).toBe(true);
     for (const bad of ['x', 1, null, [], true]) {
       const r = parseFrame(JSON.stringify({ type: 'message', id: 'm-1', data: 1, _meta: bad }), ClientFrame);
