@@ -7,7 +7,7 @@ import { afterEach } from 'vitest';
 import type WebSocket from 'ws';
 import { BridgeToAgentFrame, BridgeToClientFrame, loadConfig } from '@agent-bridge/common';
 import { refusedUpgrade, TestSocket, type Frame } from '@agent-bridge/testkit';
-import { startBroker, type BrokerHandle } from '../src/index.ts';
+import { startBroker, type BrokerHandle, type BrokerOptions } from '../src/index.ts';
 
 export const AGENT_TOKEN = 'test_agent_token';
 export const PROXY_TOKEN = 'test_proxy_token';
@@ -51,8 +51,8 @@ export function checkFrameOut(peer: 'agent' | 'client', text: string): void {
   if (!r.success) offSchema.push(`${peer}: ${text.slice(0, 300)} — ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
 }
 
-export async function broker(env: Record<string, string> = {}): Promise<BrokerHandle> {
-  const b = await startBroker(loadConfig({ ...BASE_ENV, ...env }), { onFrameOut: checkFrameOut });
+export async function broker(env: Record<string, string> = {}, opts: BrokerOptions = {}): Promise<BrokerHandle> {
+  const b = await startBroker(loadConfig({ ...BASE_ENV, ...env }), { onFrameOut: checkFrameOut, ...opts });
   brokers.push(b);
   return b;
 }
