@@ -15,6 +15,7 @@ import {
   CloseCode,
   FrameType,
   Header,
+  AGENT_ACKS_ON,
   SystemEvent,
   decodeJson,
   shouldReconnect,
@@ -37,6 +38,7 @@ import { RunRegistry } from './run-registry.ts';
 import { RunWriter, type RunOptions, type RunTarget } from './run.ts';
 import { describeRefusal, type Refusal } from './refusal.ts';
 import { Watchdog } from './watchdog.ts';
+import { MessageAcks, type ClientMessageEvent } from './message-acks.ts';
 import { createSdkMetrics, type SdkMetrics } from './metrics.ts';
 import type { AgentSpan, AgentTracer } from './tracing.ts';
 
@@ -60,6 +62,14 @@ export class Agent extends EventEmitter<AgentEvents> {
   private closing: Promise<void> | undefined;
   private closeResolvers: (() => void)[] = [];
   private frameCounter = 0;
+  /**
+   * Generated ids are `a-<this process's random prefix>-<n>`: the bridge de-duplicates resends by
+   * id per agent name (§8), so a restarted agent must never reuse an id of its predecessor.
+   */
+  private readonly idPrefix = `a-${Math.random().toString(36).slice(2, 10)}-`;
+  /** §8 on the current connection: we opted in and the bridge's welcome said it honours it. */
+  private acksOn = false;
+  private readonly messageAcks = new MessageAcks();
   /**
    * A welcome with `more:true` waiting for its `clients` pages (the broker pages the list so no
    * frame exceeds MAX_MESSAGE_BYTES). The connection counts as welcomed, and `welcome` is
@@ -116,7 +126,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     return this.registry.map;
   }
 
-  /** Frames waiting in the outbox for the next connection. */
+  /**
+   * Frames the bridge has not taken yet: waiting for the next connection, and (with §8 acks)
+   * written but not yet answered `accepted`.
+   */
   get pending(): number {
     return this.outbox.size;
   }
@@ -222,7 +235,9 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.stateValue = 'connecting';
     this.log.debug({ url: redactUrl(this.opts.endpoint) }, 'dialing');
     const ws = new WebSocket(this.opts.endpoint, {
-      headers: { Authorization: `Bearer ${this.opts.token}`, [Header.agentName]: this.name },
+      headers: this.opts.acks
+        ? { Authorization: `Bearer ${this.opts.token}`, [Header.agentName]: this.name, [Header.agentAcks]: AGENT_ACKS_ON }
+        : { Authorization: `Bearer ${this.opts.token}`, [Header.agentName]: this.name },
       handshakeTimeout: this.opts.heartbeatTimeoutMs,
     });
     this.ws = ws;
@@ -281,6 +296,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private onSocketClosed(code: number, reason: string, refusal: Refusal | undefined): void {
     this.ws = undefined;
+    this.acksOn = false;
     this.watchdog.stop();
     clearInterval(this.pingTimer);
     this.pingTimer = undefined;
@@ -385,12 +401,14 @@ export class Agent extends EventEmitter<AgentEvents> {
         if (this.debugLog) this.log.debug({ traceId: traceIdOf(frame._meta as TraceMeta | undefined), msgId: frame.id, ref: frame.ref }, 'client message');
         const span = this.tracer ? this.receiveSpan(this.tracer, frame, raw) : undefined;
         this.registry.seen(frame);
-        // An answer to a run's pending interrupt goes to that run, not to message listeners.
-        if (!this.runRegistry?.onMessage(frame)) this.emitSafe('message', frame);
+        this.onClientMessage(frame);
         // Synchronous listeners ran; an async handler's reply still finds its parent in receivedIn.
         span?.end();
         break;
       }
+      case FrameType.accepted:
+        this.outbox.settle(frame.ref);
+        break;
       case FrameType.clientCancel:
         this.runRegistry?.onCancel(frame);
         this.emitSafe('client.cancel', frame);
@@ -407,9 +425,70 @@ export class Agent extends EventEmitter<AgentEvents> {
         break;
       }
       case FrameType.error:
+        // Refused: the bridge will never take it; the caller hears why through the event.
+        if (frame.ref !== undefined) this.outbox.settle(frame.ref);
         this.emitError(frame);
         break;
     }
+  }
+
+  /**
+   * Hand a client message to the listeners, then (§8, when this connection acknowledges)
+   * acknowledge it: when they have all returned, async ones settled, or when one calls `ack()`.
+   */
+  private onClientMessage(frame: ClientMessageToAgentFrame): void {
+    const ws = this.ws;
+    const acking = this.acksOn;
+    let acked = !acking;
+    const sendAck = (): void => {
+      if (acked) return;
+      acked = true;
+      // On a later connection the bridge has already queued it again (redelivered); that copy is acknowledged then.
+      if (this.ws === ws && ws !== undefined && ws.readyState === WebSocket.OPEN) {
+        batchSend(ws);
+        ws.send(`{"type":"ack","id":${JSON.stringify(frame.id)}}`);
+      }
+    };
+    if (acking && !this.messageAcks.shouldHandle(frame, sendAck)) return;
+    const msg = frame as ClientMessageEvent;
+    Object.defineProperty(msg, 'ack', { value: sendAck, enumerable: false, configurable: true });
+    // An answer to a run's pending interrupt goes to that run, not to message listeners.
+    if (this.runRegistry?.onMessage(frame)) {
+      sendAck();
+      return;
+    }
+    if (!acking) {
+      this.emitSafe('message', msg);
+      return;
+    }
+    const done = this.callMessageListeners(msg);
+    this.messageAcks.started(frame.id, done);
+    if (done !== undefined) void done.then(sendAck);
+    else sendAck();
+  }
+
+  /**
+   * emit('message') by hand, to learn when async listeners finish: undefined when every listener
+   * returned synchronously, else a promise that settles when all have (never rejects).
+   */
+  private callMessageListeners(msg: ClientMessageEvent): Promise<void> | undefined {
+    let pending: Promise<unknown>[] | undefined;
+    for (const listener of this.rawListeners('message') as ((m: ClientMessageEvent) => unknown)[]) {
+      try {
+        const r = listener.call(this, msg);
+        if (r !== null && typeof r === 'object' && typeof (r as Promise<unknown>).then === 'function') {
+          const p = Promise.resolve(r as Promise<unknown>).catch((err: unknown) => {
+            this.log.error({ err, event: 'message' }, 'an async agent event listener rejected');
+            this.emitLocalError('listener_failed', `a "message" listener rejected: ${(err as Error)?.message ?? String(err)}`);
+          });
+          (pending ??= []).push(p);
+        }
+      } catch (err) {
+        this.log.error({ err, event: 'message' }, 'an agent event listener threw');
+        this.emitLocalError('listener_failed', `a "message" listener threw: ${(err as Error)?.message ?? String(err)}`);
+      }
+    }
+    return pending ? Promise.all(pending).then(() => undefined) : undefined;
   }
 
   private receiveSpan(tracer: AgentTracer, frame: ClientMessageToAgentFrame, raw: WebSocket.RawData): AgentSpan {
@@ -453,13 +532,17 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.pendingWelcome = undefined;
     // Listeners get one welcome listing every client, as from a bridge that does not page.
     const { more: _more, ...rest } = pending.frame;
+    // Our own `acks` flag stays on the welcome (completeWelcome reads it).
     this.completeWelcome({ ...rest, clients: this.registry.list() });
   }
 
   private completeWelcome(frame: AgentWelcomeFrame): void {
     this.stateValue = 'ready';
     this.redialAttempt = 0;
-    const queued = this.outbox.drain();
+    this.acksOn = this.opts.acks && frame.acks === true;
+    // With acks, frames stay held until `accepted`: those the last connection may have lost are
+    // sent again, in order, before the new ones (the bridge answers a resent id accepted again).
+    const queued = this.acksOn ? this.outbox.all() : this.outbox.drain();
     const ws = this.ws!;
     // In order, before anything the welcome listeners send; one write for the lot.
     if (queued.length > 0) batchSend(ws);
@@ -486,7 +569,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   // ---------------------------------------------------------------- outbound frames
 
   private nextId(): string {
-    return `a-${++this.frameCounter}`;
+    return `${this.idPrefix}${++this.frameCounter}`;
   }
 
   /** `data` is typed `unknown` here: the wire form is validated against AgentFrame below. */
@@ -518,10 +601,12 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     const ws = this.ws;
     if (this.stateValue === 'ready' && ws && ws.readyState === WebSocket.OPEN) {
+      // §8: held until the bridge answers accepted (bounded: outbox_full before anything is written).
+      if (this.acksOn) this.outbox.push(frame.id, serialized);
       // Frames sent in one turn (replies to a burst, a broadcast loop) leave in one write.
       batchSend(ws);
       ws.send(serialized);
-    } else this.outbox.push(serialized);
+    } else this.outbox.push(frame.id, serialized);
   }
 
   // ---------------------------------------------------------------- emitting

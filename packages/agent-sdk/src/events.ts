@@ -1,5 +1,5 @@
 /** The events an `Agent` emits, with their payloads (`agent.on(name, (...args) => …)`). */
-import type { AgentWelcomeFrame, ClientCancelToAgentFrame, ClientMessageToAgentFrame, SystemFrame } from '@agent-bridge/common/protocol';
+import type { AgentWelcomeFrame, ClientCancelToAgentFrame, SystemFrame } from '@agent-bridge/common/protocol';
 import type {
   ClientAuthenticatedEvent,
   ClientConnectedEvent,
@@ -7,6 +7,7 @@ import type {
   ClientExpiredEvent,
   ClientSignedOutEvent,
 } from './client-events.ts';
+import type { ClientMessageEvent } from './message-acks.ts';
 
 /**
  * An `error` frame from the bridge (`type: 'error'`, a protocol ErrorCode, `ref` = the id of the
@@ -48,7 +49,12 @@ export type AgentEvents = {
   open: [];
   /** The bridge accepted us; the outbox has just been flushed. Fires again after every redial. */
   welcome: [AgentWelcomeFrame];
-  message: [ClientMessageToAgentFrame];
+  /**
+   * A client's message. With §8 acks (the default) it is acknowledged once every listener has
+   * returned (async: settled), or earlier by `msg.ack()`; `msg.redelivered` is true when the
+   * bridge delivers it again because an earlier connection went before acknowledging it.
+   */
+  message: [ClientMessageEvent];
   /** A client cancelled a run (§9); a run writer of that runId has already aborted its signal. */
   'client.cancel': [ClientCancelToAgentFrame];
   'client.connected': [ClientConnectedEvent];

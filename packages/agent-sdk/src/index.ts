@@ -1,5 +1,6 @@
 export { Agent, connectAgent, type AgentState } from './agent.ts';
 export type { ConnectAgentOptions } from './options.ts';
+export type { ClientMessageEvent } from './message-acks.ts';
 export { createAgentTracer, type AgentSpan, type AgentSpanInput, type AgentTracer, type AgentTracerOptions } from './tracing.ts';
 export type { MetricsRegistry } from './metrics.ts';
 export type { AgentEvents, AgentErrorEvent, CloseEvent, ReconnectingEvent, UnauthorizedEvent } from './events.ts';

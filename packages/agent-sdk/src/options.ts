@@ -17,8 +17,18 @@ export interface ConnectAgentOptions {
   logger?: Logger;
   /** Silence (no frame, ping or pong) after which the connection counts as dead. Default 30000. */
   heartbeatTimeoutMs?: number;
-  /** Frames kept while disconnected; beyond it send() throws `outbox_full`. Default 1000. */
+  /**
+   * Frames the bridge has not taken yet: sent while disconnected, and (with `acks`) written but
+   * not yet answered `accepted`. Beyond it send() throws `outbox_full`. Default 1000.
+   */
   outboxLimit?: number;
+  /**
+   * PROTOCOL §8, on by default: connect with `X-Agent-Acks: 1`, acknowledge each client message
+   * after the `message` listeners finish (or on `msg.ack()`), and keep every sent frame until the
+   * bridge answers `accepted`, resending the unaccepted ones after a redial. `false`: v1
+   * behaviour (a frame written to the socket counts as sent; no acks).
+   */
+  acks?: boolean;
   /**
    * Redial schedule (common `Backoff`: 1 s → 60 s, ±20 % jitter). `resetAfterMs`: how long a
    * connection must stay up before the schedule starts again from the first step
@@ -45,6 +55,7 @@ export interface ResolvedOptions {
   name: string;
   heartbeatTimeoutMs: number;
   outboxLimit: number;
+  acks: boolean;
   backoff: BackoffOptions;
   resetAfterMs: number;
 }
@@ -71,6 +82,7 @@ export function resolveOptions(opts: ConnectAgentOptions): ResolvedOptions {
     name,
     heartbeatTimeoutMs: positiveInt(opts.heartbeatTimeoutMs, 30_000, 'heartbeatTimeoutMs'),
     outboxLimit: positiveInt(opts.outboxLimit, 1000, 'outboxLimit'),
+    acks: opts.acks !== false,
     backoff,
     resetAfterMs: resetAfterMs ?? BACKOFF_RESET_AFTER_MS,
   };

@@ -74,7 +74,7 @@ describe('frames', () => {
     expect(id).toBe('mine');
     agent.broadcast({ n: 1 }, { except: ['c1'] });
     agent.broadcast(null);
-    expect(await ws.next('send')).toMatchObject({ type: 'send', to: 'c1', data: { text: 'yo' }, id: expect.stringMatching(/^a-\d+$/) });
+    expect(await ws.next('send')).toMatchObject({ type: 'send', to: 'c1', data: { text: 'yo' }, id: expect.stringMatching(/^a-[a-z0-9]+-\d+$/) });
     expect(await ws.next('send')).toEqual({ type: 'send', id: 'mine', to: ['c1', 'c2'], data: 'plain' });
     expect(await ws.next('broadcast')).toMatchObject({ type: 'broadcast', data: { n: 1 }, except: ['c1'] });
     const last = await ws.next('broadcast');

@@ -47,8 +47,18 @@ export interface BridgeClientOptions {
   backoff?: BackoffOptions;
   /** Silence after which the socket is considered dead; default `welcome.heartbeatMs × 6`. */
   heartbeatTimeoutMs?: number;
-  /** Messages kept while disconnected, sent in order on reconnect (default 100). */
+  /**
+   * Messages the bridge has not taken yet, sent (again) in order on reconnect (default 100):
+   * those sent while disconnected and, with `acks`, those not yet answered `accepted`.
+   */
   outboxLimit?: number;
+  /**
+   * PROTOCOL §8, on by default: every message (and cancel) is kept — in the session's storage
+   * too, so a reload or crash does not lose it — until the bridge answers `accepted` (or refuses
+   * it with an error naming it), and sent again after a reconnect; the bridge de-duplicates by id.
+   * `false`: v1 behaviour (a message written to the socket counts as sent).
+   */
+  acks?: boolean;
   /** Connect at once (default true); otherwise call `connect()`. */
   autoConnect?: boolean;
 }
@@ -78,7 +88,11 @@ export class BridgeClient {
   private ws: WebSocketLike | undefined;
   private statusValue: BridgeStatus = { state: 'connecting' };
   private agentsValue: string[] = [];
-  private outbox: string[] = [];
+  /** Frames the bridge has not taken (unsent, or with acks unaccepted): id → text, in send order. */
+  private outbox = new Map<string, string>();
+  private readonly acks: boolean;
+  /** §8 on the current link: acks wanted and the welcome said the bridge honours them. */
+  private acksOn = false;
   private live = false; // welcome received on the current socket
   private stopped = true;
   private dialing = false;
@@ -103,8 +117,11 @@ export class BridgeClient {
     this.backoff = new Backoff(opts.backoff);
     this.ackEvery = opts.ackEvery ?? 50;
     this.outboxLimit = opts.outboxLimit ?? 100;
+    this.acks = opts.acks !== false;
     this.heartbeatOverride = opts.heartbeatTimeoutMs;
     this.stored = this.store.load();
+    // Messages a previous page of this tab sent but never saw accepted (§8): they go out again.
+    if (this.acks) for (const [id, text] of this.stored?.unaccepted ?? []) this.outbox.set(id, text);
     if (opts.autoConnect !== false) this.connect();
   }
 
@@ -145,10 +162,41 @@ export class BridgeClient {
     if (opts.agent && opts.agent !== DEFAULT_AGENT) frame.agent = opts.agent;
     const text = JSON.stringify(frame);
     this.events.emit('sent', { id, data, ...(opts.agent ? { agent: opts.agent } : {}) });
-    if (this.live && this.ws?.readyState === OPEN) this.ws.send(text);
-    else if (this.outbox.length < this.outboxLimit) this.outbox.push(text);
-    else this.events.emit('error', { code: 'outbox_full', message: 'too many messages waiting for the connection', ref: id });
+    this.enqueue(id, text);
     return id;
+  }
+
+  /** Messages (and cancels) the bridge has not taken yet. */
+  get pending(): number {
+    return this.outbox.size;
+  }
+
+  /**
+   * Write now if the link is up; keep it until accepted (acks) or until the next welcome
+   * (without), bounded by outboxLimit (beyond: an `outbox_full` error naming it, not sent).
+   */
+  private enqueue(id: string, text: string): void {
+    const up = this.live && this.ws?.readyState === OPEN;
+    if (!up || this.acksOn) {
+      if (this.outbox.size >= this.outboxLimit) {
+        this.events.emit('error', { code: 'outbox_full', message: 'too many messages waiting for the bridge', ref: id });
+        return;
+      }
+      this.outbox.set(id, text);
+      this.persistOutbox();
+    }
+    if (up) this.ws!.send(text);
+  }
+
+  /** The bridge took the frame (`accepted`) or refused it (an error naming it): forget it. */
+  private settle(ref: string): void {
+    if (this.outbox.delete(ref)) this.persistOutbox();
+  }
+
+  private persistOutbox(): void {
+    if (!this.stored || !this.acks) return;
+    this.stored.unaccepted = [...this.outbox];
+    this.store.save(this.stored);
   }
 
   /**
@@ -157,10 +205,7 @@ export class BridgeClient {
    */
   sendFrame(frame: { type: string } & Record<string, unknown>): string {
     const id = `c-${this.takeId()}`;
-    const text = JSON.stringify({ ...frame, id });
-    if (this.live && this.ws?.readyState === OPEN) this.ws.send(text);
-    else if (this.outbox.length < this.outboxLimit) this.outbox.push(text);
-    else this.events.emit('error', { code: 'outbox_full', message: 'too many messages waiting for the connection', ref: id });
+    this.enqueue(id, JSON.stringify({ ...frame, id }));
     return id;
   }
 
@@ -367,6 +412,7 @@ export class BridgeClient {
     }
     this.ws = undefined;
     this.live = false;
+    this.acksOn = false;
     clearTimeout(this.watchdog);
   }
 
@@ -436,7 +482,12 @@ export class BridgeClient {
         if (this.trackSeq(frame.seq)) this.onSystem(frame);
         return;
       case FrameType.error:
+        if (frame.ref !== undefined) this.settle(frame.ref);
         this.events.emit('error', { code: frame.code, message: frame.message, ...(frame.ref ? { ref: frame.ref } : {}), frame });
+        return;
+      case FrameType.accepted:
+        this.settle(frame.ref);
+        this.events.emit('accepted', { ref: frame.ref });
         return;
     }
   }
@@ -468,8 +519,14 @@ export class BridgeClient {
     this.setStatus({ state: 'connected' });
     this.events.emit('welcome', { ...w, gap });
     if (gap) this.events.emit('gap', { reason: 'not_resumed' });
-    const queued = this.outbox;
-    this.outbox = [];
+    // In order, before anything new. With acks they stay held until accepted (a resend of one the
+    // bridge already took is answered accepted again and reaches the agent once).
+    this.acksOn = this.acks && w.acks === true;
+    const queued = [...this.outbox.values()];
+    if (!this.acksOn) {
+      this.outbox.clear();
+      this.persistOutbox();
+    }
     for (const text of queued) this.ws?.send(text);
   }
 

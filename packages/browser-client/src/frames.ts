@@ -18,6 +18,8 @@ export interface ClientWelcomeFrame {
   agents: string[];
   /** The signed-in wallet (EIP-55), when the session token carries one. */
   address?: string | null | undefined;
+  /** §8 (our extension): the bridge answers `accepted` and de-duplicates resent ids. */
+  acks?: boolean | undefined;
 }
 
 export interface DeliveredMessageFrame {
@@ -45,4 +47,10 @@ export interface ErrorFrame {
   message: string;
   ref?: string | undefined;
   clientIds?: string[] | undefined;
+}
+
+/** §8: the message (or cancel) whose `id` is `ref` is stored for delivery. No seq, never replayed. */
+export interface AcceptedFrame {
+  type: 'accepted';
+  ref: string;
 }

@@ -3,11 +3,11 @@
  * frames.ts, instead of casting. Hand-written rather than common's zod schemas so the published
  * bundle stays small (zod would make it ~12× bigger); test/parse-frame.test.ts checks, with
  * generated frames, that it accepts and refuses exactly what common's BridgeToClientFrame does
- * for the four frame types. Unknown frame types are not an error: a newer bridge may send more.
+ * for the five frame types. Unknown frame types are not an error: a newer bridge may send more.
  */
-import type { ClientWelcomeFrame, DeliveredMessageFrame, ErrorFrame, SystemFrame } from './frames.ts';
+import type { AcceptedFrame, ClientWelcomeFrame, DeliveredMessageFrame, ErrorFrame, SystemFrame } from './frames.ts';
 
-export type InboundFrame = ClientWelcomeFrame | DeliveredMessageFrame | SystemFrame | ErrorFrame;
+export type InboundFrame = ClientWelcomeFrame | DeliveredMessageFrame | SystemFrame | ErrorFrame | AcceptedFrame;
 
 export type ParsedFrame =
   | { ok: true; frame: InboundFrame }
@@ -35,6 +35,7 @@ function problem(f: Obj): string | undefined {
       if (!isInt(f.heartbeatMs, 1)) return 'welcome.heartbeatMs';
       if (!isStrArray(f.agents)) return 'welcome.agents';
       if (!optional(f.address, (a) => a === null || isStr(a))) return 'welcome.address';
+      if (!optional(f.acks, (a) => typeof a === 'boolean')) return 'welcome.acks';
       return undefined;
     case 'message':
       if (!isInt(f.seq, 1)) return 'message.seq';
@@ -57,12 +58,15 @@ function problem(f: Obj): string | undefined {
       if (!optional(f.ref, isStr)) return 'error.ref';
       if (!optional(f.clientIds, isStrArray)) return 'error.clientIds';
       return undefined;
+    case 'accepted':
+      if (!isStr(f.ref)) return 'accepted.ref';
+      return undefined;
     default:
       return undefined;
   }
 }
 
-const KNOWN = new Set(['welcome', 'message', 'system', 'error']);
+const KNOWN = new Set(['welcome', 'message', 'system', 'error', 'accepted']);
 
 /** Parse one text frame. */
 export function parseInboundFrame(raw: string): ParsedFrame {

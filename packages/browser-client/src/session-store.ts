@@ -15,7 +15,12 @@ export interface StoredSession {
   epoch?: string;
   /** Next number for `c-<n>` message ids, so ids stay unique across reloads. */
   nextId: number;
+  /** §8: messages sent but not yet accepted, `[id, frame text]` in send order; resent after a reload. */
+  unaccepted?: [string, string][];
 }
+
+const isPair = (p: unknown): p is [string, string] =>
+  Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string';
 
 export const DEFAULT_STORAGE_KEY = 'agent-bridge.session';
 
@@ -43,6 +48,7 @@ export class SessionStore {
         lastSeq: typeof v.lastSeq === 'number' && v.lastSeq >= 0 ? v.lastSeq : 0,
         ...(typeof v.epoch === 'string' ? { epoch: v.epoch } : {}),
         nextId: typeof v.nextId === 'number' && v.nextId > 0 ? v.nextId : 1,
+        ...(Array.isArray(v.unaccepted) ? { unaccepted: v.unaccepted.filter(isPair) } : {}),
       };
     } catch {
       return undefined;

@@ -48,7 +48,7 @@ export interface GapEvent {
 /** Errors the client itself reports, besides the bridge's `error` frames. */
 export const ClientErrorCode = {
   register_failed: 'POST /api/clients failed; retrying with backoff',
-  outbox_full: 'too many messages queued while disconnected; this one was not sent',
+  outbox_full: 'outboxLimit messages are already waiting for the bridge (disconnected, or not yet accepted); this one was not sent',
   closed: 'the server closed the connection with a code that says "do not reconnect"',
   upgrade_refused: 'the web server refused the WebSocket upgrade (401/403 …) in a way retrying cannot change; the client stopped',
   bad_frame: 'the server sent a frame that is not a JSON object with a type',
@@ -79,6 +79,8 @@ export interface BridgeClientEvents extends Record<string, unknown> {
   agents: string[];
   /** Our own outgoing message, once accepted by send() (lets views show it at once). */
   sent: { id: string; data: unknown; agent?: string };
+  /** §8: the bridge stored the message (or cancel) with this id for delivery; it will not be resent. */
+  accepted: { ref: string };
 }
 
 /** The subset of the DOM WebSocket we use; `ws` from npm satisfies it too. */

@@ -14,7 +14,8 @@ const checks: [
   Same<Own.DeliveredMessageFrame, Common.DeliveredMessageFrame>,
   Same<Own.SystemFrame, Common.SystemFrame>,
   Same<Own.ErrorFrame, Common.ErrorFrame>,
-] = [true, true, true, true];
+  Same<Own.AcceptedFrame, Common.AcceptedFrame>,
+] = [true, true, true, true, true];
 
 test('the frame interfaces match common’s schemas (the package type-checks)', () => {
   expect(checks.every(Boolean)).toBe(true);

@@ -2,7 +2,7 @@
 // zod schemas do (it exists only to keep zod out of the published bundle).
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ClientWelcomeFrame, DeliveredMessageFrame, ErrorFrame, SystemFrame } from '@agent-bridge/common/protocol';
+import { AcceptedFrame, ClientWelcomeFrame, DeliveredMessageFrame, ErrorFrame, SystemFrame } from '@agent-bridge/common/protocol';
 import { parseInboundFrame } from '../src/parse-frame.ts';
 
 const junk = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -3, max: 3 }), fc.double(), fc.string({ maxLength: 4 }), fc.array(fc.integer(), { maxLength: 2 }), fc.object({ maxDepth: 1 }));
@@ -21,6 +21,7 @@ const frames = {
     heartbeatMs: field(int(0)),
     agents: field(fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 })),
     address: field(fc.oneof(fc.constant(null), fc.string({ maxLength: 42 }))),
+    acks: field(fc.boolean()),
   }),
   message: fc.record({
     type: fc.constant('message'),
@@ -46,8 +47,12 @@ const frames = {
     ref: field(fc.string({ maxLength: 8 })),
     clientIds: field(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 })),
   }),
+  accepted: fc.record({
+    type: fc.constant('accepted'),
+    ref: field(fc.string({ maxLength: 8 })),
+  }),
 };
-const schemas = { welcome: ClientWelcomeFrame, message: DeliveredMessageFrame, system: SystemFrame, error: ErrorFrame };
+const schemas = { welcome: ClientWelcomeFrame, message: DeliveredMessageFrame, system: SystemFrame, error: ErrorFrame, accepted: AcceptedFrame };
 
 describe('parseInboundFrame', () => {
   for (const type of Object.keys(frames) as (keyof typeof frames)[]) {
@@ -66,7 +71,8 @@ describe('parseInboundFrame', () => {
   }
 
   test('unknown types pass as unknown (a newer bridge); non-objects and missing types are refused', () => {
-    expect(parseInboundFrame('{"type":"accepted","ref":"c-1"}')).toEqual({ ok: true, frame: undefined, type: 'accepted' });
+    expect(parseInboundFrame('{"type":"x.later","ref":"c-1"}')).toEqual({ ok: true, frame: undefined, type: 'x.later' });
+    expect(parseInboundFrame('{"type":"accepted","ref":"c-1"}')).toEqual({ ok: true, frame: { type: 'accepted', ref: 'c-1' } });
     expect(parseInboundFrame('not json')).toMatchObject({ ok: false });
     expect(parseInboundFrame('[1]')).toMatchObject({ ok: false });
     expect(parseInboundFrame('{"seq":1}')).toMatchObject({ ok: false });

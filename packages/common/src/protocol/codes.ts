@@ -119,6 +119,8 @@ export const FrameType = {
   /** Stop a run (§9): `{type,runId,agent?,id?}`; a disconnect never cancels. */
   cancel: 'cancel',
   // bridge → client / agent
+  /** §8: a frame with an `id` is stored for delivery: `{type,ref}`; no seq, never replayed. */
+  accepted: 'accepted',
   welcome: 'welcome',
   system: 'system',
   error: 'error',

@@ -75,7 +75,19 @@ export const AgentBroadcastFrame = z.object({
   except: z.array(clientId).max(10_000).optional(),
   _meta: meta,
 });
+/**
+ * §8: an opted-in agent connection (X-Agent-Acks: 1) acknowledges a client.message by its id.
+ * Not (yet) part of AgentFrame: a receiver that handles acks parses with AgentInboundFrame.
+ */
+export const AgentAckFrame = z.object({
+  type: z.literal(FrameType.ack),
+  id: z.string().min(1).max(128),
+});
+export type AgentAckFrame = z.infer<typeof AgentAckFrame>;
 export const AgentFrame = z.discriminatedUnion('type', [AgentSendFrame, AgentBroadcastFrame]);
+/** Everything an agent connection may send: AgentFrame plus the §8 `ack`. */
+export const AgentInboundFrame = z.discriminatedUnion('type', [AgentSendFrame, AgentBroadcastFrame, AgentAckFrame]);
+export type AgentInboundFrame = z.infer<typeof AgentInboundFrame>;
 export type AgentSendFrame = z.infer<typeof AgentSendFrame>;
 export type AgentBroadcastFrame = z.infer<typeof AgentBroadcastFrame>;
 /** Anything an agent runtime may send. */
@@ -92,6 +104,8 @@ export const ClientWelcomeFrame = z.object({
   heartbeatMs: z.number().int().positive(),
   agents: z.array(z.string()),
   address: address.optional(),
+  /** Our extension (§8): the bridge answers `accepted` and de-duplicates resent ids. */
+  acks: z.boolean().optional(),
 });
 export const DeliveredMessageFrame = z.object({
   type: z.literal(FrameType.message),
@@ -179,6 +193,15 @@ const CheckedSystemFrame = SystemFrame.superRefine((f, ctx) => {
   const r = schema.safeParse(f);
   if (!r.success) for (const issue of r.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message });
 });
+/**
+ * §8: the frame whose `id` is `ref` is stored for delivery (to clients and agents). Carries no
+ * seq and is never replayed.
+ */
+export const AcceptedFrame = z.object({
+  type: z.literal(FrameType.accepted),
+  ref: z.string(),
+});
+export type AcceptedFrame = z.infer<typeof AcceptedFrame>;
 export const ErrorFrame = z.object({
   type: z.literal(FrameType.error),
   code: z.string(),
@@ -191,6 +214,7 @@ export const BridgeToClientFrame = z.discriminatedUnion('type', [
   DeliveredMessageFrame,
   CheckedSystemFrame,
   ErrorFrame,
+  AcceptedFrame,
 ]);
 export type ClientWelcomeFrame = z.infer<typeof ClientWelcomeFrame>;
 export type DeliveredMessageFrame = z.infer<typeof DeliveredMessageFrame>;
@@ -216,6 +240,8 @@ export const AgentWelcomeFrame = z.object({
   heartbeatMs: z.number().int().positive().optional(),
   /** Our extension: true when `clients` frames follow with the rest of the list. */
   more: z.boolean().optional(),
+  /** Our extension (§8): true when this connection opted in to acks and the broker honours them. */
+  acks: z.boolean().optional(),
 });
 /** The rest of the client list, paged so no frame exceeds MAX_MESSAGE_BYTES (our extension). */
 export const AgentClientsFrame = z.object({
@@ -233,6 +259,8 @@ export const ClientMessageToAgentFrame = z.object({
   data: z.unknown(),
   ts,
   _meta: meta,
+  /** §8: delivered again because an opted-in connection went before acknowledging it. */
+  redelivered: z.boolean().optional(),
 });
 /** A client's `cancel`, to the connection of the run's agent pinned for that client (§9). */
 export const ClientCancelToAgentFrame = z.object({
@@ -251,6 +279,7 @@ export const BridgeToAgentFrame = z.discriminatedUnion('type', [
   CheckedSystemFrame,
   ErrorFrame,
   ClientCancelToAgentFrame,
+  AcceptedFrame,
 ]);
 export type AgentWelcomeFrame = z.infer<typeof AgentWelcomeFrame>;
 export type ClientMessageToAgentFrame = z.infer<typeof ClientMessageToAgentFrame>;

@@ -8,7 +8,13 @@ export const Header = {
    * so the broker can bound sessions per IP. Trusted only with the PROXY_TOKEN.
    */
   clientIp: 'x-client-ip',
+  /** agent → broker (§8): `1` opts this connection in to acknowledging each client.message. */
+  agentAcks: 'x-agent-acks',
 } as const;
+
+/** §8: the query form of Header.agentAcks (`?acks=1`), and the value that opts in. */
+export const AGENT_ACKS_QUERY = 'acks';
+export const AGENT_ACKS_ON = '1';
 
 /** A wallet address as the bridge accepts it (X-Client-Address, identity hop, sign-in): 0x + 40 hex. */
 export const ADDRESS_RE = /^0x[0-9a-fA-F]{40}$/;

@@ -1,0 +1,54 @@
+/**
+ * §8 agent acknowledgements, the SDK's side: a `client.message` is acknowledged
+ * (`{"type":"ack","id"}`) once every `message` listener has returned — for an async listener,
+ * once its promise has settled — or earlier when a listener calls `msg.ack()`. A message the
+ * bridge delivers again (`redelivered:true`) that this process has already handled, or is still
+ * handling, is acknowledged without running the listeners a second time.
+ */
+import type { ClientMessageToAgentFrame } from '@agent-bridge/common/protocol';
+
+/** What `message` listeners get: the frame plus `ack()` (`redelivered` is on the frame). */
+export type ClientMessageEvent = ClientMessageToAgentFrame & {
+  /** Acknowledge now instead of when the listeners finish (no-op the second time, or without acks). */
+  ack(): void;
+};
+
+/** Ids of messages handled lately (redelivery of them is acknowledged, not handled again). */
+const RECENT_LIMIT = 1000;
+
+export class MessageAcks {
+  private readonly recent = new Set<string>();
+  private readonly handling = new Map<string, Promise<void>>();
+
+  /**
+   * `send(id)` writes the ack if the link it came on is still the current one (the caller knows).
+   * Returns whether the listeners should run for this frame.
+   */
+  shouldHandle(frame: ClientMessageToAgentFrame, sendAck: () => void): boolean {
+    if (frame.redelivered !== true) return true;
+    const running = this.handling.get(frame.id);
+    if (running !== undefined) {
+      void running.then(sendAck);
+      return false;
+    }
+    if (this.recent.has(frame.id)) {
+      sendAck();
+      return false;
+    }
+    return true;
+  }
+
+  /** The listeners of `id` are running; `done` settles when they all have. */
+  started(id: string, done: Promise<void> | undefined): void {
+    this.remember(id);
+    if (!done) return;
+    this.handling.set(id, done);
+    void done.then(() => this.handling.delete(id));
+  }
+
+  private remember(id: string): void {
+    if (this.recent.has(id)) return;
+    this.recent.add(id);
+    if (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.values().next().value as string);
+  }
+}
