@@ -546,6 +546,9 @@ export class BridgeClient {
         }
         this.setStatus({ state: 'connected' });
         if (f.resumed === false) this.events.emit('gap', { reason: 'not_resumed' });
+        // A frame in flight on the web server's dead link got no accepted: send the held ones
+        // again (the bridge answers those it already took accepted again, delivering nothing).
+        if (this.acksOn) for (const text of this.outbox.values()) this.ws?.send(text);
         break;
       case 'agent.connected':
         if (typeof f.agent === 'string' && !this.agentsValue.includes(f.agent)) this.setAgents([...this.agentsValue, f.agent]);

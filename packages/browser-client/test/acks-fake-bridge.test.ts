@@ -141,3 +141,18 @@ describe('browser client §8', () => {
     expect(off.pending).toBe(0);
   });
 });
+
+test('after bridge.reconnected (the web server lost the broker) the held messages go again, in order', async () => {
+  const web = await fakeWeb();
+  const c = client(web.url);
+  const ws = await web.socket(0);
+  ws.send(welcome());
+  await waitFor(c, 'welcome');
+  c.send('in flight');
+  c.send('also');
+  await ws.next();
+  await ws.next();
+  ws.send({ type: 'accepted', ref: 'c-2' });
+  ws.send({ type: 'system', event: 'bridge.reconnected', epoch: 'e', resumed: true, lastSeq: 0, ts: 'now' });
+  expect(await ws.next()).toEqual({ type: 'message', id: 'c-1', data: 'in flight' });
+});
