@@ -25,6 +25,9 @@ class Cells<C> {
 
   find(labels: Labels | undefined): C | undefined {
     const names = this.names;
+    // The per-frame families have one or two labels: no loop.
+    if (names.length === 2) return (this.root.get(labels?.[names[0]!]) as Map<unknown, unknown> | undefined)?.get(labels?.[names[1]!]) as C | undefined;
+    if (names.length === 1) return this.root.get(labels?.[names[0]!]) as C | undefined;
     if (names.length === 0) return this.single;
     let node: Map<unknown, unknown> | undefined = this.root;
     const last = names.length - 1;

@@ -30,16 +30,19 @@ export interface TraceMeta {
   [key: string]: unknown;
 }
 
-/** `text[start, end)` is lowercase hex; with `nonZero`, not all `0`. A char loop: no regex, no slice. */
+/** 1 for the char codes of lowercase hex digits. */
+const IS_HEX = new Uint8Array(128);
+for (const c of '0123456789abcdef') IS_HEX[c.charCodeAt(0)] = 1;
+
+/** `text[start, end)` is lowercase hex; with `nonZero`, not all `0`. A table lookup per char: no regex, no slice. */
 function lowerHex(text: string, start: number, end: number, nonZero: boolean): boolean {
-  let zero = true;
+  let nonZeroSeen = 0;
   for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c === 0x30) continue;
-    if (!((c > 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
-    zero = false;
+    if (c >= 128 || IS_HEX[c] === 0) return false;
+    nonZeroSeen |= c ^ 0x30;
   }
-  return !(nonZero && zero);
+  return !nonZero || nonZeroSeen !== 0;
 }
 
 const DASH = 0x2d;

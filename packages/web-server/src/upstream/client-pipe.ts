@@ -31,6 +31,7 @@ import type { WebMetrics } from '../http/metrics.ts';
 import { traceBrowserFrame, traceIdIn, type TracedFrame } from './trace-frame.ts';
 import { NOOP_TRACER, type HopSpan, type HopTracer } from '@agent-bridge/common/otel';
 import { spanToBroker, spanToBrowser } from './pipe-spans.ts';
+import { brokerTsMs } from './sent-at.ts';
 import type { ByteBudget } from '../limits/byte-budget.ts';
 import { SocketLiveness } from '../ws/liveness.ts';
 import { clientUpstreamUrl } from './broker-url.ts';
@@ -87,36 +88,6 @@ export interface ClientPipeOptions {
 const REFUSAL_BODY_MAX = 4096;
 
 const SEQ_PREFIX = /^\{"type":"[a-z.]{1,20}","seq":(\d{1,15})[,}]/;
-/** The broker writes `ts` last: `…,"ts":"2026-11-25T17:00:00.000Z"}` (e2e latency, to_client). */
-const TS_SUFFIX = /"ts":"(\d{4}-\d\d-\d\dT[\d:.]{8,15}Z)"\}$/;
-const TS_ISO = /^\d{4}-\d\d-\d\dT[\d:.]{8,15}Z$/;
-
-/** `"ts":"` … `Z"}`: the broker's Date#toISOString, always 24 characters, last in the frame. */
-const TS_HEAD = Buffer.from('"ts":"');
-const TS_LEN = 24;
-/** The last `ts` parsed, process-wide: a broadcast's frames to every client carry the same one. */
-let lastTs = '';
-let lastTsMs = Number.NaN;
-
-/** The broker's `ts` of a frame, in ms since the epoch, read from its last bytes (no regex on the hot path). */
-function sentAt(data: Buffer): number | undefined {
-  const end = data.length;
-  if (end < 40 || data[end - 1] !== 0x7d || data[end - 2] !== 0x22) return undefined;
-  const head = end - 2 - TS_LEN - TS_HEAD.length;
-  let ts: string;
-  if (data.compare(TS_HEAD, 0, TS_HEAD.length, head, head + TS_HEAD.length) === 0) {
-    ts = data.toString('latin1', end - 2 - TS_LEN, end - 2);
-  } else {
-    const m = TS_SUFFIX.exec(data.subarray(end - 40).toString('latin1'));
-    if (!m) return undefined;
-    ts = m[1]!;
-  }
-  if (ts !== lastTs) {
-    lastTs = ts;
-    lastTsMs = TS_ISO.test(ts) ? Date.parse(ts) : Number.NaN;
-  }
-  return Number.isFinite(lastTsMs) ? lastTsMs : undefined;
-}
 
 export class ClientPipe {
   readonly clientId: string;
@@ -500,7 +471,7 @@ export class ClientPipe {
 
   /** to_client: the broker's `ts` of a message to our write to the browser (both clocks ours). */
   private observeE2e(data: Buffer): void {
-    const sent = sentAt(data);
+    const sent = brokerTsMs(data);
     if (sent !== undefined) this.m.e2eLatency.observe({ direction: 'to_client' }, Math.max(0, Date.now() - sent) / 1000);
   }
 

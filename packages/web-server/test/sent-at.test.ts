@@ -1,0 +1,23 @@
+/** brokerTsMs: the broker's `ts` read from a frame's last bytes equals Date.parse of it. */
+import { describe, expect, it } from 'vitest';
+import { brokerTsMs } from '../src/upstream/sent-at.ts';
+
+const frame = (ts: string, rest = '"data":{"x":1}') => Buffer.from(`{"type":"message","seq":3,${rest},"ts":"${ts}"}`);
+
+describe('brokerTsMs', () => {
+  it('reads a toISOString ts as Date.parse does', () => {
+    for (const t of [0, 1_764_090_000_123, Date.now(), Date.UTC(2024, 1, 29, 23, 59, 59, 999)]) {
+      const iso = new Date(t).toISOString();
+      expect(brokerTsMs(frame(iso))).toBe(Date.parse(iso));
+    }
+  });
+
+  it('falls back to the regex for other fractions, and gives undefined without a ts last', () => {
+    expect(brokerTsMs(frame('2026-11-25T17:00:00.5Z'))).toBe(Date.parse('2026-11-25T17:00:00.5Z'));
+    expect(brokerTsMs(frame('2026-11-25T17:00:00Z'))).toBe(Date.parse('2026-11-25T17:00:00Z'));
+    expect(brokerTsMs(Buffer.from('{"type":"welcome","clientId":"abcdefghijklmnopqrstuvwxyz0123456789"}'))).toBeUndefined();
+    expect(brokerTsMs(frame('2026-13-25T17:00:00.000Z'))).toBeUndefined();
+    expect(brokerTsMs(frame('not a time at all, really.'))).toBeUndefined();
+    expect(brokerTsMs(Buffer.from('{}'))).toBeUndefined();
+  });
+});
