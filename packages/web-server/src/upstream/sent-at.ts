@@ -18,15 +18,21 @@ export function brokerTsMs(data: Uint8Array): number | undefined {
     const c = data[start + i]!;
     if (p === D ? c < 0x30 || c > 0x39 : c !== p) return slow(data);
   }
-  const d = (i: number) => data[start + i]! - 0x30;
-  const month = d(11) * 10 + d(12);
-  const day = d(14) * 10 + d(15);
-  const hour = d(17) * 10 + d(18);
-  const minute = d(20) * 10 + d(21);
-  const second = d(23) * 10 + d(24);
+  // No closure here: tsx names every arrow function it creates, per call.
+  const month = num(data, start + 11, 2);
+  const day = num(data, start + 14, 2);
+  const hour = num(data, start + 17, 2);
+  const minute = num(data, start + 20, 2);
+  const second = num(data, start + 23, 2);
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const year = d(6) * 1000 + d(7) * 100 + d(8) * 10 + d(9);
-  return Date.UTC(year, month - 1, day, hour, minute, second, d(26) * 100 + d(27) * 10 + d(28));
+  return Date.UTC(num(data, start + 6, 4), month - 1, day, hour, minute, second, num(data, start + 26, 3));
+}
+
+/** The decimal number of `n` digit bytes at `at` (checked to be digits already). */
+function num(data: Uint8Array, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) v = v * 10 + data[i]! - 0x30;
+  return v;
 }
 
 function slow(data: Uint8Array): number | undefined {
