@@ -302,8 +302,8 @@ export const METRICS = {
     type: 'counter',
     labels: ['from'],
     help: 'frames answered accepted (§8), by sender: client or agent',
+    init: () => [{ from: 'client' }, { from: 'agent' }],
     services: ['broker'],
-    pending: '§8 acknowledgements',
   },
   framesRedelivered: {
     name: 'agent_bridge_frames_redelivered_total',
@@ -311,15 +311,14 @@ export const METRICS = {
     labels: [],
     help: 'client.message frames delivered again (redelivered:true) because an opted-in agent connection went before acking (§8)',
     services: ['broker'],
-    pending: '§8 acknowledgements',
   },
   framesDeduplicated: {
     name: 'agent_bridge_frames_deduplicated_total',
     type: 'counter',
     labels: ['from'],
     help: 'frames resent with an id already accepted: answered accepted again, delivered to nobody a second time (§8)',
+    init: () => [{ from: 'client' }, { from: 'agent' }],
     services: ['broker'],
-    pending: '§8 acknowledgements',
   },
 
   // latency

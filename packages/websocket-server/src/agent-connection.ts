@@ -16,6 +16,8 @@ export interface AgentConnectionHooks {
 export class AgentConnection {
   readonly mailbox: Mailbox<WaitEntry>;
   detached = false;
+  /** §8: this connection opted in to acknowledging client messages (X-Agent-Acks: 1). */
+  acks = false;
   /** The frame that did not fit when the mailbox overflowed. */
   private overflowed: OutItem<WaitEntry> | undefined;
 

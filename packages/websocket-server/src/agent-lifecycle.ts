@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type WebSocket from 'ws';
 import { CloseCode, FrameType, closeReason, type Config, type Logger } from '@agent-bridge/common';
+import type { Acceptance } from './acks.ts';
 import { AgentConnection } from './agent-connection.ts';
 import type { AgentRouting } from './agent-routing.ts';
 import { agentWelcomeFrames } from './client-list.ts';
@@ -32,6 +33,8 @@ export interface AgentLifecycleDeps {
   mailbox: MailboxOptions;
   /** This broker's id in the agent directory. */
   nodeId: string;
+  /** §8: unacknowledged client messages of opted-in connections. */
+  acceptance: Acceptance;
   onError(err: unknown): void;
 }
 
@@ -43,12 +46,17 @@ export class AgentLifecycle {
     return this.deps.hub.agentCount >= this.deps.cfg.MAX_AGENT_CONNECTIONS;
   }
 
-  async attach(ws: WebSocket, name: string): Promise<AgentConnection> {
-    const { cfg, liveness, metrics, log, stores, hub } = this.deps;
-    const conn = new AgentConnection(ws, name, randomUUID(), this.deps.mailbox, {
+  async attach(ws: WebSocket, name: string, acks = false): Promise<AgentConnection> {
+    const { cfg, liveness, metrics, log, stores, hub, acceptance } = this.deps;
+    const conn: AgentConnection = new AgentConnection(ws, name, randomUUID(), this.deps.mailbox, {
       onOverflow: (c) => this.cut(c, CloseCode.slowConsumer, 'slow consumer'),
-      onSent: (item, text) => metrics.frameOut('agent', item.type, text, item.meta?.receivedAt),
+      onSent: (item, text) => {
+        metrics.frameOut('agent', item.type, text, item.meta?.receivedAt);
+        // §8: written to an opted-in socket, it is held until acknowledged.
+        if (conn.acks && item.meta !== undefined) acceptance.handed(conn, item.meta);
+      },
     });
+    conn.acks = acks;
     liveness.watch(ws, (s) => metrics.heartbeatRtt('agent', s));
     ws.on('close', (code) => {
       metrics.closed('agent', code, name);
@@ -63,7 +71,7 @@ export class AgentLifecycle {
     // Paged so that no frame exceeds MAX_MESSAGE_BYTES (client-list.ts). All pages are queued in
     // this turn, so no lifecycle event can fall between them; they are bounded by MAX_SESSIONS,
     // not by the mailbox limit.
-    const head = { agent: name, agentId: conn.agentId, heartbeatMs: cfg.HEARTBEAT_INTERVAL_MS };
+    const head = { agent: name, agentId: conn.agentId, heartbeatMs: cfg.HEARTBEAT_INTERVAL_MS, acks };
     agentWelcomeFrames(head, clients, cfg.MAX_MESSAGE_BYTES).forEach((payload, i) =>
       conn.send(i === 0 ? FrameType.welcome : FrameType.clients, payload, true),
     );
@@ -89,7 +97,8 @@ export class AgentLifecycle {
     if (conn.detached) return;
     conn.detached = true;
     this.deps.hub.removeAgent(conn);
-    const undelivered = conn.takeUndelivered();
+    // §8: what its socket got but it never acknowledged goes first (older), then what it never got.
+    const undelivered = [...this.deps.acceptance.redeliver(conn), ...conn.takeUndelivered()];
     const last = await this.deps.stores.directory.remove(this.entry(conn));
     if (this.deps.shutdown.closing) return;
     this.deps.log.info({ agent: conn.name, agentId: conn.agentId, requeued: undelivered.length }, 'agent disconnected');

@@ -28,14 +28,21 @@ export class AgentRouting {
     waitQueues.onRejected((e) => this.reject(e));
   }
 
-  /** To the client's pinned connection of that name, else the name's wait queue. */
-  toAgent(entry: WaitEntry): Awaitable<void> {
-    if (this.shutdown.closing) return;
-    return andThen(this.directory.pick(entry.agent, entry.clientId), (pinned) => {
+  /**
+   * To the client's pinned connection of that name, else the name's wait queue. Resolves true
+   * when the entry was taken (handed to a connection or queued: §8 `accepted`), false when its
+   * client was answered with an error instead.
+   */
+  toAgent(entry: WaitEntry): Awaitable<boolean> {
+    if (this.shutdown.closing) return false;
+    return andThen(this.directory.pick(entry.agent, entry.clientId), (pinned): Awaitable<boolean> => {
       if (pinned) {
         const conn = this.hub.agent(pinned.agentId);
-        if (conn) return conn.sendClientMessage(entry);
-        return this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, entry });
+        if (conn) {
+          conn.sendClientMessage(entry);
+          return true;
+        }
+        return andThen(this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, entry }), () => true);
       }
       return andThen(this.waitQueues.offer(entry), (result) => {
         if (result === 'full') this.reject(entry);
@@ -44,6 +51,7 @@ export class AgentRouting {
           this.metrics.capacityRefusals.inc({ budget: 'wait_queue' });
           this.delivery.error(entry.clientId, 'over_capacity', 'the broker holds too many waiting messages; retry later', { ref: entry.ref });
         }
+        return result === 'ok';
       });
     });
   }

@@ -25,6 +25,10 @@ export interface WaitEntry {
   sentAt: number;
   /** performance.now() when the broker read the client's frame (delivery latency). */
   receivedAt?: number;
+  /** §8: the client.message's own id (acks and redelivery name it); absent for a client.cancel. */
+  msgId?: string;
+  /** §8: the payload says `"redelivered":true`. */
+  redelivered?: boolean;
 }
 
 /** `ok`; `full`: over a per-name or per-client bound (agent_unavailable); `over_capacity`: the global budget. */

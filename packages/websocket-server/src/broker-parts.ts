@@ -5,6 +5,7 @@
  */
 import type { Config, Logger } from '@agent-bridge/common';
 import type { HopTracer } from '@agent-bridge/common/otel';
+import { Acceptance } from './acks.ts';
 import { AgentLifecycle } from './agent-lifecycle.ts';
 import { AgentRouting } from './agent-routing.ts';
 import { ClientLifecycle } from './client-lifecycle.ts';
@@ -55,6 +56,7 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
   const events = new LifecycleEvents(stores.bus, hub, stores.sessions, delivery, shutdown, onError, (id, code, reason) =>
     clients?.kick(id, code, reason),
   );
+  const acceptance = new Acceptance(delivery, metrics, { sessionTtlMs: cfg.SESSION_TTL_MS, agentQueueLimit: cfg.AGENT_QUEUE_LIMIT });
   const routing = new AgentRouting(stores.directory, stores.waitQueues, hub, stores.bus, delivery, metrics, shutdown, onError);
   clients = new ClientLifecycle({
     cfg,
@@ -69,10 +71,15 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
     shutdown,
     // A client's mailbox also coalesces run deltas while frames wait (PROTOCOL §9).
     mailbox: { ...mailbox, merge: mergeOutItems(cfg.MAX_MESSAGE_BYTES) },
+    acceptance,
     onError,
   });
-  const agents = new AgentLifecycle({ cfg, log, metrics, liveness, stores, hub, routing, events, shutdown, mailbox, nodeId: deps.nodeId, onError });
-  const router = new Router({ cfg, log, metrics, liveness, stores, runs, routing, delivery, clients, shutdown, tracer });
-  const unsubscribe = stores.bus.subscribe((m) => events.handle(m));
+  const agents = new AgentLifecycle({ cfg, log, metrics, liveness, stores, hub, routing, events, shutdown, mailbox, nodeId: deps.nodeId, acceptance, onError });
+  const router = new Router({ cfg, log, metrics, liveness, stores, runs, routing, delivery, clients, shutdown, tracer, acceptance });
+  const stopBus = stores.bus.subscribe((m) => events.handle(m));
+  const unsubscribe = (): void => {
+    stopBus();
+    acceptance.close();
+  };
   return { hub, shutdown, clients, agents, router, unsubscribe };
 }

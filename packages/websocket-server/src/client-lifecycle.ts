@@ -5,6 +5,7 @@
  * normal close), and the store's expiry rule decides who announces `client.expired`. A `4500`
  * replacement fires neither `client.disconnected` nor `client.connected`: the session goes on.
  */
+import type { Acceptance } from './acks.ts';
 import type WebSocket from 'ws';
 import { CloseCode, FrameType, closeReason, type Config, type Logger } from '@agent-bridge/common';
 import { ClientConnection } from './client-connection.ts';
@@ -43,6 +44,8 @@ export interface ClientLifecycleDeps {
   shutdown: Shutdown;
   /** The client mailbox's options (with run-delta coalescing). */
   mailbox: MailboxOptions;
+  /** §8: a session's accepted ids are forgotten when it expires. */
+  acceptance?: Acceptance;
   onError(err: unknown): void;
 }
 
@@ -139,6 +142,8 @@ export class ClientLifecycle {
         heartbeatMs: cfg.HEARTBEAT_INTERVAL_MS,
         agents,
         address: arrival.address,
+        // §8: this bridge answers `accepted` and de-duplicates resent ids.
+        acks: true,
       }),
       kind: 'direct',
       type: FrameType.welcome,
@@ -220,6 +225,7 @@ export class ClientLifecycle {
     if (!record) return;
     await Promise.all([stores.log.drop(clientId), stores.rates.forget(clientId), stores.directory.forgetClient(clientId)]);
     runs.forget(clientId);
+    this.deps.acceptance?.forgetClient(clientId);
     log.debug({ clientId }, 'client session expired');
     events.toAllAgents('client.expired', { clientId });
   }

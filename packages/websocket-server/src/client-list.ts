@@ -16,6 +16,8 @@ export interface WelcomeHead {
   agent: string;
   agentId: string;
   heartbeatMs: number;
+  /** §8: the connection opted in to acks (the welcome says so). */
+  acks?: boolean;
 }
 
 /** The welcome and the `clients` frames after it, each at most `maxBytes` (UTF-8). */
@@ -28,6 +30,7 @@ export function agentWelcomeFrames(head: WelcomeHead, clients: ClientEntry[], ma
       clients: page,
       heartbeatMs: head.heartbeatMs,
       ...(more ? { more: true } : {}),
+      ...(head.acks ? { acks: true } : {}),
     } satisfies FrameInput<typeof AgentWelcomeFrame>);
   const single = welcome(clients, false);
   if (Buffer.byteLength(single) <= maxBytes) return [single];

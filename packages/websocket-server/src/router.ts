@@ -6,7 +6,7 @@
  */
 import type { RawData } from 'ws';
 import {
-  AgentFrame,
+  AgentInboundFrame,
   ClientFrame,
   CloseCode,
   DEFAULT_AGENT,
@@ -24,6 +24,7 @@ import {
   type ErrorCode,
   type Logger,
 } from '@agent-bridge/common';
+import type { Acceptance } from './acks.ts';
 import type { AgentConnection } from './agent-connection.ts';
 import type { AgentRouting } from './agent-routing.ts';
 import type { ClientConnection } from './client-connection.ts';
@@ -36,7 +37,8 @@ import type { BrokerMetrics } from './metrics.ts';
 import { StreamOffsets, cancelToAgent, type SessionRuns } from './runs.ts';
 import type { SessionDelivery } from './session-delivery.ts';
 import type { Shutdown } from './shutdown.ts';
-import { settle, andThen, thenAll } from './store/awaitable.ts';
+import { settle, andThen, thenAll, type Awaitable } from './store/awaitable.ts';
+import type { WaitEntry } from './store/wait-queue-store.ts';
 import type { SessionRecord } from './store/session-store.ts';
 import type { BrokerStores } from './store/stores.ts';
 import type { HopTracer } from '@agent-bridge/common/otel';
@@ -54,6 +56,8 @@ export interface RouterDeps {
   shutdown: Shutdown;
   /** OpenTelemetry spans per hop, when OTEL_EXPORTER_OTLP_ENDPOINT is set (server.ts). */
   tracer: HopTracer;
+  /** §8: accepted answers, de-duplication, agent acks. */
+  acceptance: Acceptance;
 }
 
 export class Router {
@@ -66,6 +70,7 @@ export class Router {
   private readonly log: Logger;
   private readonly metrics: BrokerMetrics;
   private readonly tracer: HopTracer;
+  private readonly acceptance: Acceptance;
   private readonly onError = (err: unknown): void => this.log.warn({ err }, 'a store failed while routing a frame');
 
   constructor(private readonly deps: RouterDeps) {
@@ -73,6 +78,7 @@ export class Router {
     this.log = deps.log;
     this.metrics = deps.metrics;
     this.tracer = deps.tracer;
+    this.acceptance = deps.acceptance;
     this.tracing = deps.cfg.TRACE !== 'off';
     this.debug = deps.log.isLevelEnabled('debug');
   }
@@ -142,6 +148,8 @@ export class Router {
       settle(this.deps.stores.log.ack(clientId, frame.seq), this.onError);
       return;
     }
+    // §8: an id this session already had accepted: accepted again, the agent gets it once.
+    if (frame.id !== undefined && this.acceptance.duplicateFromClient(clientId, frame.id)) return;
     // The address is the session record's (the web server may change it any time: identity hop).
     settle(
       andThen(this.deps.stores.sessions.get(clientId), (record) => {
@@ -174,8 +182,18 @@ export class Router {
       });
       return;
     }
+    const entry = { agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, msgId: id };
+    this.route(entry, frame.id);
+  }
+
+  /** To the agent (or its wait queue); §8: `accepted` once taken, when the frame had an id. */
+  private route(entry: WaitEntry, ref: string | undefined): void {
+    const taken = this.deps.routing.toAgent(entry);
+    if (ref === undefined) return settle(taken, this.onError);
     settle(
-      this.deps.routing.toAgent({ agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt }),
+      andThen(taken, (ok) => {
+        if (ok) this.acceptance.acceptedFromClient(entry.clientId, ref);
+      }),
       this.onError,
     );
   }
@@ -198,10 +216,7 @@ export class Router {
       return;
     }
     const agent = this.deps.runs.agentOf(session.clientId, frame.runId) ?? frame.agent ?? DEFAULT_AGENT;
-    settle(
-      this.deps.routing.toAgent({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, type: FrameType.clientCancel }),
-      this.onError,
-    );
+    this.route({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, type: FrameType.clientCancel }, frame.id);
   }
 
   // ---------------------------------------------------------------- agent → clients
@@ -216,15 +231,20 @@ export class Router {
       return;
     }
     const text = rawText(data);
-    const parsed = parseFrame(text, AgentFrame);
+    const parsed = parseFrame(text, AgentInboundFrame);
     if (!parsed.ok) {
       this.metrics.frameIn('agent', 'invalid');
       this.agentError(conn, parsed.code, parsed.message, { ref: parsed.ref });
       return;
     }
-    this.metrics.frameIn('agent', parsed.frame.type, text.length);
-    if (parsed.frame.type === FrameType.send) this.send(conn, parsed.frame, receivedAt);
-    else this.broadcast(conn, parsed.frame, receivedAt);
+    const frame = parsed.frame;
+    this.metrics.frameIn('agent', frame.type, text.length);
+    // §8: an opted-in connection acknowledges a client.message (anything else is ignored, no error).
+    if (frame.type === FrameType.ack) return this.acceptance.ack(conn, frame.id);
+    // §8: an id this name had accepted within SESSION_TTL_MS: accepted again, delivered to nobody.
+    if (frame.id !== undefined && this.acceptance.duplicateFromAgent(conn, frame.id)) return;
+    if (frame.type === FrameType.send) this.send(conn, frame, receivedAt);
+    else this.broadcast(conn, frame, receivedAt);
   }
 
   private send(conn: AgentConnection, frame: AgentSendFrame, receivedAt: number): void {
@@ -238,10 +258,14 @@ export class Router {
         targets.map((clientId) => sessions.get(clientId)),
         (records) => {
           const unknown: string[] = [];
+          const stored: Awaitable<void>[] = [];
           records.forEach((record, i) => {
-            if (record) this.deliverMessage(record.clientId, conn.name, frame.data, 'direct', template);
+            if (record) stored.push(this.deliverMessage(record.clientId, conn.name, frame.data, 'direct', template));
             else unknown.push(targets[i]!);
           });
+          // §8: accepted for the known ones once each copy has its seq and is in the resume buffer.
+          if (frame.id !== undefined && stored.length > 0) this.acceptOnceStored(conn, frame.id, stored);
+          else for (const s of stored) settle(s, this.onError);
           if (unknown.length) {
             this.agentError(conn, 'unknown_client', `${unknown.length} of the clients are not known`, { ref: frame.id, clientIds: unknown });
           }
@@ -258,15 +282,26 @@ export class Router {
     settle(
       andThen(this.deps.stores.sessions.list(), (records: SessionRecord[]) => {
         // One template for all: every session references its body (held once), with its own seq.
-        for (const r of records) if (!except.has(r.clientId)) this.deliverMessage(r.clientId, conn.name, frame.data, 'broadcast', template);
+        const stored: Awaitable<void>[] = [];
+        for (const r of records) if (!except.has(r.clientId)) stored.push(this.deliverMessage(r.clientId, conn.name, frame.data, 'broadcast', template));
+        if (frame.id !== undefined) this.acceptOnceStored(conn, frame.id, stored);
+        else for (const s of stored) settle(s, this.onError);
       }),
       this.onError,
     );
   }
 
-  private deliverMessage(clientId: string, agent: string, data: unknown, kind: 'direct' | 'broadcast', template: SeqMessageTemplate): void {
+  private deliverMessage(clientId: string, agent: string, data: unknown, kind: 'direct' | 'broadcast', template: SeqMessageTemplate): Awaitable<void> {
     this.deps.runs.note(clientId, agent, data);
-    settle(this.deps.delivery.deliver(clientId, kind, { type: FrameType.message, body: template }), this.onError);
+    return this.deps.delivery.deliver(clientId, kind, { type: FrameType.message, body: template });
+  }
+
+  /** `accepted` to the agent once every copy is stored (the memory log: at once, no Promise). */
+  private acceptOnceStored(conn: AgentConnection, id: string, stored: Awaitable<void>[]): void {
+    settle(
+      thenAll(stored, () => this.acceptance.acceptedFromAgent(conn, id)),
+      this.onError,
+    );
   }
 
   /** The frame clients will get, or undefined (and payload_too_large) when it would be too big. */

@@ -7,6 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import {
   ADDRESS_RE,
+  AGENT_ACKS_ON,
+  AGENT_ACKS_QUERY,
   BrokerPath,
   DEFAULT_AGENT,
   Header,
@@ -19,7 +21,7 @@ import {
 } from '@agent-bridge/common';
 
 export type UpgradeTarget =
-  | { kind: 'agent'; name: string }
+  | { kind: 'agent'; name: string; /** §8 opt-in: X-Agent-Acks: 1 or ?acks=1. */ acks: boolean }
   | {
       kind: 'client';
       clientId: string;
@@ -42,7 +44,8 @@ export function authorizeUpgrade(req: IncomingMessage, cfg: Config): UpgradeDeci
     const name = headerValue(req, Header.agentName) ?? url.searchParams.get('name') ?? DEFAULT_AGENT;
     const parsed = agentName.safeParse(name);
     if (!parsed.success) return refuse(400, 'bad_request', 'agent name: 1-64 of A-Z a-z 0-9 . _ -');
-    return { ok: true, target: { kind: 'agent', name: parsed.data } };
+    const acks = (headerValue(req, Header.agentAcks) ?? url.searchParams.get(AGENT_ACKS_QUERY)) === AGENT_ACKS_ON;
+    return { ok: true, target: { kind: 'agent', name: parsed.data, acks } };
   }
   const clientPath = clientIdFromPath(url.pathname);
   if (clientPath !== undefined) {

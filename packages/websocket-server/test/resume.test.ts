@@ -33,6 +33,7 @@ describe('resume', () => {
       heartbeatMs: 1000,
       agents: ['x'],
       address: null,
+      acks: true,
     });
   });
 

@@ -1,0 +1,64 @@
+// §8 de-duplication memory: its bounds (per session: the last 1,000 ids; per agent name: the last
+// 10,000 within SESSION_TTL_MS) and the redelivered rewrite.
+import { describe, expect, it } from 'vitest';
+import { AGENT_IDS_KEPT, AgentIdMemory, CLIENT_IDS_KEPT, ClientIdMemory, idHash } from '../src/acks-ids.ts';
+import { UnackedMessages, redelivered } from '../src/acks-unacked.ts';
+
+describe('ClientIdMemory', () => {
+  it('remembers at least the last 1,000 ids of a session, forgets older ones and expired sessions', () => {
+    const m = new ClientIdMemory();
+    for (let i = 1; i <= CLIENT_IDS_KEPT + 10; i++) m.remember('s', `c-${i}`);
+    expect(m.seen('s', 'c-11')).toBe(true);
+    expect(m.seen('s', `c-${CLIENT_IDS_KEPT + 10}`)).toBe(true);
+    expect(m.seen('s', 'c-10')).toBe(false);
+    expect(m.seen('other', 'c-11')).toBe(false);
+    m.forget('s');
+    expect(m.seen('s', 'c-11')).toBe(false);
+    expect(m.size).toBe(0);
+  });
+});
+
+describe('AgentIdMemory', () => {
+  it('per name, within the TTL, at most AGENT_IDS_KEPT', () => {
+    const m = new AgentIdMemory(1000);
+    m.remember('a', 'x', 0);
+    expect(m.seen('a', 'x', 999)).toBe(true);
+    expect(m.seen('a', 'x', 1000)).toBe(false);
+    expect(m.seen('b', 'x', 10)).toBe(false);
+    for (let i = 0; i <= AGENT_IDS_KEPT; i++) m.remember('n', `id-${i}`, 5);
+    expect(m.seen('n', 'id-0', 6)).toBe(false);
+    expect(m.seen('n', 'id-1', 6)).toBe(true);
+    m.sweep(10_000);
+    expect(m.seen('n', 'id-1', 6)).toBe(false);
+  });
+
+  it('hashes distinct ids apart (52 bits)', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 50_000; i++) seen.add(idHash(`a-xyz-${i}`));
+    expect(seen.size).toBe(50_000);
+    expect(idHash('c-1')).toBeLessThan(2 ** 52);
+  });
+});
+
+describe('UnackedMessages', () => {
+  const entry = (msgId: string, sentAt = Date.now()) => ({ agent: 'n', clientId: 'c', ref: undefined, payload: `{"type":"client.message","id":"${msgId}"}`, bytes: 30, sentAt, msgId });
+  it('keeps per connection in order, acks only from the holder, bounds per name and by age', () => {
+    const u = new UnackedMessages(2, 1000);
+    u.sent('n', 'A', entry('1'));
+    u.sent('n', 'A', entry('2'));
+    expect(u.ack('n', 'B', '1')).toBe(false);
+    u.sent('n', 'A', entry('3')); // over the bound: 1 counts as delivered
+    expect(u.take('n', 'A').map((e) => JSON.parse(e.payload))).toEqual([
+      { type: 'client.message', id: '2', redelivered: true },
+      { type: 'client.message', id: '3', redelivered: true },
+    ]);
+    u.sent('n', 'A', entry('old', Date.now() - 2000));
+    expect(u.take('n', 'A')).toEqual([]);
+    expect(u.size).toBe(0);
+  });
+  it('redelivered() marks once', () => {
+    const e = redelivered(redelivered(entry('x')));
+    expect(JSON.parse(e.payload)).toEqual({ type: 'client.message', id: 'x', redelivered: true });
+    expect(e.bytes).toBe(30 + ',"redelivered":true'.length);
+  });
+});

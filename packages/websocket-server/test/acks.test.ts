@@ -1,0 +1,193 @@
+// PROTOCOL §8 at the broker (single process): accepted, de-duplication by id, opt-in agent acks
+// and redelivery. Real sockets on 127.0.0.1; every frame is also checked against common's schemas.
+import { describe, expect, it } from 'vitest';
+import type { BrokerHandle } from '../src/server.ts';
+import { AGENT_TOKEN, agent, broker, client, open, type Frame } from './helpers.ts';
+
+/** An agent connection that opted in to acks (header, or ?acks=1). */
+async function ackingAgent(b: BrokerHandle, name = 'default', viaQuery = false) {
+  const headers: Record<string, string> = { Authorization: `Bearer ${AGENT_TOKEN}`, 'X-Agent-Name': name };
+  if (!viaQuery) headers['X-Agent-Acks'] = '1';
+  const p = await open(`${b.wsUrl}/ws/agent${viaQuery ? '?acks=1' : ''}`, { headers });
+  const welcome = await p.next('welcome');
+  return Object.assign(p, { welcome });
+}
+
+const texts = (frames: Frame[]) => frames.map((f) => f.data);
+
+describe('client frames with an id', () => {
+  it('accepted once handed to the agent, or queued for an absent name; the client welcome says acks', async () => {
+    const b = await broker();
+    const c = await client(b, 'c1');
+    expect(c.welcome.acks).toBe(true);
+    c.send({ type: 'message', id: 'q-1', agent: 'absent', data: 'waits' });
+    expect(await c.next('accepted')).toEqual({ type: 'accepted', ref: 'q-1' });
+    const a = await agent(b);
+    c.send({ type: 'message', id: 'c-1', data: 'now' });
+    expect(await c.next('accepted')).toEqual({ type: 'accepted', ref: 'c-1' });
+    expect((await a.next('client.message')).ref).toBe('c-1');
+    // No id, no accepted (v1): a marker with an id shows nothing came for the first.
+    c.send({ type: 'message', data: 'v1' });
+    c.send({ type: 'message', id: 'mark', data: 'm' });
+    await c.next((f) => f.type === 'accepted' && f.ref === 'mark');
+    expect(c.all('accepted').map((f) => f.ref)).toEqual(['q-1', 'c-1', 'mark']);
+  });
+
+  it('a resend with an id already accepted in this session (say from a new socket) is accepted again and reaches the agent once', async () => {
+    const b = await broker();
+    const a = await agent(b);
+    const c = await client(b, 'c1');
+    c.send({ type: 'message', id: 'c-1', data: 'one' });
+    await c.next('accepted');
+    c.ws.terminate();
+    const c2 = await client(b, 'c1', { lastSeq: 0, epoch: c.welcome.epoch });
+    c2.send({ type: 'message', id: 'c-1', data: 'one' });
+    c2.send({ type: 'cancel', id: 'c-1', runId: 'r' }); // same id, any frame: already accepted
+    c2.send({ type: 'message', id: 'c-2', data: 'two' });
+    expect((await c2.next('accepted')).ref).toBe('c-1');
+    expect((await c2.next('accepted')).ref).toBe('c-1');
+    expect((await c2.next('accepted')).ref).toBe('c-2');
+    await a.next((f) => f.type === 'client.message' && f.ref === 'c-2');
+    expect(texts(a.all('client.message'))).toEqual(['one', 'two']);
+    expect(a.all('client.cancel')).toEqual([]);
+    const metrics = await (await fetch(`${b.url}/metrics`)).text();
+    expect(metrics).toMatch(/agent_bridge_frames_deduplicated_total\{from="client"\} 2/);
+    expect(metrics).toMatch(/agent_bridge_frames_accepted_total\{from="client"\} 2/);
+  });
+
+  it('refusals are the v1 error with ref instead of accepted; a resend of a refused id is handled as new', async () => {
+    const b = await broker({ MAX_MESSAGE_BYTES: '1024', AGENT_QUEUE_LIMIT: '1' });
+    const c = await client(b, 'c1');
+    c.send({ type: 'message', id: 'big', data: 'x'.repeat(960) });
+    expect(await c.next((f) => f.ref === 'big')).toMatchObject({ type: 'error', code: 'payload_too_large' });
+    c.send({ type: 'message', id: 'w1', agent: 'gone', data: 1 });
+    expect(await c.next((f) => f.ref === 'w1')).toMatchObject({ type: 'accepted' });
+    c.send({ type: 'message', id: 'w2', agent: 'gone', data: 2 });
+    expect(await c.next((f) => f.ref === 'w2')).toMatchObject({ type: 'error', code: 'agent_unavailable' });
+    const a = await agent(b, { name: 'gone' });
+    expect((await a.next('client.message')).ref).toBe('w1');
+    c.send({ type: 'message', id: 'w2', agent: 'gone', data: 2 });
+    expect(await c.next((f) => f.ref === 'w2' && f.type === 'accepted')).toBeTruthy();
+    expect((await a.next('client.message')).ref).toBe('w2');
+    expect(c.all((f) => f.ref === 'big' || f.ref === 'w1' || f.ref === 'w2').map((f) => f.type)).toEqual(['error', 'accepted', 'error', 'accepted']);
+  });
+
+  it('after accepted, the one later refusal is agent_unavailable when the wait ends', async () => {
+    const b = await broker({ SESSION_TTL_MS: '300' });
+    const c = await client(b, 'c1');
+    c.send({ type: 'message', id: 'x', agent: 'never', data: 1 });
+    expect((await c.next((f) => f.ref === 'x')).type).toBe('accepted');
+    expect(await c.next((f) => f.ref === 'x')).toMatchObject({ type: 'error', code: 'agent_unavailable' });
+  });
+});
+
+describe('agent frames with an id', () => {
+  it('send: accepted once stored; a resend by another connection of the name is accepted again and delivered to nobody', async () => {
+    const b = await broker();
+    const c = await client(b, 'c1');
+    const a = await agent(b, { name: 'helper' });
+    a.send({ type: 'send', id: 'a-1', to: 'c1', data: 'hi' });
+    expect(await a.next('accepted')).toEqual({ type: 'accepted', ref: 'a-1' });
+    a.ws.terminate();
+    const a2 = await agent(b, { name: 'helper' });
+    a2.send({ type: 'send', id: 'a-1', to: 'c1', data: 'hi' });
+    a2.send({ type: 'broadcast', id: 'a-1', data: 'hi' });
+    a2.send({ type: 'send', id: 'a-2', to: 'c1', data: 'next' });
+    expect((await a2.next('accepted')).ref).toBe('a-1');
+    expect((await a2.next('accepted')).ref).toBe('a-1');
+    expect((await a2.next('accepted')).ref).toBe('a-2');
+    await c.next((f) => f.data === 'next');
+    expect(texts(c.all('message'))).toEqual(['hi', 'next']);
+    // Another name's id space is its own.
+    const other = await agent(b, { name: 'other' });
+    other.send({ type: 'send', id: 'a-1', to: 'c1', data: 'other' });
+    await other.next('accepted');
+    expect((await c.next((f) => f.type === 'message' && f.data === 'other')).from).toBe('other');
+  });
+
+  it('some unknown clients: accepted for the known ones and unknown_client; none known: only unknown_client', async () => {
+    const b = await broker();
+    const c = await client(b, 'c1');
+    const a = await agent(b);
+    a.send({ type: 'send', id: 's-1', to: ['c1', 'nobody'], data: 1 });
+    const two = [await a.next((f) => f.ref === 's-1'), await a.next((f) => f.ref === 's-1')];
+    expect(two.map((f) => f.type).sort()).toEqual(['accepted', 'error']);
+    expect(two.find((f) => f.type === 'error')).toMatchObject({ code: 'unknown_client', clientIds: ['nobody'] });
+    expect((await c.next('message')).data).toBe(1);
+    a.send({ type: 'send', id: 's-2', to: 'nobody', data: 2 });
+    a.send({ type: 'send', id: 'mark', to: 'c1', data: 3 });
+    await a.next((f) => f.ref === 'mark');
+    expect(a.all((f) => f.ref === 's-2').map((f) => f.type)).toEqual(['error']);
+    // A broadcast is accepted once every session's copy is stored.
+    a.send({ type: 'broadcast', id: 'b-1', data: 'all' });
+    expect(await a.next((f) => f.ref === 'b-1')).toEqual({ type: 'accepted', ref: 'b-1' });
+    // payload_too_large instead of accepted.
+    a.send({ type: 'send', id: 'big', to: 'c1', data: 'x'.repeat(8100) });
+    expect(await a.next((f) => f.ref === 'big')).toMatchObject({ type: 'error', code: 'payload_too_large' });
+  });
+});
+
+describe('opt-in agent acknowledgements', () => {
+  it('unacknowledged messages go again to the next connection, same id, redelivered, before newer ones', async () => {
+    const b = await broker();
+    const c = await client(b, 'c1');
+    const a = await ackingAgent(b);
+    expect(a.welcome.acks).toBe(true);
+    for (const n of [1, 2, 3]) c.send({ type: 'message', id: `c-${n}`, data: n });
+    const got = [await a.next('client.message'), await a.next('client.message'), await a.next('client.message')];
+    a.send({ type: 'ack', id: got[0]!.id });
+    a.send({ type: 'ack', id: 'unknown-id' }); // ignored, no error
+    a.send({ type: 'send', id: 'mark', to: 'c1', data: 'm' }); // the broker read the acks before this
+    await a.next((f) => f.ref === 'mark');
+    expect(a.all('error')).toEqual([]);
+    a.ws.terminate();
+    c.send({ type: 'message', id: 'c-4', data: 4 }); // newer, while the name has no connection
+    await c.next((f) => f.ref === 'c-4' && f.type === 'accepted');
+    const a2 = await ackingAgent(b, 'default', true);
+    const again = [await a2.next('client.message'), await a2.next('client.message'), await a2.next('client.message')];
+    expect(again.map((f) => [f.id, f.data, f.redelivered])).toEqual([
+      [got[1]!.id, 2, true],
+      [got[2]!.id, 3, true],
+      [expect.any(String), 4, undefined],
+    ]);
+    const metrics = await (await fetch(`${b.url}/metrics`)).text();
+    expect(metrics).toMatch(/agent_bridge_frames_redelivered_total 2/);
+  });
+
+  it('to the remaining connection of a pool at once; v1 connections (no opt-in) get no redelivery and their acks are ignored', async () => {
+    const b = await broker();
+    const c = await client(b, 'c1');
+    const first = await ackingAgent(b, 'pool');
+    c.send({ type: 'message', id: 'c-1', agent: 'pool', data: 1 });
+    const m = await first.next('client.message');
+    const v1 = await agent(b, { name: 'pool' }); // joins; c1 stays pinned to `first`
+    expect(v1.welcome.acks).toBeUndefined();
+    first.ws.terminate();
+    const again = await v1.next('client.message');
+    expect(again).toMatchObject({ id: m.id, redelivered: true, data: 1 });
+    // v1 holds for the v1 connection: its ack is ignored, and when it goes nothing comes again.
+    v1.send({ type: 'ack', id: again.id });
+    c.send({ type: 'message', id: 'c-2', agent: 'pool', data: 2 });
+    await v1.next((f) => f.type === 'client.message' && f.data === 2);
+    expect(v1.all('error')).toEqual([]);
+    v1.ws.terminate();
+    const next = await ackingAgent(b, 'pool');
+    c.send({ type: 'message', id: 'c-3', agent: 'pool', data: 3 });
+    expect((await next.next('client.message')).data).toBe(3);
+    expect(next.all('client.message')).toHaveLength(1);
+  });
+
+  it('kept at most AGENT_QUEUE_LIMIT per name: beyond, the oldest count as delivered', async () => {
+    const b = await broker({ AGENT_QUEUE_LIMIT: '2' });
+    const c = await client(b, 'c1');
+    const a = await ackingAgent(b);
+    for (const n of [1, 2, 3]) c.send({ type: 'message', id: `c-${n}`, data: n });
+    for (let i = 0; i < 3; i++) await a.next('client.message');
+    a.ws.terminate();
+    const a2 = await ackingAgent(b);
+    const again = [await a2.next('client.message'), await a2.next('client.message')];
+    expect(again.map((f) => f.data)).toEqual([2, 3]);
+    c.send({ type: 'message', id: 'c-4', data: 4 });
+    expect((await a2.next('client.message')).data).toBe(4);
+  });
+});
