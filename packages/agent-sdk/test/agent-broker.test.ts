@@ -184,7 +184,8 @@ describe('with the real broker', () => {
     const got: unknown[] = [];
     for (let i = 0; i < 6; i++) got.push(text(await c.next('message')));
     expect(got).toEqual(['m1', 'm2', 'm3', 'm4', 'm5', 'b6']);
-    expect(agent.pending).toBe(0);
+    // §8: held until the broker answered accepted for each.
+    await expect.poll(() => agent.pending).toBe(0);
   });
 
   test('outbox full while the link is down: send throws outbox_full', async () => {
@@ -206,6 +207,8 @@ describe('with the real broker', () => {
     expect(text(await c.next('message', 5000))).toBe('one');
     expect(text(await c.next('message'))).toBe('two');
     await expect.poll(() => agent.connected, { timeout: 5000 }).toBe(true);
+    // §8: room again once the broker accepted the two held frames.
+    await expect.poll(() => agent.pending).toBe(0);
     agent.send(c.id, { text: 'three' });
     expect(text(await c.next('message'))).toBe('three');
   });
