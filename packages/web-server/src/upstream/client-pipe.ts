@@ -32,6 +32,7 @@ import { traceBrowserFrame, traceIdIn, type TracedFrame } from './trace-frame.ts
 import { NOOP_TRACER, type HopSpan, type HopTracer } from '@agent-bridge/common/otel';
 import { spanToBroker, spanToBrowser } from './pipe-spans.ts';
 import { brokerTsMs } from './sent-at.ts';
+import { pipeFrameMetrics, type PipeFrameMetrics } from './pipe-metrics.ts';
 import type { ByteBudget } from '../limits/byte-budget.ts';
 import { SocketLiveness } from '../ws/liveness.ts';
 import { clientUpstreamUrl } from './broker-url.ts';
@@ -123,7 +124,8 @@ export class ClientPipe {
   private readonly frames: ClientRateLimiter;
   private readonly m: WebMetrics;
   private readonly trace: boolean;
-  private readonly perFrame: boolean;
+  /** METRICS=on: the per-frame handles, bound once per web server (pipe-metrics.ts); off: none. */
+  private readonly perFrame: PipeFrameMetrics | undefined;
   private readonly tracer: HopTracer;
   /** Per-frame debug lines (trace id, message id) only when someone reads them. */
   private readonly debug: boolean;
@@ -151,7 +153,7 @@ export class ClientPipe {
     this.frames = new ClientRateLimiter(this.cfg.CLIENT_RATE_PER_SEC, this.cfg.CLIENT_RATE_BURST);
     this.m = opts.metrics;
     this.trace = opts.trace !== false;
-    this.perFrame = opts.perFrameMetrics !== false;
+    this.perFrame = opts.perFrameMetrics !== false ? pipeFrameMetrics(opts.metrics) : undefined;
     this.tracer = opts.tracer ?? NOOP_TRACER;
     this.debug = this.log.isLevelEnabled('debug');
     this.traceHere = this.trace && this.debug;
@@ -212,10 +214,7 @@ export class ClientPipe {
 
   private fromBrowser(data: Buffer, isBinary: boolean): void {
     if (this.ended) return;
-    if (this.perFrame) {
-      this.m.framesIn.inc({ kind: 'client', type: FRAME_TYPE_UNPARSED });
-      this.m.bytesIn.inc({ kind: 'client' }, data.length);
-    }
+    this.perFrame?.fromClient(data.length);
     if (isBinary) {
       this.sendError('invalid_json', 'binary frames are not accepted; send JSON as text');
       return;
@@ -270,10 +269,7 @@ export class ClientPipe {
     batchSend(up);
     up.send(data, { binary: false }, () => this.maybeResumeBrowser(up));
     span?.end();
-    if (this.perFrame) {
-      this.m.framesOut.inc({ kind: 'upstream', type: FRAME_TYPE_UNPARSED });
-      this.m.bytesOut.inc({ kind: 'upstream' }, data.length);
-    }
+    this.perFrame?.toUpstream(data.length);
     if (!this.browserPaused && bufferedAmountFor(up, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) {
       this.browserPaused = true;
       this.browser.pause();
@@ -447,10 +443,7 @@ export class ClientPipe {
 
   private fromUpstream(up: WebSocket, data: Buffer): void {
     if (up !== this.upstream || this.ended) return;
-    if (this.perFrame) {
-      this.m.framesIn.inc({ kind: 'upstream', type: FRAME_TYPE_UNPARSED });
-      this.m.bytesIn.inc({ kind: 'upstream' }, data.length);
-    }
+    this.perFrame?.fromUpstream(data.length);
     if (!this.ready) {
       const decoded = decodeJson(data.toString());
       if (decoded.ok && decoded.value.type === FrameType.welcome) {
@@ -466,13 +459,13 @@ export class ClientPipe {
     const span = this.tracer.enabled ? spanToBrowser(this.tracer, data) : undefined;
     this.forwardToBrowser(data);
     span?.end();
-    if (this.perFrame) this.observeE2e(data);
+    if (this.perFrame) this.observeE2e(this.perFrame, data);
   }
 
   /** to_client: the broker's `ts` of a message to our write to the browser (both clocks ours). */
-  private observeE2e(data: Buffer): void {
+  private observeE2e(metrics: PipeFrameMetrics, data: Buffer): void {
     const sent = brokerTsMs(data);
-    if (sent !== undefined) this.m.e2eLatency.observe({ direction: 'to_client' }, Math.max(0, Date.now() - sent) / 1000);
+    if (sent !== undefined) metrics.e2eToClient(Math.max(0, Date.now() - sent) / 1000);
   }
 
   private onWelcome(welcome: Record<string, unknown>, raw: Buffer): void {
@@ -516,10 +509,7 @@ export class ClientPipe {
     // frames that are merely corked for this turn as a slow browser.
     batchSend(this.browser);
     this.browser.send(data, { binary: false }, () => this.maybeResume());
-    if (this.perFrame) {
-      this.m.framesOut.inc({ kind: 'client', type: FRAME_TYPE_UNPARSED });
-      this.m.bytesOut.inc({ kind: 'client' }, data.length);
-    }
+    this.perFrame?.toClient(data.length);
     // A slow browser: stop reading its upstream so the broker's mailbox applies §7.
     if (!this.paused && this.upstream && bufferedAmountFor(this.browser, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) {
       this.paused = true;
