@@ -79,6 +79,8 @@ describe('one exchange through the three processes', () => {
     const needsFailure = new Set([
       'closes', 'connectionsRefused', 'broadcastsDropped', 'resumes', 'resumeEvicted', 'capacityRefusals', 'upstreamRedials', 'pipePauseCloses',
       'mailboxFrames', 'mailboxFramesMax', 'waitQueueDepth', 'waitQueueBytes', 'resumeBufferBytes',
+      // §8: a resend or a gone agent connection; asserted in e2e/acks.test.ts and websocket-server/test/acks.test.ts.
+      'framesRedelivered', 'framesDeduplicated',
     ]);
     for (const [key, spec] of Object.entries(METRICS) as [string, MetricSpec][]) {
       for (const service of spec.services) {

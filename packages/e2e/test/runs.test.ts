@@ -11,7 +11,9 @@ let agent: Agent;
 
 beforeAll(async () => {
   stack = await startStack({ agent: false, env: { HEARTBEAT_INTERVAL_MS: '100', HEARTBEAT_TIMEOUT_MS: '800', SESSION_TTL_MS: '15000' } });
-  agent = connectAgent({ url: stack.brokerUrl, token: 'dev_token', logger: createLogger('test', { level: 'silent' }) });
+  // outboxLimit: one test writes a 10,000-delta run in one turn, and with §8 acks every frame is
+  // held until the broker answers accepted (outbox_full beyond the bound).
+  agent = connectAgent({ url: stack.brokerUrl, token: 'dev_token', outboxLimit: 20_000, logger: createLogger('test', { level: 'silent' }) });
   await new Promise<void>((resolve) => agent.once('welcome', () => resolve()));
 }, 30_000);
 
