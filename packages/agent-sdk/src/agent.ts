@@ -42,6 +42,18 @@ import { MessageAcks, type ClientMessageEvent } from './message-acks.ts';
 import { createSdkMetrics, type SdkMetrics } from './metrics.ts';
 import type { AgentSpan, AgentTracer } from './tracing.ts';
 
+const ACCEPTED_PREFIX = `{"type":"${FrameType.accepted}","ref":`;
+/** The ref of an `accepted` frame in the bridge's exact shape, else undefined (parsed the long way). */
+function acceptedRef(text: string): string | undefined {
+  if (text.charCodeAt(text.length - 1) !== 125 /* } */) return undefined;
+  try {
+    const ref: unknown = JSON.parse(text.slice(ACCEPTED_PREFIX.length, -1));
+    return typeof ref === 'string' ? ref : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export type AgentState = 'connecting' | 'open' | 'ready' | 'waiting' | 'stopped';
 
 export class Agent extends EventEmitter<AgentEvents> {
@@ -378,7 +390,16 @@ export class Agent extends EventEmitter<AgentEvents> {
       this.emitLocalError('invalid_bridge_frame', 'the bridge sent a binary frame; ignored');
       return;
     }
-    const decoded = decodeJson(raw.toString());
+    const text = raw.toString();
+    // §8 hot path: one `accepted` per frame sent, in exactly this shape; no schema walk for it.
+    if (text.startsWith(ACCEPTED_PREFIX)) {
+      const ref = acceptedRef(text);
+      if (ref !== undefined) {
+        this.outbox.settle(ref);
+        return;
+      }
+    }
+    const decoded = decodeJson(text);
     if (!decoded.ok) {
       this.emitLocalError('invalid_bridge_frame', `the bridge sent a frame that is not a JSON object: ${decoded.message}`);
       return;

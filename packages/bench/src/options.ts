@@ -76,7 +76,9 @@ export function presetOptions(mode: Mode, overrides: Partial<BenchOptions> = {})
 
 const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fanout,idle,stream,storm] [--profile] [--out DIR]
   --quick      small sizes, whole run under a minute
-  --targets    agent-bridge, raw-relay, socket.io (default: these three); agent-bridge-bare = metrics and
+  --targets    agent-bridge, raw-relay, socket.io (default: these three); agent-bridge-noacks = §8 acks off
+               (SDK acks:false, client messages without ids), to price them: --targets agent-bridge,agent-bridge-noacks --scenarios echo;
+               agent-bridge-bare = metrics and
                trace context off, to price them: --targets agent-bridge,agent-bridge-bare --scenarios echo,fanout
   --scenarios  default: all
   --profile    CPU-profile the servers during the echo window and the measured stream replies (writes *.cpuprofile)

@@ -231,6 +231,7 @@ export function markdownTable(lines: ResultLine[]): string {
     out.push('Socket.IO clients connect to the server directly: one hop and one process fewer than agent-bridge and raw-relay.');
   }
   out.push(...instrumentationCost(lines));
+  out.push(...acksCost(lines));
   const streams = lines.filter((l) => l.scenario === 'stream');
   if (streams.length) {
     out.push('');
@@ -330,6 +331,29 @@ export function humanSummary(lines: ResultLine[]): string {
   if (count('not measured').length) parts.push(`${count('not measured').length} not measured in ${modeFlag(mode)} (they need the full run's sizes)`);
   out.push(`- targets: ${parts.join(', ')}.`);
   return out.join('\n');
+}
+
+/**
+ * Issue 12's cost check: §8 acknowledgements on (agent-bridge: SDK acks, client ids, `accepted`)
+ * vs off (agent-bridge-noacks), same build, one run. Budget: echo keeps ≥ 0.9× the throughput.
+ */
+export function acksCost(lines: ResultLine[]): string[] {
+  const on = by(lines, 'agent-bridge', 'echo');
+  const off = by(lines, 'agent-bridge-noacks', 'echo');
+  if (!on || !off) return [];
+  const rows: [string, number | null, number | null, 'higher' | 'lower'][] = [
+    ['round trips/s', num(on.metrics.roundTripsPerSec), num(off.metrics.roundTripsPerSec), 'higher'],
+    ['server CPU µs / round trip', num(on.metrics.serverCpuUsPerRoundTrip), num(off.metrics.serverCpuUsPerRoundTrip), 'lower'],
+  ];
+  const out = ['', '§8 acknowledgements cost (acks on, the default, vs agent-bridge-noacks, same build, same run):', ''];
+  out.push('| scenario | metric | acks on | acks off | on / off | budget |', '|---|---|--:|--:|--:|---|');
+  for (const [label, a, b, dir] of rows) {
+    if (a === null || b === null || b === 0) continue;
+    const r = a / b;
+    const budget = dir === 'higher' ? `≥ 0.9×: ${mark(r >= 0.9)}` : '—';
+    out.push(`| echo | ${label} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${r.toFixed(2)}× | ${budget} |`);
+  }
+  return out;
 }
 
 /**

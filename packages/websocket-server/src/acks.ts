@@ -13,6 +13,23 @@ import type { WaitEntry } from './agent-wait-queue.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import type { SessionDelivery } from './session-delivery.ts';
 
+const ACK_PREFIX = `{"type":"${FrameType.ack}","id":`;
+
+/**
+ * The id of an agent `ack` in exactly the SDK's shape (`{"type":"ack","id":"…"}`), else undefined
+ * (then the frame takes the schema path). One such frame comes per client message: the hot path
+ * skips the schema walk.
+ */
+export function fastAckId(text: string): string | undefined {
+  if (!text.startsWith(ACK_PREFIX) || text.charCodeAt(text.length - 1) !== 125 /* } */) return undefined;
+  try {
+    const id: unknown = JSON.parse(text.slice(ACK_PREFIX.length, -1));
+    return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `{"type":"accepted","ref":"…"}`: no seq, never replayed. */
 export function acceptedFrame(ref: string): string {
   return `{"type":"${FrameType.accepted}","ref":${JSON.stringify(ref)}}`;

@@ -24,7 +24,7 @@ import {
   type ErrorCode,
   type Logger,
 } from '@agent-bridge/common';
-import type { Acceptance } from './acks.ts';
+import { fastAckId, type Acceptance } from './acks.ts';
 import type { AgentConnection } from './agent-connection.ts';
 import type { AgentRouting } from './agent-routing.ts';
 import type { ClientConnection } from './client-connection.ts';
@@ -231,6 +231,11 @@ export class Router {
       return;
     }
     const text = rawText(data);
+    const ackId = fastAckId(text);
+    if (ackId !== undefined) {
+      this.metrics.frameIn('agent', FrameType.ack, text.length);
+      return this.acceptance.ack(conn, ackId);
+    }
     const parsed = parseFrame(text, AgentInboundFrame);
     if (!parsed.ok) {
       this.metrics.frameIn('agent', 'invalid');

@@ -14,6 +14,8 @@ const agent = connectAgent({
   name: 'default',
   // The bench broadcasts in bursts; the SDK must not refuse them while it redials (storm).
   outboxLimit: 1_000_000,
+  // §8 acks are the SDK's default; the agent-bridge-noacks target turns them off to price them.
+  acks: process.env.BENCH_ACKS !== 'off',
 });
 const streamer = new Streamer();
 agent.on('message', (m) => {

@@ -14,6 +14,8 @@ const url = process.env.BENCH_URL!;
 const factories: Record<string, ClientFactory> = {
   'agent-bridge': (i, h) => new ProjectClient(i, h, url),
   'agent-bridge-bare': (i, h) => new ProjectClient(i, h, url),
+  // §8 off: messages without ids, as a v1 client sends them.
+  'agent-bridge-noacks': (i, h) => new ProjectClient(i, h, url, false),
   'raw-relay': (i, h) => new RawClient(i, h, url),
   'socket.io': (i, h) => new SocketIoClient(i, h, url),
 };

@@ -21,7 +21,10 @@ export class ProjectClient implements BenchClient {
   private epoch: string | undefined;
   private backoff = new Backoff();
 
-  constructor(readonly index: number, private hooks: ClientHooks, private webUrl: string) {}
+  private nextId = 0;
+
+  /** `ids`: every message carries an id (`c-<n>`, as the browser client sends it), so the bridge answers `accepted` (§8). */
+  constructor(readonly index: number, private hooks: ClientHooks, private webUrl: string, private readonly ids = true) {}
 
   get open(): boolean {
     return this.ready;
@@ -110,7 +113,7 @@ export class ProjectClient implements BenchClient {
   }
 
   send(data: unknown): void {
-    const text = JSON.stringify({ type: 'message', data });
+    const text = JSON.stringify(this.ids ? { type: 'message', id: `c-${++this.nextId}`, data } : { type: 'message', data });
     if (this.ready) this.ws!.send(text);
     else this.queue.push(text);
   }

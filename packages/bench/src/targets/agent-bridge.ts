@@ -71,3 +71,14 @@ export class AgentBridgeBareTopology extends AgentBridgeTopology {
   override readonly note = 'as agent-bridge, with METRICS=off TRACE=off';
   protected override readonly variantEnv = { METRICS: 'off', TRACE: 'off' };
 }
+
+/**
+ * The same build with §8 acknowledgements off: the SDK agent with `acks: false` (no opt-in, no
+ * held frames) and clients sending messages without ids (no `accepted`): run beside
+ * `agent-bridge` (acks on, the default) to price them (issue 12: ≥ 0.9× the throughput).
+ */
+export class AgentBridgeNoAcksTopology extends AgentBridgeTopology {
+  override readonly name: TargetName = 'agent-bridge-noacks';
+  override readonly note = 'as agent-bridge, with §8 acks off (SDK acks:false, client messages without ids)';
+  protected override readonly agentEnv = { BENCH_ACKS: 'off' };
+}

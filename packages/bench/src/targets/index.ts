@@ -1,4 +1,4 @@
-import { AgentBridgeBareTopology, AgentBridgeTopology } from './agent-bridge.ts';
+import { AgentBridgeBareTopology, AgentBridgeNoAcksTopology, AgentBridgeTopology } from './agent-bridge.ts';
 import { RawRelayTopology } from './raw-relay.ts';
 import { SocketIoTopology } from './socketio.ts';
 import type { Topology, TargetName, TopologyOptions } from './topology.ts';
@@ -7,8 +7,8 @@ export type { TargetName } from './topology.ts';
 export { Topology } from './topology.ts';
 /** Run by default. */
 export const TARGETS: TargetName[] = ['agent-bridge', 'raw-relay', 'socket.io'];
-/** Selectable with --targets (agent-bridge-bare prices the instrumentation). */
-export const ALL_TARGETS: TargetName[] = [...TARGETS, 'agent-bridge-bare'];
+/** Selectable with --targets (agent-bridge-bare prices the instrumentation, agent-bridge-noacks the §8 acks). */
+export const ALL_TARGETS: TargetName[] = [...TARGETS, 'agent-bridge-bare', 'agent-bridge-noacks'];
 
 export function makeTopology(name: TargetName, opts: TopologyOptions): Topology {
   switch (name) {
@@ -16,6 +16,8 @@ export function makeTopology(name: TargetName, opts: TopologyOptions): Topology 
       return new AgentBridgeTopology(opts);
     case 'agent-bridge-bare':
       return new AgentBridgeBareTopology(opts);
+    case 'agent-bridge-noacks':
+      return new AgentBridgeNoAcksTopology(opts);
     case 'raw-relay':
       return new RawRelayTopology(opts);
     case 'socket.io':

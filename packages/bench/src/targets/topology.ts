@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { Child, freePort } from '../child.ts';
 
 /** `agent-bridge-bare`: the same build with METRICS=off TRACE=off, to price the instrumentation. */
-export type TargetName = 'agent-bridge' | 'agent-bridge-bare' | 'raw-relay' | 'socket.io';
+export type TargetName = 'agent-bridge' | 'agent-bridge-bare' | 'agent-bridge-noacks' | 'raw-relay' | 'socket.io';
 
 export interface TopologyOptions {
   logDir: string;
@@ -38,6 +38,8 @@ export abstract class Topology {
 
   protected abstract startServers(): Promise<void>;
   protected abstract agentEntry(): string;
+  /** Settings only this variant gives its agent process (agent-bridge-noacks: BENCH_ACKS=off). */
+  protected readonly agentEnv: Record<string, string> = {};
 
   async start(): Promise<void> {
     await this.startServers();
@@ -46,7 +48,7 @@ export abstract class Topology {
       entry: this.agentEntry(),
       logDir: this.opts.logDir,
       imports: this.preloads(),
-      env: { BENCH_BROKER_WS: `ws://127.0.0.1:${this.brokerPort}`, BENCH_AGENT_TOKEN: this.agentToken },
+      env: { BENCH_BROKER_WS: `ws://127.0.0.1:${this.brokerPort}`, BENCH_AGENT_TOKEN: this.agentToken, ...this.agentEnv },
     });
     this.agent.start();
     await this.agent.waitEvent('ready');
