@@ -12,6 +12,16 @@ describe('brokerTsMs', () => {
     }
   });
 
+  it('answers from its cache only for the same bytes', () => {
+    const a = '2026-11-25T17:00:00.123Z';
+    const b = '2026-11-25T17:00:00.124Z';
+    expect(brokerTsMs(frame(a))).toBe(Date.parse(a));
+    expect(brokerTsMs(frame(a, '"data":"other"'))).toBe(Date.parse(a));
+    expect(brokerTsMs(frame(b))).toBe(Date.parse(b));
+    expect(brokerTsMs(frame('2026-11-25T17:00:00.00xZ'))).toBe(undefined);
+    expect(brokerTsMs(frame(b))).toBe(Date.parse(b));
+  });
+
   it('falls back to the regex for other fractions, and gives undefined without a ts last', () => {
     expect(brokerTsMs(frame('2026-11-25T17:00:00.5Z'))).toBe(Date.parse('2026-11-25T17:00:00.5Z'));
     expect(brokerTsMs(frame('2026-11-25T17:00:00Z'))).toBe(Date.parse('2026-11-25T17:00:00Z'));

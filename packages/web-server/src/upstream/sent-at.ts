@@ -9,15 +9,32 @@ const D = -1; // a digit
 const PATTERN: readonly number[] = Array.from('"ts":"0000-00-00T00:00:00.000Z"}', (c) => (c === '0' ? D : c.charCodeAt(0)));
 const TS_SUFFIX = /"ts":"(\d{4}-\d\d-\d\dT[\d:.]{8,15}Z)"\}$/;
 
+/**
+ * The last `ts` read, process-wide: a broadcast's frames to every client carry the same one, and
+ * echo traffic many per millisecond, so most frames cost a 32-byte compare and no date math.
+ */
+const lastTs = new Uint8Array(PATTERN.length);
+let lastMs: number | undefined;
+
 /** ms since the epoch, or undefined when the frame does not end with a `ts`. */
 export function brokerTsMs(data: Uint8Array): number | undefined {
   const start = data.length - PATTERN.length;
   if (start < 1) return undefined;
+  let same = lastMs !== undefined;
   for (let i = 0; i < PATTERN.length; i++) {
     const p = PATTERN[i]!;
     const c = data[start + i]!;
     if (p === D ? c < 0x30 || c > 0x39 : c !== p) return slow(data);
+    if (same && c !== lastTs[i]) same = false;
   }
+  if (same) return lastMs;
+  const ms = fromDigits(data, start);
+  if (ms !== undefined) lastTs.set(data.subarray(start, start + PATTERN.length));
+  lastMs = ms;
+  return ms;
+}
+
+function fromDigits(data: Uint8Array, start: number): number | undefined {
   // No closure here: tsx names every arrow function it creates, per call.
   const month = num(data, start + 11, 2);
   const day = num(data, start + 14, 2);
