@@ -18,6 +18,9 @@ const RECENT_LIMIT = 1000;
 
 export class MessageAcks {
   private readonly recent = new Set<string>();
+  /** `recent` in insertion order: the oldest goes without iterating the Set (V8 walks its deleted front entries). */
+  private readonly order: string[] = [];
+  private next = 0;
   private readonly handling = new Map<string, Promise<void>>();
 
   /**
@@ -49,6 +52,11 @@ export class MessageAcks {
   private remember(id: string): void {
     if (this.recent.has(id)) return;
     this.recent.add(id);
-    if (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.values().next().value as string);
+    if (this.order.length < RECENT_LIMIT) this.order.push(id);
+    else {
+      this.recent.delete(this.order[this.next]!);
+      this.order[this.next] = id;
+      this.next = (this.next + 1) % RECENT_LIMIT;
+    }
   }
 }
