@@ -7,7 +7,7 @@
 import http from 'node:http';
 import fc from 'fast-check';
 import WebSocket from 'ws';
-import { AgentFrame, ClientFrame, ERROR_CODES, HttpErrorCode, parseFrame, type ErrorCode } from '@agent-bridge/common';
+import { AgentInboundFrame, ClientFrame, ERROR_CODES, HttpErrorCode, parseFrame, type ErrorCode } from '@agent-bridge/common';
 
 export const FUZZ_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 0x0a6e_b41d;
 
@@ -75,6 +75,8 @@ export function validAgentFrame(clientIds: string[]): fc.Arbitrary<Record<string
       { type: fc.constant('broadcast'), id: refArb, data: anyData, except: fc.array(id, { maxLength: 5 }) },
       { requiredKeys: ['type', 'data'] },
     ),
+    // §8: an ack naming nothing this (not opted-in) connection holds: ignored, no error.
+    fc.record({ type: fc.constant('ack'), id: fc.string({ minLength: 1, maxLength: 128 }) }),
   );
 }
 
@@ -219,7 +221,8 @@ export interface FrameLike {
 /** What the bridge must answer to one fuzz frame, by the shared parser's verdict. */
 export function expectedVerdict(frame: FuzzFrame, side: 'client' | 'agent'): { ok: true } | { ok: false; code: ErrorCode; ref?: string } {
   if (frame.kind === 'binary') return { ok: false, code: 'invalid_json' };
-  const r = parseFrame(frame.text, side === 'client' ? ClientFrame : AgentFrame);
+  // Agents may also send the §8 `ack` (ignored without an error when it names nothing).
+  const r = parseFrame(frame.text, side === 'client' ? ClientFrame : AgentInboundFrame);
   return r.ok ? { ok: true } : { ok: false, code: r.code, ...(r.ref === undefined ? {} : { ref: r.ref }) };
 }
 
