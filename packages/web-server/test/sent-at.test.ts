@@ -6,20 +6,24 @@ const frame = (ts: string, rest = '"data":{"x":1}') => Buffer.from(`{"type":"mes
 
 describe('brokerTsMs', () => {
   it('reads a toISOString ts as Date.parse does', () => {
-    for (const t of [0, 1_764_090_000_123, Date.now(), Date.UTC(2024, 1, 29, 23, 59, 59, 999)]) {
+    const around = Array.from({ length: 300 }, (_, i) => 1_764_090_000_000 + Math.floor(Math.random() * 200_000) * (i % 3 === 0 ? 1000 : 1));
+    for (const t of [0, 1_764_090_000_123, Date.now(), Date.UTC(2024, 1, 29, 23, 59, 59, 999), ...around]) {
       const iso = new Date(t).toISOString();
       expect(brokerTsMs(frame(iso))).toBe(Date.parse(iso));
     }
   });
 
-  it('answers from its cache only for the same bytes', () => {
+  it('answers from its cache of the minute only for the same minute', () => {
     const a = '2026-11-25T17:00:00.123Z';
-    const b = '2026-11-25T17:00:00.124Z';
+    const b = '2026-11-25T17:01:59.999Z';
     expect(brokerTsMs(frame(a))).toBe(Date.parse(a));
     expect(brokerTsMs(frame(a, '"data":"other"'))).toBe(Date.parse(a));
     expect(brokerTsMs(frame(b))).toBe(Date.parse(b));
     expect(brokerTsMs(frame('2026-11-25T17:00:00.00xZ'))).toBe(undefined);
+    expect(brokerTsMs(frame('2026-11-25T17:01:60.000Z'))).toBe(undefined);
     expect(brokerTsMs(frame(b))).toBe(Date.parse(b));
+    expect(brokerTsMs(frame('2026-11-25T17:01:00.000Z'))).toBe(Date.parse('2026-11-25T17:01:00.000Z'));
+    expect(brokerTsMs(frame('2026-11-26T17:01:00.000Z'))).toBe(Date.parse('2026-11-26T17:01:00.000Z'));
   });
 
   it('falls back to the regex for other fractions, and gives undefined without a ts last', () => {

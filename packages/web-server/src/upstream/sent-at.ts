@@ -3,46 +3,52 @@
  * last bytes: the broker writes `ts` last, as Date#toISOString — `…,"ts":"2026-11-25T17:00:00.000Z"}`.
  * Per frame at the web server, so no string, regex or Date.parse on the common path (those were
  * ~1 µs a frame, issue 15 item 7): the 32 bytes are checked against the pattern and the digits
- * go straight into Date.UTC. Any other spelling falls back to the regex.
+ * go straight into Date.UTC (once a minute; see lastMinute). Any other spelling falls back to the regex.
  */
 const D = -1; // a digit
 const PATTERN: readonly number[] = Array.from('"ts":"0000-00-00T00:00:00.000Z"}', (c) => (c === '0' ? D : c.charCodeAt(0)));
 const TS_SUFFIX = /"ts":"(\d{4}-\d\d-\d\dT[\d:.]{8,15}Z)"\}$/;
 
 /**
- * The last `ts` read, process-wide: a broadcast's frames to every client carry the same one, and
- * echo traffic many per millisecond, so most frames cost a 32-byte compare and no date math.
+ * The minute of the last `ts` read (`YYYY-MM-DDTHH:MM`, bytes 6–21 of the pattern) and its epoch ms,
+ * process-wide: frames of interleaved broadcasts and echoes carry different milliseconds but almost
+ * always the same minute, so a frame costs a 16-byte compare and five digits, no date math.
  */
-const lastTs = new Uint8Array(PATTERN.length);
-let lastMs: number | undefined;
+const MINUTE_FROM = 6;
+const MINUTE_TO = 22;
+const lastMinute = new Uint8Array(MINUTE_TO - MINUTE_FROM);
+let lastMinuteMs: number | undefined;
 
 /** ms since the epoch, or undefined when the frame does not end with a `ts`. */
 export function brokerTsMs(data: Uint8Array): number | undefined {
   const start = data.length - PATTERN.length;
   if (start < 1) return undefined;
-  let same = lastMs !== undefined;
+  let same = lastMinuteMs !== undefined;
   for (let i = 0; i < PATTERN.length; i++) {
     const p = PATTERN[i]!;
     const c = data[start + i]!;
     if (p === D ? c < 0x30 || c > 0x39 : c !== p) return slow(data);
-    if (same && c !== lastTs[i]) same = false;
+    if (same && i >= MINUTE_FROM && i < MINUTE_TO && c !== lastMinute[i - MINUTE_FROM]) same = false;
   }
-  if (same) return lastMs;
-  const ms = fromDigits(data, start);
-  if (ms !== undefined) lastTs.set(data.subarray(start, start + PATTERN.length));
-  lastMs = ms;
-  return ms;
+  const second = num(data, start + 23, 2);
+  if (second > 59) return undefined;
+  const within = second * 1000 + num(data, start + 26, 3);
+  if (same) return lastMinuteMs! + within;
+  const minuteMs = minuteOf(data, start);
+  if (minuteMs === undefined) return undefined;
+  lastMinute.set(data.subarray(start + MINUTE_FROM, start + MINUTE_TO));
+  lastMinuteMs = minuteMs;
+  return minuteMs + within;
 }
 
-function fromDigits(data: Uint8Array, start: number): number | undefined {
-  // No closure here: tsx names every arrow function it creates, per call.
+/** Epoch ms of the `ts`'s minute (no closure here: tsx names every arrow function it creates, per call). */
+function minuteOf(data: Uint8Array, start: number): number | undefined {
   const month = num(data, start + 11, 2);
   const day = num(data, start + 14, 2);
   const hour = num(data, start + 17, 2);
   const minute = num(data, start + 20, 2);
-  const second = num(data, start + 23, 2);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return undefined;
-  return Date.UTC(num(data, start + 6, 4), month - 1, day, hour, minute, second, num(data, start + 26, 3));
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59) return undefined;
+  return Date.UTC(num(data, start + 6, 4), month - 1, day, hour, minute);
 }
 
 /** The decimal number of `n` digit bytes at `at` (checked to be digits already). */
