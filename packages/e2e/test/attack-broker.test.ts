@@ -55,6 +55,9 @@ test('60 KB broadcasts to 300 resumable sessions: held once, every session resum
   await work;
   // The connected watcher got every broadcast live.
   for (let i = 0; i < 60; i++) await live.next((f) => f.type === 'message' && f.data?.i === i, 10_000);
+  // The agent's socket was cut at the end: once the watcher sees its name go, every away session
+  // holds agent.disconnected too (the count below includes it).
+  await live.next((f) => f.type === 'system' && f.event === 'agent.disconnected' && f.agent === 'loud', 10_000);
   const held = await brokerMetric(stack.brokerUrl, 'agent_bridge_resume_buffer_bytes');
   expect(held).toBeLessThan(8 * MiB);
   expect(await brokerMetric(stack.brokerUrl, 'agent_bridge_resume_evicted_frames_total')).toBe(0);

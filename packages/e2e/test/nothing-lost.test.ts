@@ -38,14 +38,20 @@ describe('nothing lost', () => {
     await agent.event('client.connected');
     const N = 300;
     let sent = 0;
+    let killed!: () => void;
+    const kill = new Promise<void>((r) => (killed = r));
     const pump = (async () => {
       for (; sent < N; sent++) {
+        // The stream goes on across the kill: the last 200 frames are sent after it for sure,
+        // however fast the first 100 were read.
+        if (sent === 100) await kill;
         agent.send({ type: 'send', to: session.clientId, data: { text: `a${sent}` } });
         if (sent % 20 === 0) await new Promise((r) => setTimeout(r, 5));
       }
     })();
     await expect.poll(() => texts(first.frames).length >= 50, { timeout: 10000, message: 'first 50 frames' }).toBe(true);
     first.ws.terminate(); // a network drop, not a goodbye
+    killed();
     await pump;
     await agent.next((f) => f.type === 'system' && f.event === 'client.disconnected');
     const point = resumePoint(first);
