@@ -4,5 +4,6 @@ export * from './logger.ts';
 export * from './timing-safe.ts';
 export * from './service.ts';
 export * from './socket-batcher.ts';
+export * from './ws-privates.ts';
 export * from './rate-limit.ts';
 export * from './upgrade-refusal.ts';

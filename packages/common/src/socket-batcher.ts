@@ -15,7 +15,7 @@
  * frames out first when they alone reach the limit, so it sees what really waits (as without
  * batching) and a large burst still goes out in writes of about the limit.
  */
-import type { Socket } from 'node:net';
+import { wsSocket } from './ws-privates.ts';
 
 /** What the batcher needs of a socket (a net.Socket). */
 export interface Corkable {
@@ -63,10 +63,6 @@ export class SocketBatcher {
 /** The process-wide batcher: one setImmediate per turn whatever the number of senders. */
 export const turnBatcher = new SocketBatcher();
 
-/** The net.Socket under a `ws` WebSocket (ws keeps it private; undefined until connected). */
-export function wsSocket(ws: object): Socket | undefined {
-  return (ws as { _socket?: Socket | null })._socket ?? undefined;
-}
 
 /** Call right before `ws.send(...)`: that frame and the rest of the turn's leave in one write. */
 export function batchSend(ws: object, batcher: SocketBatcher = turnBatcher): void {

@@ -7,7 +7,7 @@
  */
 import type { Acceptance } from './acks.ts';
 import type WebSocket from 'ws';
-import { CloseCode, FrameType, closeReason, type Config, type Logger } from '@agent-bridge/common';
+import { CloseCode, FrameType, closeReason, type Config, type Logger, peerCloseCode } from '@agent-bridge/common';
 import { ClientConnection } from './client-connection.ts';
 import { clientWelcomeFrame, systemFrame } from './frames-out.ts';
 import type { LifecycleEvents } from './lifecycle-events.ts';
@@ -20,7 +20,6 @@ import type { SessionDelivery } from './session-delivery.ts';
 import type { Shutdown } from './shutdown.ts';
 import type { BrokerStores } from './store/stores.ts';
 import type { QuotaRefusal } from './store/session-store.ts';
-import { peerCloseCode } from './ws-adapter.ts';
 
 export interface ClientArrival {
   clientId: string;

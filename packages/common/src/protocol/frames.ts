@@ -220,8 +220,6 @@ export type ClientWelcomeFrame = z.infer<typeof ClientWelcomeFrame>;
 export type DeliveredMessageFrame = z.infer<typeof DeliveredMessageFrame>;
 export type SystemFrame = z.infer<typeof SystemFrame>;
 export type ErrorFrame = z.infer<typeof ErrorFrame>;
-/** System frames as seen by either side. */
-export type SystemMessage = SystemFrame;
 export type BridgeToClientFrame = z.infer<typeof BridgeToClientFrame>;
 
 // ---------- bridge → agent ----------

@@ -1,12 +1,12 @@
 /**
- * The one adapter over ws privates (ws-adapter.ts): if a ws upgrade renames `_closeCode`, this
+ * The one adapter over ws privates (common/src/ws-privates.ts): if a ws upgrade renames `_closeCode`, this
  * fails here rather than as a wrong `resumable` on a replacement (documented-rules.test.ts).
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { NO_CLOSE_FRAME, peerCloseCode } from '../src/ws-adapter.ts';
+import { NO_CLOSE_FRAME, peerCloseCode, wsSocket } from '@agent-bridge/common';
 
 let wss: WebSocketServer | undefined;
 afterEach(async () => {
@@ -43,4 +43,17 @@ it('answers 1006 for a connection that dropped without a close frame', async () 
   client.terminate();
   await once(server, 'close');
   expect(peerCloseCode(server)).toBe(NO_CLOSE_FRAME);
+});
+
+it('finds the net.Socket under a connected ws (the batcher corks it), none before connecting', async () => {
+  const { server, client } = await pair();
+  const socket = wsSocket(server);
+  expect(socket).toBeDefined();
+  expect(typeof socket!.cork).toBe('function');
+  expect(socket!.remoteAddress).toBe('127.0.0.1');
+  client.terminate();
+  const unconnected = new WebSocket('ws://127.0.0.1:1', { autoPong: true });
+  unconnected.on('error', () => undefined);
+  expect(wsSocket(unconnected)).toBeUndefined();
+  unconnected.terminate();
 });
