@@ -1,8 +1,11 @@
-/** One headless Chromium per test file (never downloaded: the system's /usr/bin/chromium). */
+/** One headless Chromium per test file (never downloaded: the system's /usr/bin/chromium), and the fixture hooks. */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { REPO_ROOT } from '@agent-bridge/common';
+import { startStack, type Stack, type StackOptions } from '@agent-bridge/testkit';
+import { ensureAppBuilt } from './build-once.ts';
 
 export const SCREENSHOTS = path.join(REPO_ROOT, 'test-artifacts', 'screenshots');
 
@@ -101,4 +104,53 @@ export async function installWallet(page: Page, address: string, sign: (hex: str
     },
     { address, chainId },
   );
+}
+
+/**
+ * The hooks every browser test file starts with: the real stack and one Chromium for the file,
+ * a fresh context per `newPage()`, and after each test its context closed and every console or
+ * page error it recorded asserted away (`allow` forgives the ones a test provokes on purpose).
+ */
+export function useBrowserStack(opts: StackOptions = {}, allow: (problem: string) => boolean = () => false) {
+  let stack: Stack | undefined;
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  let problems: string[] = [];
+  beforeAll(async () => {
+    ensureAppBuilt();
+    [stack, browser] = await Promise.all([startStack(opts), launchBrowser()]);
+  }, 120_000);
+  afterEach(async () => {
+    const seen = problems.filter((p) => !allow(p));
+    problems = [];
+    await context?.close();
+    context = undefined;
+    expect(seen, 'console errors or page errors').toEqual([]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.close();
+  });
+  return {
+    get stack(): Stack {
+      if (!stack) throw new Error('the stack starts in beforeAll');
+      return stack;
+    },
+    /** Console and page errors the current page recorded so far. */
+    get problems(): readonly string[] {
+      return problems;
+    },
+    /** Forgive recorded problems a test provoked on purpose (in place: the page keeps recording). */
+    forgive(match: (problem: string) => boolean): void {
+      for (let i = problems.length - 1; i >= 0; i--) if (match(problems[i]!)) problems.splice(i, 1);
+    },
+    /** A fresh context and page (the previous one of this test is closed first). */
+    async newPage(): Promise<Page> {
+      await context?.close();
+      const opened = await openPage(browser!);
+      context = opened.context;
+      problems = opened.problems;
+      return opened.page;
+    },
+  };
 }

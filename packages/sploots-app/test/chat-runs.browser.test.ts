@@ -5,48 +5,29 @@
  * gave it), the agent picker (a thread per agent, presence), and a reload mid-reply that
  * continues the same reply exactly.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startStack, type Stack, type TestSocket } from '@agent-bridge/testkit';
-import { ensureAppBuilt } from './build-once.ts';
-import { launchBrowser, openPage, screenshot } from './browser.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { TestSocket } from '@agent-bridge/testkit';
+import { screenshot, useBrowserStack } from './browser.ts';
 import { ScriptedRun, scriptedAgent, sleep } from './scripted-agent.ts';
 
-let stack: Stack;
-let browser: Browser;
-let context: BrowserContext | undefined;
+const app = useBrowserStack({ env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
 let page: Page;
-let problems: string[] = [];
 const agents: TestSocket[] = [];
 
-beforeAll(async () => {
-  ensureAppBuilt();
-  [stack, browser] = await Promise.all([startStack({ env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } }), launchBrowser()]);
-}, 120_000);
-
-afterEach(async () => {
-  const seen = problems;
-  problems = [];
-  await context?.close();
-  context = undefined;
+afterEach(() => {
   for (const a of agents.splice(0)) a.close();
-  expect(seen, 'console errors or page errors').toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
 });
 
 async function agent(name: string): Promise<TestSocket> {
-  const a = await scriptedAgent(stack.brokerUrl, name);
+  const a = await scriptedAgent(app.stack.brokerUrl, name);
   agents.push(a);
   return a;
 }
 
 async function open(path: string): Promise<void> {
-  ({ context, page, problems } = await openPage(browser));
-  await page.goto(stack.webUrl + path);
+  page = await app.newPage();
+  await page.goto(app.stack.webUrl + path);
   await page.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent === 'connected', undefined, { timeout: 10_000 });
 }
 

@@ -4,39 +4,13 @@
  * shows a tool card, and `transfer` asks for approval — with a signed-in wallet the agent's
  * result names the address that approved.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getBytes, Wallet } from 'ethers';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startStack, type Stack } from '@agent-bridge/testkit';
-import { ensureAppBuilt } from './build-once.ts';
-import { installWallet, launchBrowser, openPage, screenshot, waitConnected } from './browser.ts';
+import type { Page } from 'playwright-core';
+import { installWallet, screenshot, waitConnected, useBrowserStack } from './browser.ts';
 
-let stack: Stack;
-let browser: Browser;
-let context: BrowserContext | undefined;
+const app = useBrowserStack({ agent: true, env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
 let page: Page;
-let problems: string[] = [];
-
-beforeAll(async () => {
-  ensureAppBuilt();
-  [stack, browser] = await Promise.all([
-    startStack({ agent: true, env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } }),
-    launchBrowser(),
-  ]);
-}, 120_000);
-
-afterEach(async () => {
-  const seen = problems;
-  problems = [];
-  await context?.close();
-  context = undefined;
-  expect(seen, 'console errors or page errors').toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
 
 async function chat(text: string): Promise<void> {
   await page.locator('[data-testid=chat-input]').fill(text);
@@ -47,8 +21,8 @@ const lastRun = () => page.locator('[data-testid=run]').last();
 
 describe('demo agent runs in the app', () => {
   it('story streams in, Stop ends it; weather shows a tool card with its result', async () => {
-    ({ context, page, problems } = await openPage(browser));
-    await page.goto(`${stack.webUrl}/chat`);
+    page = await app.newPage();
+    await page.goto(`${app.stack.webUrl}/chat`);
     await waitConnected(page);
     await page.locator('.chat-empty .suggestion', { hasText: 'story' }).click();
     await page.waitForFunction(() => (document.querySelector('[data-testid=run-text]')?.textContent ?? '').length > 40, undefined, { timeout: 10_000 });
@@ -72,9 +46,9 @@ describe('demo agent runs in the app', () => {
 
   it('transfer asks for approval; signed in, the agent names the address that approved', async () => {
     const wallet = Wallet.createRandom();
-    ({ context, page, problems } = await openPage(browser));
+    page = await app.newPage();
     await installWallet(page, wallet.address, (hex) => wallet.signMessage(getBytes(hex)));
-    await page.goto(`${stack.webUrl}/chat`);
+    await page.goto(`${app.stack.webUrl}/chat`);
     await waitConnected(page);
     await page.getByRole('button', { name: 'Sign in with Ethereum' }).click();
     await page.locator('[data-testid=siwe-address]').waitFor({ timeout: 10_000 });

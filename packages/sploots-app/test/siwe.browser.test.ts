@@ -3,39 +3,13 @@
  * agent). The page gets an EIP-1193 provider whose `personal_sign` is answered by an ethers
  * Wallet in Node (the test process), exactly as a wallet extension would: hex in, signature out.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getBytes, toUtf8String, Wallet, type HDNodeWallet } from 'ethers';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startStack, type Stack } from '@agent-bridge/testkit';
-import { ensureAppBuilt } from './build-once.ts';
-import { launchBrowser, openPage, screenshot, typeInTerminal, waitConnected, waitForTerminalLine } from './browser.ts';
+import type { Page } from 'playwright-core';
+import { screenshot, typeInTerminal, waitConnected, waitForTerminalLine, useBrowserStack } from './browser.ts';
 
-let stack: Stack;
-let browser: Browser;
-let context: BrowserContext | undefined;
+const app = useBrowserStack({ agent: true, env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
 let page: Page;
-let problems: string[] = [];
-
-beforeAll(async () => {
-  ensureAppBuilt();
-  [stack, browser] = await Promise.all([
-    startStack({ agent: true, env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } }),
-    launchBrowser(),
-  ]);
-}, 120_000);
-
-afterEach(async () => {
-  const seen = problems;
-  problems = [];
-  await context?.close();
-  context = undefined;
-  expect(seen, 'console errors or page errors').toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
 
 interface WalletLog {
   signed: string[];
@@ -43,7 +17,7 @@ interface WalletLog {
 
 /** A page whose `window.ethereum` is backed by `wallet` (or rejects signing, like a user would). */
 async function openWithWallet(wallet: HDNodeWallet | undefined, opts: { reject?: boolean; chainId?: string } = {}): Promise<WalletLog> {
-  ({ context, page, problems } = await openPage(browser));
+  page = await app.newPage();
   const log: WalletLog = { signed: [] };
   if (wallet) {
     await page.exposeFunction('__nodeWalletSign', async (hex: string, address: string) => {
@@ -76,7 +50,7 @@ async function openWithWallet(wallet: HDNodeWallet | undefined, opts: { reject?:
       { address: wallet.address, reject: opts.reject ?? false, chainId: opts.chainId ?? '0x1' },
     );
   }
-  await page.goto(stack.webUrl + '/');
+  await page.goto(app.stack.webUrl + '/');
   await waitConnected(page);
   return log;
 }
@@ -102,7 +76,7 @@ describe('Sign in with Ethereum', () => {
     expect(await shown.getAttribute('title')).toBe(wallet.address);
     // The wallet was shown the EIP-4361 text for this origin.
     expect(log.signed).toHaveLength(1);
-    expect(log.signed[0]).toContain(`${new URL(stack.webUrl).host} wants you to sign in with your Ethereum account:\n${wallet.address}`);
+    expect(log.signed[0]).toContain(`${new URL(app.stack.webUrl).host} wants you to sign in with your Ethereum account:\n${wallet.address}`);
     expect(log.signed[0]).toContain('Sign in to Sploots (Agent Bridge)');
     await screenshot(page, 'siwe-signed-in');
 
@@ -141,9 +115,9 @@ describe('Sign in with Ethereum', () => {
     expect(log.signed[0]).toContain('Chain ID: 1\n');
     // The first challenge (for chain 137) was refused with 400 siwe_chain_not_allowed, which
     // Chromium logs as a failed resource load: expected here, and only that one.
-    const refused = problems.filter((p) => /status of 400/.test(p));
+    const refused = app.problems.filter((p) => /status of 400/.test(p));
     expect(refused).toHaveLength(1);
-    problems = problems.filter((p) => !refused.includes(p));
+    app.forgive((p) => refused.includes(p));
   }, 30_000);
 
   it('no wallet installed: a clear message, nothing else happens', async () => {

@@ -7,51 +7,32 @@
  */
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { startStack, type Stack, type TestSocket } from '@agent-bridge/testkit';
-import { ensureAppBuilt } from './build-once.ts';
-import { launchBrowser, openPage, screenshot, terminalRows, typeInTerminal } from './browser.ts';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import type { TestSocket } from '@agent-bridge/testkit';
+import { screenshot, terminalRows, typeInTerminal, useBrowserStack } from './browser.ts';
 import { ScriptedRun, scriptedAgent, sleep } from './scripted-agent.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-let stack: Stack;
-let browser: Browser;
-let context: BrowserContext | undefined;
+const app = useBrowserStack({ env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
 let page: Page;
-let problems: string[] = [];
 const agents: TestSocket[] = [];
 
-beforeAll(async () => {
-  ensureAppBuilt();
-  [stack, browser] = await Promise.all([startStack({ env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } }), launchBrowser()]);
-}, 120_000);
-
-afterEach(async () => {
-  const seen = problems;
-  problems = [];
-  await context?.close();
-  context = undefined;
+afterEach(() => {
   for (const a of agents.splice(0)) a.close();
-  expect(seen, 'console errors or page errors').toEqual([]);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
 });
 
 async function agent(name: string): Promise<TestSocket> {
-  const a = await scriptedAgent(stack.brokerUrl, name);
+  const a = await scriptedAgent(app.stack.brokerUrl, name);
   agents.push(a);
   return a;
 }
 
 async function open(path: string, viewport?: { width: number; height: number }): Promise<void> {
-  ({ context, page, problems } = await openPage(browser));
+  page = await app.newPage();
   if (viewport) await page.setViewportSize(viewport);
-  await page.goto(stack.webUrl + path);
+  await page.goto(app.stack.webUrl + path);
   await page.waitForFunction(() => document.querySelector('[data-testid=connection]')?.textContent === 'connected', undefined, { timeout: 10_000 });
 }
 
@@ -152,12 +133,12 @@ describe('Stop, terminal streaming, accessibility', () => {
     await screenshot(page, 'axe-chat');
     run2.finish();
 
-    await page.goto(`${stack.webUrl}/terminal`);
+    await page.goto(`${app.stack.webUrl}/terminal`);
     await page.waitForSelector('.terminal-host .xterm-rows');
     const term = serious(await axeViolations(page));
     expect(term, JSON.stringify(term)).toEqual([]);
 
-    await page.goto(`${stack.webUrl}/`);
+    await page.goto(`${app.stack.webUrl}/`);
     await page.waitForSelector('[data-testid=agent-picker]');
     const home = serious(await axeViolations(page));
     expect(home, JSON.stringify(home)).toEqual([]);
