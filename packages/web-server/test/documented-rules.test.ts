@@ -2,45 +2,11 @@
  * Rules docs/protocol.md states for the web server that no other test pinned down. Absences are
  * proven with a marker frame that must arrive after them, never by sleeping and counting.
  */
-import { connectBrowser, connectRawAgent, registerClient, TcpProxy, type TestSocket, type Frame } from '@agent-bridge/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { WebServer } from '../src/index.ts';
-import { makeSite, rawRequest, startTestBroker, startWeb } from './helpers.ts';
+import { connectBrowser, connectRawAgent, registerClient, type Frame } from '@agent-bridge/testkit';
+import { describe, expect, it } from 'vitest';
+import { pipeFixture, rawRequest } from './helpers.ts';
 
-type Broker = Awaited<ReturnType<typeof startTestBroker>>;
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function broker(env: Record<string, string> = {}): Promise<Broker> {
-  const b = await startTestBroker({ HEARTBEAT_INTERVAL_MS: '100', HEARTBEAT_TIMEOUT_MS: '3000', SESSION_TTL_MS: '10000', ...env });
-  cleanups.push(() => b.close());
-  return b;
-}
-
-async function web(brokerWsUrl: string, env: Record<string, string> = {}): Promise<WebServer> {
-  const site = makeSite();
-  cleanups.push(() => site.remove());
-  const w = await startWeb(
-    { STATIC_ASSETS_PATH: site.root, BROKER_URL: brokerWsUrl, HEARTBEAT_INTERVAL_MS: '100', HEARTBEAT_TIMEOUT_MS: '3000', ...env },
-    { backoff: { initialMs: 100, maxMs: 200 } },
-  );
-  cleanups.push(() => w.close());
-  return w;
-}
-
-async function proxyTo(port: number): Promise<TcpProxy> {
-  const p = new TcpProxy(port);
-  await p.listen();
-  cleanups.push(() => p.close());
-  return p;
-}
-
-function track<T extends TestSocket>(s: T): T {
-  cleanups.push(() => s.ws.terminate());
-  return s;
-}
+const { broker, web, proxyTo, track } = pipeFixture({ backoff: { initialMs: 100, maxMs: 200 } });
 
 const isEvent = (event: string, clientId: string) => (f: Frame) => f.type === 'system' && f.event === event && f.clientId === clientId;
 

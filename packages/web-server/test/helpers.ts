@@ -3,7 +3,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import { createLogger, loadConfig, type Config } from '@agent-bridge/common';
+import { TcpProxy, type TestSocket } from '@agent-bridge/testkit';
 import { startWebServer, type WebServer, type WebServerOptions } from '../src/index.ts';
 
 export const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/app-abc123.js"></script></head><body><div id="root"></div></body></html>';
@@ -89,4 +91,42 @@ export async function startTestBroker(env: Record<string, string> = {}) {
   const { startBroker } = await import('@agent-bridge/websocket-server');
   const config = loadConfig({ NODE_ENV: 'test', WEBSOCKET_SERVER_ADDR: '127.0.0.1:0', LOG_LEVEL: 'silent', ...env });
   return startBroker(config, { logger: createLogger('broker', { level: 'silent' }) });
+}
+
+/**
+ * In-process broker(s), web servers, TCP proxies and sockets for pipe tests, each closed after
+ * the test (registers its own afterEach). Short heartbeats and redials, so outages play out fast.
+ */
+export function pipeFixture(opts: { backoff?: { initialMs: number; maxMs: number } } = {}) {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return {
+    async broker(env: Record<string, string> = {}) {
+      const b = await startTestBroker({ HEARTBEAT_INTERVAL_MS: '100', HEARTBEAT_TIMEOUT_MS: '3000', SESSION_TTL_MS: '10000', ...env });
+      cleanups.push(() => b.close());
+      return b;
+    },
+    async web(brokerWsUrl: string, env: Record<string, string> = {}): Promise<WebServer> {
+      const site = makeSite();
+      cleanups.push(() => site.remove());
+      const w = await startWeb(
+        { STATIC_ASSETS_PATH: site.root, BROKER_URL: brokerWsUrl, HEARTBEAT_INTERVAL_MS: '100', HEARTBEAT_TIMEOUT_MS: '3000', ...env },
+        { backoff: opts.backoff ?? { initialMs: 150, maxMs: 300 } },
+      );
+      cleanups.push(() => w.close());
+      return w;
+    },
+    async proxyTo(port: number): Promise<TcpProxy> {
+      const p = new TcpProxy(port);
+      await p.listen();
+      cleanups.push(() => p.close());
+      return p;
+    },
+    track<T extends TestSocket>(s: T): T {
+      cleanups.push(() => s.ws.terminate());
+      return s;
+    },
+  };
 }

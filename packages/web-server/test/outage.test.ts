@@ -2,47 +2,11 @@
  * Broker outages (PROTOCOL §5, INTERNAL-HOP.md): the browser socket stays open, gets
  * bridge.reconnecting, its frames are held and delivered in order, then bridge.reconnected.
  */
-import { connectBrowser, connectRawAgent, registerClient, TcpProxy, type TestSocket, type Frame } from '@agent-bridge/testkit';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { WebServer } from '../src/index.ts';
-import { makeSite, startTestBroker, startWeb } from './helpers.ts';
+import { connectBrowser, connectRawAgent, registerClient, type TestSocket, type Frame } from '@agent-bridge/testkit';
+import { describe, expect, it } from 'vitest';
+import { pipeFixture } from './helpers.ts';
 
-type Broker = Awaited<ReturnType<typeof startTestBroker>>;
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-const BROKER_ENV = { HEARTBEAT_INTERVAL_MS: '100', HEARTBEAT_TIMEOUT_MS: '3000', SESSION_TTL_MS: '10000' };
-
-async function broker(env: Record<string, string> = {}): Promise<Broker> {
-  const b = await startTestBroker({ ...BROKER_ENV, ...env });
-  cleanups.push(() => b.close());
-  return b;
-}
-
-async function web(brokerWsUrl: string, env: Record<string, string> = {}): Promise<WebServer> {
-  const site = makeSite();
-  cleanups.push(() => site.remove());
-  const w = await startWeb(
-    { STATIC_ASSETS_PATH: site.root, BROKER_URL: brokerWsUrl, HEARTBEAT_INTERVAL_MS: '100', HEARTBEAT_TIMEOUT_MS: '3000', ...env },
-    { backoff: { initialMs: 150, maxMs: 300 } },
-  );
-  cleanups.push(() => w.close());
-  return w;
-}
-
-async function proxyTo(port: number): Promise<TcpProxy> {
-  const p = new TcpProxy(port);
-  await p.listen();
-  cleanups.push(() => p.close());
-  return p;
-}
-
-function track<T extends TestSocket>(s: T): T {
-  cleanups.push(() => s.ws.terminate());
-  return s;
-}
+const { broker, web, proxyTo, track } = pipeFixture();
 
 const messagesFrom = (agent: TestSocket, clientId: string) =>
   agent.frames.filter((f) => f.type === 'client.message' && f.clientId === clientId).map((f) => f.ref);
