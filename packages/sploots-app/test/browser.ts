@@ -111,7 +111,7 @@ export async function installWallet(page: Page, address: string, sign: (hex: str
  * a fresh context per `newPage()`, and after each test its context closed and every console or
  * page error it recorded asserted away (`allow` forgives the ones a test provokes on purpose).
  */
-export function useBrowserStack(opts: StackOptions = {}, allow: (problem: string) => boolean = () => false) {
+export function browserStackFixture(opts: StackOptions = {}, allow: (problem: string) => boolean = () => false) {
   let stack: Stack | undefined;
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;

@@ -8,10 +8,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { TestSocket } from '@agent-bridge/testkit';
-import { screenshot, useBrowserStack } from './browser.ts';
+import { screenshot, browserStackFixture } from './browser.ts';
 import { ScriptedRun, scriptedAgent, sleep } from './scripted-agent.ts';
 
-const app = useBrowserStack({ env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
+const app = browserStackFixture({ env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
 let page: Page;
 const agents: TestSocket[] = [];
 

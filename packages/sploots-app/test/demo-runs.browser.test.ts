@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { getBytes, Wallet } from 'ethers';
 import type { Page } from 'playwright-core';
-import { installWallet, screenshot, waitConnected, useBrowserStack } from './browser.ts';
+import { installWallet, screenshot, waitConnected, browserStackFixture } from './browser.ts';
 
-const app = useBrowserStack({ agent: true, env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
+const app = browserStackFixture({ agent: true, env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
 let page: Page;
 
 async function chat(text: string): Promise<void> {

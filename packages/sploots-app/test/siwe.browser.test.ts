@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { getBytes, toUtf8String, Wallet, type HDNodeWallet } from 'ethers';
 import type { Page } from 'playwright-core';
-import { screenshot, typeInTerminal, waitConnected, waitForTerminalLine, useBrowserStack } from './browser.ts';
+import { screenshot, typeInTerminal, waitConnected, waitForTerminalLine, browserStackFixture } from './browser.ts';
 
-const app = useBrowserStack({ agent: true, env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
+const app = browserStackFixture({ agent: true, env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
 let page: Page;
 
 interface WalletLog {

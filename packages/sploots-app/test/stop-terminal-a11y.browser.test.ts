@@ -10,12 +10,12 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import type { TestSocket } from '@agent-bridge/testkit';
-import { screenshot, terminalRows, typeInTerminal, useBrowserStack } from './browser.ts';
+import { screenshot, terminalRows, typeInTerminal, browserStackFixture } from './browser.ts';
 import { ScriptedRun, scriptedAgent, sleep } from './scripted-agent.ts';
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-const app = useBrowserStack({ env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
+const app = browserStackFixture({ env: { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000' } });
 let page: Page;
 const agents: TestSocket[] = [];
 
