@@ -77,8 +77,8 @@ export class BrokerMetrics {
         },
         mailboxFramesMax: (g) => {
           const mb = view.mailboxes();
-          g.set({ kind: 'agent' }, Math.max(0, ...mb.agent));
-          g.set({ kind: 'client' }, Math.max(0, ...mb.client));
+          g.set({ kind: 'agent' }, max(mb.agent));
+          g.set({ kind: 'client' }, max(mb.client));
         },
         ready: (g) => g.set(view.ready() ? 1 : 0),
       },
@@ -148,6 +148,13 @@ export class BrokerMetrics {
   heartbeatRtt(kind: Peer, seconds: number): void {
     this.m.heartbeatRtt.observe({ kind }, seconds);
   }
+}
+
+/** A loop, not Math.max(...xs): spreading one argument per socket overflows the stack at scale. */
+function max(xs: number[]): number {
+  let m = 0;
+  for (const x of xs) if (x > m) m = x;
+  return m;
 }
 
 function sum(xs: number[]): number {
