@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startStack, type Stack } from '@agent-bridge/testkit';
+import { rawRequest, startStack, type Stack } from '@agent-bridge/testkit';
 import {
   Attacker,
   Bystander,
@@ -24,7 +24,6 @@ import {
   fuzzParams,
   junkBody,
   pct,
-  rawHttp,
   stackLines,
   validAgentFrame,
   validClientFrame,
@@ -156,7 +155,7 @@ test("the identity endpoint's bodies and paths: never a 5xx", async () => {
       const headers: Record<string, string> = {};
       if (authed) headers.authorization = `Bearer ${PROXY}`;
       if (type) headers['content-type'] = type;
-      const answer = await rawHttp(stack.brokerUrl, `/internal/clients/${clientId}/identity`, { method: 'POST', headers, body: payload });
+      const answer = await rawRequest(stack.brokerUrl, `/internal/clients/${clientId}/identity`, { method: 'POST', headers, body: payload });
       assertHttpAnswer(answer, `POST identity ${clientId.slice(0, 60)} ${String(payload).slice(0, 80)}`, [204, 400, 401, 404, 413]);
     }),
     fuzzParams(1000, 4000),

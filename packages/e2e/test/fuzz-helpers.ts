@@ -4,9 +4,9 @@
  * its echo round trip through a real agent meanwhile. Every run uses a fixed seed (FUZZ_SEED
  * overrides it) that fast-check prints with any counterexample, so a failure replays exactly.
  */
-import http from 'node:http';
 import fc from 'fast-check';
 import WebSocket from 'ws';
+import type { RawResponse } from '@agent-bridge/testkit';
 import { AgentInboundFrame, ClientFrame, ERROR_CODES, HttpErrorCode, parseFrame, type ErrorCode } from '@agent-bridge/common';
 
 export const FUZZ_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : 0x0a6e_b41d;
@@ -416,34 +416,6 @@ export function stackLines(logs: string): string[] {
 
 // ---------------------------------------------------------------- raw HTTP
 
-export interface RawAnswer {
-  status: number;
-  text: string;
-}
-
-/** One HTTP request exactly as written (no path normalisation), without keep-alive. */
-export function rawHttp(
-  baseUrl: string,
-  pathAndQuery: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {},
-): Promise<RawAnswer> {
-  const base = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: base.hostname, port: base.port, path: pathAndQuery, method: opts.method ?? 'GET', headers: opts.headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (opts.body !== undefined) req.write(opts.body);
-    req.end();
-  });
-}
-
 /** Percent-encode every UTF-8 byte of `s` (lone surrogates too, unlike encodeURIComponent). */
 export function pct(s: string): string {
   return [...Buffer.from(s, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0').toUpperCase()}`).join('');
@@ -455,7 +427,7 @@ export function pathSafe(s: string): string {
 }
 
 /** An HTTP answer to attacker input: a documented 2xx/4xx (or 503 over_capacity), never a 500. */
-export function assertHttpAnswer(answer: RawAnswer, what: string, allowed: number[]): void {
+export function assertHttpAnswer(answer: RawResponse, what: string, allowed: number[]): void {
   const fail = (why: string) => {
     throw new Error(`${what} → ${answer.status} ${answer.text.slice(0, 300)}: ${why}`);
   };

@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { registerClient, startStack, type Session, type Stack } from '@agent-bridge/testkit';
+import { rawRequest, registerClient, startStack, type Session, type Stack } from '@agent-bridge/testkit';
 import {
   Attacker,
   Bystander,
@@ -26,7 +26,6 @@ import {
   junkBody,
   pathSafe,
   pct,
-  rawHttp,
   stackLines,
   validClientFrame,
   weirdValue,
@@ -132,7 +131,7 @@ test('POST /api/clients: any body, type, encoding and origin is a documented ans
       if (type) headers['content-type'] = type;
       if (encoding) headers['content-encoding'] = encoding;
       if (from !== undefined) headers.origin = from;
-      const answer = await rawHttp(stack.webUrl, '/api/clients', { method: 'POST', headers, ...(body === null ? {} : { body }) });
+      const answer = await rawRequest(stack.webUrl, '/api/clients', { method: 'POST', headers, ...(body === null ? {} : { body }) });
       assertHttpAnswer(answer, `POST /api/clients ${JSON.stringify(headers)} ${String(body).slice(0, 80)}`, [201, 400, 403, 413, 415]);
     }),
     fuzzParams(500, 2500),
@@ -165,7 +164,7 @@ test('POST /auth/verify: mutated sign-in bodies are 4xx, never a 5xx', async () 
       const headers: Record<string, string> = {};
       if (type) headers['content-type'] = type;
       if (encoding) headers['content-encoding'] = encoding;
-      const answer = await rawHttp(stack.webUrl, '/auth/verify', { method: 'POST', headers, body: payload });
+      const answer = await rawRequest(stack.webUrl, '/auth/verify', { method: 'POST', headers, body: payload });
       assertHttpAnswer(answer, `POST /auth/verify ${JSON.stringify(headers)} ${String(payload).slice(0, 120)}`, [400, 401, 403, 413, 415]);
     }),
     fuzzParams(500, 2500),
@@ -186,14 +185,14 @@ test('GET /auth/challenge, /api/me and /ws upgrades: random queries and headers,
   await fc.assert(
     fc.asyncProperty(fc.constantFrom('challenge', 'me', 'ws'), query, wsPath, auth, async (which, q, id, authorization) => {
       if (which === 'challenge') {
-        const answer = await rawHttp(stack.webUrl, `/auth/challenge?${q}`);
+        const answer = await rawRequest(stack.webUrl, `/auth/challenge?${q}`);
         assertHttpAnswer(answer, `GET /auth/challenge?${q.slice(0, 200)}`, [200, 400, 429]);
       } else if (which === 'me') {
-        const answer = await rawHttp(stack.webUrl, `/api/me?${q}`, authorization ? { headers: { authorization } } : {});
+        const answer = await rawRequest(stack.webUrl, `/api/me?${q}`, authorization ? { headers: { authorization } } : {});
         assertHttpAnswer(answer, `GET /api/me ${authorization}`, [200, 401]);
       } else {
         const headers = { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' };
-        const answer = await rawHttp(stack.webUrl, `/ws/${id}?${q}`, { headers });
+        const answer = await rawRequest(stack.webUrl, `/ws/${id}?${q}`, { headers });
         assertHttpAnswer(answer, `upgrade /ws/${id}?${q.slice(0, 200)}`, [400, 401, 403, 404, 429]);
       }
     }),

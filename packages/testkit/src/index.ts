@@ -3,3 +3,4 @@ export * from './tcp-proxy.ts';
 export * from './stack.ts';
 export * from './test-socket.ts';
 export * from './clients.ts';
+export * from './raw-http.ts';
