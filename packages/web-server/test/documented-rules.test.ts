@@ -6,20 +6,13 @@ import { connectBrowser, connectRawAgent, registerClient, type Frame } from '@ag
 import { describe, expect, it } from 'vitest';
 import { pipeFixture, rawRequest } from './helpers.ts';
 
-const { broker, web, proxyTo, track } = pipeFixture({ backoff: { initialMs: 100, maxMs: 200 } });
+const { broker, web, track, linked } = pipeFixture({ backoff: { initialMs: 100, maxMs: 200 } });
 
 const isEvent = (event: string, clientId: string) => (f: Frame) => f.type === 'system' && f.event === event && f.clientId === clientId;
 
 describe('documented web-server rules', () => {
   it('held frames are dropped when the browser leaves during an outage', async () => {
-    const b = await broker();
-    const proxy = await proxyTo(b.port);
-    const w = await web(`ws://127.0.0.1:${proxy.port}`);
-    const agent = track(await connectRawAgent(b.url));
-    await agent.next('welcome');
-    const session = await registerClient(w.url);
-    const browser = track(await connectBrowser(w.url, session));
-    const welcome = await browser.next('welcome');
+    const { proxy, w, agent, session, browser, welcome } = await linked();
 
     proxy.block();
     proxy.cut();
@@ -43,14 +36,7 @@ describe('documented web-server rules', () => {
 
   it('a browser closing during an outage ends its session by SESSION_TTL_MS, not at once', async () => {
     const ttl = 1500;
-    const b = await broker({ SESSION_TTL_MS: String(ttl) });
-    const proxy = await proxyTo(b.port);
-    const w = await web(`ws://127.0.0.1:${proxy.port}`);
-    const agent = track(await connectRawAgent(b.url));
-    await agent.next('welcome');
-    const session = await registerClient(w.url);
-    const browser = track(await connectBrowser(w.url, session));
-    await browser.next('welcome');
+    const { proxy, agent, session, browser } = await linked({ broker: { SESSION_TTL_MS: String(ttl) } });
 
     proxy.block();
     proxy.cut();

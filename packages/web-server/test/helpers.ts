@@ -1,11 +1,10 @@
 /** Shared fixtures: a temp SPA, settings, a web server on port 0, raw HTTP requests. */
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { createLogger, loadConfig, type Config } from '@agent-bridge/common';
-import { TcpProxy, type TestSocket } from '@agent-bridge/testkit';
+import { TcpProxy, connectBrowser, connectRawAgent, registerClient, type TestSocket } from '@agent-bridge/testkit';
 import { startWebServer, type WebServer, type WebServerOptions } from '../src/index.ts';
 
 export const INDEX_HTML = '<!doctype html><html><head><script type="module" src="/assets/app-abc123.js"></script></head><body><div id="root"></div></body></html>';
@@ -52,39 +51,8 @@ export async function startWeb(env: Record<string, string>, opts: WebServerOptio
   return startWebServer(testConfig(env), { logger: silentLogger(), ...opts });
 }
 
-export interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-  text: string;
-  json(): unknown;
-}
-
-/** A request exactly as written: no URL normalisation, no automatic decompression. */
-export function rawRequest(
-  baseUrl: string,
-  pathAndQuery: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<RawResponse> {
-  const base = new URL(baseUrl);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: base.hostname, port: base.port, path: pathAndQuery, method: opts.method ?? 'GET', headers: opts.headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          const text = body.toString();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text, json: () => JSON.parse(text) });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
+// Raw HTTP lives in the testkit (the e2e fuzzers use it too).
+export { rawRequest, type RawResponse } from '@agent-bridge/testkit';
 
 /** A real broker in this process, with test settings (port 0 unless given). */
 export async function startTestBroker(env: Record<string, string> = {}) {
@@ -102,7 +70,7 @@ export function pipeFixture(opts: { backoff?: { initialMs: number; maxMs: number
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
-  return {
+  const fx = {
     async broker(env: Record<string, string> = {}) {
       const b = await startTestBroker({ HEARTBEAT_INTERVAL_MS: '100', HEARTBEAT_TIMEOUT_MS: '3000', SESSION_TTL_MS: '10000', ...env });
       cleanups.push(() => b.close());
@@ -128,5 +96,21 @@ export function pipeFixture(opts: { backoff?: { initialMs: number; maxMs: number
       cleanups.push(() => s.ws.terminate());
       return s;
     },
+    /**
+     * The usual outage set-up: a broker, a web server dialing it through a TCP proxy (to cut),
+     * a raw agent and a registered browser, both welcomed.
+     */
+    async linked(env: { broker?: Record<string, string>; web?: Record<string, string> } = {}) {
+      const b = await fx.broker(env.broker);
+      const proxy = await fx.proxyTo(b.port);
+      const w = await fx.web(`ws://127.0.0.1:${proxy.port}`, env.web);
+      const agent = fx.track(await connectRawAgent(b.url));
+      await agent.next('welcome');
+      const session = await registerClient(w.url);
+      const browser = fx.track(await connectBrowser(w.url, session));
+      const welcome = await browser.next('welcome');
+      return { b, proxy, w, agent, session, browser, welcome };
+    },
   };
+  return fx;
 }

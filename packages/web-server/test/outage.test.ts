@@ -6,7 +6,7 @@ import { connectBrowser, connectRawAgent, registerClient, type TestSocket, type 
 import { describe, expect, it } from 'vitest';
 import { pipeFixture } from './helpers.ts';
 
-const { broker, web, proxyTo, track } = pipeFixture();
+const { broker, web, proxyTo, track, linked } = pipeFixture();
 
 const messagesFrom = (agent: TestSocket, clientId: string) =>
   agent.frames.filter((f) => f.type === 'client.message' && f.clientId === clientId).map((f) => f.ref);
@@ -53,14 +53,7 @@ describe('broker restart', () => {
 
 describe('upstream drop with the broker still up', () => {
   it('resumes the session: bridge.reconnected resumed:true, missed frames replayed, held frames delivered', async () => {
-    const b = await broker();
-    const proxy = await proxyTo(b.port);
-    const w = await web(`ws://127.0.0.1:${proxy.port}`);
-    const agent = track(await connectRawAgent(b.url));
-    await agent.next('welcome');
-    const session = await registerClient(w.url);
-    const browser = track(await connectBrowser(w.url, session));
-    await browser.next('welcome');
+    const { b, proxy, agent, session, browser } = await linked();
     agent.send({ type: 'send', to: session.clientId, data: 'one' });
     await browser.next('message');
 
@@ -82,14 +75,7 @@ describe('upstream drop with the broker still up', () => {
   });
 
   it('refuses frames beyond OUTAGE_BUFFER_FRAMES with agent_unavailable (ref = the frame id) and delivers the rest', async () => {
-    const b = await broker();
-    const proxy = await proxyTo(b.port);
-    const w = await web(`ws://127.0.0.1:${proxy.port}`, { OUTAGE_BUFFER_FRAMES: '2' });
-    const agent = track(await connectRawAgent(b.url));
-    await agent.next('welcome');
-    const session = await registerClient(w.url);
-    const browser = track(await connectBrowser(w.url, session));
-    await browser.next('welcome');
+    const { proxy, agent, session, browser } = await linked({ web: { OUTAGE_BUFFER_FRAMES: '2' } });
 
     proxy.block();
     proxy.cut();
