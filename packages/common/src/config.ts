@@ -2,6 +2,7 @@
  * Settings of PROTOCOL §1 (and our own additions), loaded from the environment and `.env` with
  * dotenv and validated with zod. A bad value is one clear line on stderr and exit code 1.
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,13 @@ const addr = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/,
   (v) => Number(v.slice(v.lastIndexOf(':') + 1)) <= 65535,
   'port must be 0-65535',
 );
+const protocolOf = (v: string): string => {
+  try {
+    return new URL(v).protocol;
+  } catch {
+    return '';
+  }
+};
 const url = (protocols: string[]) =>
   z.string().refine((v) => {
     try {
@@ -56,7 +64,30 @@ export const SettingsSchema = z.object({
   AGENT_TOKEN: secretList.default([DEV_SECRETS.AGENT_TOKEN]),
   PROXY_TOKEN: z.string().min(1).default(DEV_SECRETS.PROXY_TOKEN),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(DEV_SECRETS.JWT_SECRET),
-  BROKER_URL: url(['ws:', 'wss:']).optional(),
+  /** One broker URL, or several comma-separated (cluster mode, PROTOCOL §10): the web server spreads clients over them. */
+  BROKER_URL: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .refine((l) => l.length > 0 && l.every((u) => ['ws:', 'wss:'].includes(protocolOf(u))), 'must be ws:// or wss:// URLs, comma-separated')
+    .optional(),
+  /** Cluster mode (PROTOCOL §10): unset keeps every piece of state in this process's memory. */
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  /** Every Redis key and channel of this bridge starts with it, so two bridges can share one Redis. */
+  CLUSTER_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'must be 1-64 letters, digits or _ . : -')
+    .default('ab'),
+  /** This process's name in the cluster (shown in /healthz); default random per start. */
+  NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits or _ . -')
+    .optional(),
+  /**
+   * Embedded mode (no REDIS_URL): where a broker stopped with SIGTERM writes its state and reads it
+   * back at start, so a restart resumes every client. Relative paths resolve against the
+   * repository root; `off` disables it.
+   */
+  STATE_SNAPSHOT_PATH: z.string().min(1).default('./data/broker-state.json'),
   STATIC_ASSETS_PATH: z.string().min(1).default('./static'),
   PUBLIC_ORIGIN: url(['http:', 'https:']).optional(),
   ALLOWED_ORIGINS: z
@@ -148,8 +179,15 @@ export const SettingsSchema = z.object({
 });
 
 type Raw = z.infer<typeof SettingsSchema>;
-export interface Config extends Omit<Raw, 'BROKER_URL' | 'PUBLIC_ORIGIN'> {
+export interface Config extends Omit<Raw, 'BROKER_URL' | 'PUBLIC_ORIGIN' | 'NODE_ID' | 'STATE_SNAPSHOT_PATH'> {
+  /** The first of BROKER_URLS (the only one outside cluster mode). */
   BROKER_URL: string;
+  /** Every broker the web server may use (BROKER_URL split at commas). */
+  BROKER_URLS: string[];
+  /** NODE_ID, or a random id for this start. */
+  NODE_ID: string;
+  /** STATE_SNAPSHOT_PATH resolved against the repository root; null when `off`. */
+  STATE_SNAPSHOT_PATH: string | null;
   PUBLIC_ORIGIN: string;
   /** STATIC_ASSETS_PATH resolved against the repository root. */
   STATIC_ROOT: string;
@@ -200,7 +238,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const publicHost = urlHost(web.host);
   return {
     ...raw,
-    BROKER_URL: raw.BROKER_URL ?? `ws://${raw.WEBSOCKET_SERVER_ADDR}`,
+    BROKER_URL: raw.BROKER_URL?.[0] ?? `ws://${raw.WEBSOCKET_SERVER_ADDR}`,
+    BROKER_URLS: raw.BROKER_URL ?? [`ws://${raw.WEBSOCKET_SERVER_ADDR}`],
+    NODE_ID: raw.NODE_ID ?? randomUUID().slice(0, 8),
+    STATE_SNAPSHOT_PATH: raw.STATE_SNAPSHOT_PATH === 'off' ? null : path.resolve(REPO_ROOT, raw.STATE_SNAPSHOT_PATH),
     PUBLIC_ORIGIN: new URL(raw.PUBLIC_ORIGIN ?? `http://${publicHost}:${web.port}`).origin,
     STATIC_ROOT: path.resolve(REPO_ROOT, raw.STATIC_ASSETS_PATH),
     broker: splitAddr(raw.WEBSOCKET_SERVER_ADDR),
