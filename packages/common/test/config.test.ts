@@ -24,7 +24,7 @@ describe('loadConfig', () => {
     ['MAILBOX_LIMIT', 'lots', /MAILBOX_LIMIT/],
     ['WEB_SERVER_ADDR', 'nohost', /WEB_SERVER_ADDR: must be HOST:PORT/],
     ['WEB_SERVER_ADDR', '127.0.0.1:70000', /port must be/],
-    ['BROKER_URL', 'http://x', /BROKER_URL: must be a ws: or wss: URL/],
+    ['BROKER_URL', 'http://x', /BROKER_URL: must be ws:\/\/ or wss:\/\/ URLs/],
     ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
     ['HEARTBEAT_TIMEOUT_MS', '10', /HEARTBEAT_TIMEOUT_MS/],
     ['SIWE_CHAIN_IDS', '1,x', /SIWE_CHAIN_IDS/],
