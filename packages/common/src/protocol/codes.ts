@@ -14,6 +14,7 @@ export const ErrorCode = {
   unauthorized: 'missing, invalid or expired credentials',
   internal: 'an unexpected error inside the bridge',
   over_capacity: 'a global budget of the bridge is full (memory, sessions, sockets); retry later (HTTP 503, close 1013)',
+  unavailable: 'cluster mode: the shared store (Redis) cannot be reached, so the frame was not stored (HTTP 503 for upgrades); resend later',
 } as const;
 export type ErrorCode = keyof typeof ErrorCode;
 export const ERROR_CODES = Object.keys(ErrorCode) as ErrorCode[];
