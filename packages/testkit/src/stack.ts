@@ -41,6 +41,9 @@ export const BASE_TEST_ENV: Record<string, string> = {
   JWT_SECRET: 'dev_jwt_secret_change_me',
   RATE_LIMIT_HTTP_PER_MIN: '10000',
   STATIC_ASSETS_PATH: path.join(REPO_ROOT, 'static'),
+  // A test broker restarts fresh unless a test gives it its own snapshot file: never the
+  // repository's data/broker-state.json, which every test process would share.
+  STATE_SNAPSHOT_PATH: 'off',
 };
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {

@@ -12,7 +12,7 @@ function broker(env: Record<string, string>): ServiceProcess {
   const p = new ServiceProcess({
     name: 'broker',
     entry: 'packages/websocket-server/src/main.ts',
-    env: { NODE_ENV: 'test', LOG_LEVEL: 'info', LOG_FORMAT: 'json', AGENT_TOKEN, PROXY_TOKEN, WEBSOCKET_SERVER_ADDR: '127.0.0.1:0', ...env },
+    env: { NODE_ENV: 'test', LOG_LEVEL: 'info', LOG_FORMAT: 'json', AGENT_TOKEN, PROXY_TOKEN, WEBSOCKET_SERVER_ADDR: '127.0.0.1:0', STATE_SNAPSHOT_PATH: 'off', ...env },
   });
   procs.push(p);
   return p;
