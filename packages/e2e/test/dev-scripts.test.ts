@@ -51,7 +51,7 @@ interface Run {
 function runScript(cmd: string, args: string[], env: Record<string, string>): Run {
   const child = spawn(cmd, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', RATE_LIMIT_HTTP_PER_MIN: '10000', STATIC_ASSETS_PATH: staticDir, ...env },
+    env: { ...process.env, NODE_ENV: 'development', LOG_LEVEL: 'info', RATE_LIMIT_HTTP_PER_MIN: '10000', STATIC_ASSETS_PATH: staticDir, STATE_SNAPSHOT_PATH: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(child);
