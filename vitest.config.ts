@@ -13,6 +13,7 @@ const UNIT = [
   'packages/websocket-server/test/{ids,units,mailbox,budget-units,runs-units,contracts-memory,ws-privates,acks-units}.test.ts',
   'packages/web-server/test/{siwe-unit,tokens,liveness}.test.ts',
   'packages/demo-agent/test/commands.test.ts',
+  'packages/agent-sdk/test/url-list.test.ts',
   'packages/browser-client/test/{frames-match-common,runs-model,parse-frame}.test.ts',
   'packages/sploots-app/test/**/!(*.browser).test.ts',
 ];

@@ -67,6 +67,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private stateValue: AgentState = 'connecting';
   private agentIdValue: string | undefined;
   private redialAttempt = 0;
+  /** Which of opts.endpoints the next dial goes to: each redial moves on to the next broker. */
+  private endpointIndex = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   private openedAt: number | undefined;
@@ -245,8 +247,9 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private dial(): void {
     this.stateValue = 'connecting';
-    this.log.debug({ url: redactUrl(this.opts.endpoint) }, 'dialing');
-    const ws = new WebSocket(this.opts.endpoint, {
+    const endpoint = this.opts.endpoints[this.endpointIndex % this.opts.endpoints.length]!;
+    this.log.debug({ url: redactUrl(endpoint) }, 'dialing');
+    const ws = new WebSocket(endpoint, {
       headers: this.opts.acks
         ? { Authorization: `Bearer ${this.opts.token}`, [Header.agentName]: this.name, [Header.agentAcks]: AGENT_ACKS_ON }
         : { Authorization: `Bearer ${this.opts.token}`, [Header.agentName]: this.name },
@@ -343,6 +346,8 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private scheduleRedial(code: number, reason: string, wasOpen: boolean): void {
     this.redialAttempt++;
+    // Several brokers (one cluster): the redial goes to the next one in the list.
+    this.endpointIndex = (this.endpointIndex + 1) % this.opts.endpoints.length;
     const delayMs = this.backoff.next();
     this.log.warn(
       { code, reason, attempt: this.redialAttempt, retryInMs: delayMs },

@@ -14,7 +14,7 @@ export type {
 } from './client-events.ts';
 export type { KnownClient } from './client-registry.ts';
 export { AgentSdkError, AgentSdkErrorCode } from './errors.ts';
-export { agentEndpoint } from './url.ts';
+export { agentEndpoint, agentEndpoints } from './url.ts';
 export * from './runs.ts';
 // Frame types an agent author needs, so they need not depend on @agent-bridge/common directly.
 export type {

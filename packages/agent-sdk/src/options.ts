@@ -4,11 +4,15 @@ import type { Logger } from '@agent-bridge/common';
 import { AgentSdkError } from './errors.ts';
 import type { MetricsRegistry } from './metrics.ts';
 import type { AgentTracer } from './tracing.ts';
-import { agentEndpoint } from './url.ts';
+import { agentEndpoints } from './url.ts';
 
 export interface ConnectAgentOptions {
-  /** Broker base URL (`ws://127.0.0.1:8080`); `/ws/agent` is appended unless present. */
-  url: string;
+  /**
+   * Broker base URL (`ws://127.0.0.1:8080`); `/ws/agent` is appended unless present. Several
+   * brokers of one cluster: an array, or one string with comma-separated URLs; the first dial
+   * goes to the first, and every redial to the next in the list (wrapping around).
+   */
+  url: string | readonly string[];
   /** One of the broker's AGENT_TOKEN values; sent as `Authorization: Bearer`. */
   token: string;
   /** Agent name (`X-Agent-Name`), 1–64 of `A-Za-z0-9._-`. Default `default`. */
@@ -50,7 +54,10 @@ export interface ConnectAgentOptions {
 }
 
 export interface ResolvedOptions {
+  /** The first of `endpoints`. */
   endpoint: string;
+  /** Every broker's agent endpoint, in the order given. */
+  endpoints: string[];
   token: string;
   name: string;
   heartbeatTimeoutMs: number;
@@ -76,8 +83,10 @@ export function resolveOptions(opts: ConnectAgentOptions): ResolvedOptions {
     throw new AgentSdkError('invalid_option', 'name must be 1-64 of A-Z a-z 0-9 . _ -');
   }
   const { resetAfterMs, ...backoff } = opts.backoff ?? {};
+  const endpoints = agentEndpoints(opts.url);
   return {
-    endpoint: agentEndpoint(opts.url),
+    endpoint: endpoints[0]!,
+    endpoints,
     token: opts.token,
     name,
     heartbeatTimeoutMs: positiveInt(opts.heartbeatTimeoutMs, 30_000, 'heartbeatTimeoutMs'),

@@ -22,3 +22,22 @@ export function agentEndpoint(base: string): string {
   if (!path.endsWith(BrokerPath.agent)) u.pathname = path + BrokerPath.agent;
   return u.toString();
 }
+
+/**
+ * One or several brokers (PROTOCOL §10): an array of base URLs, or one string with several
+ * comma-separated, each mapped by agentEndpoint. Duplicates are dropped; at least one is required.
+ */
+export function agentEndpoints(urls: string | readonly string[]): string[] {
+  const list = typeof urls === 'string' ? urls.split(',') : Array.isArray(urls) ? urls : undefined;
+  if (list === undefined) throw new AgentSdkError('invalid_option', 'url must be a string or an array of strings');
+  const out: string[] = [];
+  for (const raw of list) {
+    if (typeof raw !== 'string') throw new AgentSdkError('invalid_option', 'every url must be a string');
+    const trimmed = raw.trim();
+    if (trimmed === '') continue;
+    const endpoint = agentEndpoint(trimmed);
+    if (!out.includes(endpoint)) out.push(endpoint);
+  }
+  if (out.length === 0) throw new AgentSdkError('invalid_option', 'url is required (the broker URL, or several)');
+  return out;
+}

@@ -11,7 +11,7 @@ const config = loadConfigOrExit('demo-agent');
 const log = createLogger('demo-agent', { level: config.LOG_LEVEL, destination: config.LOG_FORMAT === 'pretty' ? prettyStream() : undefined });
 
 const agent = connectAgent({
-  url: config.BROKER_URL,
+  url: config.BROKER_URLS,
   token: config.AGENT_TOKEN[0]!,
   name: process.env.DEMO_AGENT_NAME ?? DEFAULT_AGENT,
   logger: log,
