@@ -126,6 +126,30 @@ export class AgentWaitQueues implements WaitQueueStore {
     return n;
   }
 
+  /**
+   * Every waiting message, for snapshot.ts: per name oldest first, without `receivedAt` (a
+   * performance.now() of this process, meaningless in the next one).
+   */
+  snapshot(): WaitEntry[] {
+    const out: WaitEntry[] = [];
+    for (const q of this.queues.values()) for (const { receivedAt: _, ...e } of q) out.push(e);
+    return out;
+  }
+
+  /**
+   * Put back the messages of a snapshot, in order, through the usual bounds (a smaller
+   * AGENT_QUEUE_LIMIT or byte budget than before keeps fewer). A message whose wait ended while
+   * the broker was down is left out: its client is not connected to hear `agent_unavailable`.
+   * Answers how many were left out.
+   */
+  restore(entries: readonly WaitEntry[], now = Date.now()): number {
+    let left = 0;
+    for (const e of entries) {
+      if (now >= e.sentAt + this.maxAgeMs || this.offer({ ...e }) !== 'ok') left++;
+    }
+    return left;
+  }
+
   clear(): void {
     for (const name of [...this.timers.keys()]) this.clearTimer(name);
     this.queues.clear();

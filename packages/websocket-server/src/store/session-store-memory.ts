@@ -54,4 +54,18 @@ export class MemorySessionStore implements SessionStore {
   size(): number {
     return this.records.size;
   }
+
+  /** Every record, copied, in insertion order (snapshot.ts). */
+  snapshot(): SessionRecord[] {
+    return [...this.records.values()].map((r) => ({ ...r }));
+  }
+
+  /**
+   * Put back records from a snapshot, each detached until `expiresAt` (their sockets are gone):
+   * a client that comes back resumes, one that does not expires like any detached session. The
+   * bounds are not applied (they refuse new sessions, not known ones); the per-IP counts are kept.
+   */
+  restore(records: readonly SessionRecord[], expiresAt: number): void {
+    for (const r of records) this.getOrCreate({ ...r, expiresAt });
+  }
 }
