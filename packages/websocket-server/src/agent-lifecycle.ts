@@ -65,6 +65,7 @@ export class AgentLifecycle {
     metrics.opened('agent');
     hub.addAgent(conn);
     const first = await stores.directory.add(this.entry(conn));
+    await stores.nodes.holdsAgent(name, conn.agentId, true);
     const records = await stores.sessions.list();
     // `connected`: a socket holds the session now (a detached one has its expiry set).
     const clients = records.map((r) => ({ clientId: r.clientId, address: r.address, connected: r.expiresAt === null }));
@@ -100,6 +101,7 @@ export class AgentLifecycle {
     // §8: what its socket got but it never acknowledged goes first (older), then what it never got.
     const undelivered = [...this.deps.acceptance.redeliver(conn), ...conn.takeUndelivered()];
     const last = await this.deps.stores.directory.remove(this.entry(conn));
+    await this.deps.stores.nodes.holdsAgent(conn.name, conn.agentId, false);
     if (this.deps.shutdown.closing) return;
     this.deps.log.info({ agent: conn.name, agentId: conn.agentId, requeued: undelivered.length }, 'agent disconnected');
     if (last) this.deps.events.toAllClients('agent.disconnected', { agent: conn.name });

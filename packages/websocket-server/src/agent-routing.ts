@@ -42,7 +42,7 @@ export class AgentRouting {
           conn.sendClientMessage(entry);
           return true;
         }
-        return andThen(this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, entry }), () => true);
+        return andThen(this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, node: pinned.node, entry }), () => true);
       }
       return andThen(this.waitQueues.offer(entry), (result) => {
         if (result === 'full') this.reject(entry);

@@ -9,6 +9,8 @@ import { Acceptance } from './acks.ts';
 import { AgentLifecycle } from './agent-lifecycle.ts';
 import { AgentRouting } from './agent-routing.ts';
 import { ClientLifecycle } from './client-lifecycle.ts';
+import { ClusterSweeper } from './cluster-sweeper.ts';
+import { settle } from './store/awaitable.ts';
 import { mergeOutItems } from './coalescing.ts';
 import { LifecycleEvents } from './lifecycle-events.ts';
 import type { Liveness } from './liveness.ts';
@@ -21,12 +23,17 @@ import { SessionDelivery } from './session-delivery.ts';
 import { Shutdown } from './shutdown.ts';
 import type { BrokerStores } from './store/stores.ts';
 
+/** How long a client message waits before being routed again after its agent connection went. */
+const REROUTE_DELAY_MS = 50;
+
 export interface BrokerParts {
   hub: LocalHub;
   shutdown: Shutdown;
   clients: ClientLifecycle;
   agents: AgentLifecycle;
   router: Router;
+  events: LifecycleEvents;
+  sweeper: ClusterSweeper;
   /** Stop listening to the bus. */
   unsubscribe: () => void;
 }
@@ -39,6 +46,8 @@ export interface PartsDeps {
   stores: BrokerStores;
   tracer: HopTracer;
   nodeId: string;
+  /** Cluster mode (shared stores): other brokers exist. */
+  clustered?: boolean;
   /** This broker's sockets (shared with the metrics view, built before the parts). */
   hub?: LocalHub;
 }
@@ -50,7 +59,8 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
   const shutdown = new Shutdown();
   const runs = new SessionRuns();
   const mailbox: MailboxOptions = { limit: cfg.MAILBOX_LIMIT, socketBufferBytes: cfg.SOCKET_BUFFER_BYTES, pollMs: 10 };
-  const delivery = new SessionDelivery(stores.log, hub, stores.bus, metrics);
+  const clustered = deps.clustered === true;
+  const delivery = new SessionDelivery(stores.log, hub, stores.bus, metrics, clustered);
   // `clients` exists before the bus delivers anything: the events only call it on a kick.
   let clients: ClientLifecycle | undefined;
   const events = new LifecycleEvents(stores.bus, hub, stores.sessions, delivery, shutdown, onError, (id, code, reason) =>
@@ -72,14 +82,31 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
     // A client's mailbox also coalesces run deltas while frames wait (PROTOCOL §9).
     mailbox: { ...mailbox, merge: mergeOutItems(cfg.MAX_MESSAGE_BYTES) },
     acceptance,
+    nodeId: deps.nodeId,
     onError,
   });
   const agents = new AgentLifecycle({ cfg, log, metrics, liveness, stores, hub, routing, events, shutdown, mailbox, nodeId: deps.nodeId, acceptance, onError });
   const router = new Router({ cfg, log, metrics, liveness, stores, runs, routing, delivery, clients, shutdown, tracer, acceptance });
+  // A client message whose agent connection went before it arrived: a moment later, route it again.
+  events.reroute = (entry) => {
+    const t = setTimeout(() => settle(routing.toAgent(entry), onError), REROUTE_DELAY_MS);
+    t.unref();
+  };
+  const sweeper = new ClusterSweeper({
+    stores,
+    clients,
+    events,
+    shutdown,
+    log,
+    sessionTtlMs: cfg.SESSION_TTL_MS,
+    deadAfterMs: Math.max(3000, Math.min(cfg.HEARTBEAT_TIMEOUT_MS, 10_000)),
+  });
+  sweeper.start();
   const stopBus = stores.bus.subscribe((m) => events.handle(m));
   const unsubscribe = (): void => {
     stopBus();
+    sweeper.stop();
     acceptance.close();
   };
-  return { hub, shutdown, clients, agents, router, unsubscribe };
+  return { hub, shutdown, clients, agents, router, events, sweeper, unsubscribe };
 }

@@ -4,6 +4,8 @@
  */
 import type WebSocket from 'ws';
 import { Mailbox, type MailboxOptions, type OutItem, type DropReport } from './mailbox.ts';
+import { SeqGate } from './seq-gate.ts';
+import type { LoggedFrame } from './store/session-log.ts';
 
 export interface ClientConnectionHooks {
   /** A direct or system frame did not fit: close 1013, keep the session. */
@@ -11,10 +13,17 @@ export interface ClientConnectionHooks {
   onSent(item: OutItem, text: string): void;
   onDrop(): void;
   onDropReport(conn: ClientConnection, report: DropReport): void;
+  /** The session's frames after `seq`, from its log (a gap the gate could not fill by waiting). */
+  readAfter(clientId: string, seq: number): Promise<LoggedFrame[] | undefined>;
+  /** Frames the socket needs are gone: close it (1013), the session stays for its resume. */
+  onHole(conn: ClientConnection): void;
+  onError(err: unknown): void;
 }
 
 export class ClientConnection {
   readonly mailbox: Mailbox;
+  /** Seq'd frames reach the mailbox through here: in order, each once (seq-gate.ts). */
+  readonly gate: SeqGate;
   /** No longer the session's socket (replaced, closed or cut): ignore what it still sends. */
   detached = false;
 
@@ -29,6 +38,17 @@ export class ClientConnection {
       onDrop: () => hooks.onDrop(),
       onDropReport: (report) => hooks.onDropReport(this, report),
     });
+    this.gate = new SeqGate({
+      emit: (item) => this.push(item),
+      readAfter: (seq) => hooks.readAfter(clientId, seq),
+      onError: (err) => hooks.onError(err),
+      onHole: () => hooks.onHole(this),
+    });
+  }
+
+  /** A seq'd frame of the session (delivered now, or held until the gap before it fills). */
+  deliver(item: OutItem): void {
+    if (!this.detached) this.gate.push(item);
   }
 
   push(item: OutItem): void {

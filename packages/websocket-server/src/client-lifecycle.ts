@@ -20,6 +20,7 @@ import type { SessionDelivery } from './session-delivery.ts';
 import type { Shutdown } from './shutdown.ts';
 import type { BrokerStores } from './store/stores.ts';
 import type { QuotaRefusal } from './store/session-store.ts';
+import { settle } from './store/awaitable.ts';
 
 export interface ClientArrival {
   clientId: string;
@@ -41,6 +42,8 @@ export interface ClientLifecycleDeps {
   events: LifecycleEvents;
   runs: SessionRuns;
   shutdown: Shutdown;
+  /** This broker's NODE_ID (cluster: the owner of the sessions it holds). */
+  nodeId: string;
   /** The client mailbox's options (with run-delta coalescing). */
   mailbox: MailboxOptions;
   /** §8: a session's accepted ids are forgotten when it expires. */
@@ -78,7 +81,7 @@ export class ClientLifecycle {
     }
     this.clearExpiry(clientId);
     const epoch = await stores.epoch.current();
-    const { record, created } = await stores.sessions.getOrCreate({
+    const { record, created, takenFrom } = await stores.sessions.getOrCreate({
       clientId,
       epoch,
       address: null,
@@ -89,28 +92,16 @@ export class ClientLifecycle {
     const known = !created;
     const previousAddress = record.address;
     await stores.sessions.update(clientId, { address: arrival.address, expiresAt: null });
-
-    const epochOk = arrival.epoch === undefined || arrival.epoch === epoch;
-    let resumed = false;
-    let replay: Awaited<ReturnType<typeof stores.log.after>>['frames'] = [];
-    if (known) {
-      // Rule 3 of the resume contract: resume only when every frame after lastSeq is still held;
-      // otherwise start the stream afresh (the seq counter goes on) and drop what was kept.
-      const answer = arrival.lastSeq !== undefined && epochOk ? await stores.log.after(clientId, arrival.lastSeq) : undefined;
-      if (answer?.complete) {
-        resumed = true;
-        replay = answer.frames;
-      } else {
-        await stores.log.reset(clientId);
-      }
+    if (takenFrom !== undefined && takenFrom !== this.deps.nodeId) {
+      // §10: at most one socket per clientId cluster-wide: the broker that held it closes its
+      // socket with 4500, silently. Agents hear `client.connected` (resumed) from here: whether
+      // the other broker is alive (a replacement) or dead (its clients continuing here) cannot be
+      // told apart in time, and a dead broker's clients must be announced.
+      settle(stores.bus.publish({ kind: 'kick', clientId, node: takenFrom, code: CloseCode.replaced, reason: 'replaced by a newer connection' }), this.deps.onError);
     }
-    if (arrival.lastSeq !== undefined) {
-      const reason = resumed ? 'ok' : !known ? 'unknown_session' : !epochOk ? 'epoch_changed' : 'gap';
-      metrics.resumes.inc({ resumed: String(resumed), reason });
-    }
-    const lastSeq = await stores.log.lastSeq(clientId);
-    const agents = await stores.directory.names();
 
+    // The socket joins the hub before the log is read: a frame appended from now on reaches its
+    // gate, which holds it until the welcome and the replay are out (seq-gate.ts).
     const conn = new ClientConnection(ws, clientId, this.deps.mailbox, {
       onOverflow: (c) => this.cut(c, CloseCode.slowConsumer, 'slow consumer: reconnect and resume'),
       // Replays (unbounded) are not deliveries of a frame read now: no latency for them.
@@ -121,8 +112,15 @@ export class ClientLifecycle {
           type: FrameType.system,
           render: (seq) => systemFrame('messages.dropped', { ...report }, seq),
         }),
+      readAfter: async (id, seq) => {
+        const answer = await stores.log.after(id, seq);
+        return answer.complete ? answer.frames : undefined;
+      },
+      onHole: (c) => this.cut(c, CloseCode.slowConsumer, 'frames missing: reconnect and resume'),
+      onError: this.deps.onError,
     });
     hub.setClient(conn);
+    settle(stores.nodes.holdsClient(clientId, true), this.deps.onError);
     this.deps.liveness.watch(ws, (s) => metrics.heartbeatRtt('client', s));
     ws.on('close', (code) => {
       metrics.closed('client', code);
@@ -130,6 +128,34 @@ export class ClientLifecycle {
       void this.detach(conn, code).catch(this.deps.onError);
     });
     metrics.opened('client');
+
+    const epochOk = arrival.epoch === undefined || arrival.epoch === epoch;
+    let resumed = false;
+    let replay: Awaited<ReturnType<typeof stores.log.after>>['frames'] = [];
+    // The seq the socket has everything through once the welcome and replay are out.
+    let upTo: number | undefined;
+    if (known) {
+      // Rule 3 of the resume contract: resume only when every frame after lastSeq is still held;
+      // otherwise start the stream afresh (the seq counter goes on) and drop what was kept.
+      const answer = arrival.lastSeq !== undefined && epochOk ? await stores.log.after(clientId, arrival.lastSeq) : undefined;
+      if (answer?.complete) {
+        resumed = true;
+        replay = answer.frames;
+        upTo = answer.lastSeq;
+      } else {
+        const at = await stores.log.reset(clientId);
+        if (typeof at === 'number') upTo = at;
+      }
+    } else {
+      // A new session: nothing was appended before its record existed.
+      upTo = 0;
+    }
+    if (arrival.lastSeq !== undefined) {
+      const reason = resumed ? 'ok' : !known ? 'unknown_session' : !epochOk ? 'epoch_changed' : 'gap';
+      metrics.resumes.inc({ resumed: String(resumed), reason });
+    }
+    const lastSeq = upTo ?? (await stores.log.lastSeq(clientId));
+    const agents = await stores.directory.names();
 
     conn.push({
       payload: clientWelcomeFrame({
@@ -149,6 +175,7 @@ export class ClientLifecycle {
     });
     // A shared body stays shared: each replayed frame is rendered only when it goes to the socket.
     for (const f of replay) conn.push({ payload: f.payload, body: f.body, kind: 'direct', type: f.type, seq: f.seq, unbounded: true });
+    conn.gate.open(Math.max(lastSeq, replay.at(-1)?.seq ?? 0));
     log.debug({ clientId, resumed, replayed: replay.length, replaced }, 'client connected');
 
     if (!replaced) this.deps.events.toAllAgents('client.connected', { clientId, address: arrival.address, resumed });
@@ -161,6 +188,7 @@ export class ClientLifecycle {
     if (silent) {
       conn.detached = true;
       conn.mailbox.close();
+      conn.gate.close();
       this.deps.hub.removeClient(conn);
     } else {
       void this.detach(conn, code).catch(this.deps.onError);
@@ -190,7 +218,10 @@ export class ClientLifecycle {
   shutdown(): void {
     for (const t of this.expiryTimers.values()) clearTimeout(t);
     this.expiryTimers.clear();
-    for (const c of this.deps.hub.clients()) c.mailbox.close();
+    for (const c of this.deps.hub.clients()) {
+      c.mailbox.close();
+      c.gate.close();
+    }
   }
 
   /** The socket is gone (or given up): the session waits SESSION_TTL_MS unless it ended normally. */
@@ -199,15 +230,19 @@ export class ClientLifecycle {
     if (conn.detached) return;
     conn.detached = true;
     conn.mailbox.close();
+    conn.gate.close();
     if (!this.deps.hub.removeClient(conn)) return;
     if (this.deps.shutdown.closing) return;
     const { clientId } = conn;
     const ttl = this.deps.cfg.SESSION_TTL_MS;
     const resumable = code !== CloseCode.normal && ttl > 0;
+    const expiresAt = Date.now() + (resumable ? ttl : 0);
+    settle(this.deps.stores.nodes.holdsClient(clientId, false), this.deps.onError);
+    // Fenced in a cluster: undefined when another broker's socket holds the session by now.
+    const still = await this.deps.stores.sessions.update(clientId, { expiresAt });
+    if (!still) return;
     this.deps.log.debug({ clientId, code, resumable }, 'client disconnected');
     this.deps.events.toAllAgents('client.disconnected', { clientId, resumable });
-    const expiresAt = Date.now() + (resumable ? ttl : 0);
-    await this.deps.stores.sessions.update(clientId, { expiresAt });
     if (!resumable) return this.expire(clientId, expiresAt);
     const timer = setTimeout(() => {
       this.expiryTimers.delete(clientId);
@@ -217,8 +252,19 @@ export class ClientLifecycle {
     this.expiryTimers.set(clientId, timer);
   }
 
+  /**
+   * Sessions whose expiry passed without this broker's timer seeing it (a restored snapshot, a
+   * session another broker detached or a dead broker left): the store's rule still decides who
+   * announces. Runs every second.
+   */
+  async sweep(now = Date.now()): Promise<void> {
+    if (this.deps.shutdown.closing) return;
+    const due = await this.deps.stores.sessions.due(now, 500);
+    await Promise.all(due.map((id) => this.expire(id, now)));
+  }
+
   /** The store's expiry rule: only the caller that removed the record announces the expiry. */
-  private async expire(clientId: string, deadline: number): Promise<void> {
+  async expire(clientId: string, deadline: number): Promise<void> {
     const { stores, runs, log, events } = this.deps;
     const record = await stores.sessions.expire(clientId, deadline);
     if (!record) return;

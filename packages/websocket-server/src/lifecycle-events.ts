@@ -13,6 +13,7 @@ import type { Shutdown } from './shutdown.ts';
 import { settle, andThen } from './store/awaitable.ts';
 import type { BusMessage, ClusterBus } from './store/cluster-bus.ts';
 import type { SessionStore } from './store/session-store.ts';
+import type { WaitEntry } from './store/wait-queue-store.ts';
 
 export type AgentEvent = 'client.connected' | 'client.disconnected' | 'client.expired';
 export type ClientEvent = 'agent.connected' | 'agent.disconnected';
@@ -29,6 +30,9 @@ export class LifecycleEvents {
     private readonly cutSilently: (clientId: string, code: number, reason: string) => void,
   ) {}
 
+  /** Cluster: a client message whose agent connection had gone when it arrived here. */
+  reroute?: (entry: WaitEntry) => void;
+
   toAllAgents<E extends AgentEvent>(event: E, fields: SystemEventFields<E>): void {
     if (this.shutdown.closing) return;
     settle(this.bus.publish({ kind: 'lifecycle', event, fields }), this.onError);
@@ -44,8 +48,8 @@ export class LifecycleEvents {
     if (this.shutdown.closing) return;
     const entry = { type: FrameType.system, render: (seq: number) => systemFrame(event, fields, seq) };
     settle(
-      andThen(this.sessions.list(), (records) => {
-        for (const r of records) settle(this.delivery.deliver(r.clientId, 'system', entry), this.onError);
+      andThen(this.sessions.ids(), (ids) => {
+        for (const id of ids) settle(this.delivery.deliver(id, 'system', entry), this.onError);
       }),
       this.onError,
     );
@@ -63,14 +67,21 @@ export class LifecycleEvents {
           : this.sendToAgents('client.authenticated', { clientId: message.clientId, address: message.address });
       case 'deliver': {
         const f = message.frame;
-        this.hub.client(message.clientId)?.push({ payload: f.payload, body: f.body, kind: message.frameKind, type: f.type, seq: f.seq });
+        this.hub.client(message.clientId)?.deliver({ payload: f.payload, body: f.body, kind: message.frameKind, type: f.type, seq: f.seq });
         return;
       }
-      case 'client.message':
-        this.hub.agent(message.agentId)?.sendClientMessage(message.entry);
+      case 'client.message': {
+        const conn = this.hub.agent(message.agentId);
+        // The connection went before the message arrived: route it again (re-pin or wait queue).
+        if (conn && !conn.detached) conn.sendClientMessage(message.entry);
+        else this.reroute?.(message.entry);
         return;
+      }
       case 'kick':
         if (this.hub.client(message.clientId)) this.cutSilently(message.clientId, message.code, closeReason(message.reason));
+        return;
+      case 'error':
+        this.hub.client(message.clientId)?.push({ payload: message.payload, kind: 'direct', type: FrameType.error });
         return;
       case 'agent.up':
       case 'agent.down':

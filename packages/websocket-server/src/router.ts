@@ -39,7 +39,6 @@ import type { SessionDelivery } from './session-delivery.ts';
 import type { Shutdown } from './shutdown.ts';
 import { settle, andThen, thenAll, type Awaitable } from './store/awaitable.ts';
 import type { WaitEntry } from './store/wait-queue-store.ts';
-import type { SessionRecord } from './store/session-store.ts';
 import type { BrokerStores } from './store/stores.ts';
 import type { HopTracer } from '@agent-bridge/common/otel';
 
@@ -125,7 +124,7 @@ export class Router {
         if (verdict === 'abuse') return this.deps.clients.cut(conn, CloseCode.policy, 'rate limit exceeded repeatedly');
         this.deps.delivery.error(conn.clientId, 'rate_limited', 'too many frames; slow down', { ref: text === undefined ? undefined : peekRef(text) });
       }),
-      this.onError,
+      (err) => this.clientFailed(conn.clientId, text === undefined ? undefined : peekRef(text), err),
     );
   }
 
@@ -157,7 +156,7 @@ export class Router {
         if (frame.type === FrameType.cancel) return this.clientCancel(session, frame, receivedAt);
         return this.clientMessage(session, frame, receivedAt);
       }),
-      this.onError,
+      (err) => this.clientFailed(clientId, frame.id, err),
     );
   }
 
@@ -189,12 +188,13 @@ export class Router {
   /** To the agent (or its wait queue); §8: `accepted` once taken, when the frame had an id. */
   private route(entry: WaitEntry, ref: string | undefined): void {
     const taken = this.deps.routing.toAgent(entry);
-    if (ref === undefined) return settle(taken, this.onError);
+    const failed = (err: unknown) => this.clientFailed(entry.clientId, ref, err);
+    if (ref === undefined) return settle(taken, failed);
     settle(
       andThen(taken, (ok) => {
         if (ok) this.acceptance.acceptedFromClient(entry.clientId, ref);
       }),
-      this.onError,
+      failed,
     );
   }
 
@@ -276,7 +276,7 @@ export class Router {
           }
         },
       ),
-      this.onError,
+      (err) => this.agentFailed(conn, frame.id, err),
     );
   }
 
@@ -285,14 +285,14 @@ export class Router {
     if (!template) return;
     const except = new Set(frame.except ?? []);
     settle(
-      andThen(this.deps.stores.sessions.list(), (records: SessionRecord[]) => {
+      andThen(this.deps.stores.sessions.ids(), (ids: string[]) => {
         // One template for all: every session references its body (held once), with its own seq.
         const stored: Awaitable<void>[] = [];
-        for (const r of records) if (!except.has(r.clientId)) stored.push(this.deliverMessage(r.clientId, conn.name, frame.data, 'broadcast', template));
+        for (const id of ids) if (!except.has(id)) stored.push(this.deliverMessage(id, conn.name, frame.data, 'broadcast', template));
         if (frame.id !== undefined) this.acceptOnceStored(conn, frame.id, stored);
         else for (const s of stored) settle(s, this.onError);
       }),
-      this.onError,
+      (err) => this.agentFailed(conn, frame.id, err),
     );
   }
 
@@ -305,7 +305,7 @@ export class Router {
   private acceptOnceStored(conn: AgentConnection, id: string, stored: Awaitable<void>[]): void {
     settle(
       thenAll(stored, () => this.acceptance.acceptedFromAgent(conn, id)),
-      this.onError,
+      (err) => this.agentFailed(conn, id, err),
     );
   }
 
@@ -328,6 +328,20 @@ export class Router {
       return undefined;
     }
     return template;
+  }
+
+  /**
+   * A store failed (cluster mode: Redis unreachable): the frame was not stored, so its sender is
+   * answered `unavailable` (instead of `accepted`) and may resend it; the link logs the outage once.
+   */
+  private clientFailed(clientId: string, ref: string | undefined, err: unknown): void {
+    this.log.debug({ err, clientId }, 'a store failed while routing a client frame');
+    this.deps.delivery.error(clientId, 'unavailable', 'the frame could not be stored; resend it later', { ref });
+  }
+
+  private agentFailed(conn: AgentConnection, ref: string | undefined, err: unknown): void {
+    this.log.debug({ err, agentId: conn.agentId }, 'a store failed while routing an agent frame');
+    this.agentError(conn, 'unavailable', 'the frame could not be stored; resend it later', { ref });
   }
 
   private agentError(conn: AgentConnection, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {

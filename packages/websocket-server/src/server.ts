@@ -7,7 +7,6 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { randomUUID } from 'node:crypto';
 import { BrokerPath, CloseCode, createLogger, redactUrl, urlHost, type Config, type Logger } from '@agent-bridge/common';
 import { wireBroker } from './broker-parts.ts';
 import { createHttpHandler } from './http-routes.ts';
@@ -18,6 +17,7 @@ import { MemoryLocalHub } from './local-hub.ts';
 import { BrokerMetrics } from './metrics.ts';
 import { peek, settle } from './store/awaitable.ts';
 import { withMemoryDefaults, type BrokerStores } from './store/stores.ts';
+import { redisStores } from './store/redis/redis-stores.ts';
 import { authorizeUpgrade, rejectUpgrade, type UpgradeDecision, type UpgradeTarget } from './upgrade-auth.ts';
 
 export interface BrokerHandle {
@@ -27,6 +27,7 @@ export interface BrokerHandle {
   wsUrl: string;
   port: number;
   epoch: string;
+  nodeId: string;
   /** SIGTERM, before close(): /readyz answers 503 from now on (PROTOCOL §11). */
   drain(): void;
   close(): Promise<void>;
@@ -41,6 +42,8 @@ export interface BrokerOptions {
    * epoch and cluster bus. Any left out is the in-process memory one (the default broker).
    */
   stores?: Partial<BrokerStores>;
+  /** Injected stores are shared with other brokers (tests of cluster mode without REDIS_URL). */
+  clustered?: boolean;
   /** Every frame the broker writes to a socket, as text (tests: check them against the schemas). */
   onFrameOut?: (peer: 'agent' | 'client', text: string) => void;
 }
@@ -54,21 +57,48 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   let draining = false;
   const liveness = new Liveness(config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TIMEOUT_MS);
   const hub = new MemoryLocalHub();
+  const nodeId = config.NODE_ID;
+  // Cluster mode (§10): REDIS_URL selects the shared stores, unless a caller injected its own.
+  // The Redis hooks may fire before the metrics exist (a failure while connecting): they wait for them.
+  let counted: BrokerMetrics | undefined;
+  const shared =
+    opts.stores === undefined && config.REDIS_URL !== undefined
+      ? await redisStores(config, {
+          log,
+          nodeId,
+          onRedisError: () => counted?.m.redisErrors.inc(),
+          onRedisReconnect: () => counted?.m.redisReconnects.inc(),
+          onCrossBrokerLag: (ms) => counted?.m.crossBrokerLag.observe(Math.max(0, ms) / 1000),
+        })
+      : undefined;
   // The evictions are counted by the metrics made below (only ever called after both exist).
-  const stores = withMemoryDefaults(config, opts.stores, { onResumeEvicted: (n) => metrics.resumeEvicted.inc(n) });
+  const stores = withMemoryDefaults(config, shared ?? opts.stores, { onResumeEvicted: (n) => metrics.resumeEvicted.inc(n) });
+  const clustered = shared !== undefined || opts.clustered === true;
   let closing = (): boolean => false;
-  // Ready while listening and not draining (cluster mode adds Redis reachability, §10).
-  const notReady = () => (draining || closing() ? ['draining'] : []);
+  // Ready while listening, not draining and (cluster mode) while Redis answers (§10, §11).
+  const notReady = () => {
+    const reasons = draining || closing() ? ['draining'] : [];
+    if (stores.reachable && !stores.reachable()) reasons.push('redis');
+    return reasons;
+  };
   // The metrics read the state lazily (at scrape time), through the hub and the stores.
   const view = brokerView(hub, stores, () => notReady().length === 0);
   const metrics = new BrokerMetrics(view, {
     perFrame: config.METRICS === 'on',
     onFrameOut: opts.onFrameOut,
   });
+  counted = metrics;
   const epoch = await stores.epoch.current();
+  let currentEpoch = epoch;
+  // §10: Redis came back empty and the cluster took a new epoch: every socket redials into it.
+  stores.epoch.onChange?.((next) => {
+    currentEpoch = next;
+    log.warn({ epoch: next }, 'the shared state was lost: new epoch; closing every socket with 1012');
+    for (const ws of wss.clients) ws.close(CloseCode.serviceRestart, 'state lost: reconnect');
+  });
   // OpenTelemetry export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (else a no-op, nothing loaded).
   const tracer = opts.tracer ?? (await createHopTracer({ service: 'agent-bridge-broker' }));
-  const parts = wireBroker({ cfg: config, log, metrics, liveness, stores, tracer, hub, nodeId: randomUUID() });
+  const parts = wireBroker({ cfg: config, log, metrics, liveness, stores, tracer, hub, nodeId, clustered });
   const { clients, agents, router, shutdown } = parts;
   closing = () => shutdown.closing;
   const onError = (err: unknown) => log.warn({ err }, 'a broker store failed');
@@ -93,6 +123,9 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
         agents: hub.agentCount,
         clients: hub.clientCount,
         sessions: peek(stores.sessions.size(), hub.clientCount),
+        nodeId,
+        cluster: clustered,
+        epoch: currentEpoch,
       }),
       notReady,
       ops: () => ops?.node(),
@@ -117,6 +150,11 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => undefined);
     if (shutdown.closing) return rejectUpgrade(socket, 503, 'internal', 'shutting down');
+    // §10: without the shared store nothing can be stored: refuse new sockets, keep the open ones.
+    if (stores.reachable && !stores.reachable()) {
+      metrics.capacityRefusals.inc({ budget: 'redis' });
+      return rejectUpgrade(socket, 503, 'unavailable', 'the shared store is unreachable; retry later');
+    }
     let decision: UpgradeDecision;
     try {
       decision = authorizeUpgrade(req, config);
@@ -203,6 +241,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       parts.unsubscribe();
       liveness.stop();
       ops?.history.stop();
+      await Promise.resolve(stores.nodes.leave()).catch(onError);
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       const sockets = [...wss.clients];
@@ -214,6 +253,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await serverClosed;
+      await stores.close?.();
       // Our own tracer only: one passed in belongs to the caller.
       if (!opts.tracer) await tracer.shutdown();
       log.info('broker closed');
@@ -222,5 +262,5 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   const drain = () => {
     draining = true;
   };
-  return { url: `http://${host}:${port}`, wsUrl: `ws://${host}:${port}`, port, epoch, drain, close };
+  return { url: `http://${host}:${port}`, wsUrl: `ws://${host}:${port}`, port, epoch, nodeId, drain, close };
 }

@@ -9,7 +9,7 @@ import { errorFrame, type ErrorExtra } from './frames-out.ts';
 import type { LocalHub } from './local-hub.ts';
 import type { FrameKind } from './mailbox.ts';
 import type { BrokerMetrics } from './metrics.ts';
-import { isPromise, type Awaitable } from './store/awaitable.ts';
+import { isPromise, settle, type Awaitable } from './store/awaitable.ts';
 import type { ClusterBus } from './store/cluster-bus.ts';
 import type { LogEntry, LoggedFrame, SessionLog } from './store/session-log.ts';
 
@@ -19,11 +19,13 @@ export class SessionDelivery {
     private readonly hub: LocalHub,
     private readonly bus: ClusterBus,
     private readonly metrics: BrokerMetrics,
+    /** Other brokers exist (cluster mode): errors for sockets elsewhere go through the bus. */
+    private readonly clustered = false,
   ) {}
 
   /** Give the next seq to a frame, keep it for resume, and send it to the session's socket. */
   deliver(clientId: string, kind: FrameKind, entry: LogEntry): Awaitable<void> {
-    const frame = this.log.append(clientId, entry);
+    const frame = this.log.append(clientId, entry, kind);
     // The memory log answers at once: no closure, no Promise on the hot path.
     return isPromise(frame) ? frame.then((f) => this.toSocket(clientId, kind, f)) : this.toSocket(clientId, kind, frame);
   }
@@ -31,7 +33,9 @@ export class SessionDelivery {
   /** A frame already in the log, to the session's socket wherever it is. */
   toSocket(clientId: string, kind: FrameKind, frame: LoggedFrame): Awaitable<void> {
     const conn = this.hub.client(clientId);
-    if (conn) return conn.push({ payload: frame.payload, body: frame.body, kind, type: frame.type, seq: frame.seq });
+    if (conn) return conn.deliver({ payload: frame.payload, body: frame.body, kind, type: frame.type, seq: frame.seq });
+    // A shared log told the broker holding the socket in the same step as the append.
+    if (frame.owner !== undefined) return;
     // Not here: the broker holding the socket sends it (the memory bus has nobody else to ask).
     return this.bus.publish({ kind: 'deliver', clientId, frameKind: kind, frame });
   }
@@ -41,9 +45,14 @@ export class SessionDelivery {
     this.hub.client(clientId)?.push({ payload, kind: 'direct', type });
   }
 
-  /** An `error` frame to a client (counted by code). */
+  /**
+   * An `error` frame to a client (counted by code): to its socket here, else (a cluster: the
+   * socket may be on another broker, e.g. a wait that ended) through the bus.
+   */
   error(clientId: string, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {
     this.metrics.error(code, 'client', message);
-    this.unsequenced(clientId, FrameType.error, errorFrame(code, message, extra));
+    const payload = errorFrame(code, message, extra);
+    if (this.hub.client(clientId) || !this.clustered) return this.unsequenced(clientId, FrameType.error, payload);
+    settle(this.bus.publish({ kind: 'error', clientId, payload }), () => undefined);
   }
 }

@@ -58,6 +58,7 @@ export const CloseCode = {
   policy: 1008,
   tooBig: 1009,
   internal: 1011,
+  serviceRestart: 1012,
   slowConsumer: 1013,
   replaced: 4500,
 } as const;
@@ -70,6 +71,7 @@ export const CloseCodeInfo: Record<CloseCode, { meaning: string; reconnect: bool
   1008: { meaning: 'policy violation (abuse)', reconnect: false },
   1009: { meaning: 'frame too big', reconnect: false },
   1011: { meaning: 'internal error', reconnect: true },
+  1012: { meaning: 'service restart: the cluster lost its state (new epoch); redial', reconnect: true },
   1013: { meaning: 'slow consumer: reconnect and resume', reconnect: true },
   4500: { meaning: 'replaced: a newer connection took over this clientId', reconnect: false },
 };

@@ -8,7 +8,9 @@
  *  - lifecycle: a system event for every agent connection (each broker sends it to its own);
  *  - identity: a session's address changed (each broker announces it to its own agents);
  *  - agent.up / agent.down: a connection of a name came or went (pins and wait queues move);
- *  - kick: close this client's socket wherever it is (a newer one took over: 4500).
+ *  - kick: close this client's socket wherever it is (a newer one took over: 4500);
+ *  - error: an unsequenced `error` frame for a client whose socket another broker may hold.
+ * `node` names the one broker a message is for (a cluster's bus sends it to that broker only).
  */
 import type { SystemEvent } from '@agent-bridge/common';
 import type { WaitEntry } from '../agent-wait-queue.ts';
@@ -19,12 +21,13 @@ import type { LoggedFrame } from './session-log.ts';
 
 export type BusMessage =
   | { kind: 'deliver'; clientId: string; frameKind: FrameKind; frame: LoggedFrame }
-  | { kind: 'client.message'; agentId: string; entry: WaitEntry }
+  | { kind: 'client.message'; agentId: string; node?: string; entry: WaitEntry }
   | { kind: 'lifecycle'; event: SystemEvent; fields: Record<string, unknown> }
   | { kind: 'identity'; clientId: string; address: string | null }
   | { kind: 'agent.up'; agent: AgentEntry }
   | { kind: 'agent.down'; agent: AgentEntry }
-  | { kind: 'kick'; clientId: string; code: number; reason: string };
+  | { kind: 'kick'; clientId: string; node?: string; code: number; reason: string }
+  | { kind: 'error'; clientId: string; payload: string };
 
 export interface ClusterBus {
   /** Send to every broker (this one included). */

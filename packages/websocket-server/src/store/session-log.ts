@@ -6,31 +6,46 @@
  * bodies and the coalescing of run deltas are the log's business, behind this interface.
  */
 import type { BufferedFrame, SharedBody } from '../resume-buffer.ts';
+import type { FrameKind } from '../mailbox.ts';
 import type { Awaitable } from './awaitable.ts';
 
 /** A frame to append: a shared message body (rendered per seq), or a frame of its own text. */
 export type LogEntry = { type: string; body: SharedBody } | { type: string; render: (seq: number) => string };
 
 /** A frame as the log holds it: its seq and its own text or shared body. */
-export type LoggedFrame = Pick<BufferedFrame, 'seq' | 'type' | 'payload' | 'body'>;
+export type LoggedFrame = Pick<BufferedFrame, 'seq' | 'type' | 'payload' | 'body'> & {
+  /**
+   * Cluster: the broker holding the session's socket (empty: none). When it is another broker,
+   * the append already notified it (the append and the notification are one atomic step).
+   */
+  owner?: string;
+};
 
 export interface Replay {
   /** Every frame after the asked seq is held: `frames` is the whole replay. */
   complete: boolean;
   frames: LoggedFrame[];
+  /** The log's last seq when it was read (a shared log answers it in the same step). */
+  lastSeq?: number;
 }
 
 export interface SessionLog {
-  /** Allocate the session's next seq for `entry` and keep it; the frame as held (to send it now). */
-  append(clientId: string, entry: LogEntry): Awaitable<LoggedFrame>;
+  /**
+   * Allocate the session's next seq for `entry` and keep it; the frame as held (to send it now).
+   * `kind` is how the socket's mailbox treats it (a shared log tells the socket's broker).
+   */
+  append(clientId: string, entry: LogEntry, kind?: FrameKind): Awaitable<LoggedFrame>;
   /** The frames with seq > lastSeq, and whether that is all of them (false: some are gone). */
   after(clientId: string, lastSeq: number): Awaitable<Replay>;
   /** The client has everything through `seq` (a seq beyond the last counts as the last). */
   ack(clientId: string, seq: number): Awaitable<void>;
   /** The highest seq allocated (0 for a session without frames). */
   lastSeq(clientId: string): Awaitable<number>;
-  /** A fresh start of the session's stream: forget every held frame; the seq counter goes on. */
-  reset(clientId: string): Awaitable<void>;
+  /**
+   * A fresh start of the session's stream: forget every held frame; the seq counter goes on. A
+   * shared log answers the last seq at the reset (frames after it are new to the socket).
+   */
+  reset(clientId: string): Awaitable<void | number>;
   /** The session ended for good: forget it and its counter. */
   drop(clientId: string): Awaitable<void>;
   /** Bytes charged against RESUME_BUDGET_BYTES (metrics). */

@@ -1,5 +1,5 @@
 /** The session store in this process: a Map, and the MAX_SESSIONS / per-IP counts beside it. */
-import type { QuotaRefusal, SessionBounds, SessionRecord, SessionStore } from './session-store.ts';
+import type { Attachment, QuotaRefusal, SessionBounds, SessionRecord, SessionStore } from './session-store.ts';
 
 export class MemorySessionStore implements SessionStore {
   private readonly records = new Map<string, SessionRecord>();
@@ -18,7 +18,7 @@ export class MemorySessionStore implements SessionStore {
     return undefined;
   }
 
-  getOrCreate(record: SessionRecord): { record: SessionRecord; created: boolean } {
+  getOrCreate(record: SessionRecord): Attachment {
     const known = this.records.get(record.clientId);
     if (known) return { record: known, created: false };
     const stored = { ...record };
@@ -45,6 +45,24 @@ export class MemorySessionStore implements SessionStore {
       else this.perIp.delete(r.ip);
     }
     return r;
+  }
+
+  due(now: number, limit: number): string[] {
+    const ids: string[] = [];
+    for (const r of this.records.values()) {
+      if (r.expiresAt !== null && r.expiresAt <= now) ids.push(r.clientId);
+      if (ids.length >= limit) break;
+    }
+    return ids;
+  }
+
+  /** One process is one broker: no other broker can die holding a session. */
+  orphan(): undefined {
+    return undefined;
+  }
+
+  ids(): string[] {
+    return [...this.records.keys()];
   }
 
   list(): SessionRecord[] {

@@ -22,6 +22,16 @@ export interface SessionRecord {
   createdAt: number;
   /** When the session ends if no socket comes back (ms since epoch); null while a socket holds it. */
   expiresAt: number | null;
+  /** Cluster mode: the broker (NODE_ID) whose socket holds the session; absent when none or in memory. */
+  owner?: string | undefined;
+}
+
+/** What getOrCreate found: the record, and (cluster) which other broker held its socket until now. */
+export interface Attachment {
+  record: SessionRecord;
+  created: boolean;
+  /** Another broker's socket held the session (it must close it with 4500): its node id. */
+  takenFrom?: string | undefined;
 }
 
 /** MAX_SESSIONS / MAX_SESSIONS_PER_IP. */
@@ -39,10 +49,27 @@ export interface SessionStore {
    * (always for a known session: resuming or replacing its socket is never refused).
    */
   refusal(clientId: string, ip: string | undefined): Awaitable<QuotaRefusal | undefined>;
-  /** The record for `record.clientId`: the existing one (created: false), else `record`, stored now. */
-  getOrCreate(record: SessionRecord): Awaitable<{ record: SessionRecord; created: boolean }>;
-  /** Change the address or expiry of a record; undefined when there is none. */
+  /**
+   * The record for `record.clientId`: the existing one (created: false), else `record`, stored now.
+   * In a cluster this also claims the session for this broker, atomically (at most one socket per
+   * clientId cluster-wide): `takenFrom` names the broker that held it.
+   */
+  getOrCreate(record: SessionRecord): Awaitable<Attachment>;
+  /**
+   * Change the address or expiry of a record; undefined when there is none. Setting `expiresAt`
+   * (a socket went) is fenced in a cluster: it applies only while this broker still holds the
+   * session from its latest claim, so a broker that lost it cannot detach the new socket's session.
+   */
   update(clientId: string, patch: Partial<Pick<SessionRecord, 'address' | 'expiresAt'>>): Awaitable<SessionRecord | undefined>;
+  /** Up to `limit` detached sessions whose expiresAt is at or before `now` (the expiry sweeper). */
+  due(now: number, limit: number): Awaitable<string[]>;
+  /**
+   * Cluster: the broker `node` died holding the session's socket; detach it (expiresAt) unless
+   * another broker took it meanwhile. The record when this call detached it (announce once).
+   */
+  orphan(clientId: string, node: string, expiresAt: number): Awaitable<SessionRecord | undefined>;
+  /** Every clientId (broadcasts; cheaper than list() in a shared store). */
+  ids(): Awaitable<string[]>;
   /** The expiry rule above: the removed record, to the one caller that removed it. */
   expire(clientId: string, deadline: number): Awaitable<SessionRecord | undefined>;
   /** Every record (broadcasts, the agent welcome's client list). */

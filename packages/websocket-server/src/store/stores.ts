@@ -8,6 +8,7 @@ import { AgentWaitQueues } from '../agent-wait-queue.ts';
 import type { AgentDirectory } from './agent-directory.ts';
 import { MemoryAgentDirectory } from './agent-directory-memory.ts';
 import type { ClusterBus } from './cluster-bus.ts';
+import { MemoryClusterNodes, type ClusterNodes } from './cluster-nodes.ts';
 import { MemoryClusterBus } from './cluster-bus-memory.ts';
 import type { EpochSource } from './epoch-source.ts';
 import { MemoryEpochSource } from './epoch-source-memory.ts';
@@ -27,6 +28,11 @@ export interface BrokerStores {
   waitQueues: WaitQueueStore;
   rates: RateLimitStore;
   bus: ClusterBus;
+  nodes: ClusterNodes;
+  /** Cluster mode: whether the shared store answers (PROTOCOL §10 /readyz, upgrades refused 503). */
+  reachable?(): boolean;
+  /** Stop timers and connections the stores own (cluster); the shared data stays. */
+  close?(): Promise<void>;
 }
 
 /** Hooks the memory stores report through (metrics). */
@@ -56,6 +62,7 @@ export function memoryStores(cfg: Config, hooks: MemoryStoreHooks = {}): BrokerS
     }),
     rates: new MemoryRateLimitStore(cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),
     bus: new MemoryClusterBus(),
+    nodes: new MemoryClusterNodes(),
   };
 }
 

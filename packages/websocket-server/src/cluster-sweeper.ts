@@ -1,0 +1,75 @@
+/**
+ * Every second: this broker says it is alive, expires the sessions whose time is up (whoever
+ * detached them), and takes over after brokers that died (PROTOCOL §10): their sessions are
+ * detached, resumable, and announced `client.disconnected` once; their agent connections leave
+ * the directory (`agent.disconnected` when a name's last one goes). In one process only the
+ * expiry part has anything to do.
+ */
+import type { Logger } from '@agent-bridge/common';
+import type { ClientLifecycle } from './client-lifecycle.ts';
+import type { LifecycleEvents } from './lifecycle-events.ts';
+import type { Shutdown } from './shutdown.ts';
+import type { BrokerStores } from './store/stores.ts';
+
+export const SWEEP_EVERY_MS = 1000;
+
+export class ClusterSweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+
+  constructor(
+    private readonly deps: {
+      stores: BrokerStores;
+      clients: ClientLifecycle;
+      events: LifecycleEvents;
+      shutdown: Shutdown;
+      log: Logger;
+      sessionTtlMs: number;
+      /** A broker silent this long is dead (HEARTBEAT_TIMEOUT_MS, at most 10 s). */
+      deadAfterMs: number;
+    },
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), SWEEP_EVERY_MS);
+    this.timer.unref();
+    void this.tick();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One round (tests call it directly). Errors are logged; the next round tries again. */
+  async tick(now = Date.now()): Promise<void> {
+    if (this.running || this.deps.shutdown.closing) return;
+    this.running = true;
+    try {
+      const { stores } = this.deps;
+      await stores.nodes.beat();
+      await this.deps.clients.sweep(now);
+      for (const dead of await stores.nodes.claimDead(this.deps.deadAfterMs)) await this.takeOver(dead, now);
+    } catch (err) {
+      this.deps.log.debug({ err }, 'sweep failed; retrying next round');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async takeOver(dead: { node: string; clients: string[]; agents: { name: string; agentId: string }[] }, now: number): Promise<void> {
+    const { stores, events, log } = this.deps;
+    let detached = 0;
+    for (const clientId of dead.clients) {
+      const record = await stores.sessions.orphan(clientId, dead.node, now + this.deps.sessionTtlMs);
+      if (!record) continue; // resumed on another broker meanwhile
+      detached += 1;
+      events.toAllAgents('client.disconnected', { clientId, resumable: true });
+    }
+    for (const a of dead.agents) {
+      const last = await stores.directory.remove({ name: a.name, agentId: a.agentId, node: dead.node });
+      if (last) events.toAllClients('agent.disconnected', { agent: a.name });
+    }
+    log.warn({ node: dead.node, sessions: detached, agents: dead.agents.length }, 'took over after a dead broker');
+  }
+}

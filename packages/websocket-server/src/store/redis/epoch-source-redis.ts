@@ -1,0 +1,57 @@
+/**
+ * The cluster's epoch (PROTOCOL §10): one key every broker reads, set once by whoever comes
+ * first. It changes only when Redis lost it (restarted empty, flushed): the first broker to see
+ * it missing sets a new one, and every broker, noticing within a second, closes its sockets with
+ * 1012 so each client resumes into the new seq space with `resumed:false`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { RedisLink } from '@agent-bridge/common/redis';
+import type { EpochSource } from '../epoch-source.ts';
+import type { Keys } from './keys.ts';
+
+export const EPOCH_CHECK_MS = 1000;
+
+export class RedisEpochSource implements EpochSource {
+  private epoch: string | undefined;
+  private readonly listeners: ((epoch: string) => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly redis: RedisLink,
+    private readonly keys: Keys,
+  ) {}
+
+  async current(): Promise<string> {
+    if (this.epoch === undefined) this.epoch = await this.read();
+    return this.epoch;
+  }
+
+  onChange(listener: (epoch: string) => void): void {
+    this.listeners.push(listener);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.check().catch(() => undefined), EPOCH_CHECK_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Read it again (tests call it directly); a new value is announced. */
+  async check(): Promise<void> {
+    if (this.epoch === undefined || !this.redis.up) return;
+    const now = await this.read();
+    if (now === this.epoch) return;
+    this.epoch = now;
+    for (const l of this.listeners) l(now);
+  }
+
+  private async read(): Promise<string> {
+    await this.redis.cmd(['SET', this.keys.epoch, randomUUID(), 'NX']);
+    const epoch = await this.redis.cmd<string | null>(['GET', this.keys.epoch]);
+    if (!epoch) throw new Error('the cluster epoch could not be read');
+    return epoch;
+  }
+}

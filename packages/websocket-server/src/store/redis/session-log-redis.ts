@@ -1,0 +1,175 @@
+/**
+ * Session logs in Redis (PROTOCOL §5, §10): a stream per session whose entry ids are the seqs,
+ * and a small hash beside it (seq counter, highest seq no longer held, bytes held). The append is
+ * one script — like centrifuge's history-add script — that gives the frame its seq, stores it,
+ * trims the stream to RESUME_BUFFER_FRAMES / _BYTES and notifies the broker holding the session's
+ * socket on its channel: a frame is never stored without its owner being told, nor told without
+ * being stored. Pub/sub may still lose the notification; the log stays the truth (seq-gate.ts
+ * reads a gap back from here). A frame's text is kept as two halves around its seq, so the seq
+ * is written in by the script. Run deltas are not coalesced here (PROTOCOL §9 makes it optional).
+ */
+import type { RedisLink } from '@agent-bridge/common/redis';
+import type { LogEntry, LoggedFrame, Replay, SessionLog } from '../session-log.ts';
+import type { Keys } from './keys.ts';
+
+const SENTINEL = String(Number.MAX_SAFE_INTEGER);
+const SEQ_FIELD = `"seq":${SENTINEL}`;
+
+const APPEND = `
+local owner = redis.call('HGET', KEYS[3], 'owner')
+if not owner then return false end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local text = ARGV[1] .. seq .. ARGV[2]
+redis.call('XADD', KEYS[2], seq .. '-0', 'f', text, 't', ARGV[10])
+local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', string.len(text))
+local n = redis.call('XLEN', KEYS[2])
+local maxF = tonumber(ARGV[3])
+local maxB = tonumber(ARGV[4])
+while n > maxF or (bytes > maxB and n > 1) do
+  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
+  redis.call('XDEL', KEYS[2], first[1])
+  bytes = redis.call('HINCRBY', KEYS[1], 'bytes', -string.len(first[2][2]))
+  redis.call('HSET', KEYS[1], 'gone', string.match(first[1], '^(%d+)'))
+  n = n - 1
+end
+if owner == '' then
+  local ttl = redis.call('PTTL', KEYS[3])
+  if ttl > 0 then
+    redis.call('PEXPIRE', KEYS[1], ttl)
+    redis.call('PEXPIRE', KEYS[2], ttl)
+  end
+elseif owner ~= ARGV[5] and ARGV[6] == '1' then
+  redis.call('PUBLISH', ARGV[7] .. owner, 'D' .. ARGV[11] .. '\\n' .. ARGV[8] .. '\\n' .. ARGV[9] .. '\\n' .. ARGV[10] .. '\\n' .. seq .. '\\n' .. text)
+end
+return {seq, owner}
+`;
+
+const AFTER = `
+local m = redis.call('HMGET', KEYS[1], 'seq', 'gone')
+local seq = tonumber(m[1] or '0')
+local gone = tonumber(m[2] or '0')
+local last = tonumber(ARGV[1])
+if last > seq or last < gone then return {0, seq} end
+return {1, seq, redis.call('XRANGE', KEYS[2], '(' .. last .. '-0', '+')}
+`;
+
+const ACK = `
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+local upto = math.min(tonumber(ARGV[1]), seq)
+local gone = tonumber(redis.call('HGET', KEYS[1], 'gone') or '0')
+if upto <= gone then return 0 end
+local old = redis.call('XRANGE', KEYS[2], '-', upto .. '-0')
+local freed = 0
+for _, e in ipairs(old) do
+  redis.call('XDEL', KEYS[2], e[1])
+  freed = freed + string.len(e[2][2])
+end
+redis.call('HINCRBY', KEYS[1], 'bytes', -freed)
+redis.call('HSET', KEYS[1], 'gone', upto)
+return #old
+`;
+
+const RESET = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[2])
+local seq = redis.call('HGET', KEYS[1], 'seq') or '0'
+redis.call('HSET', KEYS[1], 'gone', seq, 'bytes', 0)
+return tonumber(seq)
+`;
+
+export interface RedisLogLimits {
+  frames: number;
+  bytes: number;
+  sessionTtlMs: number;
+}
+
+/** What the script needs to write a frame, and what the bus needs to name it. */
+export interface AppendMeta {
+  /** The frame's kind in the receiving mailbox (broadcast / direct / system). */
+  frameKind: string;
+}
+
+export class RedisSessionLog implements SessionLog {
+  /** A shared body's text halves, computed once however many sessions it goes to. */
+  private readonly halves = new WeakMap<object, [string, string]>();
+
+  constructor(
+    private readonly redis: RedisLink,
+    private readonly keys: Keys,
+    private readonly nodeId: string,
+    private readonly limits: RedisLogLimits,
+  ) {}
+
+  /** The frame's text before and after its seq. */
+  split(entry: LogEntry): [string, string] {
+    if ('body' in entry) {
+      const known = this.halves.get(entry.body);
+      if (known) return known;
+    }
+    const text = 'body' in entry ? entry.body.render(Number.MAX_SAFE_INTEGER) : entry.render(Number.MAX_SAFE_INTEGER);
+    const i = text.indexOf(SEQ_FIELD);
+    if (i < 0) throw new Error(`a logged frame of type ${entry.type} has no seq`);
+    const at = i + SEQ_FIELD.length - SENTINEL.length;
+    const pair: [string, string] = [text.slice(0, at), text.slice(at + SENTINEL.length)];
+    if ('body' in entry) this.halves.set(entry.body, pair);
+    return pair;
+  }
+
+  append(clientId: string, entry: LogEntry, frameKind = 'direct', notify = true): Promise<LoggedFrame> {
+    const [head, tail] = this.split(entry);
+    const keys = [this.keys.logMeta(clientId), this.keys.log(clientId), this.keys.session(clientId)];
+    return this.redis
+      .eval<[number, string] | null>(APPEND, keys, [
+        head,
+        tail,
+        String(this.limits.frames),
+        String(this.limits.bytes),
+        this.nodeId,
+        notify ? '1' : '0',
+        `${this.keys.busNode('')}`,
+        clientId,
+        frameKind,
+        entry.type,
+        String(Date.now()),
+      ])
+      .then((answer) => {
+        // No such session (it expired meanwhile): nothing stored, nobody to tell.
+        if (!answer) return { seq: 0, type: entry.type, payload: '', owner: '' };
+        const [seq, owner] = answer;
+        return { seq, type: entry.type, payload: head + seq + tail, owner };
+      });
+  }
+
+  async after(clientId: string, lastSeq: number): Promise<Replay> {
+    const answer = await this.redis.eval<[number, number, [string, string[]][]?]>(AFTER, [this.keys.logMeta(clientId), this.keys.log(clientId)], [String(lastSeq)]);
+    const [complete, seq, entries] = answer;
+    if (complete !== 1) return { complete: false, frames: [], lastSeq: seq };
+    const frames: LoggedFrame[] = (entries ?? []).map(([id, fields]) => ({
+      seq: Number(id.slice(0, id.indexOf('-'))),
+      payload: fields[1]!,
+      type: fields[3] ?? 'message',
+    }));
+    return { complete: true, frames, lastSeq: seq };
+  }
+
+  async ack(clientId: string, seq: number): Promise<void> {
+    await this.redis.eval(ACK, [this.keys.logMeta(clientId), this.keys.log(clientId)], [String(seq)]);
+  }
+
+  async lastSeq(clientId: string): Promise<number> {
+    return Number((await this.redis.cmd<string | null>(['HGET', this.keys.logMeta(clientId), 'seq'])) ?? 0);
+  }
+
+  async reset(clientId: string): Promise<number> {
+    return this.redis.eval<number>(RESET, [this.keys.logMeta(clientId), this.keys.log(clientId)], []);
+  }
+
+  async drop(clientId: string): Promise<void> {
+    await this.redis.cmd(['DEL', this.keys.logMeta(clientId), this.keys.log(clientId)]);
+  }
+
+  /** Held in Redis, not in this process (RESUME_BUDGET_BYTES is the memory log's). */
+  bytes(): number {
+    return 0;
+  }
+}
