@@ -22,16 +22,19 @@ import type { UpgradeGate } from './ws/upgrade.ts';
 import { requireSession, type SessionLocals } from './session/require-session.ts';
 import type { SessionTokens } from './session/tokens.ts';
 import type { IdentityUpdater } from './siwe/deps.ts';
+import type { NonceStore } from './siwe/nonce-store.ts';
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   tokens: SessionTokens;
   identity: IdentityUpdater;
+  /** The SIWE nonce store; default: the router's own in-memory one. Cluster mode: Redis. */
+  nonces?: NonceStore;
   rateLimit: HttpRateLimit;
   metrics: WebMetrics;
-  /** Live numbers for /healthz. */
-  health: () => Record<string, number>;
+  /** Live numbers (and the node id) for /healthz. */
+  health: () => Record<string, number | string>;
   /** /readyz: not draining and the broker reachable. */
   readiness: WebReadiness;
   /** GET /api/ops (OPS_TOKEN). */
@@ -84,6 +87,7 @@ export function createApp(deps: AppDeps): BuiltApp {
     logger,
     tokens,
     identity: deps.identity,
+    nonces: deps.nonces,
     onVerified: (outcome) => metrics.siweVerifications.inc({ outcome }),
   });
   app.use('/auth', guard, deps.rateLimit.middleware, siwe, notFound('no such sign-in endpoint'));

@@ -20,6 +20,12 @@ import { IpCounter } from './limits/ip-counter.ts';
 import { KeyedRateLimit } from './limits/keyed-rate-limit.ts';
 import { SessionTokens } from './session/tokens.ts';
 import { ClientPipe } from './upstream/client-pipe.ts';
+import { BrokerPool } from './upstream/broker-pool.ts';
+import { connectWebRedis, type WebRedis } from './cluster/redis.ts';
+import { RedisNonceStore } from './siwe/nonce-store-redis.ts';
+import { RedisHitCounter } from './http/rate-limit-store-redis.ts';
+import { HTTP_RATE_WINDOW_MS } from './http/rate-limit.ts';
+import { RedisRevocations } from './session/revocations-redis.ts';
 import { BrokerIdentityClient } from './upstream/identity-client.ts';
 import { LivePipeIdentity } from './upstream/live-identity.ts';
 import { OriginPolicy } from './ws/origin.ts';
@@ -31,6 +37,8 @@ export interface WebServerOptions {
   backoff?: BackoffOptions;
   /** How long an upstream must stay up before the schedule starts again (BACKOFF_RESET_AFTER_MS). */
   backoffResetAfterMs?: number;
+  /** How often every broker's /readyz is probed in the background (default 1000 ms; 0: on demand only). */
+  brokerPollMs?: number;
   /**
    * OpenTelemetry hop spans (tests: an in-memory exporter). Default: `createHopTracer`, which
    * exports over OTLP only when OTEL_EXPORTER_OTLP_ENDPOINT is set and is a no-op otherwise.
@@ -48,6 +56,8 @@ export interface WebServer {
 
 /** How long close() waits for browsers to answer their 1001 before cutting them. */
 const CLOSE_GRACE_MS = 1000;
+/** Background probe of every broker's /readyz. */
+const BROKER_POLL_MS = 1000;
 /** How often Node checks header/request timeouts (its default, 30 s, would let slowloris hold 60–70 s). */
 const TIMEOUT_CHECK_MAX_MS = 1000;
 
@@ -57,19 +67,47 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   // A malformed TRUST_PROXY list throws here: the service does not start.
   const trustProxy = parseTrustProxy(config.TRUST_PROXY);
   const trust = compileTrust(trustProxy);
-  const tokens = new SessionTokens({ secret: config.JWT_SECRET, ttlS: config.SESSION_TOKEN_TTL_S });
+  // Cluster mode: nonces, the HTTP rate limit and sign-outs are shared through Redis (PROTOCOL §10).
+  // Redis away at start is no reason to exit: the link keeps retrying and /readyz says `redis`.
+  const redis: WebRedis | undefined = config.REDIS_URL ? await connectWebRedis(config.REDIS_URL, config.CLUSTER_PREFIX, logger) : undefined;
+  const revocations = redis ? new RedisRevocations({ redis, ttlS: config.SESSION_TOKEN_TTL_S, log: logger.child({ module: 'revocations' }) }) : undefined;
+  await revocations?.start();
+  const tokens = new SessionTokens({ secret: config.JWT_SECRET, ttlS: config.SESSION_TOKEN_TTL_S, revocations });
   const pipes = new Set<ClientPipe>();
-  const identity = new LivePipeIdentity(
-    new BrokerIdentityClient({ brokerUrl: config.BROKER_URL, proxyToken: config.PROXY_TOKEN, logger }),
-    pipes,
-  );
-  const readiness = new WebReadiness({ brokerUrl: config.BROKER_URL, timeoutMs: Math.min(2000, config.HEARTBEAT_TIMEOUT_MS) });
-  const metrics = createWebMetrics({ perFrame: config.METRICS === 'on', ready: async () => (await readiness.check()).ready });
-  const rateLimit = createHttpRateLimit(config.RATE_LIMIT_HTTP_PER_MIN);
-  const tracer = opts.tracer ?? (await createHopTracer({ service: 'agent-bridge-web' }));
-  const upstreams = new Set<WebSocket>();
   /** The newest pipe per clientId: during an outage the web server enforces one socket per clientId. */
   const newest = new Map<string, ClientPipe>();
+  const brokers = new BrokerPool({
+    urls: config.BROKER_URLS.length > 0 ? config.BROKER_URLS : [config.BROKER_URL],
+    timeoutMs: Math.min(2000, config.HEARTBEAT_TIMEOUT_MS),
+    pollMs: opts.brokerPollMs ?? BROKER_POLL_MS,
+  });
+  /**
+   * Cluster mode (several brokers or a shared store): a browser upgrade while no broker is ready
+   * is refused 503 `unavailable`, so a load balancer or the browser tries elsewhere. One broker
+   * without Redis keeps the v1 outage path: the socket is accepted and held until the broker is back.
+   */
+  const clusterMode = brokers.size > 1 || config.REDIS_URL !== undefined;
+  // Where an identity update goes: the broker this client's pipe is on (it holds the session
+  // when brokers do not share state), then the ready brokers of its ranking.
+  const identityTargets = (clientId: string): string[] => {
+    const on = newest.get(clientId)?.broker;
+    const ranked = brokers.ranking(clientId);
+    const ready = ranked.filter((u) => brokers.isReady(u));
+    return [...(on ? [on] : []), ...ready, ...ranked];
+  };
+  const identity = new LivePipeIdentity(
+    new BrokerIdentityClient({ brokersFor: identityTargets, proxyToken: config.PROXY_TOKEN, logger }),
+    pipes,
+  );
+  const readiness = new WebReadiness({ brokers, redisUp: redis ? () => redis.link.up : undefined });
+  const metrics = createWebMetrics({ perFrame: config.METRICS === 'on', ready: async () => (await readiness.check()).ready });
+  const rateLimit = createHttpRateLimit(
+    config.RATE_LIMIT_HTTP_PER_MIN,
+    redis ? new RedisHitCounter({ redis, windowMs: HTTP_RATE_WINDOW_MS }) : undefined,
+  );
+  const nonces = redis ? new RedisNonceStore({ redis, maxPerOwner: config.SIWE_NONCES_PER_IP }) : undefined;
+  const tracer = opts.tracer ?? (await createHopTracer({ service: 'agent-bridge-web' }));
+  const upstreams = new Set<WebSocket>();
   const outageBudget = new ByteBudget(config.OUTAGE_HOLD_BYTES);
   const perClient = new KeyedRateLimit({ perMinute: config.WS_UPGRADES_PER_MIN_PER_CLIENT });
   const perIp = new KeyedRateLimit({ perMinute: config.WS_UPGRADES_PER_MIN_PER_IP });
@@ -77,10 +115,13 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   const tcpPerIp = new IpCounter(config.CONNECTIONS_PER_IP);
   const socketsPerIp = new IpCounter(config.CONNECTIONS_PER_IP);
   const closeLimits = () => {
+    brokers.close();
     rateLimit.close();
     perClient.close();
     perIp.close();
     tokens.close();
+    nonces?.close();
+    void redis?.link.close();
   };
 
   const headersTimeout = Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS);
@@ -109,6 +150,9 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     throw err;
   }
   const port = (server.address() as AddressInfo).port;
+  // The first probe round: in cluster mode upgrades are decided on it (bounded by its timeout).
+  if (clusterMode) await brokers.start();
+  else void brokers.start();
   const ops = new WebOps(metrics, readiness, { brokerUrl: config.BROKER_URL, proxyToken: config.PROXY_TOKEN, nodeId: () => defaultNodeId(port) });
   ops.history.start();
   const host = urlHost(config.web.host);
@@ -126,9 +170,10 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     logger,
     tokens,
     identity,
+    nonces,
     rateLimit,
     metrics,
-    health: () => ({ clients: pipes.size }),
+    health: () => ({ nodeId: config.NODE_ID, clients: pipes.size }),
     readiness,
     ops,
     trustProxy,
@@ -158,6 +203,12 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
       if (closing) return refuseUpgrade(socket, 503, 'broker_unavailable', 'the server is shutting down', rawHeaders);
       const ip = clientAddress(req, trust);
       const decision = gate.decide(req, ip);
+      if (decision.ok && clusterMode && (!brokers.anyReady || (redis && !redis.link.up))) {
+        metrics.upgradesRejected.inc({ kind: 'client', status: '503' });
+        const why = brokers.anyReady ? 'the shared store (redis) is unreachable' : 'no broker is ready';
+        log.info({ ...describeUpgrade(req), ip }, `browser upgrade refused: ${why}`);
+        return refuseUpgrade(socket, 503, 'unavailable', `${why}; try again shortly`, rawHeaders);
+      }
       if (!decision.ok || !socketsPerIp.acquire(ip)) {
         const refusal = decision.ok ? { status: 503, code: 'over_capacity' as const, message: 'too many open connections from this address' } : decision;
         metrics.upgradesRejected.inc({ kind: 'client', status: String(refusal.status) });
@@ -194,7 +245,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
           perFrameMetrics: config.METRICS === 'on',
           tracer,
           events: ops,
-          onBrokerSeen: () => readiness.brokerSeen(),
+          brokers,
           upstreams,
           onClosed: (p) => {
             pipes.delete(p);

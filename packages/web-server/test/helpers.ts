@@ -76,12 +76,13 @@ export function pipeFixture(opts: { backoff?: { initialMs: number; maxMs: number
       cleanups.push(() => b.close());
       return b;
     },
-    async web(brokerWsUrl: string, env: Record<string, string> = {}): Promise<WebServer> {
+    /** `brokerWsUrl` may list several brokers, comma-separated (BROKER_URL). */
+    async web(brokerWsUrl: string, env: Record<string, string> = {}, webOpts: WebServerOptions = {}): Promise<WebServer> {
       const site = makeSite();
       cleanups.push(() => site.remove());
       const w = await startWeb(
         { STATIC_ASSETS_PATH: site.root, BROKER_URL: brokerWsUrl, HEARTBEAT_INTERVAL_MS: '100', HEARTBEAT_TIMEOUT_MS: '3000', ...env },
-        { backoff: opts.backoff ?? { initialMs: 150, maxMs: 300 } },
+        { backoff: opts.backoff ?? { initialMs: 150, maxMs: 300 }, ...webOpts },
       );
       cleanups.push(() => w.close());
       return w;

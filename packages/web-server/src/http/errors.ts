@@ -6,6 +6,7 @@
  */
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import { httpError, type HttpErrorCode, type Logger } from '@agent-bridge/common';
+import { StoreUnavailable } from '../cluster/unavailable.ts';
 
 export function sendError(res: Response, status: number, code: HttpErrorCode, message: string): void {
   res.status(status).json(httpError(code, message));
@@ -41,6 +42,12 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
       return sendError(res, 413, 'payload_too_large', limit === undefined ? 'the body is too large' : `the body is over ${limit} bytes`);
     }
     if (type === 'entity.parse.failed') return sendError(res, 400, 'bad_request', 'the body is not valid JSON');
+    // Cluster mode, Redis away: the state this request needs is not reachable (PROTOCOL §10).
+    // RedisLink has logged the outage once; nothing more to say per request.
+    if (err instanceof StoreUnavailable) {
+      res.setHeader('Retry-After', '1');
+      return sendError(res, 503, 'unavailable', 'the shared store cannot be reached; try again shortly');
+    }
     const status = (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       const [code, message] = CLIENT_ERRORS[status] ?? ['bad_request', 'the request could not be handled'];

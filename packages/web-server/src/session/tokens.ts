@@ -5,7 +5,8 @@
  */
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { Revocations } from './revocations.ts';
+import { MemoryRevocations } from './revocations-memory.ts';
+import type { RevocationStore } from './revocations.ts';
 
 export interface SessionTokensOptions {
   secret: string;
@@ -15,6 +16,8 @@ export interface SessionTokensOptions {
   audience?: string;
   /** Sign-out records kept at most (see revocations.ts). */
   maxRevocations?: number;
+  /** Where sign-outs are recorded; default one process's own (MemoryRevocations). Closed by close(). */
+  revocations?: RevocationStore;
 }
 
 export type VerifiedSession = { ok: true; clientId: string; address: string | null; exp: number };
@@ -35,21 +38,22 @@ export class SessionTokens {
   private readonly ttlS: number;
   private readonly issuer: string;
   private readonly audience: string;
-  private readonly revocations: Revocations;
+  private readonly revocations: RevocationStore;
 
   constructor(opts: SessionTokensOptions) {
     this.secret = createSecretKey(Buffer.from(opts.secret));
     this.ttlS = opts.ttlS;
     this.issuer = opts.issuer ?? 'agent-bridge';
     this.audience = opts.audience ?? 'agent-bridge-session';
-    this.revocations = new Revocations({ ttlS: opts.ttlS, maxEntries: opts.maxRevocations });
+    this.revocations = opts.revocations ?? new MemoryRevocations({ ttlS: opts.ttlS, maxEntries: opts.maxRevocations });
   }
 
   /**
    * Sign-out: every token of `clientId` issued so far stops working (socket, /api/me, sign-in
-   * upgrade), whatever wallet it carries. false: the revocation store is full.
+   * upgrade), whatever wallet it carries. false: the revocation store is full. Throws
+   * StoreUnavailable when the cluster's store cannot be reached.
    */
-  revoke(clientId: string): boolean {
+  revoke(clientId: string): Promise<boolean> {
     return this.revocations.revoke(clientId);
   }
 

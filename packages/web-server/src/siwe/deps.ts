@@ -12,7 +12,7 @@ export interface SessionTokenIssuer {
     token: string,
   ): { ok: true; clientId: string; address: string | null; exp: number } | { ok: false; code: string; message: string };
   /** Sign-out: revoke every token of the client issued so far. false: no room to record it. */
-  revoke?(clientId: string): boolean;
+  revoke?(clientId: string): boolean | Promise<boolean>;
 }
 
 /** `unknown_client`: the broker has no session for it; `unavailable`: the broker could not be told. */

@@ -8,9 +8,11 @@ import express, { Router, type Request } from 'express';
 import { getAddress } from 'ethers';
 import { ADDRESS_RE, bearerToken } from '@agent-bridge/common';
 import { sendError } from '../http/errors.ts';
+import { StoreUnavailable } from '../cluster/unavailable.ts';
 import { buildChallenge } from './challenge.ts';
 import { rfc3339, type SiweRouterDeps } from './deps.ts';
-import { MemoryNonceStore, NonceRefused } from './nonce-store.ts';
+import { NonceRefused } from './nonce-store.ts';
+import { MemoryNonceStore } from './nonce-store-memory.ts';
 import { siweOrigin, siweOrigins, type SiweOrigin } from './origin.ts';
 import { SiweVerifier } from './verify.ts';
 
@@ -143,7 +145,14 @@ export function createSiweRouter(deps: SiweRouterDeps): SiweRouter {
     }
     // Every token issued so far (the one just used, and any copy of it) loses its wallet and its
     // socket; only the token answered here works from now on.
-    if (tokens.revoke && !tokens.revoke(session.clientId)) {
+    let recorded = true;
+    try {
+      recorded = tokens.revoke ? await tokens.revoke(session.clientId) : true;
+    } catch (err) {
+      if (!(err instanceof StoreUnavailable)) throw err;
+      return sendError(res, 503, 'unavailable', 'signed out at the bridge, but old tokens could not be revoked (shared store unreachable); try again');
+    }
+    if (!recorded) {
       log.warn({ clientId: session.clientId }, 'sign-out could not be recorded: revocation store full');
       return sendError(res, 503, 'over_capacity', 'signed out at the bridge, but old tokens could not be revoked; try again later');
     }

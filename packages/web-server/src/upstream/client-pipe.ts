@@ -36,6 +36,7 @@ import { pipeFrameMetrics, type PipeFrameMetrics } from './pipe-metrics.ts';
 import type { ByteBudget } from '../limits/byte-budget.ts';
 import { SocketLiveness } from '../ws/liveness.ts';
 import { clientUpstreamUrl } from './broker-url.ts';
+import type { BrokerPool } from './broker-pool.ts';
 
 export type PipeConfig = Pick<
   Config,
@@ -74,8 +75,14 @@ export interface ClientPipeOptions {
   tracer?: HopTracer;
   /** Recent errors sent and closes seen, for the ops view. */
   events?: { errors: EventRing; closes: EventRing };
-  /** An upstream's welcome arrived: the broker is reachable (readiness). */
-  onBrokerSeen?: () => void;
+  /**
+   * The brokers this pipe may use (BROKER_URL lists several): the first dial goes to the best
+   * ready broker of this client's ranking, a redial after a failure to the next one. Unset: only
+   * `config.BROKER_URL`.
+   */
+  brokers?: BrokerPool;
+  /** An upstream's welcome arrived: that broker is reachable (readiness). */
+  onBrokerSeen?: (brokerUrl: string) => void;
   /** Called once, when the browser socket has closed. */
   onClosed: (pipe: ClientPipe) => void;
   /**
@@ -104,6 +111,10 @@ export class ClientPipe {
   private readonly browserHeartbeat: SocketLiveness;
 
   private upstream: WebSocket | undefined;
+  /** The broker of the current (or last) upstream. */
+  private brokerUrl: string | undefined;
+  /** The broker whose upstream just failed: the next dial goes to the next one in the ranking. */
+  private failedBroker: string | undefined;
   private upstreamOpen = false;
   private upstreamHeartbeat: SocketLiveness | undefined;
   /** The current upstream's welcome has arrived: frames may flow to it. */
@@ -186,6 +197,11 @@ export class ClientPipe {
   shutdown(): void {
     this.end(CloseCode.goingAway);
     if (this.browser.readyState === WebSocket.OPEN) this.browser.close(CloseCode.goingAway, 'server shutting down');
+  }
+
+  /** The broker this pipe is on (or last dialled). */
+  get broker(): string | undefined {
+    return this.brokerUrl;
   }
 
   /** The browser has a live upstream (its welcome arrived): the broker enforces one socket per clientId. */
@@ -327,7 +343,11 @@ export class ClientPipe {
       [Header.clientIp]: this.opts.clientIp,
     };
     if (this.address) headers[Header.clientAddress] = this.address;
-    const url = clientUpstreamUrl(this.cfg.BROKER_URL, this.clientId, { lastSeq: this.lastSeq, epoch: this.epoch });
+    const pool = this.opts.brokers;
+    const brokerUrl = pool ? pool.pick(this.clientId, this.failedBroker) : this.cfg.BROKER_URL;
+    if (this.brokerUrl !== undefined && brokerUrl !== this.brokerUrl) this.log.info({ broker: urlHostOf(brokerUrl) }, 'continuing on another broker');
+    this.brokerUrl = brokerUrl;
+    const url = clientUpstreamUrl(brokerUrl, this.clientId, { lastSeq: this.lastSeq, epoch: this.epoch });
     let up: WebSocket;
     try {
       up = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: this.cfg.HEARTBEAT_TIMEOUT_MS });
@@ -411,6 +431,12 @@ export class ClientPipe {
       return;
     }
     this.log.info({ code }, 'upstream lost; redialling');
+    // Fail over: this broker is suspect for new clients, and this one tries the next broker of
+    // its ranking (the same one again when it is the only one).
+    if (this.brokerUrl !== undefined) {
+      this.failedBroker = this.brokerUrl;
+      this.opts.brokers?.markDown(this.brokerUrl);
+    }
     this.scheduleRedial();
   }
 
@@ -482,7 +508,11 @@ export class ClientPipe {
       this.sendSystem('bridge.reconnected', { epoch: this.epoch, resumed, lastSeq });
     }
     this.ready = true;
-    this.opts.onBrokerSeen?.();
+    this.failedBroker = undefined;
+    if (this.brokerUrl !== undefined) {
+      this.opts.brokers?.markUp(this.brokerUrl);
+      this.opts.onBrokerSeen?.(this.brokerUrl);
+    }
     this.resetTimer = setTimeout(() => this.backoff.reset(), this.opts.backoffResetAfterMs ?? BACKOFF_RESET_AFTER_MS);
     const up = this.upstream!;
     this.opts.outageBudget?.give(this.heldBytes);
@@ -575,5 +605,14 @@ export class ClientPipe {
     } else if (up.readyState === WebSocket.CONNECTING) {
       up.terminate();
     }
+  }
+}
+
+/** host:port of a broker URL for logs (never its path, query or credentials). */
+function urlHostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '?';
   }
 }

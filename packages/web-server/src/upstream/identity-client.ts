@@ -10,26 +10,45 @@ import { brokerHttpUrl } from './broker-url.ts';
 export type { IdentityOutcome };
 
 export interface BrokerIdentityClientOptions {
-  brokerUrl: string;
+  /** The one broker (BROKER_URL), unless `brokersFor` is given. */
+  brokerUrl?: string;
+  /**
+   * Several brokers: where to tell, best first (the broker the client's pipe is on, then the
+   * ready brokers). An unreachable one is skipped for the next; any broker works in cluster mode,
+   * where the session store is shared.
+   */
+  brokersFor?: (clientId: string) => string[];
   proxyToken: string;
   logger: Logger;
   /** A broker that does not answer within this is "unavailable". */
   timeoutMs?: number;
 }
 
+/** Brokers tried at most per update (each bounded by timeoutMs). */
+const MAX_TRIES = 3;
+
 export class BrokerIdentityClient implements IdentityUpdater {
-  private readonly base: string;
   private readonly log: Logger;
 
   constructor(private readonly opts: BrokerIdentityClientOptions) {
-    this.base = brokerHttpUrl(opts.brokerUrl);
+    if (opts.brokerUrl === undefined && opts.brokersFor === undefined) throw new Error('BrokerIdentityClient needs brokerUrl or brokersFor');
     this.log = opts.logger.child({ module: 'identity-client' });
   }
 
   async setAddress(clientId: string, address: string | null): Promise<IdentityOutcome> {
+    const urls = this.opts.brokersFor ? this.opts.brokersFor(clientId) : [this.opts.brokerUrl!];
+    let outcome: IdentityOutcome = 'unavailable';
+    for (const url of [...new Set(urls)].slice(0, MAX_TRIES)) {
+      outcome = await this.tell(brokerHttpUrl(url), clientId, address);
+      if (outcome !== 'unavailable') return outcome;
+    }
+    return outcome;
+  }
+
+  private async tell(base: string, clientId: string, address: string | null): Promise<IdentityOutcome> {
     let status: number;
     try {
-      const res = await fetch(this.base + BrokerPath.identity(clientId), {
+      const res = await fetch(base + BrokerPath.identity(clientId), {
         method: 'POST',
         headers: { authorization: `Bearer ${this.opts.proxyToken}`, 'content-type': 'application/json' },
         body: JSON.stringify({ address }),
