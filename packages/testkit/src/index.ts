@@ -4,3 +4,5 @@ export * from './stack.ts';
 export * from './test-socket.ts';
 export * from './clients.ts';
 export * from './raw-http.ts';
+export * from './redis-server.ts';
+export * from './cluster.ts';
