@@ -140,10 +140,12 @@ describe('state snapshot (embedded mode)', () => {
     const s = await registerClient(stack.webUrl);
     const ws = await connectBrowser(stack.webUrl, s);
     const welcome = await ws.next('welcome');
+    ws.close(4000, 'away');
     await stack.broker.restart();
-    const reconnected = await ws.next((f) => f.type === 'system' && f.event === 'bridge.reconnected', 15_000);
-    expect(reconnected.resumed).toBe(false);
-    expect(reconnected.epoch).not.toBe(welcome.epoch);
+    const again = await connectBrowser(stack.webUrl, s, resumePoint(ws));
+    const back = await again.next('welcome');
+    expect(back.resumed).toBe(false);
+    expect(back.epoch).not.toBe(welcome.epoch);
     expect(stack.broker.logs()).not.toContain('snapshot');
   });
 });
