@@ -39,13 +39,14 @@ export class RedisRateLimitStore implements RateLimitStore {
     private readonly keys: Keys,
     private readonly ratePerSec: number,
     private readonly burst: number,
+    private readonly now: () => number = Date.now,
   ) {
     this.ttlMs = Math.ceil((burst / ratePerSec) * 1000) + 60_000;
   }
 
   take(clientId: string): Promise<RateVerdict> {
     return this.redis.eval<RateVerdict>(TAKE, [this.keys.rate(clientId)], [
-      String(Date.now()),
+      String(this.now()),
       String(this.ratePerSec),
       String(this.burst),
       String(FLOOD_BURSTS * this.burst),

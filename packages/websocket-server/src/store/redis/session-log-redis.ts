@@ -11,13 +11,15 @@
 import type { RedisLink } from '@agent-bridge/common/redis';
 import type { LogEntry, LoggedFrame, Replay, SessionLog } from '../session-log.ts';
 import type { Keys } from './keys.ts';
+import { GRACE_MS } from './session-store-redis.ts';
 
 const SENTINEL = String(Number.MAX_SAFE_INTEGER);
 const SEQ_FIELD = `"seq":${SENTINEL}`;
 
 const APPEND = `
 local owner = redis.call('HGET', KEYS[3], 'owner')
-if not owner then return false end
+local orphan = not owner
+if orphan then owner = '' end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local text = ARGV[1] .. seq .. ARGV[2]
 redis.call('XADD', KEYS[2], seq .. '-0', 'f', text, 't', ARGV[10])
@@ -32,7 +34,10 @@ while n > maxF or (bytes > maxB and n > 1) do
   redis.call('HSET', KEYS[1], 'gone', string.match(first[1], '^(%d+)'))
   n = n - 1
 end
-if owner == '' then
+if orphan then
+  redis.call('PEXPIRE', KEYS[1], ARGV[12])
+  redis.call('PEXPIRE', KEYS[2], ARGV[12])
+elseif owner == '' then
   local ttl = redis.call('PTTL', KEYS[3])
   if ttl > 0 then
     redis.call('PEXPIRE', KEYS[1], ttl)
@@ -119,7 +124,7 @@ export class RedisSessionLog implements SessionLog {
     const [head, tail] = this.split(entry);
     const keys = [this.keys.logMeta(clientId), this.keys.log(clientId), this.keys.session(clientId)];
     return this.redis
-      .eval<[number, string] | null>(APPEND, keys, [
+      .eval<[number, string]>(APPEND, keys, [
         head,
         tail,
         String(this.limits.frames),
@@ -131,11 +136,11 @@ export class RedisSessionLog implements SessionLog {
         frameKind,
         entry.type,
         String(Date.now()),
+        // A log without a session record (it expired meanwhile) lives no longer than a session would.
+        String(this.limits.sessionTtlMs + GRACE_MS),
       ])
       .then((answer) => {
-        // No such session (it expired meanwhile): nothing stored, nobody to tell.
-        if (!answer) return { seq: 0, type: entry.type, payload: '', owner: '' };
-        const [seq, owner] = answer;
+        const [seq, owner] = answer as [number, string];
         return { seq, type: entry.type, payload: head + seq + tail, owner };
       });
   }

@@ -8,6 +8,7 @@
  */
 import type { RedisLink } from '@agent-bridge/common/redis';
 import type { Attachment, QuotaRefusal, SessionBounds, SessionRecord, SessionStore } from '../session-store.ts';
+import { pairs } from './agent-directory-redis.ts';
 import type { Keys } from './keys.ts';
 
 /** How long a detached session's keys outlive its expiry (the sweeper removes them first). */
@@ -16,7 +17,7 @@ export const GRACE_MS = 60_000;
 const CLAIM = `
 local existed = redis.call('EXISTS', KEYS[1])
 if existed == 0 then
-  redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'address', '', 'ip', ARGV[2], 'createdAt', ARGV[3])
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'address', ARGV[5], 'ip', ARGV[2], 'createdAt', ARGV[3])
 end
 local prev = redis.call('HGET', KEYS[1], 'owner') or ''
 local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
@@ -40,6 +41,16 @@ end
 return redis.call('HGETALL', KEYS[1])
 `;
 
+/** A socket of this broker holds the session again: claim it (the fence moves on). */
+const REATTACH = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'address', ARGV[2]) end
+local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
+redis.call('HSET', KEYS[1], 'owner', ARGV[3], 'expiresAt', '')
+for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
+return {gen, redis.call('HGETALL', KEYS[1])}
+`;
+
 const ORPHAN = `
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner or owner ~= ARGV[1] then return false end
@@ -60,10 +71,8 @@ redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return rec
 `;
 
-function parse(clientId: string, flat: string[] | null | undefined): SessionRecord | undefined {
-  if (!flat || flat.length === 0) return undefined;
-  const h: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) h[flat[i]!] = flat[i + 1]!;
+function parse(clientId: string, flat: string[] | Record<string, string> | null | undefined): SessionRecord | undefined {
+  const h: Record<string, string> = Object.fromEntries(pairs(flat));
   if (h.createdAt === undefined) return undefined;
   return {
     clientId,
@@ -110,6 +119,7 @@ export class RedisSessionStore implements SessionStore {
       record.ip ?? '',
       String(record.createdAt),
       this.nodeId,
+      record.address ?? '',
     ]);
     this.gens.set(clientId, String(gen));
     const created = existed === 0;
@@ -126,6 +136,17 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async update(clientId: string, patch: Partial<Pick<SessionRecord, 'address' | 'expiresAt'>>): Promise<SessionRecord | undefined> {
+    if (patch.expiresAt === null) {
+      const answer = await this.redis.eval<[number, string[]] | null>(REATTACH, this.keys.sessionKeys(clientId), [
+        patch.address !== undefined ? '1' : '0',
+        patch.address ?? '',
+        this.nodeId,
+      ]);
+      if (!answer) return undefined;
+      this.gens.set(clientId, String(answer[0]));
+      await this.redis.cmd(['ZREM', this.keys.expiry, clientId]);
+      return parse(clientId, answer[1]);
+    }
     const detachAt = typeof patch.expiresAt === 'number' ? patch.expiresAt : undefined;
     const ttl = detachAt === undefined ? 0 : Math.max(1, detachAt - Date.now()) + GRACE_MS;
     const flat = await this.redis.eval<string[] | null>(UPDATE, this.keys.sessionKeys(clientId), [

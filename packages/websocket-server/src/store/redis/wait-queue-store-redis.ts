@@ -159,7 +159,8 @@ export class RedisWaitQueues implements WaitQueueStore {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.sweep().catch(this.onError), 1000);
+    // Each second (sooner for a short SESSION_TTL_MS): a wait ends at most this late.
+    this.timer = setInterval(() => void this.sweep().catch(this.onError), Math.max(20, Math.min(1000, this.maxAgeMs / 2)));
     this.timer.unref();
   }
 

@@ -1,0 +1,179 @@
+/**
+ * Cluster mode (PROTOCOL §10) with two brokers in this process on the real Redis (REDIS_TEST_URL,
+ * default redis://127.0.0.1:6379), each test on a prefix of its own: the cluster behaves as one
+ * broker. Process deaths (SIGKILL) are in packages/e2e (cluster-*.test.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@agent-bridge/common';
+import { RedisLink } from '@agent-bridge/common/redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrokerHandle } from '../src/index.ts';
+import { agent, broker, client, getJson, type Frame, until } from './helpers.ts';
+
+const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
+const run = `abtest-${randomUUID().slice(0, 8)}`;
+let redis: RedisLink;
+
+beforeAll(async () => {
+  redis = new RedisLink({ url, log: createLogger('cluster-test', { level: 'silent' }), name: 'test' });
+  await redis.start();
+});
+
+async function deleteKeys(match: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.cmd<[string, string[]]>(['SCAN', cursor, 'MATCH', match, 'COUNT', '1000']);
+    if (keys.length) await redis.cmd(['UNLINK', ...keys]);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+afterAll(async () => {
+  await deleteKeys(`${run}:*`);
+  await redis.close();
+});
+
+/** Two brokers of one cluster (a prefix of their own). */
+async function cluster(env: Record<string, string> = {}): Promise<{ a: BrokerHandle; b: BrokerHandle; prefix: string }> {
+  const prefix = `${run}:${randomUUID().slice(0, 6)}`;
+  const common = { REDIS_URL: url, CLUSTER_PREFIX: prefix, ...env };
+  const a = await broker({ ...common, NODE_ID: 'broker-a' });
+  const b = await broker({ ...common, NODE_ID: 'broker-b' });
+  return { a, b, prefix };
+}
+
+const messages = (frames: Frame[]) => frames.filter((f) => f.type === 'message');
+
+describe('cluster mode: two brokers on Redis are one broker', () => {
+  it('every broker reports the cluster epoch and its own node id', async () => {
+    const { a, b } = await cluster();
+    expect(a.epoch).toBe(b.epoch);
+    const ha = await getJson(`${a.url}/healthz`);
+    const hb = await getJson(`${b.url}/healthz`);
+    expect(ha.body).toMatchObject({ nodeId: 'broker-a', cluster: true, epoch: a.epoch });
+    expect(hb.body).toMatchObject({ nodeId: 'broker-b', cluster: true, epoch: a.epoch });
+    expect((await getJson(`${a.url}/readyz`)).status).toBe(200);
+  });
+
+  it('an agent on one broker and a client on the other reach each other, in order, each frame once', async () => {
+    const { a, b } = await cluster();
+    const ag = await agent(a);
+    const c = await client(b, 'c1');
+    expect((await ag.event('client.connected')).clientId).toBe('c1');
+    for (let i = 1; i <= 30; i++) c.send({ type: 'message', data: { n: i }, id: `m${i}` });
+    for (let i = 1; i <= 30; i++) expect((await ag.next('client.message')).data).toEqual({ n: i });
+    for (let i = 1; i <= 30; i++) ag.send({ type: 'send', to: 'c1', data: { n: i } });
+    const got: Frame[] = [];
+    for (let i = 1; i <= 30; i++) got.push(await c.next('message'));
+    expect(got.map((f) => f.data.n)).toEqual([...Array(30).keys()].map((i) => i + 1));
+    expect(got.map((f) => f.seq)).toEqual([...Array(30).keys()].map((i) => i + 1));
+  });
+
+  it('a broadcast reaches every session on every broker exactly once; except is honoured', async () => {
+    const { a, b } = await cluster();
+    const ag = await agent(b);
+    const c1 = await client(a, 'c1');
+    const c2 = await client(b, 'c2');
+    const c3 = await client(a, 'c3');
+    for (let i = 0; i < 3; i++) await ag.event('client.connected');
+    ag.send({ type: 'broadcast', data: 'hello', except: ['c3'] });
+    expect((await c1.next('message')).data).toBe('hello');
+    expect((await c2.next('message')).data).toBe('hello');
+    ag.send({ type: 'send', to: ['c1', 'c2', 'c3'], data: 'after' });
+    expect((await c1.next('message')).data).toBe('after');
+    expect((await c2.next('message')).data).toBe('after');
+    // c3 never saw the broadcast: its first message is the direct one.
+    expect((await c3.next('message')).data).toBe('after');
+  });
+
+  it('the agent welcome lists every session of the cluster; lifecycle events cross brokers', async () => {
+    const { a, b } = await cluster();
+    await client(a, 'c1');
+    await client(b, 'c2');
+    const ag = await agent(a);
+    const listed = (ag.welcome.clients as { clientId: string; connected: boolean }[]).map((c) => c.clientId).sort();
+    expect(listed).toEqual(['c1', 'c2']);
+    const c3 = await client(b, 'c3');
+    expect(await ag.event('client.connected')).toMatchObject({ clientId: 'c3', resumed: false });
+    c3.ws.terminate();
+    expect(await ag.event('client.disconnected')).toMatchObject({ clientId: 'c3', resumable: true });
+  });
+
+  it('a newer connection on another broker replaces the older one with 4500', async () => {
+    const { a, b } = await cluster();
+    const ag = await agent(a);
+    const old = await client(a, 'c1');
+    const closed = new Promise<number>((r) => old.ws.once('close', (code) => r(code)));
+    const fresh = await client(b, 'c1', { lastSeq: 0, epoch: a.epoch });
+    expect(await closed).toBe(4500);
+    ag.send({ type: 'send', to: 'c1', data: 'to the new one' });
+    expect((await fresh.next('message')).data).toBe('to the new one');
+  });
+
+  it('a client of a broker that shuts down resumes on the other with resumed:true and every frame', async () => {
+    const { a, b } = await cluster();
+    const ag = await agent(b);
+    const c = await client(a, 'c1');
+    for (let i = 1; i <= 3; i++) ag.send({ type: 'send', to: 'c1', data: i });
+    for (let i = 1; i <= 3; i++) await c.next('message');
+    await a.close();
+    // Frames sent while the client is between brokers wait in the shared log.
+    for (let i = 4; i <= 6; i++) ag.send({ type: 'send', to: 'c1', data: i });
+    const again = await client(b, 'c1', { lastSeq: 3, epoch: b.epoch });
+    expect(again.welcome).toMatchObject({ resumed: true, epoch: a.epoch });
+    const got: Frame[] = [];
+    for (let i = 4; i <= 6; i++) got.push(await again.next('message'));
+    expect(got.map((f) => [f.seq, f.data])).toEqual([
+      [4, 4],
+      [5, 5],
+      [6, 6],
+    ]);
+  });
+
+  it('pools span brokers: one pin per client across the connections of a name', async () => {
+    const { a, b } = await cluster();
+    const p1 = await agent(a, { name: 'pool' });
+    const p2 = await agent(b, { name: 'pool' });
+    const got = new Map<string, string>();
+    const clients = await Promise.all(Array.from({ length: 8 }, (_, i) => client(i % 2 ? a : b, `pc${i}`)));
+    for (const [i, c] of clients.entries()) for (let k = 0; k < 3; k++) c.send({ type: 'message', agent: 'pool', data: { i, k } });
+    const seen: Frame[] = [];
+    const drain = async (p: typeof p1, name: string) => {
+      for (;;) {
+        const f = await p.next('client.message', 1500).catch(() => undefined);
+        if (!f) return;
+        seen.push(f);
+        const prev = got.get(f.clientId);
+        expect(prev === undefined || prev === name, `client ${f.clientId} hopped between connections`).toBe(true);
+        got.set(f.clientId, name);
+      }
+    };
+    await Promise.all([drain(p1, 'p1'), drain(p2, 'p2')]);
+    expect(seen).toHaveLength(24);
+    expect(new Set(got.values()).size).toBe(2);
+  });
+
+  it('a message for a name with no connection waits in the shared queue and reaches it on any broker', async () => {
+    const { a, b } = await cluster();
+    const c = await client(a, 'c1');
+    c.send({ type: 'message', agent: 'later', data: 'early', id: 'w1' });
+    expect(await c.next('accepted')).toMatchObject({ ref: 'w1' });
+    const ag = await agent(b, { name: 'later' });
+    expect(await ag.next('client.message')).toMatchObject({ clientId: 'c1', data: 'early' });
+  });
+
+  it('Redis emptied: a new cluster epoch, every socket closed 1012, the resume is resumed:false', async () => {
+    const { a, b, prefix } = await cluster();
+    const c = await client(a, 'c1');
+    const closed = new Promise<number>((r) => c.ws.once('close', (code) => r(code)));
+    await deleteKeys(`${prefix}:*`);
+    expect(await closed).toBe(1012);
+    let epoch = '';
+    await until(async () => {
+      epoch = (await getJson(`${b.url}/healthz`)).body.epoch;
+      return epoch !== a.epoch;
+    });
+    const again = await client(b, 'c1', { lastSeq: 0, epoch: a.epoch });
+    expect(again.welcome).toMatchObject({ resumed: false, epoch });
+  });
+});
