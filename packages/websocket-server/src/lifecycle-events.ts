@@ -49,7 +49,7 @@ export class LifecycleEvents {
     const entry = { type: FrameType.system, render: (seq: number) => systemFrame(event, fields, seq) };
     settle(
       andThen(this.sessions.ids(), (ids) => {
-        for (const id of ids) settle(this.delivery.deliver(id, 'system', entry), this.onError);
+        for (const stored of this.delivery.deliverAll(ids, 'system', entry)) settle(stored, this.onError);
       }),
       this.onError,
     );
@@ -79,6 +79,11 @@ export class LifecycleEvents {
       }
       case 'kick':
         if (this.hub.client(message.clientId)) this.cutSilently(message.clientId, message.code, closeReason(message.reason));
+        return;
+      case 'deliver.batch':
+        for (const [clientId, seq] of message.items) {
+          this.hub.client(clientId)?.deliver({ payload: message.head + seq + message.tail, kind: message.frameKind, type: message.type, seq });
+        }
         return;
       case 'error':
         this.hub.client(message.clientId)?.push({ payload: message.payload, kind: 'direct', type: FrameType.error });

@@ -287,8 +287,9 @@ export class Router {
     settle(
       andThen(this.deps.stores.sessions.ids(), (ids: string[]) => {
         // One template for all: every session references its body (held once), with its own seq.
-        const stored: Awaitable<void>[] = [];
-        for (const id of ids) if (!except.has(id)) stored.push(this.deliverMessage(id, conn.name, frame.data, 'broadcast', template));
+        const to = except.size === 0 ? ids : ids.filter((id) => !except.has(id));
+        for (const id of to) this.deps.runs.note(id, conn.name, frame.data);
+        const stored = this.deps.delivery.deliverAll(to, 'broadcast', { type: FrameType.message, body: template });
         if (frame.id !== undefined) this.acceptOnceStored(conn, frame.id, stored);
         else for (const s of stored) settle(s, this.onError);
       }),

@@ -30,6 +30,41 @@ export class SessionDelivery {
     return isPromise(frame) ? frame.then((f) => this.toSocket(clientId, kind, f)) : this.toSocket(clientId, kind, frame);
   }
 
+  /**
+   * One frame to many sessions (a broadcast, a send to a list). A shared log appends each copy
+   * silently and this broker tells every other broker holding some of those sockets once, with the
+   * frame's text and each session's seq (PROTOCOL §10: once per broker, not once per client).
+   * One Awaitable per session: settled once that copy is stored.
+   */
+  deliverAll(clientIds: string[], kind: FrameKind, entry: LogEntry): Awaitable<void>[] {
+    const { log } = this;
+    if (!log.appendSilently || !log.split || clientIds.length < 2) return clientIds.map((id) => this.deliver(id, kind, entry));
+    const [head, tail] = log.split(entry);
+    const byNode = new Map<string, [string, number][]>();
+    let pending = clientIds.length;
+    const flush = () => {
+      for (const [node, items] of byNode) settle(this.bus.publish({ kind: 'deliver.batch', node, frameKind: kind, type: entry.type, head, tail, items }), () => undefined);
+    };
+    return clientIds.map((id) =>
+      log.appendSilently!(id, entry, kind).then(
+        (f) => {
+          const conn = this.hub.client(id);
+          if (conn) conn.deliver({ payload: f.payload, body: f.body, kind, type: f.type, seq: f.seq });
+          else if (f.owner) {
+            let items = byNode.get(f.owner);
+            if (!items) byNode.set(f.owner, (items = []));
+            items.push([id, f.seq]);
+          }
+          if (--pending === 0) flush();
+        },
+        (err: unknown) => {
+          if (--pending === 0) flush();
+          throw err;
+        },
+      ),
+    );
+  }
+
   /** A frame already in the log, to the session's socket wherever it is. */
   toSocket(clientId: string, kind: FrameKind, frame: LoggedFrame): Awaitable<void> {
     const conn = this.hub.client(clientId);

@@ -86,6 +86,23 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     expect((await c3.next('message')).data).toBe('after');
   });
 
+  it('a broadcast crosses to each other broker once, not once per client', async () => {
+    const { a, b, prefix } = await cluster();
+    const ag = await agent(a);
+    const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => client(b, `b${i}`)));
+    for (let i = 0; i < 20; i++) await ag.event('client.connected');
+    const sub = new RedisLink({ url, log: createLogger('cluster-test', { level: 'silent' }), name: 'spy' });
+    await sub.start();
+    const seen: string[] = [];
+    await sub.client.pSubscribe(`${prefix}:bus*`, (raw: string) => seen.push(raw));
+    ag.send({ type: 'broadcast', data: 'to all' });
+    for (const c of clients) expect((await c.next('message')).data).toBe('to all');
+    await sub.close();
+    const crossings = seen.filter((m) => m.startsWith('D') || m.includes('"deliver'));
+    expect(crossings).toHaveLength(1);
+    expect(JSON.parse(crossings[0]!.slice(1))).toMatchObject({ kind: 'deliver.batch', node: 'broker-b' });
+  });
+
   it('the agent welcome lists every session of the cluster; lifecycle events cross brokers', async () => {
     const { a, b } = await cluster();
     await client(a, 'c1');

@@ -9,6 +9,8 @@
  *  - identity: a session's address changed (each broker announces it to its own agents);
  *  - agent.up / agent.down: a connection of a name came or went (pins and wait queues move);
  *  - kick: close this client's socket wherever it is (a newer one took over: 4500);
+ *  - deliver.batch: one frame appended to many sessions (a broadcast), for one broker holding
+ *    some of their sockets: the text around the seq once, and each session's seq;
  *  - error: an unsequenced `error` frame for a client whose socket another broker may hold.
  * `node` names the one broker a message is for (a cluster's bus sends it to that broker only).
  */
@@ -27,7 +29,8 @@ export type BusMessage =
   | { kind: 'agent.up'; agent: AgentEntry }
   | { kind: 'agent.down'; agent: AgentEntry }
   | { kind: 'kick'; clientId: string; node?: string; code: number; reason: string }
-  | { kind: 'error'; clientId: string; payload: string };
+  | { kind: 'error'; clientId: string; payload: string }
+  | { kind: 'deliver.batch'; node: string; frameKind: FrameKind; type: string; head: string; tail: string; items: [string, number][] };
 
 export interface ClusterBus {
   /** Send to every broker (this one included). */

@@ -48,6 +48,14 @@ export interface SessionLog {
   reset(clientId: string): Awaitable<void | number>;
   /** The session ended for good: forget it and its counter. */
   drop(clientId: string): Awaitable<void>;
+  /**
+   * A shared log (cluster): append without telling the socket's broker, answering the frame's
+   * text halves around its seq, so a broadcast is told to each broker once, not once per session
+   * (PROTOCOL §10). Absent in memory (there is nobody else to tell).
+   */
+  appendSilently?(clientId: string, entry: LogEntry, kind: FrameKind): Promise<LoggedFrame>;
+  /** The text of `entry` before and after its seq (what appendSilently's frames render from). */
+  split?(entry: LogEntry): [string, string];
   /** Bytes charged against RESUME_BUDGET_BYTES (metrics). */
   bytes(): Awaitable<number>;
 }

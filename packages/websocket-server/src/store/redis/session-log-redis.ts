@@ -9,6 +9,7 @@
  * is written in by the script. Run deltas are not coalesced here (PROTOCOL §9 makes it optional).
  */
 import type { RedisLink } from '@agent-bridge/common/redis';
+import type { FrameKind } from '../../mailbox.ts';
 import type { LogEntry, LoggedFrame, Replay, SessionLog } from '../session-log.ts';
 import type { Keys } from './keys.ts';
 import { GRACE_MS } from './session-store-redis.ts';
@@ -120,7 +121,7 @@ export class RedisSessionLog implements SessionLog {
     return pair;
   }
 
-  append(clientId: string, entry: LogEntry, frameKind = 'direct', notify = true): Promise<LoggedFrame> {
+  append(clientId: string, entry: LogEntry, frameKind: FrameKind = 'direct', notify = true): Promise<LoggedFrame> {
     const [head, tail] = this.split(entry);
     const keys = [this.keys.logMeta(clientId), this.keys.log(clientId), this.keys.session(clientId)];
     return this.redis
@@ -143,6 +144,10 @@ export class RedisSessionLog implements SessionLog {
         const [seq, owner] = answer as [number, string];
         return { seq, type: entry.type, payload: head + seq + tail, owner };
       });
+  }
+
+  appendSilently(clientId: string, entry: LogEntry, kind: FrameKind): Promise<LoggedFrame> {
+    return this.append(clientId, entry, kind, false);
   }
 
   async after(clientId: string, lastSeq: number): Promise<Replay> {
