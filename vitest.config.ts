@@ -11,7 +11,7 @@ import { defineConfig } from 'vitest/config';
 const UNIT = [
   'packages/common/test/**/*.test.ts',
   'packages/websocket-server/test/{ids,units,mailbox,budget-units,runs-units,contracts-memory,ws-privates,acks-units,snapshot-units}.test.ts',
-  'packages/web-server/test/{siwe-unit,tokens,liveness,contracts-memory}.test.ts',
+  'packages/web-server/test/{siwe-unit,tokens,liveness,contracts-memory,broker-pool}.test.ts',
   'packages/demo-agent/test/commands.test.ts',
   'packages/agent-sdk/test/url-list.test.ts',
   'packages/browser-client/test/{frames-match-common,runs-model,parse-frame}.test.ts',
