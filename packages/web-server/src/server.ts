@@ -153,7 +153,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   // The first probe round: in cluster mode upgrades are decided on it (bounded by its timeout).
   if (clusterMode) await brokers.start();
   else void brokers.start();
-  const ops = new WebOps(metrics, readiness, { brokerUrl: config.BROKER_URL, proxyToken: config.PROXY_TOKEN, nodeId: () => defaultNodeId(port) });
+  const ops = new WebOps(metrics, readiness, { brokerUrls: brokers.urls, cluster: clusterMode, proxyToken: config.PROXY_TOKEN, nodeId: () => defaultNodeId(port) });
   ops.history.start();
   const host = urlHost(config.web.host);
   const url = `http://${host}:${port}`;

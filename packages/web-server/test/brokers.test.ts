@@ -71,6 +71,20 @@ describe('placement', () => {
     expect(agents[1 - on[0]!]!.frames.some((f) => f.clientId === s.clientId)).toBe(false);
   });
 
+  it('GET /api/ops shows every broker, and one that is down as unreachable', async () => {
+    const OPS_TOKEN = 'ops-token-0123456789abcdef';
+    const { proxies, w } = await twoBrokers({ OPS_TOKEN });
+    const ops = async () => (await fetch(`${w.url}/api/ops`, { headers: { authorization: `Bearer ${OPS_TOKEN}` } })).json() as Promise<any>;
+    const all = await ops();
+    expect(all.nodes.map((n: { service: string }) => n.service).sort()).toEqual(['broker', 'broker', 'web']);
+    expect(all).toMatchObject({ cluster: true, unreachable: [] });
+    proxies[1]!.block();
+    proxies[1]!.cut();
+    const one = await ops();
+    expect(one.nodes).toHaveLength(2);
+    expect(one.unreachable).toEqual([{ node: `127.0.0.1:${proxies[1]!.port}`, error: expect.any(String) }]);
+  });
+
   it('/healthz names the node (NODE_ID)', async () => {
     const { w } = await twoBrokers({ NODE_ID: 'web-a' });
     expect((await rawRequest(w.url, '/healthz')).json()).toMatchObject({ status: 'ok', nodeId: 'web-a' });

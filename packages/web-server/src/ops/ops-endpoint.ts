@@ -23,7 +23,16 @@ export class WebOps {
   constructor(
     private readonly metrics: WebMetrics,
     private readonly readiness: WebReadiness,
-    private readonly opts: { brokerUrl: string; proxyToken: string; nodeId: () => string; timeoutMs?: number; sampleIntervalMs?: number },
+    /** `brokerUrls`: every broker of BROKER_URL (each is asked for its node). */
+    private readonly opts: {
+      brokerUrls: readonly string[];
+      proxyToken: string;
+      nodeId: () => string;
+      /** Cluster mode (REDIS_URL set, or several brokers). */
+      cluster?: boolean;
+      timeoutMs?: number;
+      sampleIntervalMs?: number;
+    },
   ) {
     this.history = new OpsHistory({ framesIn: metrics.framesIn, framesOut: metrics.framesOut, latency: metrics.e2eLatency }, { intervalMs: opts.sampleIntervalMs });
   }
@@ -50,7 +59,16 @@ export class WebOps {
   async snapshot(): Promise<OpsSnapshot> {
     const nodes: OpsNode[] = [await this.ownNode()];
     const unreachable: OpsSnapshot['unreachable'] = [];
-    const base = brokerHttpUrl(this.opts.brokerUrl);
+    const answers = await Promise.all(this.opts.brokerUrls.map((url) => this.brokerNode(url)));
+    for (const a of answers) {
+      if ('node' in a) nodes.push(a.node);
+      else unreachable.push(a.unreachable);
+    }
+    return { generatedAt: new Date().toISOString(), cluster: this.opts.cluster === true, nodes, unreachable };
+  }
+
+  private async brokerNode(brokerUrl: string): Promise<{ node: OpsNode } | { unreachable: OpsSnapshot['unreachable'][number] }> {
+    const base = brokerHttpUrl(brokerUrl);
     const node = new URL(base).host;
     try {
       const res = await fetch(base + OPS_BROKER_PATH, {
@@ -59,12 +77,11 @@ export class WebOps {
       });
       const body: unknown = await res.json().catch(() => undefined);
       const parsed = OpsNode.safeParse(body);
-      if (res.status === 200 && parsed.success) nodes.push(parsed.data);
-      else unreachable.push({ node, error: res.status === 200 ? 'malformed answer' : `HTTP ${res.status}` });
+      if (res.status === 200 && parsed.success) return { node: parsed.data };
+      return { unreachable: { node, error: res.status === 200 ? 'malformed answer' : `HTTP ${res.status}` } };
     } catch (err) {
-      unreachable.push({ node, error: (err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable' });
+      return { unreachable: { node, error: (err as Error).name === 'TimeoutError' ? 'timeout' : 'unreachable' } };
     }
-    return { generatedAt: new Date().toISOString(), cluster: false, nodes, unreachable };
   }
 }
 
