@@ -44,6 +44,8 @@ export interface AppDeps {
   origins: OriginPolicy;
   /** The upgrade's access checks, for POST /api/ws-check. */
   gate: UpgradeGate;
+  /** Cluster mode: why an upgrade would be refused 503 `unavailable` now (undefined: it would not). */
+  unavailable?: () => string | undefined;
 }
 
 export interface BuiltApp {
@@ -131,6 +133,8 @@ function apiRouter(deps: AppDeps): Router {
       if (decision.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       return sendError(res, decision.status, decision.code, decision.message);
     }
+    const why = deps.unavailable?.();
+    if (why !== undefined) return sendError(res, 503, 'unavailable', `${why}; try again shortly`);
     res.json({ ok: true });
   });
   router.all('/ws-check', methodNotAllowed('POST'));

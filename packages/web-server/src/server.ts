@@ -87,6 +87,13 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
    * without Redis keeps the v1 outage path: the socket is accepted and held until the broker is back.
    */
   const clusterMode = brokers.size > 1 || config.REDIS_URL !== undefined;
+  /** Why a browser upgrade would be refused 503 `unavailable` now (cluster mode only); undefined: it would not. */
+  const unavailable = (): string | undefined => {
+    if (!clusterMode) return undefined;
+    if (!brokers.anyReady) return 'no broker is ready';
+    if (redis && !redis.link.up) return 'the shared store (redis) is unreachable';
+    return undefined;
+  };
   // Where an identity update goes: the broker this client's pipe is on (it holds the session
   // when brokers do not share state), then the ready brokers of its ranking.
   const identityTargets = (clientId: string): string[] => {
@@ -179,6 +186,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     trustProxy,
     origins,
     gate,
+    unavailable,
   });
   server.on('request', built.app);
 
@@ -203,9 +211,9 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
       if (closing) return refuseUpgrade(socket, 503, 'broker_unavailable', 'the server is shutting down', rawHeaders);
       const ip = clientAddress(req, trust);
       const decision = gate.decide(req, ip);
-      if (decision.ok && clusterMode && (!brokers.anyReady || (redis && !redis.link.up))) {
+      const why = decision.ok ? unavailable() : undefined;
+      if (why !== undefined) {
         metrics.upgradesRejected.inc({ kind: 'client', status: '503' });
-        const why = brokers.anyReady ? 'the shared store (redis) is unreachable' : 'no broker is ready';
         log.info({ ...describeUpgrade(req), ip }, `browser upgrade refused: ${why}`);
         return refuseUpgrade(socket, 503, 'unavailable', `${why}; try again shortly`, rawHeaders);
       }

@@ -156,7 +156,12 @@ describe('readiness', () => {
       .poll(async () => (await rawRequest(w.url, '/readyz')).status, { timeout: 5000, interval: 200 })
       .toBe(503);
     expect((await rawRequest(w.url, '/readyz')).json()).toMatchObject({ status: 'unavailable', reasons: ['broker_unreachable'] });
-    await expect(connectBrowser(w.url, await registerClient(w.url))).rejects.toMatchObject({ status: 503 });
+    const refused = await registerClient(w.url);
+    await expect(connectBrowser(w.url, refused)).rejects.toMatchObject({ status: 503 });
+    // The SPA's way to learn why: the same answer.
+    const check = await fetch(`${w.url}/api/ws-check`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(refused) });
+    expect(check.status).toBe(503);
+    expect(await check.json()).toMatchObject({ error: { code: 'unavailable' } });
 
     proxies[1]!.unblock();
     await expect.poll(async () => (await rawRequest(w.url, '/readyz')).status, { timeout: 5000, interval: 200 }).toBe(200);
