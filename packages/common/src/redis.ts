@@ -35,6 +35,8 @@ export class RedisLink {
   private everUp = false;
   private closed = false;
   private readonly scripts = new Map<string, string>();
+  private readonly upListeners: (() => void)[] = [];
+  private readonly onceUp: (() => void)[] = [];
 
   constructor(private readonly opts: RedisLinkOptions) {
     this.client = createClient({
@@ -55,6 +57,17 @@ export class RedisLink {
 
   get up(): boolean {
     return this.upNow;
+  }
+
+  /** Call `fn` every time the connection becomes usable (after the first connect, and each reconnect). */
+  whenUp(fn: () => void): void {
+    this.upListeners.push(fn);
+  }
+
+  /** Resolves once the connection is usable (now, or when Redis comes back). */
+  ready(): Promise<void> {
+    if (this.upNow) return Promise.resolve();
+    return new Promise((resolve) => this.onceUp.push(resolve));
   }
 
   /** A raw command (arguments as strings). */
@@ -95,6 +108,13 @@ export class RedisLink {
     this.everUp = true;
     this.opts.log.info({ redis: this.opts.name }, 'redis reachable');
     this.opts.onState?.(true);
+    for (const fn of [...this.upListeners, ...this.onceUp.splice(0)]) {
+      try {
+        fn();
+      } catch {
+        // a listener's failure is its own business
+      }
+    }
   }
 
   private down(err?: Error): void {

@@ -42,17 +42,26 @@ export class AgentRouting {
           conn.sendClientMessage(entry);
           return true;
         }
-        return andThen(this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, node: pinned.node, entry }), () => true);
+        // Its broker did not hear it (dead, not yet noticed): the message waits for the name, and
+        // the sweeper that takes the dead broker over drains the queue to whoever is left.
+        return andThen(this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, node: pinned.node, entry }), (heard) =>
+          heard === 0 ? this.queue(entry) : true,
+        );
       }
-      return andThen(this.waitQueues.offer(entry), (result) => {
-        if (result === 'full') this.reject(entry);
-        else if (result === 'over_capacity') {
-          // The broker is full, not this client's bound: say so, so the client backs off and retries.
-          this.metrics.capacityRefusals.inc({ budget: 'wait_queue' });
-          this.delivery.error(entry.clientId, 'over_capacity', 'the broker holds too many waiting messages; retry later', { ref: entry.ref });
-        }
-        return result === 'ok';
-      });
+      return this.queue(entry);
+    });
+  }
+
+  /** Into the name's wait queue, or the client hears why it cannot wait. */
+  private queue(entry: WaitEntry): Awaitable<boolean> {
+    return andThen(this.waitQueues.offer(entry), (result) => {
+      if (result === 'full') this.reject(entry);
+      else if (result === 'over_capacity') {
+        // The broker is full, not this client's bound: say so, so the client backs off and retries.
+        this.metrics.capacityRefusals.inc({ budget: 'wait_queue' });
+        this.delivery.error(entry.clientId, 'over_capacity', 'the broker holds too many waiting messages; retry later', { ref: entry.ref });
+      }
+      return result === 'ok';
     });
   }
 

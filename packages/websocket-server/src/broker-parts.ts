@@ -96,6 +96,7 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
     stores,
     clients,
     events,
+    routing,
     shutdown,
     log,
     sessionTtlMs: cfg.SESSION_TTL_MS,
@@ -103,6 +104,10 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
   });
   sweeper.start();
   const stopBus = stores.bus.subscribe((m) => events.handle(m));
+  // Frame notifications lost while the bus was away: every socket here re-reads its log.
+  stores.bus.onResubscribed?.(() => {
+    for (const c of hub.clients()) c.gate.poke();
+  });
   const unsubscribe = (): void => {
     stopBus();
     sweeper.stop();

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@agent-bridge/common';
 import type { ClientLifecycle } from './client-lifecycle.ts';
+import type { AgentRouting } from './agent-routing.ts';
 import type { LifecycleEvents } from './lifecycle-events.ts';
 import type { Shutdown } from './shutdown.ts';
 import type { BrokerStores } from './store/stores.ts';
@@ -22,6 +23,7 @@ export class ClusterSweeper {
       stores: BrokerStores;
       clients: ClientLifecycle;
       events: LifecycleEvents;
+      routing: AgentRouting;
       shutdown: Shutdown;
       log: Logger;
       sessionTtlMs: number;
@@ -70,6 +72,9 @@ export class ClusterSweeper {
       const last = await stores.directory.remove({ name: a.name, agentId: a.agentId, node: dead.node });
       if (last) events.toAllClients('agent.disconnected', { agent: a.name });
     }
+    // Messages that went to the dead broker's connections waited in their names' queues: to the
+    // connections left, if any (else they wait for the next one, as always).
+    for (const name of new Set(dead.agents.map((a) => a.name))) await this.deps.routing.drain(name);
     log.warn({ node: dead.node, sessions: detached, agents: dead.agents.length }, 'took over after a dead broker');
   }
 }

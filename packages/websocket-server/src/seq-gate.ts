@@ -29,6 +29,8 @@ export class SeqGate {
   private timer: NodeJS.Timeout | undefined;
   private repairing = false;
   private closed = false;
+  /** A repair read was asked for without a known gap (poke). */
+  private forced = false;
 
   constructor(private readonly deps: SeqGateDeps) {}
 
@@ -53,6 +55,16 @@ export class SeqGate {
     }
     this.waiting.set(seq, item);
     this.flush();
+  }
+
+  /**
+   * Notifications may have been lost (the bus reconnected): read whatever the log holds beyond
+   * what the socket has, as if a gap had been seen.
+   */
+  poke(): void {
+    if (this.closed || this.next === 0 || this.repairing) return;
+    this.forced = true;
+    if (!this.timer) this.repair();
   }
 
   close(): void {
@@ -80,7 +92,8 @@ export class SeqGate {
   /** The gap did not fill by itself: read it from the log. */
   private repair(): void {
     this.timer = undefined;
-    if (this.closed || this.waiting.size === 0) return;
+    if (this.closed || (this.waiting.size === 0 && !this.forced)) return;
+    this.forced = false;
     this.repairing = true;
     const from = this.next - 1;
     this.deps

@@ -18,6 +18,7 @@ import { BrokerMetrics } from './metrics.ts';
 import { peek, settle } from './store/awaitable.ts';
 import { withMemoryDefaults, type BrokerStores } from './store/stores.ts';
 import { redisStores } from './store/redis/redis-stores.ts';
+import { MemorySessionLog } from './store/session-log-memory.ts';
 import { authorizeUpgrade, rejectUpgrade, type UpgradeDecision, type UpgradeTarget } from './upgrade-auth.ts';
 
 export interface BrokerHandle {
@@ -73,6 +74,8 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
       : undefined;
   // The evictions are counted by the metrics made below (only ever called after both exist).
   const stores = withMemoryDefaults(config, shared ?? opts.stores, { onResumeEvicted: (n) => metrics.resumeEvicted.inc(n) });
+  // Stores main.ts built (to snapshot them) report evictions through the same counter.
+  if (opts.stores?.log instanceof MemorySessionLog) opts.stores.log.onEvicted((n) => metrics.resumeEvicted.inc(n));
   const clustered = shared !== undefined || opts.clustered === true;
   let closing = (): boolean => false;
   // Ready while listening, not draining and (cluster mode) while Redis answers (§10, §11).

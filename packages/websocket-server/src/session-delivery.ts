@@ -72,7 +72,7 @@ export class SessionDelivery {
     // A shared log told the broker holding the socket in the same step as the append.
     if (frame.owner !== undefined) return;
     // Not here: the broker holding the socket sends it (the memory bus has nobody else to ask).
-    return this.bus.publish({ kind: 'deliver', clientId, frameKind: kind, frame });
+    return this.bus.publish({ kind: 'deliver', clientId, frameKind: kind, frame }) as Awaitable<void>;
   }
 
   /** welcome / error: no seq, not kept, lost when this broker holds no socket of the session. */

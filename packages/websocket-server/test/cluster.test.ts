@@ -42,7 +42,6 @@ async function cluster(env: Record<string, string> = {}): Promise<{ a: BrokerHan
   return { a, b, prefix };
 }
 
-const messages = (frames: Frame[]) => frames.filter((f) => f.type === 'message');
 
 describe('cluster mode: two brokers on Redis are one broker', () => {
   it('every broker reports the cluster epoch and its own node id', async () => {

@@ -33,8 +33,13 @@ export type BusMessage =
   | { kind: 'deliver.batch'; node: string; frameKind: FrameKind; type: string; head: string; tail: string; items: [string, number][] };
 
 export interface ClusterBus {
-  /** Send to every broker (this one included). */
-  publish(message: BusMessage): Awaitable<void>;
+  /**
+   * Send to every broker (this one included), or to the one `node` names. A shared bus answers
+   * how many brokers received it: 0 for a message to one broker means that broker is gone.
+   */
+  publish(message: BusMessage): Awaitable<void | number>;
   /** Receive every message; returns the unsubscribe. */
   subscribe(handler: (message: BusMessage) => void): () => void;
+  /** A shared bus reconnected: messages published meanwhile may be lost (re-read the stores). */
+  onResubscribed?(listener: () => void): void;
 }

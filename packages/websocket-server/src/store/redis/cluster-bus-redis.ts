@@ -42,15 +42,38 @@ export class RedisClusterBus implements ClusterBus {
     private readonly onLag?: (ms: number) => void,
   ) {}
 
+  private subscribed = false;
+  private readonly resubscribed: (() => void)[] = [];
+
+  /**
+   * Subscribe now, or as soon as Redis answers. node-redis subscribes again by itself after a
+   * reconnect; whatever was published meanwhile is lost to us, so listeners of `onResubscribed`
+   * re-read what they hold from the log.
+   */
   async start(): Promise<void> {
-    const listener = (raw: string) => this.receive(raw);
-    await this.sub.client.subscribe([this.keys.busAll, this.keys.busNode(this.nodeId)], listener);
+    this.sub.whenUp(() => {
+      if (!this.subscribed) void this.trySubscribe().catch(this.onError);
+      else for (const l of this.resubscribed) l();
+    });
+    await this.trySubscribe();
   }
 
-  async publish(message: BusMessage): Promise<void> {
+  onResubscribed(listener: () => void): void {
+    this.resubscribed.push(listener);
+  }
+
+  private async trySubscribe(): Promise<void> {
+    if (this.subscribed) return;
+    const listener = (raw: string) => this.receive(raw);
+    await this.sub.client.subscribe([this.keys.busAll, this.keys.busNode(this.nodeId)], listener);
+    this.subscribed = true;
+  }
+
+  /** How many brokers received it (PUBLISH's answer). */
+  publish(message: BusMessage): Promise<number> {
     const node = 'node' in message ? message.node : undefined;
     const channel = node !== undefined ? this.keys.busNode(node) : this.keys.busAll;
-    await this.pub.cmd(['PUBLISH', channel, `J${JSON.stringify(message)}`]);
+    return this.pub.cmd<number>(['PUBLISH', channel, `J${JSON.stringify(message)}`]);
   }
 
   subscribe(handler: (message: BusMessage) => void): () => void {

@@ -21,8 +21,15 @@ export class RedisEpochSource implements EpochSource {
     private readonly keys: Keys,
   ) {}
 
+  /** The epoch; a broker started while Redis is away waits here for it (it never exits for it). */
   async current(): Promise<string> {
-    if (this.epoch === undefined) this.epoch = await this.read();
+    while (this.epoch === undefined) {
+      try {
+        this.epoch = await this.read();
+      } catch {
+        await Promise.race([this.redis.ready(), new Promise((r) => setTimeout(r, 1000).unref())]);
+      }
+    }
     return this.epoch;
   }
 
