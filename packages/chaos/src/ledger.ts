@@ -64,6 +64,7 @@ export interface Verdict {
 interface Book {
   sent: Map<number, number>; // n → sentAt
   refused: Map<number, string>; // n → code
+  accepted: Set<number>;
   deliveries: Delivery[];
 }
 
@@ -88,7 +89,7 @@ export class Ledger {
     const key = `${client}/${stream}`;
     let b = this.books.get(key);
     if (!b) {
-      b = { sent: new Map(), refused: new Map(), deliveries: [] };
+      b = { sent: new Map(), refused: new Map(), accepted: new Set(), deliveries: [] };
       this.books.set(key, b);
       this.clientsSeen.add(client);
     }
@@ -103,6 +104,11 @@ export class Ledger {
   refused(stream: Stream, client: number, n: number, code: string): void {
     const b = this.book(client, stream);
     if (!b.refused.has(n)) b.refused.set(n, code);
+  }
+
+  /** The bridge answered `accepted` to the sender (§8). */
+  accepted(stream: Stream, client: number, n: number): void {
+    this.book(client, stream).accepted.add(n);
   }
 
   delivered(stream: Stream, client: number, d: Delivery): void {
@@ -185,7 +191,8 @@ function checkStream(client: number, stream: Stream, b: Book, counts: StreamCoun
     counts.refusedByCode[code] = (counts.refusedByCode[code] ?? 0) + 1;
     if (firsts.has(n)) {
       counts.refusedButDelivered++;
-      anomalies.push({ client, stream, n, kind: 'refused_but_delivered', sentAt: b.sent.get(n), detail: `refused with ${code}` });
+      const after = b.accepted.has(n) ? ' after it was accepted' : '';
+      anomalies.push({ client, stream, n, kind: 'refused_but_delivered', sentAt: b.sent.get(n), detail: `refused with ${code}${after}` });
     }
   }
   for (const [n, sentAt] of b.sent) {

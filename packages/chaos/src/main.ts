@@ -1,7 +1,7 @@
 /**
  * `pnpm chaos [--mode cluster|single] [--duration 60s] [--clients 4] [--kill-every 3s] [--seed N]
  *             [--max-kills N] [--kinds broker,web,agent] [--message-every 250ms] [--drain-timeout 30s]
- *             [--broker-signal SIGTERM|SIGKILL] [--json]`
+ *             [--broker-signal SIGTERM|SIGKILL] [--logs-dir DIR] [--json]`
  *
  * Exit code 0 when every message was delivered exactly once and in order or refused with a code;
  * 1 when anything was lost, duplicated or reordered (or the run could not drain); 2 on bad options.
@@ -13,7 +13,7 @@ import { KILL_KINDS, runChaos, type KillKind, type Mode } from './run.ts';
 
 const USAGE = `usage: pnpm chaos [--mode cluster|single] [--duration 60s] [--clients 4] [--kill-every 3s] [--seed N]
                   [--max-kills N] [--kinds broker,web,agent] [--message-every 250ms] [--drain-timeout 30s]
-                  [--broker-signal SIGTERM|SIGKILL (single mode)] [--json]`;
+                  [--broker-signal SIGTERM|SIGKILL (single mode)] [--logs-dir DIR] [--json]`;
 
 /** "30s", "2m", "500ms" or a bare number of seconds → ms. */
 export function parseDuration(s: string): number {
@@ -42,6 +42,7 @@ function parse() {
       'message-every': { type: 'string', default: '250ms' },
       'drain-timeout': { type: 'string', default: '30s' },
       'broker-signal': { type: 'string', default: 'SIGTERM' },
+      'logs-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -97,6 +98,7 @@ const report = await runChaos({
   messageEveryMs,
   drainTimeoutMs,
   brokerSignal: v['broker-signal'] as 'SIGTERM' | 'SIGKILL',
+  ...(v['logs-dir'] ? { logsDir: v['logs-dir'] } : {}),
   // Progress on stderr, so --json output on stdout stays one document.
   log: (line) => console.error(line),
 });

@@ -13,7 +13,7 @@
  * Everything listens on 127.0.0.1. One kill at a time: the killed process is restarted before the
  * next kill.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
@@ -52,6 +52,8 @@ export interface ChaosOptions {
   brokerSignal?: 'SIGTERM' | 'SIGKILL';
   /** Cluster mode's Redis (default the shared one; the run uses its own CLUSTER_PREFIX). */
   redisUrl?: string;
+  /** Write every process's output there at the end (`broker-1.log`, `agent-1.log` …). */
+  logsDir?: string;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -201,6 +203,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         if ((d?.k !== 'reply' && d?.k !== 'push') || typeof d.n !== 'number') return;
         if (d.c !== i) misrouted++;
         ledger.delivered(d.k as Stream, i, { n: d.n, at: performance.timeOrigin + performance.now() });
+      });
+      client.on('accepted', (a) => {
+        const n = st.idToN.get(a.ref);
+        if (n !== undefined) ledger.accepted('c2a', i, n);
       });
       client.on('error', (e) => {
         const n = e.ref !== undefined ? st.idToN.get(e.ref) : undefined;
@@ -380,6 +386,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     return report;
   } finally {
     finished = true;
+    if (opts.logsDir) {
+      mkdirSync(opts.logsDir, { recursive: true });
+      for (const p of stack?.processes ?? []) writeFileSync(path.join(opts.logsDir, `${p.spec.name}.log`), p.logs());
+      for (const a of agents) writeFileSync(path.join(opts.logsDir, `agent-${a.spec.index + 1}.log`), a.logs());
+    }
     for (const st of clients) st.client.close();
     await Promise.all(agents.map((a) => a.kill().catch(() => undefined)));
     await stack?.close().catch(() => undefined);
