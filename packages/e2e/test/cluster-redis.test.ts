@@ -60,7 +60,7 @@ test('Redis stopped and started empty: unavailable meanwhile, then a new epoch a
     headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', authorization: 'Bearer dev_token' },
   });
   expect(refused.status).toBe(503);
-  expect(JSON.parse(refused.body)).toMatchObject({ error: { code: 'unavailable' } });
+  expect(JSON.parse(refused.body.toString())).toMatchObject({ error: { code: 'unavailable' } });
   // The open browser socket stays open; a message that cannot be stored is answered unavailable.
   browser.send({ type: 'message', id: 'while-down', data: 'x' });
   expect(await browser.next((f: Frame) => f.type === 'error' && f.ref === 'while-down', 10_000)).toMatchObject({ code: 'unavailable' });

@@ -3,6 +3,7 @@
  * machine's Redis under a prefix of their own): a broker SIGKILLed under traffic, every broker
  * restarted, a web server killed, prefix isolation. Redis itself stopped and started: cluster-redis.test.ts.
  */
+import { createClient } from 'redis';
 import { afterEach, describe, expect, test } from 'vitest';
 import { clusterStack, connectBrowser, connectRawAgent, registerClient, type ClusterStack, type Frame, type TestSocket } from '@agent-bridge/testkit';
 
@@ -139,6 +140,39 @@ describe('cluster mode through real processes', () => {
     const again = await connectRawAgent(s.brokerUrls[1]!, { name: 'solo' });
     sockets.push(again);
     expect(await again.next('client.message', 10_000)).toMatchObject({ data: 'for solo' });
+  });
+});
+
+describe('§8 across a broker SIGKILL', () => {
+  test('an opted-in agent’s unacknowledged client messages survive its broker’s SIGKILL: redelivered to the name’s next connection', async () => {
+    const s = await stack({ webServers: 0 });
+    const client = await connectBrowserlessClient(s.brokerUrls[1]!, 'c-ack');
+    const { TestSocket: TS } = await import('@agent-bridge/testkit');
+    const held = await TS.open(`${s.brokerWsUrls[0]}/ws/agent?acks=1`, { headers: { authorization: 'Bearer dev_token', 'x-agent-name': 'acker' } });
+    sockets.push(held);
+    const { agentId } = await held.next('welcome');
+    for (let i = 1; i <= 3; i++) client.send({ type: 'message', agent: 'acker', id: `k${i}`, data: i });
+    for (let i = 1; i <= 3; i++) expect(await client.next('accepted')).toMatchObject({ ref: `k${i}` });
+    const got = [await held.next('client.message'), await held.next('client.message'), await held.next('client.message')];
+    held.send({ type: 'ack', id: got[0]!.id });
+    // The ack has reached Redis (what the connection holds there is down to two) before the kill.
+    const redis = createClient({ url: s.redisUrl! });
+    await redis.connect();
+    try {
+      const key = `${s.prefix}:{a:acker}:inflight:${agentId}`;
+      await expect.poll(() => redis.hLen(key), { timeout: 5000 }).toBe(2);
+    } finally {
+      await redis.close();
+    }
+    await s.brokers[0]!.kill();
+    const next = await TS.open(`${s.brokerWsUrls[1]}/ws/agent?acks=1`, { headers: { authorization: 'Bearer dev_token', 'x-agent-name': 'acker' } });
+    sockets.push(next);
+    await next.next('welcome');
+    const again = [await next.next('client.message', 15_000), await next.next('client.message', 15_000)];
+    expect(again.map((f) => [f.id, f.data, f.redelivered])).toEqual([
+      [got[1]!.id, 2, true],
+      [got[2]!.id, 3, true],
+    ]);
   });
 });
 

@@ -6,8 +6,11 @@
  * connection must get again. In cluster mode (§10) these records move to the shared store.
  */
 import { FrameType } from '@agent-bridge/common';
-import { AgentIdMemory, ClientIdMemory } from './acks-ids.ts';
-import { UnackedMessages } from './acks-unacked.ts';
+import { UnackedMessages, redelivered } from './acks-unacked.ts';
+import type { AckRecords } from './store/ack-records.ts';
+import { MemoryAckRecords } from './store/ack-records-memory.ts';
+import { andThen, settle, type Awaitable } from './store/awaitable.ts';
+import type { RedisInflight } from './store/redis/inflight-redis.ts';
 import type { AgentConnection } from './agent-connection.ts';
 import type { WaitEntry } from './agent-wait-queue.ts';
 import type { BrokerMetrics } from './metrics.ts';
@@ -35,43 +38,60 @@ export function acceptedFrame(ref: string): string {
   return `{"type":"${FrameType.accepted}","ref":${JSON.stringify(ref)}}`;
 }
 
+export interface AcceptanceStores {
+  /** Ids already accepted (memory rings, or Redis in a cluster). */
+  records: AckRecords;
+  /** Cluster: client messages held for agent connections in Redis (their redelivery survives a broker). */
+  inflight?: RedisInflight | undefined;
+}
+
 export class Acceptance {
-  readonly clientIds = new ClientIdMemory();
-  readonly agentIds: AgentIdMemory;
   readonly unacked: UnackedMessages;
-  private readonly sweeper: NodeJS.Timeout;
+  private readonly records: AckRecords;
+  private readonly inflight: RedisInflight | undefined;
 
   constructor(
     private readonly delivery: SessionDelivery,
     private readonly metrics: BrokerMetrics,
     limits: { sessionTtlMs: number; agentQueueLimit: number },
+    stores?: AcceptanceStores,
+    private readonly onError: (err: unknown) => void = () => undefined,
   ) {
-    this.agentIds = new AgentIdMemory(limits.sessionTtlMs);
     this.unacked = new UnackedMessages(limits.agentQueueLimit, limits.sessionTtlMs);
-    // Names that stopped sending lose their expired ids (a live name prunes its own as it goes).
-    this.sweeper = setInterval(() => this.agentIds.sweep(), Math.max(1000, limits.sessionTtlMs)).unref();
+    this.records = stores?.records ?? new MemoryAckRecords(limits.sessionTtlMs);
+    this.inflight = stores?.inflight;
   }
 
   // ---------------------------------------------------------------- client frames
 
-  /** A client frame with an id already accepted in this session: accepted again, routed nowhere. */
-  duplicateFromClient(clientId: string, id: string): boolean {
-    if (!this.clientIds.seen(clientId, id)) return false;
-    this.metrics.m.framesDeduplicated.inc({ from: 'client' });
-    this.toClient(clientId, id);
-    return true;
+  /**
+   * A client frame with an id already accepted in this session: accepted again, routed nowhere
+   * (true). The memory records answer at once; a shared store with a Promise.
+   */
+  duplicateFromClient(clientId: string, id: string): Awaitable<boolean> {
+    return andThen(this.records.seenFromClient(clientId, id), (seen) => {
+      if (!seen) return false;
+      this.metrics.m.framesDeduplicated.inc({ from: 'client' });
+      this.toClient(clientId, id);
+      return true;
+    });
   }
 
   /** Handed to the pinned connection or queued for the name: remembered, answered accepted. */
   acceptedFromClient(clientId: string, id: string): void {
-    this.clientIds.remember(clientId, id);
+    settle(this.records.acceptedFromClient(clientId, id), this.onError);
     this.metrics.m.framesAccepted.inc({ from: 'client' });
     this.toClient(clientId, id);
   }
 
+  /** Refused with an error instead: a resend of the id is a new frame. */
+  refusedFromClient(clientId: string, id: string | undefined): void {
+    if (id !== undefined) settle(this.records.refusedFromClient(clientId, id), this.onError);
+  }
+
   /** The session ended for good. */
   forgetClient(clientId: string): void {
-    this.clientIds.forget(clientId);
+    settle(this.records.forgetClient(clientId), this.onError);
   }
 
   private toClient(clientId: string, id: string): void {
@@ -80,41 +100,77 @@ export class Acceptance {
 
   // ---------------------------------------------------------------- agent frames
 
-  duplicateFromAgent(conn: AgentConnection, id: string): boolean {
-    if (!this.agentIds.seen(conn.name, id)) return false;
-    this.metrics.m.framesDeduplicated.inc({ from: 'agent' });
-    conn.send(FrameType.accepted, acceptedFrame(id));
-    return true;
+  duplicateFromAgent(conn: AgentConnection, id: string): Awaitable<boolean> {
+    return andThen(this.records.seenFromAgent(conn.name, id), (seen) => {
+      if (!seen) return false;
+      this.metrics.m.framesDeduplicated.inc({ from: 'agent' });
+      conn.send(FrameType.accepted, acceptedFrame(id));
+      return true;
+    });
   }
 
   /** Every recipient's copy has its seq and is in its resume buffer. */
   acceptedFromAgent(conn: AgentConnection, id: string): void {
-    this.agentIds.remember(conn.name, id);
+    settle(this.records.acceptedFromAgent(conn.name, id), this.onError);
     this.metrics.m.framesAccepted.inc({ from: 'agent' });
     conn.send(FrameType.accepted, acceptedFrame(id));
   }
 
+  refusedFromAgent(conn: AgentConnection, id: string | undefined): void {
+    if (id !== undefined) settle(this.records.refusedFromAgent(conn.name, id), this.onError);
+  }
+
   // ---------------------------------------------------------------- agent acknowledgements
 
-  /** A client.message went to an opted-in connection's socket. */
+  /**
+   * A client.message went to a connection's socket: an opted-in one holds it until acknowledged
+   * (in memory here; in a cluster it is already in Redis); a v1 one has it delivered (a cluster
+   * forgets its Redis copy).
+   */
   handed(conn: AgentConnection, entry: WaitEntry): void {
+    if (this.inflight) {
+      if (!conn.acks && entry.msgId !== undefined) settle(this.inflight.done(conn.name, conn.agentId, entry.msgId), this.onError);
+      return;
+    }
     if (conn.acks) this.unacked.sent(conn.name, conn.agentId, entry);
   }
 
   /** `{"type":"ack","id"}`: ignored (no error) from a connection that did not opt in, or for an unknown id. */
   ack(conn: AgentConnection, id: string): void {
-    if (conn.acks) this.unacked.ack(conn.name, conn.agentId, id);
+    if (!conn.acks) return;
+    if (this.inflight) settle(this.inflight.done(conn.name, conn.agentId, id), this.onError);
+    else this.unacked.ack(conn.name, conn.agentId, id);
   }
 
-  /** The connection went: what it had not acknowledged, oldest first, `redelivered:true`. */
-  redeliver(conn: AgentConnection): WaitEntry[] {
+  /**
+   * The connection went: what it had not acknowledged, oldest first, `redelivered:true`. In a
+   * cluster that is everything Redis still holds for it (mailbox, socket and bus included): call it
+   * after the connection left the directory, so nothing can be added for it any more.
+   */
+  redeliver(conn: { name: string; agentId: string; acks: boolean }): Awaitable<WaitEntry[]> {
+    if (this.inflight) {
+      return andThen(this.inflight.take(conn.name, conn.agentId), (held) => {
+        const again = conn.acks ? held.map(redelivered) : held;
+        if (conn.acks && again.length) this.metrics.m.framesRedelivered.inc(again.length);
+        return again;
+      });
+    }
     if (!conn.acks) return [];
     const again = this.unacked.take(conn.name, conn.agentId);
     if (again.length) this.metrics.m.framesRedelivered.inc(again.length);
     return again;
   }
 
+  /** Cluster: the client.message is in Redis for that connection before it goes anywhere. */
+  hold(name: string, agentId: string, entry: WaitEntry): Awaitable<boolean> {
+    return this.inflight ? this.inflight.add(name, agentId, entry) : true;
+  }
+
+  get clustered(): boolean {
+    return this.inflight !== undefined;
+  }
+
   close(): void {
-    clearInterval(this.sweeper);
+    if (this.records instanceof MemoryAckRecords) this.records.close();
   }
 }

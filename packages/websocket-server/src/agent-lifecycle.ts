@@ -98,10 +98,15 @@ export class AgentLifecycle {
     if (conn.detached) return;
     conn.detached = true;
     this.deps.hub.removeAgent(conn);
-    // §8: what its socket got but it never acknowledged goes first (older), then what it never got.
-    const undelivered = [...this.deps.acceptance.redeliver(conn), ...conn.takeUndelivered()];
+    const { acceptance } = this.deps;
+    const mailbox = conn.takeUndelivered();
     const last = await this.deps.stores.directory.remove(this.entry(conn));
     await this.deps.stores.nodes.holdsAgent(conn.name, conn.agentId, false);
+    // §8: what its socket got but it never acknowledged goes first (older), then what it never
+    // got. A cluster has both in Redis (and what was on the bus to it): taken once it left the
+    // directory, so nothing more can be added for it.
+    const again = await acceptance.redeliver(conn);
+    const undelivered = acceptance.clustered ? again : [...again, ...mailbox];
     if (this.deps.shutdown.closing) return;
     this.deps.log.info({ agent: conn.name, agentId: conn.agentId, requeued: undelivered.length }, 'agent disconnected');
     if (last) this.deps.events.toAllClients('agent.disconnected', { agent: conn.name });

@@ -5,6 +5,7 @@
  * what follows when a name's connection arrives (its queue, in order) or goes (what it never got,
  * re-pinned or put back at the head of the queue). The Router and the agent lifecycle both use it.
  */
+import type { Acceptance } from './acks.ts';
 import type { LocalHub } from './local-hub.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import type { SessionDelivery } from './session-delivery.ts';
@@ -24,6 +25,8 @@ export class AgentRouting {
     private readonly metrics: BrokerMetrics,
     private readonly shutdown: Shutdown,
     private readonly onError: (err: unknown) => void,
+    /** §8: a cluster holds each client message in Redis before it goes to a connection. */
+    private readonly acceptance?: Acceptance,
   ) {
     waitQueues.onRejected((e) => this.reject(e));
   }
@@ -36,19 +39,21 @@ export class AgentRouting {
   toAgent(entry: WaitEntry): Awaitable<boolean> {
     if (this.shutdown.closing) return false;
     return andThen(this.directory.pick(entry.agent, entry.clientId), (pinned): Awaitable<boolean> => {
-      if (pinned) {
+      if (!pinned) return this.queue(entry);
+      // §8 in a cluster: held in Redis for that connection first (false: it left: pick again).
+      return andThen(this.acceptance?.hold(pinned.name, pinned.agentId, entry) ?? true, (held): Awaitable<boolean> => {
+        if (!held) return this.toAgent(entry);
         const conn = this.hub.agent(pinned.agentId);
         if (conn) {
           conn.sendClientMessage(entry);
           return true;
         }
-        // Its broker did not hear it (dead, not yet noticed): the message waits for the name, and
-        // the sweeper that takes the dead broker over drains the queue to whoever is left.
+        // Its broker did not hear it (dead, not yet noticed): a cluster holds it for that
+        // connection (the dead broker's takeover redelivers it); otherwise it waits for the name.
         return andThen(this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, node: pinned.node, entry }), (heard) =>
-          heard === 0 ? this.queue(entry) : true,
+          heard === 0 && !this.acceptance?.clustered ? this.queue(entry) : true,
         );
-      }
-      return this.queue(entry);
+      });
     });
   }
 

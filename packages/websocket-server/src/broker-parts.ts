@@ -66,8 +66,14 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
   const events = new LifecycleEvents(stores.bus, hub, stores.sessions, delivery, shutdown, onError, (id, code, reason) =>
     clients?.kick(id, code, reason),
   );
-  const acceptance = new Acceptance(delivery, metrics, { sessionTtlMs: cfg.SESSION_TTL_MS, agentQueueLimit: cfg.AGENT_QUEUE_LIMIT });
-  const routing = new AgentRouting(stores.directory, stores.waitQueues, hub, stores.bus, delivery, metrics, shutdown, onError);
+  const acceptance = new Acceptance(
+    delivery,
+    metrics,
+    { sessionTtlMs: cfg.SESSION_TTL_MS, agentQueueLimit: cfg.AGENT_QUEUE_LIMIT },
+    stores.acks ? { records: stores.acks, inflight: stores.inflight } : undefined,
+    onError,
+  );
+  const routing = new AgentRouting(stores.directory, stores.waitQueues, hub, stores.bus, delivery, metrics, shutdown, onError, acceptance);
   clients = new ClientLifecycle({
     cfg,
     log,
@@ -89,6 +95,8 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
   const router = new Router({ cfg, log, metrics, liveness, stores, runs, routing, delivery, clients, shutdown, tracer, acceptance });
   // A client message whose agent connection went before it arrived: a moment later, route it again.
   events.reroute = (entry) => {
+    // A cluster holds it in Redis for that connection: the connection's redelivery has it.
+    if (acceptance.clustered) return;
     const t = setTimeout(() => settle(routing.toAgent(entry), onError), REROUTE_DELAY_MS);
     t.unref();
   };
@@ -97,6 +105,7 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
     clients,
     events,
     routing,
+    acceptance,
     shutdown,
     log,
     sessionTtlMs: cfg.SESSION_TTL_MS,

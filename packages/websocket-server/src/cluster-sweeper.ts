@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@agent-bridge/common';
 import type { ClientLifecycle } from './client-lifecycle.ts';
+import type { Acceptance } from './acks.ts';
 import type { AgentRouting } from './agent-routing.ts';
 import type { LifecycleEvents } from './lifecycle-events.ts';
 import type { Shutdown } from './shutdown.ts';
@@ -24,6 +25,7 @@ export class ClusterSweeper {
       clients: ClientLifecycle;
       events: LifecycleEvents;
       routing: AgentRouting;
+      acceptance: Acceptance;
       shutdown: Shutdown;
       log: Logger;
       sessionTtlMs: number;
@@ -71,6 +73,11 @@ export class ClusterSweeper {
     for (const a of dead.agents) {
       const last = await stores.directory.remove({ name: a.name, agentId: a.agentId, node: dead.node });
       if (last) events.toAllClients('agent.disconnected', { agent: a.name });
+      // §8: what the dead broker's connection still held goes to the name's next connection (or
+      // its queue), in order, `redelivered:true` (every connection is treated as opted in: its
+      // broker cannot say any more which of them had a message written to the socket).
+      const held = await this.deps.acceptance.redeliver({ name: a.name, agentId: a.agentId, acks: true });
+      await this.deps.routing.putBack(a.name, held, !last);
     }
     // Messages that went to the dead broker's connections waited in their names' queues: to the
     // connections left, if any (else they wait for the next one, as always).

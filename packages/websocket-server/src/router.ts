@@ -12,9 +12,10 @@ import {
   DEFAULT_AGENT,
   FrameType,
   attachMeta,
-  ensureMeta,
+  forwardMeta,
   peekRef,
   readMeta,
+  traceIdOf,
   parseFrame,
   type AgentBroadcastFrame,
   type AgentSendFrame,
@@ -85,8 +86,8 @@ export class Router {
   /** The `_meta` to forward (§11): the frame's own if valid, else a new trace (TRACE=on); logged at debug. */
   private traceOf(frame: { _meta?: Record<string, unknown> | undefined }, msgId: string, ref: string | undefined, hop: string): Record<string, unknown> | undefined {
     if (!this.tracing) return frame._meta;
-    const { meta, traceId } = ensureMeta(frame);
-    if (this.debug) this.log.debug({ traceId, msgId, ref, hop }, 'frame routed');
+    const meta = forwardMeta(frame);
+    if (this.debug) this.log.debug({ traceId: traceIdOf(meta), msgId, ref, hop }, 'frame routed');
     return meta;
   }
 
@@ -147,16 +148,25 @@ export class Router {
       settle(this.deps.stores.log.ack(clientId, frame.seq), this.onError);
       return;
     }
-    // §8: an id this session already had accepted: accepted again, the agent gets it once.
-    if (frame.id !== undefined && this.acceptance.duplicateFromClient(clientId, frame.id)) return;
+    const failed = (err: unknown) => this.clientFailed(clientId, frame.id, err);
     // The address is the session record's (the web server may change it any time: identity hop).
+    const routeIt = (): void =>
+      settle(
+        andThen(this.deps.stores.sessions.get(clientId), (record) => {
+          const session = { clientId, address: record?.address ?? null };
+          if (frame.type === FrameType.cancel) return this.clientCancel(session, frame, receivedAt);
+          return this.clientMessage(session, frame, receivedAt);
+        }),
+        failed,
+      );
+    if (frame.id === undefined) return routeIt();
+    // §8: an id this session already had accepted: accepted again, the agent gets it once. (The
+    // memory records answer now; a cluster's in one step that also marks the id as taken.)
     settle(
-      andThen(this.deps.stores.sessions.get(clientId), (record) => {
-        const session = { clientId, address: record?.address ?? null };
-        if (frame.type === FrameType.cancel) return this.clientCancel(session, frame, receivedAt);
-        return this.clientMessage(session, frame, receivedAt);
+      andThen(this.acceptance.duplicateFromClient(clientId, frame.id), (dup) => {
+        if (!dup) routeIt();
       }),
-      (err) => this.clientFailed(clientId, frame.id, err),
+      failed,
     );
   }
 
@@ -179,6 +189,7 @@ export class Router {
       this.deps.delivery.error(session.clientId, 'payload_too_large', `the message to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
         ref: frame.id,
       });
+      this.acceptance.refusedFromClient(session.clientId, frame.id);
       return;
     }
     const entry = { agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, msgId: id };
@@ -193,6 +204,7 @@ export class Router {
     settle(
       andThen(taken, (ok) => {
         if (ok) this.acceptance.acceptedFromClient(entry.clientId, ref);
+        else this.acceptance.refusedFromClient(entry.clientId, ref);
       }),
       failed,
     );
@@ -213,6 +225,7 @@ export class Router {
     const bytes = Buffer.byteLength(payload);
     if (bytes > this.cfg.MAX_MESSAGE_BYTES) {
       this.deps.delivery.error(session.clientId, 'payload_too_large', `the cancel to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, { ref: frame.id });
+      this.acceptance.refusedFromClient(session.clientId, frame.id);
       return;
     }
     const agent = this.deps.runs.agentOf(session.clientId, frame.runId) ?? frame.agent ?? DEFAULT_AGENT;
@@ -246,10 +259,15 @@ export class Router {
     this.metrics.frameIn('agent', frame.type, text.length);
     // §8: an opted-in connection acknowledges a client.message (anything else is ignored, no error).
     if (frame.type === FrameType.ack) return this.acceptance.ack(conn, frame.id);
+    const routeIt = (): void => (frame.type === FrameType.send ? this.send(conn, frame, receivedAt) : this.broadcast(conn, frame, receivedAt));
+    if (frame.id === undefined) return routeIt();
     // §8: an id this name had accepted within SESSION_TTL_MS: accepted again, delivered to nobody.
-    if (frame.id !== undefined && this.acceptance.duplicateFromAgent(conn, frame.id)) return;
-    if (frame.type === FrameType.send) this.send(conn, frame, receivedAt);
-    else this.broadcast(conn, frame, receivedAt);
+    settle(
+      andThen(this.acceptance.duplicateFromAgent(conn, frame.id), (dup) => {
+        if (!dup) routeIt();
+      }),
+      (err) => this.agentFailed(conn, frame.id, err),
+    );
   }
 
   private send(conn: AgentConnection, frame: AgentSendFrame, receivedAt: number): void {
@@ -271,6 +289,7 @@ export class Router {
           // §8: accepted for the known ones once each copy has its seq and is in the resume buffer.
           if (frame.id !== undefined && stored.length > 0) this.acceptOnceStored(conn, frame.id, stored);
           else for (const s of stored) settle(s, this.onError);
+          if (stored.length === 0) this.acceptance.refusedFromAgent(conn, frame.id);
           if (unknown.length) {
             this.agentError(conn, 'unknown_client', `${unknown.length} of the clients are not known`, { ref: frame.id, clientIds: unknown });
           }
@@ -326,6 +345,7 @@ export class Router {
       this.agentError(conn, 'payload_too_large', `the message to clients would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
         ref: frame.id,
       });
+      this.acceptance.refusedFromAgent(conn, frame.id);
       return undefined;
     }
     return template;
@@ -338,11 +358,13 @@ export class Router {
   private clientFailed(clientId: string, ref: string | undefined, err: unknown): void {
     this.log.debug({ err, clientId }, 'a store failed while routing a client frame');
     this.deps.delivery.error(clientId, 'unavailable', 'the frame could not be stored; resend it later', { ref });
+    this.acceptance.refusedFromClient(clientId, ref);
   }
 
   private agentFailed(conn: AgentConnection, ref: string | undefined, err: unknown): void {
     this.log.debug({ err, agentId: conn.agentId }, 'a store failed while routing an agent frame');
     this.agentError(conn, 'unavailable', 'the frame could not be stored; resend it later', { ref });
+    this.acceptance.refusedFromAgent(conn, ref);
   }
 
   private agentError(conn: AgentConnection, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {

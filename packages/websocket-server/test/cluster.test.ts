@@ -8,7 +8,7 @@ import { createLogger } from '@agent-bridge/common';
 import { RedisLink } from '@agent-bridge/common/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrokerHandle } from '../src/index.ts';
-import { agent, broker, client, getJson, type Frame, until } from './helpers.ts';
+import { AGENT_TOKEN, agent, broker, client, type Frame, getJson, open, until } from './helpers.ts';
 
 const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 const run = `abtest-${randomUUID().slice(0, 8)}`;
@@ -191,5 +191,56 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     });
     const again = await client(b, 'c1', { lastSeq: 0, epoch: a.epoch });
     expect(again.welcome).toMatchObject({ resumed: false, epoch });
+  });
+
+  it('§8 across brokers: a client resend to the other broker is accepted again and reaches the agent once', async () => {
+    const { a, b } = await cluster();
+    const ag = await agent(a);
+    const c = await client(a, 'c1');
+    c.send({ type: 'message', id: 'm1', data: 'once' });
+    expect(await c.next('accepted')).toMatchObject({ ref: 'm1' });
+    c.ws.terminate();
+    const again = await client(b, 'c1', { lastSeq: 0, epoch: a.epoch });
+    again.send({ type: 'message', id: 'm1', data: 'once' });
+    expect(await again.next('accepted')).toMatchObject({ ref: 'm1' });
+    again.send({ type: 'message', id: 'm2', data: 'next' });
+    expect(await ag.next('client.message')).toMatchObject({ data: 'once' });
+    expect(await ag.next('client.message')).toMatchObject({ data: 'next' });
+    expect(ag.all('client.message').filter((f) => f.data === 'once')).toHaveLength(1);
+  });
+
+  it('§8 across brokers: an agent resend from a connection of the same name on another broker is delivered once', async () => {
+    const { a, b } = await cluster();
+    const c = await client(b, 'c1');
+    const first = await agent(a, { name: 'x' });
+    first.send({ type: 'send', to: 'c1', id: 's1', data: 'hello' });
+    expect(await first.next('accepted')).toMatchObject({ ref: 's1' });
+    first.ws.terminate();
+    const second = await agent(b, { name: 'x' });
+    second.send({ type: 'send', to: 'c1', id: 's1', data: 'hello' });
+    expect(await second.next('accepted')).toMatchObject({ ref: 's1' });
+    second.send({ type: 'send', to: 'c1', id: 's2', data: 'world' });
+    expect((await c.next('message')).data).toBe('hello');
+    expect((await c.next('message')).data).toBe('world');
+  });
+
+  it('§8 across brokers: unacknowledged client messages go again, redelivered, to the name’s next connection on another broker', async () => {
+    const { a, b } = await cluster();
+    const c = await client(a, 'c1');
+    const first = await open(`${b.wsUrl}/ws/agent?acks=1`, { headers: { Authorization: `Bearer ${AGENT_TOKEN}`, 'X-Agent-Name': 'y' } });
+    await first.next('welcome');
+    for (let i = 1; i <= 3; i++) c.send({ type: 'message', agent: 'y', id: `u${i}`, data: i });
+    const got = [await first.next('client.message'), await first.next('client.message'), await first.next('client.message')];
+    first.send({ type: 'ack', id: got[0]!.id });
+    // The ack is read before the close (one TCP stream); the next two were not acknowledged.
+    first.ws.terminate();
+    const second = await open(`${a.wsUrl}/ws/agent?acks=1`, { headers: { Authorization: `Bearer ${AGENT_TOKEN}`, 'X-Agent-Name': 'y' } });
+    await second.next('welcome');
+    const again = [await second.next('client.message'), await second.next('client.message')];
+    expect(again.map((f) => [f.id, f.data, f.redelivered])).toEqual([
+      [got[1]!.id, 2, true],
+      [got[2]!.id, 3, true],
+    ]);
+    expect(await second.next('client.message', 500).catch(() => undefined)).toBeUndefined();
   });
 });

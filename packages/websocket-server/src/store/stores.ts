@@ -7,7 +7,9 @@ import type { Config } from '@agent-bridge/common';
 import { AgentWaitQueues } from '../agent-wait-queue.ts';
 import type { AgentDirectory } from './agent-directory.ts';
 import { MemoryAgentDirectory } from './agent-directory-memory.ts';
+import type { AckRecords } from './ack-records.ts';
 import type { ClusterBus } from './cluster-bus.ts';
+import type { RedisInflight } from './redis/inflight-redis.ts';
 import { MemoryClusterNodes, type ClusterNodes } from './cluster-nodes.ts';
 import { MemoryClusterBus } from './cluster-bus-memory.ts';
 import type { EpochSource } from './epoch-source.ts';
@@ -29,6 +31,10 @@ export interface BrokerStores {
   rates: RateLimitStore;
   bus: ClusterBus;
   nodes: ClusterNodes;
+  /** §8 accepted ids (absent: the memory rings of acks.ts). */
+  acks?: AckRecords;
+  /** Cluster §8: client messages held in Redis for agent connections (absent in memory). */
+  inflight?: RedisInflight;
   /** Cluster mode: whether the shared store answers (PROTOCOL §10 /readyz, upgrades refused 503). */
   reachable?(): boolean;
   /** Stop timers and connections the stores own (cluster); the shared data stays. */

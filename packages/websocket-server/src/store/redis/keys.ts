@@ -27,9 +27,13 @@ export class Keys {
   rate(clientId: string): string {
     return `${this.prefix}:{${clientId}}:r`;
   }
-  /** The four keys of a session, in the order the scripts take them. */
-  sessionKeys(clientId: string): [string, string, string, string] {
-    return [this.session(clientId), this.logMeta(clientId), this.log(clientId), this.rate(clientId)];
+  /** A session's accepted client ids, §8 (zset by arrival). */
+  clientIds(clientId: string): string {
+    return `${this.prefix}:{${clientId}}:ids`;
+  }
+  /** The keys of a session, in the order the scripts take them (they expire and go together). */
+  sessionKeys(clientId: string): [string, string, string, string, string] {
+    return [this.session(clientId), this.logMeta(clientId), this.log(clientId), this.rate(clientId), this.clientIds(clientId)];
   }
   /** Every session: clientId by createdAt (zset). */
   get sessions(): string {
@@ -60,6 +64,21 @@ export class Keys {
   /** A name's pins: clientId → agentId (hash). */
   pins(name: string): string {
     return `${this.prefix}:{a:${name}}:pins`;
+  }
+  /** A name's accepted agent frame ids, §8 (zset by expiry). */
+  agentIds(name: string): string {
+    return `${this.prefix}:{a:${name}}:ids`;
+  }
+  /** Client messages one connection holds unacknowledged, §8: id → entry (hash) … */
+  inflight(name: string, agentId: string): string {
+    return `${this.prefix}:{a:${name}}:inflight:${agentId}`;
+  }
+  /** … and their order (zset), with its counter. */
+  inflightOrder(name: string, agentId: string): string {
+    return `${this.prefix}:{a:${name}}:inflight:${agentId}:order`;
+  }
+  inflightSeq(name: string, agentId: string): string {
+    return `${this.prefix}:{a:${name}}:inflight:${agentId}:n`;
   }
   /** Names with at least one connection (set). */
   get names(): string {

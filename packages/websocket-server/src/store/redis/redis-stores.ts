@@ -8,7 +8,9 @@
 import type { Config, Logger } from '@agent-bridge/common';
 import { RedisLink } from '@agent-bridge/common/redis';
 import type { BrokerStores } from '../stores.ts';
+import { RedisAckRecords } from './ack-records-redis.ts';
 import { RedisAgentDirectory } from './agent-directory-redis.ts';
+import { RedisInflight } from './inflight-redis.ts';
 import { RedisClusterBus } from './cluster-bus-redis.ts';
 import { RedisClusterNodes } from './cluster-nodes-redis.ts';
 import { RedisEpochSource } from './epoch-source-redis.ts';
@@ -62,6 +64,8 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     rates: new RedisRateLimitStore(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),
     bus,
     nodes: new RedisClusterNodes(main, keys, nodeId),
+    acks: new RedisAckRecords(main, keys, cfg.SESSION_TTL_MS),
+    inflight: new RedisInflight(main, keys, cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS),
     reachable: () => main.up && sub.up,
     close: async () => {
       epoch.stop();

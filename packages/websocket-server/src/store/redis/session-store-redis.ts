@@ -22,7 +22,7 @@ end
 local prev = redis.call('HGET', KEYS[1], 'owner') or ''
 local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
 redis.call('HSET', KEYS[1], 'owner', ARGV[4], 'expiresAt', '')
-for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
+for i = 1, #KEYS do redis.call('PERSIST', KEYS[i]) end
 return {existed, gen, prev, redis.call('HGETALL', KEYS[1])}
 `;
 
@@ -34,7 +34,7 @@ if ARGV[3] ~= '' then
   local gen = redis.call('HGET', KEYS[1], 'gen') or ''
   if owner ~= ARGV[4] or gen ~= ARGV[5] then return false end
   redis.call('HSET', KEYS[1], 'owner', '', 'expiresAt', ARGV[3])
-  for i = 1, 4 do
+  for i = 1, #KEYS do
     if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[6]) end
   end
 end
@@ -47,7 +47,7 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 if ARGV[1] == '1' then redis.call('HSET', KEYS[1], 'address', ARGV[2]) end
 local gen = redis.call('HINCRBY', KEYS[1], 'gen', 1)
 redis.call('HSET', KEYS[1], 'owner', ARGV[3], 'expiresAt', '')
-for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
+for i = 1, #KEYS do redis.call('PERSIST', KEYS[i]) end
 return {gen, redis.call('HGETALL', KEYS[1])}
 `;
 
@@ -55,7 +55,7 @@ const ORPHAN = `
 local owner = redis.call('HGET', KEYS[1], 'owner')
 if not owner or owner ~= ARGV[1] then return false end
 redis.call('HSET', KEYS[1], 'owner', '', 'expiresAt', ARGV[2])
-for i = 1, 4 do
+for i = 1, #KEYS do
   if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
 end
 return redis.call('HGETALL', KEYS[1])
@@ -67,7 +67,7 @@ if not owner then return 0 end
 local exp = redis.call('HGET', KEYS[1], 'expiresAt') or ''
 if owner ~= '' or exp == '' or tonumber(exp) > tonumber(ARGV[1]) then return 1 end
 local rec = redis.call('HGETALL', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DEL', unpack(KEYS))
 return rec
 `;
 
