@@ -4,6 +4,7 @@ import {
   attachMeta,
   childTraceparent,
   ensureMeta,
+  forwardMeta,
   newTraceparent,
   parseTraceparent,
   parseTracestate,
@@ -59,6 +60,20 @@ describe('traceparent (W3C Trace Context §3.2)', () => {
     expect(child.slice(0, 35)).toBe(a.slice(0, 35));
     expect(child.slice(36, 52)).not.toBe(a.slice(36, 52));
   });
+
+  test('new traceparents across many batches: all valid, version 00, sampled, no trace or span id twice', () => {
+    const seen = new Set<string>();
+    const spans = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const tp = newTraceparent();
+      expect(tp).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      expect(parseTraceparent(tp)).toBeDefined();
+      seen.add(tp.slice(3, 35));
+      spans.add(tp.slice(36, 52));
+    }
+    expect(seen.size).toBe(1000);
+    expect(spans.size).toBe(1000);
+  });
 });
 
 describe('tracestate', () => {
@@ -111,6 +126,18 @@ describe('frame _meta', () => {
     const kept = ensureMeta(frame);
     expect(kept).toEqual({ meta: frame._meta, traceId: '4bf92f3577b34da6a3ce929d0e0e4736', started: false });
     expect(kept.meta).toBe(frame._meta);
+  });
+
+  test('forwardMeta gives what ensureMeta forwards: the frame’s own valid _meta, else a new trace', () => {
+    const frame = { _meta: { traceparent: TP, tracestate: 'a=1' } };
+    expect(forwardMeta(frame)).toBe(frame._meta);
+    expect(parseTraceparent(forwardMeta({}).traceparent)).toBeDefined();
+    expect(forwardMeta({}).traceparent).not.toBe(forwardMeta({}).traceparent);
+    const bad = forwardMeta({ _meta: { traceparent: 'nope', tracestate: 'a=1', x: 1 } });
+    expect(bad).toMatchObject({ x: 1 });
+    expect(bad.tracestate).toBeUndefined();
+    expect(parseTraceparent(bad.traceparent)).toBeDefined();
+    expect(forwardMeta({ _meta: { traceparent: TP, tracestate: 'A=1' } })).toEqual({ traceparent: TP });
   });
 });
 

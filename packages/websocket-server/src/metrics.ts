@@ -16,6 +16,17 @@ import {
 
 export type Peer = 'agent' | 'client';
 
+interface CounterChild {
+  inc(value?: number): void;
+}
+interface InHandles {
+  frames: CounterChild;
+  bytes: CounterChild;
+}
+interface OutHandles extends InHandles {
+  latency: { observe(value: number): void };
+}
+
 /** What the scrape-time gauges read. */
 export interface BrokerView {
   connections(): { agent: number; client: number };
@@ -38,6 +49,9 @@ export class BrokerMetrics {
   readonly recentCloses = new EventRing();
   /** METRICS=on: per-frame bytes and latency are measured (their handles are no-ops otherwise). */
   private readonly perFrame: boolean;
+  /** Per-frame handles bound once per kind and frame type (frame types are a closed set). */
+  private readonly inHandles: Record<Peer, Map<string, InHandles>> = { agent: new Map(), client: new Map() };
+  private readonly outHandles: Record<Peer, Map<string, OutHandles>> = { agent: new Map(), client: new Map() };
   /** Every frame written, as text (BrokerOptions.onFrameOut: tests check them against the schemas). */
   private readonly onFrameOut: ((kind: Peer, text: string) => void) | undefined;
 
@@ -106,21 +120,41 @@ export class BrokerMetrics {
 
   /** A frame read from a socket (`bytes` when known). */
   frameIn(kind: Peer, type: unknown, bytes?: number): void {
-    this.m.framesIn.inc({ kind, type: frameTypeLabel(type) });
-    if (bytes !== undefined) this.m.bytesIn.inc({ kind }, bytes);
+    const label = frameTypeLabel(type);
+    const h = this.inHandles[kind].get(label) ?? this.bindIn(kind, label);
+    h.frames.inc();
+    if (bytes !== undefined) h.bytes.inc(bytes);
   }
 
   /**
    * A frame handed to a socket: `text` is what was written; `receivedAt` (performance.now() when
    * the broker read the frame this one delivers) gives the delivery latency. Replays and the
-   * broker's own frames have none.
+   * broker's own frames have none. Per delivery (a broadcast calls it once per session), so the
+   * handles are bound once per kind and type: one Map lookup, no label object (issue 15 item 7).
    */
   frameOut(kind: Peer, type: string, text?: string, receivedAt?: number): void {
-    this.m.framesOut.inc({ kind, type });
+    const h = this.outHandles[kind].get(type) ?? this.bindOut(kind, type);
+    h.frames.inc();
     if (this.onFrameOut && text !== undefined) this.onFrameOut(kind, text);
     if (!this.perFrame) return;
-    if (text !== undefined) this.m.bytesOut.inc({ kind }, Buffer.byteLength(text));
-    if (receivedAt !== undefined) this.m.deliveryLatency.observe({ kind }, (performance.now() - receivedAt) / 1000);
+    if (text !== undefined) h.bytes.inc(Buffer.byteLength(text));
+    if (receivedAt !== undefined) h.latency.observe((performance.now() - receivedAt) / 1000);
+  }
+
+  private bindIn(kind: Peer, type: string): InHandles {
+    const h = { frames: this.m.framesIn.labels({ kind, type }), bytes: this.m.bytesIn.labels({ kind }) };
+    this.inHandles[kind].set(type, h);
+    return h;
+  }
+
+  private bindOut(kind: Peer, type: string): OutHandles {
+    const h = {
+      frames: this.m.framesOut.labels({ kind, type }),
+      bytes: this.m.bytesOut.labels({ kind }),
+      latency: this.m.deliveryLatency.labels({ kind }),
+    };
+    this.outHandles[kind].set(type, h);
+    return h;
   }
 
   /** An error frame sent to a peer. */
