@@ -19,6 +19,18 @@ export interface BenchOptions {
   profile: boolean;
   /** Write progress to stderr. */
   verbose: boolean;
+  /**
+   * Rounds per scenario (default 1). Each round runs every target once, in reverse order every
+   * other round (A B, B A, …), so drift in the machine's load falls on both sides of a comparison;
+   * the cost tables report the median over the rounds.
+   */
+  repeat: number;
+  /**
+   * Run the targets of a round at the same time instead of one after the other: both sides of a
+   * comparison then share the machine's load at the same moments (their absolute figures are for
+   * half a machine each; read the ratio). For A/B pricing on a shared machine.
+   */
+  parallel: boolean;
   connectConcurrency: number;
   echo: { clients: number; window: number; size: number; warmupMs: number; durationMs: number; drainMs: number };
   latency: { size: number; warmupMs: number; durationMs: number; drainMs: number };
@@ -31,7 +43,7 @@ export interface BenchOptions {
   stream: { clients: number; tokens: number; rate: number; reconnects: number; dropAtToken: number; awayMs: number };
 }
 
-const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir' | 'profile' | 'verbose' | 'mode'>> = {
+const PRESETS: Record<Mode, Omit<BenchOptions, 'targets' | 'scenarios' | 'outDir' | 'profile' | 'verbose' | 'mode' | 'repeat' | 'parallel'>> = {
   full: {
     connectConcurrency: 64,
     echo: { clients: 50, window: 4, size: 256, warmupMs: 2000, durationMs: 10_000, drainMs: 5000 },
@@ -69,19 +81,23 @@ export function presetOptions(mode: Mode, overrides: Partial<BenchOptions> = {})
     outDir: 'bench-results',
     profile: false,
     verbose: true,
+    repeat: 1,
+    parallel: false,
     ...structuredClone(PRESETS[mode]),
     ...overrides,
   };
 }
 
-const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fanout,idle,stream,storm] [--profile] [--out DIR]
+const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fanout,idle,stream,storm] [--repeat N] [--parallel] [--profile] [--out DIR]
   --quick      small sizes, whole run under a minute
   --targets    agent-bridge, raw-relay, socket.io (default: these three); agent-bridge-noacks = §8 acks off
                (SDK acks:false, client messages without ids), to price them: --targets agent-bridge,agent-bridge-noacks --scenarios echo;
                agent-bridge-bare = metrics and
                trace context off, to price them: --targets agent-bridge,agent-bridge-bare --scenarios echo,fanout
   --scenarios  default: all
-  --profile    CPU-profile the servers during the echo window and the measured stream replies (writes *.cpuprofile)
+  --repeat     rounds per scenario, targets in alternating order (A B, B A, …); the cost tables give medians
+  --parallel   the targets of a round at the same time (A/B pricing on a shared machine: read the ratios)
+  --profile    CPU-profile the servers during the echo window, the fan-out ramp and the measured stream replies (writes *.cpuprofile)
   --out        results directory (default bench-results)`;
 
 export function parseArgs(argv: string[]): BenchOptions | { help: string } {
@@ -92,7 +108,7 @@ export function parseArgs(argv: string[]): BenchOptions | { help: string } {
     if (!a.startsWith('--')) return { help: `unexpected argument ${a}\n${HELP}` };
     const [k, v] = a.slice(2).split('=', 2) as [string, string | undefined];
     if (v !== undefined) flags.set(k, v);
-    else if (['targets', 'scenarios', 'out'].includes(k)) flags.set(k, argv[++i] ?? '');
+    else if (['targets', 'scenarios', 'out', 'repeat'].includes(k)) flags.set(k, argv[++i] ?? '');
     else flags.set(k, true);
   }
   if (flags.has('help')) return { help: HELP };
@@ -112,8 +128,14 @@ export function parseArgs(argv: string[]): BenchOptions | { help: string } {
   }
   if (flags.has('out')) o.outDir = String(flags.get('out'));
   o.profile = flags.has('profile');
+  o.parallel = flags.has('parallel');
+  if (flags.has('repeat')) {
+    const n = Number(flags.get('repeat'));
+    if (!Number.isInteger(n) || n < 1 || n > 20) return { help: `--repeat takes a whole number from 1 to 20\n${HELP}` };
+    o.repeat = n;
+  }
   for (const k of flags.keys()) {
-    if (!['quick', 'tiny', 'targets', 'scenarios', 'out', 'profile'].includes(k)) return { help: `unknown option --${k}\n${HELP}` };
+    if (!['quick', 'tiny', 'targets', 'scenarios', 'out', 'profile', 'repeat', 'parallel'].includes(k)) return { help: `unknown option --${k}\n${HELP}` };
   }
   return o;
 }

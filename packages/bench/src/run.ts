@@ -60,24 +60,40 @@ export async function runBench(opts: BenchOptions, out: (line: string) => void =
     }
     const broken = new Set<Topology>();
     for (const scenario of opts.scenarios) {
-      for (const topo of topologies) {
-        if (broken.has(topo)) continue;
-        log(`${scenario} × ${topo.name}`);
-        try {
-          const r = await RUNNERS[scenario]({ topo, opts, log });
-          if (scenario === 'idle' && capped) r.notes.push(`idle clients capped at ${fdCap} by the open-files limit (${hard}): the web server holds 2 sockets per client`);
-          const line: ResultLine = { ts: new Date().toISOString(), mode: opts.mode, target: topo.name, topology: topo.note, ...r, machine: machineInfo() };
-          lines.push(line);
-          const text = JSON.stringify(line);
-          out(text);
-          appendFileSync(jsonlFile, `${text}\n`);
-        } catch (err) {
-          const msg = `${scenario} × ${topo.name} failed: ${err instanceof Error ? err.message : String(err)}`;
-          errors.push(msg);
-          log(msg);
-          // A broken topology stays broken: drop it from later scenarios.
-          if (!topo.all.every((c) => c.running)) broken.add(topo);
-        }
+      for (let round = 1; round <= opts.repeat; round++) {
+        // Every other round in reverse order (A B, B A, …): drift in the machine's load falls on both sides.
+        const order = round % 2 === 1 ? topologies : [...topologies].reverse();
+        const runOne = async (topo: Topology): Promise<void> => {
+          if (broken.has(topo)) return;
+          log(`${scenario} × ${topo.name}${opts.repeat > 1 ? ` (round ${round}/${opts.repeat})` : ''}`);
+          try {
+            const r = await RUNNERS[scenario]({ topo, opts, log, round });
+            if (scenario === 'idle' && capped) r.notes.push(`idle clients capped at ${fdCap} by the open-files limit (${hard}): the web server holds 2 sockets per client`);
+            if (opts.parallel && order.length > 1) r.notes.push(`ran at the same time as ${order.filter((t) => t !== topo).map((t) => t.name).join(', ')} (--parallel): read the ratio, not the figure`);
+            const line: ResultLine = {
+              ts: new Date().toISOString(),
+              mode: opts.mode,
+              target: topo.name,
+              topology: topo.note,
+              ...(opts.repeat > 1 ? { round } : {}),
+              ...(opts.parallel ? { parallel: true } : {}),
+              ...r,
+              machine: machineInfo(),
+            };
+            lines.push(line);
+            const text = JSON.stringify(line);
+            out(text);
+            appendFileSync(jsonlFile, `${text}\n`);
+          } catch (err) {
+            const msg = `${scenario} × ${topo.name} failed: ${err instanceof Error ? err.message : String(err)}`;
+            errors.push(msg);
+            log(msg);
+            // A broken topology stays broken: drop it from later scenarios.
+            if (!topo.all.every((c) => c.running)) broken.add(topo);
+          }
+        };
+        if (opts.parallel) await Promise.all(order.map(runOne));
+        else for (const topo of order) await runOne(topo);
       }
     }
   } finally {

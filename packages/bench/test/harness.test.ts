@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { presetOptions, runBench, SCENARIOS, TARGETS, type BenchRun, type ResultLine } from '../src/index.ts';
-import { humanSummary } from '../src/report.ts';
+import { parseArgs, presetOptions, runBench, SCENARIOS, TARGETS, type BenchRun, type ResultLine } from '../src/index.ts';
+import { humanSummary, instrumentationCost } from '../src/report.ts';
 
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
@@ -120,5 +120,43 @@ describe('pnpm bench (tiny configuration)', () => {
     expect(summary).toMatch(/- echo: [\d,]+ round trips\/s/);
     expect(summary).toMatch(/memory per client not measured/);
     expect(summary).toMatch(/- targets: \d+ met, \d+ missed.*\d+ not measured in tiny mode/);
+  });
+});
+
+describe('pricing a variant: --repeat, --parallel and the instrumentation-cost table', () => {
+  it('parses --repeat N and --parallel', () => {
+    const o = parseArgs(['--repeat', '3', '--parallel', '--targets', 'agent-bridge,agent-bridge-bare']);
+    expect(o).toMatchObject({ repeat: 3, parallel: true });
+    expect(parseArgs(['--repeat=0'])).toHaveProperty('help');
+    expect(parseArgs([])).toMatchObject({ repeat: 1, parallel: false });
+  });
+
+  it('pairs the rounds and judges the median cost, CPU per message included', () => {
+    const line = (target: 'agent-bridge' | 'agent-bridge-bare', round: number, rate: number, web: number, broker: number): ResultLine =>
+      ({
+        ts: '',
+        mode: 'full',
+        target,
+        topology: '',
+        round,
+        scenario: 'echo',
+        params: {},
+        metrics: { roundTripsPerSec: rate, serverCpuUsPerRoundTrip: web + broker, allCpuUsPerRoundTrip: web + broker + 10 },
+        processes: { 'web-server': { cpuUsPerOp: web }, broker: { cpuUsPerOp: broker } },
+        notes: [],
+        machine: { cores: 2, cpu: '', node: 'v20', platform: '', totalMemMB: 1, loadavg: [0, 0, 0], fdLimit: 1 },
+      }) as ResultLine;
+    const lines = [
+      line('agent-bridge', 1, 900, 20, 40), // 10 % slower, 20 % more CPU: an outlier round
+      line('agent-bridge-bare', 1, 1000, 20, 30),
+      line('agent-bridge-bare', 2, 1000, 20, 30),
+      line('agent-bridge', 2, 980, 20, 31.5), // 2 %, 3 %
+      line('agent-bridge', 3, 990, 20, 31), // 1 %, 2 %
+      line('agent-bridge-bare', 3, 1000, 20, 30),
+    ];
+    const table = instrumentationCost(lines).join('\n');
+    expect(table).toMatch(/median of 3 rounds/);
+    expect(table).toMatch(/\| echo \| round trips\/s \| 980\.0 \| 1000\.0 \| 2\.0 % \| 10\.0 %, 2\.0 %, 1\.0 % \| ✅ \|/);
+    expect(table).toMatch(/\| echo \| server CPU µs \/ round trip \| 51\.5 \| 50\.0 \| 3\.0 % \| 20\.0 %, 3\.0 %, 2\.0 % \| ✅ \|/);
   });
 });

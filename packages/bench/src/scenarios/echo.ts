@@ -2,10 +2,9 @@
  * Echo: C clients each keep W messages of ~S bytes in flight through the whole path and back,
  * for D seconds after a warm-up. Also the latency floor (1 client, 1 in flight).
  */
-import path from 'node:path';
 import { round, sleep, Window } from '../measure.ts';
 import type { WindowCounters } from '../loadgen/pool.ts';
-import { byPackage, topFunctions } from '../profile-summary.ts';
+import { startProfiles, stopProfiles } from './profiling.ts';
 import type { ScenarioContext, ScenarioResult } from './types.ts';
 
 interface EchoParams {
@@ -34,20 +33,13 @@ async function runEcho(ctx: ScenarioContext, scenario: 'echo' | 'latency', p: Ec
   await sleep(p.warmupMs);
   await lg.call('mark');
   const profiled = profile ? topo.servers : [];
-  await Promise.all(profiled.map((c) => c.call('probe.profileStart')));
+  await startProfiles(profiled);
   const win = new Window(topo.all);
   await win.start();
   await sleep(p.durationMs);
   const counters = await lg.call<WindowCounters>('mark');
   const processes = await win.stop(counters.echoes);
-  for (const c of profiled) {
-    const file = path.resolve(ctx.opts.outDir, `${topo.name}-${c.spec.name}-echo.cpuprofile`);
-    await c.call('probe.profileStop', { path: file }, 60_000);
-    notes.push(`CPU profile: ${file}`);
-    const top = topFunctions(file, 10);
-    notes.push(`${c.spec.name} top self time (% of busy): ${top.map((t) => `${t.fn} (${t.where}) ${t.selfPct}%`).join('; ')}`);
-    notes.push(`${c.spec.name} self time by package (% of busy): ${Object.entries(byPackage(file)).map(([k, v]) => `${k} ${v}%`).join('; ')}`);
-  }
+  await stopProfiles(ctx, profiled, scenario, notes);
   const fin = await lg.call<{ sent: number; received: number; lost: number; errors: Record<string, number> }>(
     'echoStop',
     { drainMs: p.drainMs },

@@ -8,6 +8,7 @@ import { nowUs } from '../histogram.ts';
 import { round, sleep, Window, type ProcessMetrics } from '../measure.ts';
 import type { WindowCounters } from '../loadgen/pool.ts';
 import type { BroadcastResult } from '../agents/pacer.ts';
+import { startProfiles, stopProfiles } from './profiling.ts';
 import type { ScenarioContext, ScenarioResult } from './types.ts';
 
 interface Step {
@@ -41,6 +42,11 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
   let rate = p.startRate;
   let totalSent = 0;
   let retried = false;
+  // Server CPU per delivery at each rate both targets can carry, for comparing like with like
+  // (the best step's figure is taken at whatever rate each one saturated).
+  const cpuAtRate: Record<string, number> = {};
+  const profiled = opts.profile ? topo.servers : [];
+  await startProfiles(profiled);
   for (let s = 0; s < p.maxSteps; s++) {
     await lg.call('mark');
     const before = await counts();
@@ -79,6 +85,8 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
     };
     step.saturated = step.deliveredPerSec < 0.9 * offered || step.lost > 0 || step.p99Us > 1_000_000;
     steps.push(step);
+    const serverCpu = topo.servers.reduce((sum, c) => sum + (processes[c.spec.name]?.cpuUs ?? 0), 0);
+    if (!step.saturated && delivered > 0 && cpuAtRate[`${rate}/s`] === undefined) cpuAtRate[`${rate}/s`] = round(serverCpu / delivered, 2);
     ctx.log(`  fanout rate ${rate}/s × ${n}: ${step.deliveredPerSec} deliveries/s, p99 ${round(step.p99Us / 1000)} ms, lost ${step.lost}`);
     if (!best || step.deliveredPerSec > best.step.deliveredPerSec) best = { step, processes };
     // A shared machine hiccups: a rate counts as saturating only if it fails twice in a row.
@@ -91,6 +99,7 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
     retried = false;
     rate *= p.growth;
   }
+  await stopProfiles(ctx, profiled, 'fanout', notes);
   // Final settle: anything still queued arrives now or counts as lost.
   const final = await (async () => {
     const deadline = performance.now() + p.drainMs;
@@ -119,6 +128,7 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
       lostBeforeSaturation: steps.filter((s) => s.rate < (saturatedAt?.rate ?? Infinity)).reduce((a, s) => a + s.lost, 0),
       droppedNotified: final.dropped,
       saturated: Boolean(saturatedAt),
+      serverCpuUsPerDeliveryByRate: cpuAtRate,
       steps: Object.fromEntries(steps.map((s, i) => [`${s.rate}/s${steps.findIndex((x) => x.rate === s.rate) < i ? ' (again)' : ''}`, s.deliveredPerSec])),
     },
     processes: best?.processes ?? {},

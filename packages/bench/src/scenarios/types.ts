@@ -17,6 +17,8 @@ export interface ScenarioContext {
   topo: Topology;
   opts: BenchOptions;
   log: (msg: string) => void;
+  /** 1-based round of this scenario (`--repeat`); profiles of later rounds get its number in their name. */
+  round?: number;
 }
 
 export type Scenario = (ctx: ScenarioContext) => Promise<ScenarioResult>;

@@ -68,8 +68,20 @@ export class AgentBridgeTopology extends Topology {
  */
 export class AgentBridgeBareTopology extends AgentBridgeTopology {
   override readonly name: TargetName = 'agent-bridge-bare';
-  override readonly note = 'as agent-bridge, with METRICS=off TRACE=off';
-  protected override readonly variantEnv = { METRICS: 'off', TRACE: 'off' };
+  override readonly note: string;
+  protected override readonly variantEnv: Record<string, string>;
+
+  constructor(...args: ConstructorParameters<typeof AgentBridgeTopology>) {
+    super(...args);
+    // To split the cost: BENCH_BARE_ENV="METRICS=off" (or "TRACE=off") turns off only that;
+    // BENCH_AA=1 keeps everything on, so the cost table shows the noise floor (an A/A run).
+    const custom = process.env.BENCH_BARE_ENV;
+    if (process.env.BENCH_AA === '1') this.variantEnv = {};
+    else if (custom !== undefined) this.variantEnv = Object.fromEntries(custom.split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+    else this.variantEnv = { METRICS: 'off', TRACE: 'off' };
+    const set = Object.entries(this.variantEnv).map(([k, v]) => `${k}=${v}`).join(' ');
+    this.note = set ? `as agent-bridge, with ${set}` : 'as agent-bridge (BENCH_AA=1: an A/A run, instrumentation on in both)';
+  }
 }
 
 /**
