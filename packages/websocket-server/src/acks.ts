@@ -70,11 +70,15 @@ export class Acceptance {
    */
   duplicateFromClient(clientId: string, id: string): Awaitable<boolean> {
     return andThen(this.records.seenFromClient(clientId, id), (seen) => {
-      if (!seen) return false;
-      this.metrics.m.framesDeduplicated.inc({ from: 'client' });
-      this.toClient(clientId, id);
-      return true;
+      if (seen) this.answerDuplicateFromClient(clientId, id);
+      return seen;
     });
+  }
+
+  /** A resend of an accepted id (found here or by the cluster's intake): accepted again. */
+  answerDuplicateFromClient(clientId: string, id: string): void {
+    this.metrics.m.framesDeduplicated.inc({ from: 'client' });
+    this.toClient(clientId, id);
   }
 
   /** Handed to the pinned connection or queued for the name: remembered, answered accepted. */
@@ -164,6 +168,11 @@ export class Acceptance {
   /** Cluster: the client.message is in Redis for that connection before it goes anywhere. */
   hold(name: string, agentId: string, entry: WaitEntry): Awaitable<boolean> {
     return this.inflight ? this.inflight.add(name, agentId, entry) : true;
+  }
+
+  /** Cluster: the pin and the hold in one round trip (undefined in memory: pick, then hold). */
+  get pickAndHold(): RedisInflight['pickAndHold'] | undefined {
+    return this.inflight ? (name, entry) => this.inflight!.pickAndHold(name, entry) : undefined;
   }
 
   get clustered(): boolean {

@@ -6,6 +6,7 @@ import type WebSocket from 'ws';
 import { FrameType } from '@agent-bridge/common';
 import { Mailbox, type MailboxOptions, type OutItem } from './mailbox.ts';
 import type { WaitEntry } from './agent-wait-queue.ts';
+import { InOrder } from './in-order.ts';
 
 export interface AgentConnectionHooks {
   /** A frame did not fit: close 1013 and put the undelivered client messages back. */
@@ -18,6 +19,10 @@ export class AgentConnection {
   detached = false;
   /** §8: this connection opted in to acknowledging client messages (X-Agent-Acks: 1). */
   acks = false;
+  /** Cluster: frames whose effect waits for a shared store's answer take it in arrival order. */
+  readonly order = new InOrder();
+  /** Client messages that came before the welcome was queued (a shared directory shows the connection first). */
+  private early: WaitEntry[] | undefined = [];
   /** The frame that did not fit when the mailbox overflowed. */
   private overflowed: OutItem<WaitEntry> | undefined;
 
@@ -31,21 +36,34 @@ export class AgentConnection {
     this.mailbox = new Mailbox<WaitEntry>(ws, mailboxOpts, { onSent: (item, text) => hooks.onSent(item, text) });
   }
 
+  /** The welcome is queued: client messages that came meanwhile follow it, in order. */
+  open(): void {
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const e of early) this.sendClientMessage(e);
+  }
+
   /** `unbounded`: not counted against MAILBOX_LIMIT (the welcome's client list pages). */
   send(type: string, payload: string, unbounded = false): void {
     this.push({ payload, kind: 'system', type, unbounded });
   }
 
   sendClientMessage(entry: WaitEntry): void {
+    if (this.early) {
+      this.early.push(entry);
+      return;
+    }
     this.push({ payload: entry.payload, kind: 'direct', type: entry.type ?? FrameType.clientMessage, meta: entry });
   }
 
   /** Stop the mailbox; the client messages never handed to the socket, oldest first. */
   takeUndelivered(): WaitEntry[] {
+    const early = this.early ?? [];
+    this.early = undefined;
     const rest = this.mailbox.close();
     if (this.overflowed) rest.push(this.overflowed);
     this.overflowed = undefined;
-    return rest.flatMap((i) => (i.meta ? [i.meta] : []));
+    return [...rest.flatMap((i) => (i.meta ? [i.meta] : [])), ...early];
   }
 
   private push(item: OutItem<WaitEntry>): void {

@@ -76,6 +76,7 @@ export class AgentLifecycle {
     agentWelcomeFrames(head, clients, cfg.MAX_MESSAGE_BYTES).forEach((payload, i) =>
       conn.send(i === 0 ? FrameType.welcome : FrameType.clients, payload, true),
     );
+    conn.open();
     log.info({ agent: name, agentId: conn.agentId }, 'agent connected');
     if (first) this.deps.events.toAllClients('agent.connected', { agent: name });
     await this.deps.routing.drain(name);
@@ -100,6 +101,9 @@ export class AgentLifecycle {
     this.deps.hub.removeAgent(conn);
     const { acceptance } = this.deps;
     const mailbox = conn.takeUndelivered();
+    // A cluster broker shutting down leaves its connections to the survivor that takes its node
+    // over (cluster-sweeper.ts): its Redis link is about to close.
+    if (this.deps.shutdown.closing && acceptance.clustered) return;
     const last = await this.deps.stores.directory.remove(this.entry(conn));
     await this.deps.stores.nodes.holdsAgent(conn.name, conn.agentId, false);
     // §8: what its socket got but it never acknowledged goes first (older), then what it never

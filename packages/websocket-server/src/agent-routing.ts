@@ -10,7 +10,7 @@ import type { LocalHub } from './local-hub.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import type { SessionDelivery } from './session-delivery.ts';
 import type { Shutdown } from './shutdown.ts';
-import type { AgentDirectory } from './store/agent-directory.ts';
+import type { AgentDirectory, AgentEntry } from './store/agent-directory.ts';
 import { settle, andThen, type Awaitable } from './store/awaitable.ts';
 import type { ClusterBus } from './store/cluster-bus.ts';
 import type { WaitEntry, WaitQueueStore } from './store/wait-queue-store.ts';
@@ -38,23 +38,37 @@ export class AgentRouting {
    */
   toAgent(entry: WaitEntry): Awaitable<boolean> {
     if (this.shutdown.closing) return false;
+    const pickAndHold = this.acceptance?.pickAndHold;
+    // A cluster's hot path: a client with a pin gets it and the hold in one round trip.
+    if (pickAndHold) {
+      return pickAndHold(entry.agent, entry).then((found) =>
+        'pool' in found ? this.pickThenHold(entry) : this.handOver(entry, { name: entry.agent, ...found }, true),
+      );
+    }
+    return this.pickThenHold(entry);
+  }
+
+  private pickThenHold(entry: WaitEntry): Awaitable<boolean> {
     return andThen(this.directory.pick(entry.agent, entry.clientId), (pinned): Awaitable<boolean> => {
       if (!pinned) return this.queue(entry);
       // §8 in a cluster: held in Redis for that connection first (false: it left: pick again).
-      return andThen(this.acceptance?.hold(pinned.name, pinned.agentId, entry) ?? true, (held): Awaitable<boolean> => {
-        if (!held) return this.toAgent(entry);
-        const conn = this.hub.agent(pinned.agentId);
-        if (conn) {
-          conn.sendClientMessage(entry);
-          return true;
-        }
-        // Its broker did not hear it (dead, not yet noticed): a cluster holds it for that
-        // connection (the dead broker's takeover redelivers it); otherwise it waits for the name.
-        return andThen(this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, node: pinned.node, entry }), (heard) =>
-          heard === 0 && !this.acceptance?.clustered ? this.queue(entry) : true,
-        );
-      });
+      return andThen(this.acceptance?.hold(pinned.name, pinned.agentId, entry) ?? true, (held) => this.handOver(entry, pinned, held));
     });
+  }
+
+  /** To the pinned connection, here or through the bus; `held` false: it left meanwhile, route again. */
+  private handOver(entry: WaitEntry, pinned: AgentEntry, held: boolean): Awaitable<boolean> {
+    if (!held) return this.toAgent(entry);
+    const conn = this.hub.agent(pinned.agentId);
+    if (conn) {
+      conn.sendClientMessage(entry);
+      return true;
+    }
+    // Its broker did not hear it (dead, not yet noticed): a cluster holds it for that
+    // connection (the dead broker's takeover redelivers it); otherwise it waits for the name.
+    return andThen(this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, node: pinned.node, entry }), (heard) =>
+      heard === 0 && !this.acceptance?.clustered ? this.queue(entry) : true,
+    );
   }
 
   /** Into the name's wait queue, or the client hears why it cannot wait. */

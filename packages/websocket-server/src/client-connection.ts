@@ -24,6 +24,8 @@ export class ClientConnection {
   readonly mailbox: Mailbox;
   /** Seq'd frames reach the mailbox through here: in order, each once (seq-gate.ts). */
   readonly gate: SeqGate;
+  /** Cluster: the frame being routed (the next waits for it: per-client order, router.ts). */
+  chain: Promise<void> = Promise.resolve();
   /** No longer the session's socket (replaced, closed or cut): ignore what it still sends. */
   detached = false;
 

@@ -38,7 +38,7 @@ import type { BrokerMetrics } from './metrics.ts';
 import { StreamOffsets, cancelToAgent, type SessionRuns } from './runs.ts';
 import type { SessionDelivery } from './session-delivery.ts';
 import type { Shutdown } from './shutdown.ts';
-import { settle, andThen, thenAll, type Awaitable } from './store/awaitable.ts';
+import { settle, andThen, isPromise, thenAll, type Awaitable } from './store/awaitable.ts';
 import type { WaitEntry } from './store/wait-queue-store.ts';
 import type { BrokerStores } from './store/stores.ts';
 import type { HopTracer } from '@agent-bridge/common/otel';
@@ -117,6 +117,7 @@ export class Router {
     this.deps.liveness.touch(conn.ws);
     if (conn.detached || this.deps.shutdown.closing) return;
     const text = isBinary ? undefined : rawText(data);
+    if (this.deps.stores.intake && text !== undefined) return this.clusterClientFrame(conn, text, receivedAt);
     // The bucket is the session's (reconnecting does not refill it); the memory store answers now.
     settle(
       andThen(this.deps.stores.rates.take(conn.clientId), (verdict) => {
@@ -126,6 +127,63 @@ export class Router {
         this.deps.delivery.error(conn.clientId, 'rate_limited', 'too many frames; slow down', { ref: text === undefined ? undefined : peekRef(text) });
       }),
       (err) => this.clientFailed(conn.clientId, text === undefined ? undefined : peekRef(text), err),
+    );
+  }
+
+  /**
+   * Cluster: parse first, then one round trip to Redis for the bucket, the §8 id and the address
+   * (store/client-intake.ts). A frame that does not parse still costs a token (the old path), so
+   * a flood of garbage is limited like any other.
+   */
+  private clusterClientFrame(conn: ClientConnection, text: string, receivedAt: number): void {
+    // One frame of a session at a time: each is handed on (to its agent connection, the bus or a
+    // wait queue) before the next is looked at, so per-client order holds whatever path each takes.
+    const failed = (err: unknown): void => {
+      this.log.warn({ err, clientId: conn.clientId }, 'failed to handle a client frame');
+      this.deps.delivery.error(conn.clientId, 'internal', 'the frame could not be handled');
+    };
+    const run = (): Promise<void> => {
+      try {
+        return this.clusterClientFrameNow(conn, text, receivedAt).catch(failed);
+      } catch (err) {
+        failed(err);
+        return Promise.resolve();
+      }
+    };
+    conn.chain = conn.chain.then(run);
+  }
+
+  private clusterClientFrameNow(conn: ClientConnection, text: string, receivedAt: number): Promise<void> {
+    const { clientId } = conn;
+    const parsed = parseFrame(text, ClientFrame);
+    if (!parsed.ok) {
+      return Promise.resolve(this.deps.stores.rates.take(clientId)).then(
+        (verdict) => {
+          if (verdict === 'abuse') return this.deps.clients.cut(conn, CloseCode.policy, 'rate limit exceeded repeatedly');
+          this.metrics.frameIn('client', 'invalid');
+          if (verdict === 'limited') return this.deps.delivery.error(clientId, 'rate_limited', 'too many frames; slow down', { ref: parsed.ref });
+          this.deps.delivery.error(clientId, parsed.code, parsed.message, { ref: parsed.ref });
+        },
+        (err) => this.clientFailed(clientId, parsed.ref, err),
+      );
+    }
+    const frame = parsed.frame;
+    const id = frame.type === FrameType.ack ? undefined : frame.id;
+    return this.deps.stores.intake!.take(clientId, id).then(
+      ({ verdict, duplicate, address }): Awaitable<void> => {
+        if (verdict !== 'ok') {
+          this.metrics.frameIn('client', 'invalid');
+          if (verdict === 'abuse') return this.deps.clients.cut(conn, CloseCode.policy, 'rate limit exceeded repeatedly');
+          return this.deps.delivery.error(clientId, 'rate_limited', 'too many frames; slow down', { ref: id });
+        }
+        this.metrics.frameIn('client', frame.type, text.length);
+        if (frame.type === FrameType.ack) return settle(this.deps.stores.log.ack(clientId, frame.seq), this.onError);
+        if (duplicate && id !== undefined) return this.acceptance.answerDuplicateFromClient(clientId, id);
+        const session = { clientId, address };
+        if (frame.type === FrameType.cancel) return this.clientCancel(session, frame, receivedAt);
+        return this.clientMessage(session, frame, receivedAt);
+      },
+      (err) => this.clientFailed(clientId, id, err),
     );
   }
 
@@ -170,7 +228,7 @@ export class Router {
     );
   }
 
-  private clientMessage(session: Sender, frame: ClientMessageFrame, receivedAt: number): void {
+  private clientMessage(session: Sender, frame: ClientMessageFrame, receivedAt: number): Awaitable<void> {
     const id = newMessageId();
     const _meta = this.traceOf(frame, id, frame.id, 'client>agent');
     const span = this.tracer.enabled ? this.hopSpan('client>agent', frame.agent ?? DEFAULT_AGENT, FrameType.message, id, _meta) : undefined;
@@ -193,21 +251,23 @@ export class Router {
       return;
     }
     const entry = { agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, msgId: id };
-    this.route(entry, frame.id);
+    return this.route(entry, frame.id);
   }
 
-  /** To the agent (or its wait queue); §8: `accepted` once taken, when the frame had an id. */
-  private route(entry: WaitEntry, ref: string | undefined): void {
+  /**
+   * To the agent (or its wait queue); §8: `accepted` once taken, when the frame had an id. What
+   * it answers settles once the entry is handed on (a cluster's per-client order waits for it).
+   */
+  private route(entry: WaitEntry, ref: string | undefined): Awaitable<void> {
     const taken = this.deps.routing.toAgent(entry);
     const failed = (err: unknown) => this.clientFailed(entry.clientId, ref, err);
-    if (ref === undefined) return settle(taken, failed);
-    settle(
-      andThen(taken, (ok) => {
-        if (ok) this.acceptance.acceptedFromClient(entry.clientId, ref);
-        else this.acceptance.refusedFromClient(entry.clientId, ref);
-      }),
-      failed,
-    );
+    const done = andThen(taken, (ok) => {
+      if (ref === undefined) return;
+      if (ok) this.acceptance.acceptedFromClient(entry.clientId, ref);
+      else this.acceptance.refusedFromClient(entry.clientId, ref);
+    });
+    if (!isPromise(done)) return;
+    return done.catch(failed);
   }
 
   private hopSpan(hop: string, destination: string, frameType: string, messageId: string, meta: Record<string, unknown> | undefined) {
@@ -219,7 +279,7 @@ export class Router {
    * §9 Stop: `client.cancel` to the name that streams the run to this client (else the name the
    * client gave, else default), through the same pin, wait queue and errors as a `message`.
    */
-  private clientCancel(session: Sender, frame: ClientCancelFrame, receivedAt: number): void {
+  private clientCancel(session: Sender, frame: ClientCancelFrame, receivedAt: number): Awaitable<void> {
     const _meta = this.traceOf(frame, frame.runId, frame.id, 'client>agent');
     const payload = _meta === undefined ? cancelToAgent(session, frame.runId) : attachMeta(cancelToAgent(session, frame.runId), JSON.stringify(_meta));
     const bytes = Buffer.byteLength(payload);
@@ -229,7 +289,7 @@ export class Router {
       return;
     }
     const agent = this.deps.runs.agentOf(session.clientId, frame.runId) ?? frame.agent ?? DEFAULT_AGENT;
-    this.route({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, type: FrameType.clientCancel }, frame.id);
+    return this.route({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, type: FrameType.clientCancel }, frame.id);
   }
 
   // ---------------------------------------------------------------- agent → clients
@@ -259,6 +319,7 @@ export class Router {
     this.metrics.frameIn('agent', frame.type, text.length);
     // §8: an opted-in connection acknowledges a client.message (anything else is ignored, no error).
     if (frame.type === FrameType.ack) return this.acceptance.ack(conn, frame.id);
+    if (this.deps.delivery.checksSessions) return this.clusterAgentFrame(conn, frame, receivedAt);
     const routeIt = (): void => (frame.type === FrameType.send ? this.send(conn, frame, receivedAt) : this.broadcast(conn, frame, receivedAt));
     if (frame.id === undefined) return routeIt();
     // §8: an id this name had accepted within SESSION_TTL_MS: accepted again, delivered to nobody.
@@ -270,10 +331,35 @@ export class Router {
     );
   }
 
+  /**
+   * Cluster: the questions a frame needs answered (its §8 id; a broadcast's sessions) go to Redis
+   * at once, pipelined, and its appends are made in arrival order (in-order.ts): a connection's
+   * frames keep their order for every client, whichever needed more answers.
+   */
+  private clusterAgentFrame(conn: AgentConnection, frame: AgentSendFrame | AgentBroadcastFrame, receivedAt: number): void {
+    const dup = frame.id === undefined ? false : this.acceptance.duplicateFromAgent(conn, frame.id);
+    const ids = frame.type === FrameType.broadcast ? this.deps.stores.sessions.ids() : undefined;
+    if (!isPromise(dup) && ids === undefined && conn.order.waiting === 0) {
+      if (!dup) this.send(conn, frame as AgentSendFrame, receivedAt);
+      return;
+    }
+    const ready = conn.order.slot();
+    Promise.all([dup, ids]).then(
+      ([isDup, list]) =>
+        ready(() => {
+          if (isDup) return;
+          if (frame.type === FrameType.send) this.send(conn, frame, receivedAt);
+          else this.broadcastTo(conn, frame, list ?? [], receivedAt);
+        }),
+      (err: unknown) => ready(() => this.agentFailed(conn, frame.id, err)),
+    );
+  }
+
   private send(conn: AgentConnection, frame: AgentSendFrame, receivedAt: number): void {
     const template = this.template(conn, frame, receivedAt);
     if (!template) return;
     const targets = [...new Set(typeof frame.to === 'string' ? [frame.to] : frame.to)];
+    if (this.deps.delivery.checksSessions) return this.sendChecked(conn, frame, targets, template);
     const { sessions } = this.deps.stores;
     // A client is known from its first connection until its session expires (its record).
     settle(
@@ -299,21 +385,47 @@ export class Router {
     );
   }
 
-  private broadcast(conn: AgentConnection, frame: AgentBroadcastFrame, receivedAt: number): void {
-    const template = this.template(conn, frame, receivedAt);
-    if (!template) return;
-    const except = new Set(frame.except ?? []);
+  /** Cluster: each copy is appended only if its session exists, in the same round trip. */
+  private sendChecked(conn: AgentConnection, frame: AgentSendFrame, targets: string[], template: SeqMessageTemplate): void {
+    const entry = { type: FrameType.message, body: template };
     settle(
-      andThen(this.deps.stores.sessions.ids(), (ids: string[]) => {
-        // One template for all: every session references its body (held once), with its own seq.
-        const to = except.size === 0 ? ids : ids.filter((id) => !except.has(id));
-        for (const id of to) this.deps.runs.note(id, conn.name, frame.data);
-        const stored = this.deps.delivery.deliverAll(to, 'broadcast', { type: FrameType.message, body: template });
-        if (frame.id !== undefined) this.acceptOnceStored(conn, frame.id, stored);
-        else for (const s of stored) settle(s, this.onError);
+      Promise.all(targets.map((id) => this.deps.delivery.deliverKnown(id, 'direct', entry))).then((known) => {
+        // Only known sessions' runs are remembered (an agent naming random ids must not grow it).
+        targets.forEach((id, i) => known[i] && this.deps.runs.note(id, conn.name, frame.data));
+        const unknown = targets.filter((_, i) => !known[i]);
+        if (frame.id !== undefined && unknown.length < targets.length) this.acceptance.acceptedFromAgent(conn, frame.id);
+        if (unknown.length === targets.length) this.acceptance.refusedFromAgent(conn, frame.id);
+        if (unknown.length) {
+          this.agentError(conn, 'unknown_client', `${unknown.length} of the clients are not known`, { ref: frame.id, clientIds: unknown });
+        }
       }),
       (err) => this.agentFailed(conn, frame.id, err),
     );
+  }
+
+  private broadcast(conn: AgentConnection, frame: AgentBroadcastFrame, receivedAt: number): void {
+    const template = this.template(conn, frame, receivedAt);
+    if (!template) return;
+    settle(
+      andThen(this.deps.stores.sessions.ids(), (ids: string[]) => this.deliverBroadcast(conn, frame, template, ids)),
+      (err) => this.agentFailed(conn, frame.id, err),
+    );
+  }
+
+  /** A broadcast whose sessions are known already (the cluster path asked for them in advance). */
+  private broadcastTo(conn: AgentConnection, frame: AgentBroadcastFrame, ids: string[], receivedAt: number): void {
+    const template = this.template(conn, frame, receivedAt);
+    if (template) this.deliverBroadcast(conn, frame, template, ids);
+  }
+
+  private deliverBroadcast(conn: AgentConnection, frame: AgentBroadcastFrame, template: SeqMessageTemplate, ids: string[]): void {
+    // One template for all: every session references its body (held once), with its own seq.
+    const except = new Set(frame.except ?? []);
+    const to = except.size === 0 ? ids : ids.filter((id) => !except.has(id));
+    for (const id of to) this.deps.runs.note(id, conn.name, frame.data);
+    const stored = this.deps.delivery.deliverAll(to, 'broadcast', { type: FrameType.message, body: template });
+    if (frame.id !== undefined) this.acceptOnceStored(conn, frame.id, stored);
+    else for (const s of stored) settle(s, this.onError);
   }
 
   private deliverMessage(clientId: string, agent: string, data: unknown, kind: 'direct' | 'broadcast', template: SeqMessageTemplate): Awaitable<void> {

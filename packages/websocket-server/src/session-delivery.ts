@@ -65,6 +65,20 @@ export class SessionDelivery {
     );
   }
 
+  /** A shared log checks the session and appends in one step (deliverKnown); memory asks the session store. */
+  get checksSessions(): boolean {
+    return this.log.appendKnown !== undefined;
+  }
+
+  /** Cluster: deliver to a session that exists; false (nothing stored) for an unknown clientId. */
+  deliverKnown(clientId: string, kind: FrameKind, entry: LogEntry): Promise<boolean> {
+    return this.log.appendKnown!(clientId, entry, kind).then((f) => {
+      if (!f) return false;
+      this.toSocket(clientId, kind, f);
+      return true;
+    });
+  }
+
   /** A frame already in the log, to the session's socket wherever it is. */
   toSocket(clientId: string, kind: FrameKind, frame: LoggedFrame): Awaitable<void> {
     const conn = this.hub.client(clientId);

@@ -54,6 +54,11 @@ export interface SessionLog {
    * (PROTOCOL §10). Absent in memory (there is nobody else to tell).
    */
   appendSilently?(clientId: string, entry: LogEntry, kind: FrameKind): Promise<LoggedFrame>;
+  /**
+   * A shared log: append only when the session exists, in the same step (a `send` to a list then
+   * costs one round trip per recipient, not two); undefined for an unknown session.
+   */
+  appendKnown?(clientId: string, entry: LogEntry, kind: FrameKind): Promise<LoggedFrame | undefined>;
   /** The text of `entry` before and after its seq (what appendSilently's frames render from). */
   split?(entry: LogEntry): [string, string];
   /** Bytes charged against RESUME_BUDGET_BYTES (metrics). */

@@ -8,6 +8,7 @@ import { AgentWaitQueues } from '../agent-wait-queue.ts';
 import type { AgentDirectory } from './agent-directory.ts';
 import { MemoryAgentDirectory } from './agent-directory-memory.ts';
 import type { AckRecords } from './ack-records.ts';
+import type { ClientIntake } from './client-intake.ts';
 import type { ClusterBus } from './cluster-bus.ts';
 import type { RedisInflight } from './redis/inflight-redis.ts';
 import { MemoryClusterNodes, type ClusterNodes } from './cluster-nodes.ts';
@@ -33,6 +34,8 @@ export interface BrokerStores {
   nodes: ClusterNodes;
   /** §8 accepted ids (absent: the memory rings of acks.ts). */
   acks?: AckRecords;
+  /** Cluster: rate limit, §8 id and address of a client frame in one round trip (absent in memory). */
+  intake?: ClientIntake;
   /** Cluster §8: client messages held in Redis for agent connections (absent in memory). */
   inflight?: RedisInflight;
   /** Cluster mode: whether the shared store answers (PROTOCOL §10 /readyz, upgrades refused 503). */

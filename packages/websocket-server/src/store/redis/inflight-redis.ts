@@ -12,6 +12,7 @@
  */
 import type { RedisLink } from '@agent-bridge/common/redis';
 import type { WaitEntry } from '../../agent-wait-queue.ts';
+import { pairs } from './agent-directory-redis.ts';
 import type { Keys } from './keys.ts';
 
 const ADD = `
@@ -28,6 +29,34 @@ if over > 0 then
 end
 for i = 2, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
 return 1
+`;
+
+/**
+ * The hot path in one step: the client's pin (while its connection is in the pool) and the hold
+ * for that connection. No valid pin: answer the pool, and the caller picks (rendezvous) and pins.
+ * The held keys are built here from the pin (same `{a:name}` slot as the declared ones).
+ */
+const PICK_HOLD = `
+local pinned = redis.call('HGET', KEYS[2], ARGV[1])
+local node = pinned and redis.call('HGET', KEYS[1], pinned)
+if not node then return {0, redis.call('HGETALL', KEYS[1])} end
+if ARGV[2] ~= '' then
+  local base = ARGV[6] .. pinned
+  local n = redis.call('INCR', base .. ':n')
+  redis.call('ZADD', base .. ':order', n, ARGV[2])
+  redis.call('HSET', base, ARGV[2], ARGV[3])
+  local over = redis.call('ZCARD', base .. ':order') - tonumber(ARGV[4])
+  if over > 0 then
+    for _, old in ipairs(redis.call('ZRANGE', base .. ':order', 0, over - 1)) do
+      redis.call('ZREM', base .. ':order', old)
+      redis.call('HDEL', base, old)
+    end
+  end
+  redis.call('PEXPIRE', base, ARGV[5])
+  redis.call('PEXPIRE', base .. ':order', ARGV[5])
+  redis.call('PEXPIRE', base .. ':n', ARGV[5])
+end
+return {1, pinned, node}
 `;
 
 const DONE = `
@@ -68,6 +97,20 @@ export class RedisInflight {
     if (entry.msgId === undefined) return (await this.redis.cmd<number>(['HEXISTS', this.keys.pool(name), agentId])) === 1;
     const ok = await this.redis.eval<number>(ADD, this.keysOf(name, agentId), [agentId, entry.msgId, encode(entry), String(Math.max(1, this.limit)), String(this.sessionTtlMs + 60_000)]);
     return ok === 1;
+  }
+
+  /**
+   * The pinned connection of `name` for the entry's client, with the entry held for it, in one
+   * step; `{ pool }` when the client has no valid pin (the caller picks, pins and adds).
+   */
+  async pickAndHold(name: string, entry: WaitEntry): Promise<{ agentId: string; node: string } | { pool: [string, string][] }> {
+    const answer = await this.redis.eval<[1, string, string] | [0, string[] | Record<string, string>]>(
+      PICK_HOLD,
+      [this.keys.pool(name), this.keys.pins(name)],
+      [entry.clientId, entry.msgId ?? '', entry.msgId === undefined ? '' : encode(entry), String(Math.max(1, this.limit)), String(this.sessionTtlMs + 60_000), this.keys.inflight(name, '')],
+    );
+    if (answer[0] === 1) return { agentId: answer[1], node: answer[2] };
+    return { pool: pairs(answer[1]) };
   }
 
   /** Written to a v1 connection's socket, or acknowledged by an opted-in one. */

@@ -20,6 +20,7 @@ const SEQ_FIELD = `"seq":${SENTINEL}`;
 const APPEND = `
 local owner = redis.call('HGET', KEYS[3], 'owner')
 local orphan = not owner
+if orphan and ARGV[13] == '1' then return {0, ''} end
 if orphan then owner = '' end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local text = ARGV[1] .. seq .. ARGV[2]
@@ -121,7 +122,12 @@ export class RedisSessionLog implements SessionLog {
     return pair;
   }
 
-  append(clientId: string, entry: LogEntry, frameKind: FrameKind = 'direct', notify = true): Promise<LoggedFrame> {
+  /** Only for a session that exists (PROTOCOL §3 `send`): undefined for an unknown clientId, nothing stored. */
+  appendKnown(clientId: string, entry: LogEntry, kind: FrameKind): Promise<LoggedFrame | undefined> {
+    return this.append(clientId, entry, kind, true, true).then((f) => (f.seq === 0 ? undefined : f));
+  }
+
+  append(clientId: string, entry: LogEntry, frameKind: FrameKind = 'direct', notify = true, known = false): Promise<LoggedFrame> {
     const [head, tail] = this.split(entry);
     const keys = [this.keys.logMeta(clientId), this.keys.log(clientId), this.keys.session(clientId)];
     return this.redis
@@ -139,6 +145,7 @@ export class RedisSessionLog implements SessionLog {
         String(Date.now()),
         // A log without a session record (it expired meanwhile) lives no longer than a session would.
         String(this.limits.sessionTtlMs + GRACE_MS),
+        known ? '1' : '0',
       ])
       .then((answer) => {
         const [seq, owner] = answer as [number, string];
