@@ -1,6 +1,6 @@
 /**
  * `pnpm chaos [--mode cluster|single] [--duration 60s] [--clients 4] [--kill-every 3s] [--seed N]
- *             [--max-kills N] [--kinds broker,web,agent] [--message-every 250ms] [--drain-timeout 30s]
+ *             [--max-kills N] [--kinds broker,web,agent] [--message-every 250ms] [--drain-timeout 90s]
  *             [--broker-signal SIGTERM|SIGKILL] [--logs-dir DIR] [--json]`
  *
  * Exit code 0 when every message was delivered exactly once and in order or refused with a code;
@@ -12,7 +12,7 @@ import { newSeed } from './random.ts';
 import { KILL_KINDS, runChaos, type KillKind, type Mode } from './run.ts';
 
 const USAGE = `usage: pnpm chaos [--mode cluster|single] [--duration 60s] [--clients 4] [--kill-every 3s] [--seed N]
-                  [--max-kills N] [--kinds broker,web,agent] [--message-every 250ms] [--drain-timeout 30s]
+                  [--max-kills N] [--kinds broker,web,agent] [--message-every 250ms] [--drain-timeout 90s]
                   [--broker-signal SIGTERM|SIGKILL (single mode)] [--logs-dir DIR] [--json]`;
 
 /** "30s", "2m", "500ms" or a bare number of seconds → ms. */
@@ -40,7 +40,7 @@ function parse() {
       'max-kills': { type: 'string' },
       kinds: { type: 'string' },
       'message-every': { type: 'string', default: '250ms' },
-      'drain-timeout': { type: 'string', default: '30s' },
+      'drain-timeout': { type: 'string', default: '90s' },
       'broker-signal': { type: 'string', default: 'SIGTERM' },
       'logs-dir': { type: 'string' },
       json: { type: 'boolean', default: false },

@@ -37,6 +37,7 @@ export function formatReport(r: ChaosReport, maxFindings = 50): string {
   if (extra) lines.push(`refused but delivered, or delivered but never sent: ${extra}`);
   if (r.misrouted) lines.push(`misrouted (arrived at the wrong client): ${r.misrouted}`);
   if (Object.keys(r.gaps).length) lines.push(`client gap events: ${JSON.stringify(r.gaps)}`);
+  if (Object.keys(r.clientErrors).length) lines.push(`client errors naming no message: ${JSON.stringify(r.clientErrors)}`);
   for (const p of r.problems.slice(0, 20)) lines.push(`problem: ${p}`);
   for (const f of r.findings.slice(0, maxFindings)) lines.push(describeFinding(f));
   if (r.findings.length > maxFindings) lines.push(`… and ${r.findings.length - maxFindings} more findings (--json has them all)`);

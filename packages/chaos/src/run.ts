@@ -43,7 +43,11 @@ export interface ChaosOptions {
   kinds?: KillKind[];
   /** Each client sends, and the agent side pushes to each client, one message per this (ms; default 250). */
   messageEveryMs?: number;
-  /** How long the drain may take before what is missing counts as lost (ms; default 30 000). */
+  /**
+   * How long the drain may take before what is missing counts as lost (ms; default 90 000: longer
+   * than the longest redial wait of §5, 60 s + 20 %, so what is missing then is not just waiting
+   * for a redial).
+   */
   drainTimeoutMs?: number;
   /**
    * Single mode: how the broker is stopped (default SIGTERM, which the embedded mode survives
@@ -99,6 +103,10 @@ export interface ChaosReport {
   misrouted: number;
   /** Clients' `gap` events (resumed:false, new session, dropped broadcasts) by reason. */
   gaps: Record<string, number>;
+  /** Clients' `error` events that named no message of theirs, by code. */
+  clientErrors: Record<string, number>;
+  /** Connection changes (agents' welcomes and closes, clients' status), ms since traffic started. */
+  timeline: { at: number; who: string; what: string }[];
   /** Things that went wrong outside the message accounting (a client offline for good, an agent stopped …). */
   problems: string[];
   ok: boolean;
@@ -130,8 +138,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const ledger = new Ledger();
   const problems: string[] = [];
   const gaps: Record<string, number> = {};
+  const clientErrors: Record<string, number> = {};
   let misrouted = 0;
   const kills: KillRecord[] = [];
+  const timeline: { at: number; who: string; what: string }[] = [];
+  const note = (who: string, what: string) => {
+    if (trafficStart > 0 && timeline.length < 100_000) timeline.push({ at: rel(performance.timeOrigin + performance.now()), who, what });
+  };
   const clients: ClientState[] = [];
   const byClientId = new Map<string, ClientState>();
   let trafficStart = 0;
@@ -171,9 +184,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           return;
         }
         case 'closed':
+          note(label, `closed ${r.code}`);
           if (!r.willReconnect && !finished) problems.push(`${label} stopped for good (close ${r.code})`);
           return;
         case 'welcome':
+          note(label, `welcome ${r.agentId}`);
+          return;
         case 'status':
           return;
       }
@@ -211,13 +227,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       client.on('error', (e) => {
         const n = e.ref !== undefined ? st.idToN.get(e.ref) : undefined;
         if (n !== undefined) ledger.refused('c2a', i, n, e.code);
-        else problems.push(`client ${i}: error ${e.code} ${e.message}`);
+        else {
+          // Not about a message (e.g. rate_limited for an `ack` frame): counted, not a failure.
+          clientErrors[e.code] = (clientErrors[e.code] ?? 0) + 1;
+          note(`client ${i}`, `error ${e.code}: ${e.message}`);
+        }
       });
       client.on('gap', (g) => {
+        note(`client ${i}`, `gap ${g.reason}`);
         gaps[g.reason] = (gaps[g.reason] ?? 0) + 1;
         log(`client ${i}: gap (${g.reason})`);
       });
       client.on('status', (s) => {
+        note(`client ${i}`, s.state === 'reconnecting' ? `reconnecting (${s.cause})` : s.state);
         if (s.state === 'offline' && !finished) problems.push(`client ${i} went offline: ${s.reason}`);
       });
     }
@@ -328,7 +350,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     // ---- drain: every sender's outbox empty, every message accounted for
     const drainStart = Date.now();
-    const drainTimeoutMs = opts.drainTimeoutMs ?? 30_000;
+    const drainTimeoutMs = opts.drainTimeoutMs ?? 90_000;
     let drained = false;
     for (const p of stack.processes) if (!p.running) await p.start().catch((err) => problems.push(`${p.spec.name} not running for the drain: ${String(err).slice(0, 300)}`));
     for (const a of agents) if (!a.running) await a.start().catch((err) => problems.push(`${a.label} not running for the drain: ${String(err).slice(0, 300)}`));
@@ -380,6 +402,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       findings,
       misrouted,
       gaps,
+      clientErrors,
+      timeline,
       problems,
       ok: verdict.ok && misrouted === 0 && drained,
     };
