@@ -80,8 +80,20 @@ export class AgentRouting {
         this.metrics.capacityRefusals.inc({ budget: 'wait_queue' });
         this.delivery.error(entry.clientId, 'over_capacity', 'the broker holds too many waiting messages; retry later', { ref: entry.ref });
       }
+      if (result === 'ok' && this.acceptance?.clustered) this.recheck(entry.agent);
       return result === 'ok';
     });
+  }
+
+  /**
+   * Cluster: a connection of the name may have arrived (on any broker) and drained its queue
+   * while this entry was on its way into it; if the name has a connection now, drain again.
+   */
+  private recheck(name: string): void {
+    settle(
+      andThen(this.directory.names(), (names) => (names.includes(name) ? this.drain(name) : undefined)),
+      this.onError,
+    );
   }
 
   /** A message that could not reach an agent: its client hears `agent_unavailable`. */
@@ -103,6 +115,8 @@ export class AgentRouting {
       for (const e of entries) settle(this.toAgent(e), this.onError);
       return;
     }
-    return this.waitQueues.requeueFront(name, entries);
+    return andThen(this.waitQueues.requeueFront(name, entries), () => {
+      if (this.acceptance?.clustered) this.recheck(name);
+    });
   }
 }

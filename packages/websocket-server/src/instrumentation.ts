@@ -8,21 +8,27 @@ import { OpsHistory } from '@agent-bridge/common/metrics';
 import type { OpsNode } from '@agent-bridge/common';
 import type { LocalHub } from './local-hub.ts';
 import type { BrokerMetrics, BrokerView } from './metrics.ts';
-import { peek } from './store/awaitable.ts';
+import { latest } from './store/awaitable.ts';
 import type { BrokerStores } from './store/stores.ts';
 
 /** This broker's sockets (the hub) and what the stores hold, read at scrape time. */
 export function brokerView(hub: LocalHub, stores: BrokerStores, ready: () => boolean): BrokerView {
+  // A shared store (cluster) answers with Promises: each gauge shows its latest answer.
+  const sessionCount = latest(() => stores.sessions.size(), 0);
+  const depths = latest(() => stores.waitQueues.depths(), new Map<string, number>());
+  const heldBytes = latest(() => stores.waitQueues.heldBytes(), 0);
+  const resumeBytes = latest(() => stores.log.bytes(), 0);
   return {
     connections: () => ({ agent: hub.agentCount, client: hub.clientCount }),
     sessions: () => {
       const connected = hub.clientCount;
-      return { connected, detached: Math.max(0, peek(stores.sessions.size(), connected) - connected) };
+      // In a cluster the total is the cluster's; detached is what no broker's socket holds here.
+      return { connected, detached: Math.max(0, sessionCount() - connected) };
     },
     agents: () => hub.agentCounts(),
-    waitQueues: () => peek(stores.waitQueues.depths(), new Map<string, number>()),
-    waitQueueBytes: () => peek(stores.waitQueues.heldBytes(), 0),
-    resumeBufferBytes: () => peek(stores.log.bytes(), 0),
+    waitQueues: depths,
+    waitQueueBytes: heldBytes,
+    resumeBufferBytes: resumeBytes,
     mailboxes: () => {
       const client: number[] = [];
       for (const c of hub.clients()) client.push(c.mailbox.size);

@@ -15,7 +15,7 @@ import { BrokerOps, brokerNodeId, brokerView } from './instrumentation.ts';
 import { Liveness } from './liveness.ts';
 import { MemoryLocalHub } from './local-hub.ts';
 import { BrokerMetrics } from './metrics.ts';
-import { peek, settle } from './store/awaitable.ts';
+import { latest, settle } from './store/awaitable.ts';
 import { withMemoryDefaults, type BrokerStores } from './store/stores.ts';
 import { redisStores } from './store/redis/redis-stores.ts';
 import { MemorySessionLog } from './store/session-log-memory.ts';
@@ -101,6 +101,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   });
   // OpenTelemetry export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (else a no-op, nothing loaded).
   const tracer = opts.tracer ?? (await createHopTracer({ service: 'agent-bridge-broker' }));
+  const sessionCount = latest(() => stores.sessions.size(), 0);
   const parts = wireBroker({ cfg: config, log, metrics, liveness, stores, tracer, hub, nodeId, clustered });
   const { clients, agents, router, shutdown } = parts;
   closing = () => shutdown.closing;
@@ -125,7 +126,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
         uptimeS: Math.floor((Date.now() - startedAt) / 1000),
         agents: hub.agentCount,
         clients: hub.clientCount,
-        sessions: peek(stores.sessions.size(), hub.clientCount),
+        sessions: sessionCount(),
         nodeId,
         cluster: clustered,
         epoch: currentEpoch,

@@ -37,3 +37,27 @@ export function peek<T>(v: Awaitable<T>, fallback: T): T {
   }
   return v;
 }
+
+/**
+ * A scrape-time reader over a store that may answer with a Promise: the latest answer so far
+ * (one scrape behind for a shared store), refreshed on each call, one request at a time.
+ */
+export function latest<T>(read: () => Awaitable<T>, initial: T): () => T {
+  let value = initial;
+  let pending = false;
+  return () => {
+    if (pending) return value;
+    const v = read();
+    if (!isPromise(v)) return (value = v);
+    pending = true;
+    v.then(
+      (x) => {
+        value = x;
+      },
+      () => undefined,
+    ).finally(() => {
+      pending = false;
+    });
+    return value;
+  };
+}
