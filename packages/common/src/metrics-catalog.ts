@@ -395,7 +395,6 @@ export const METRICS = {
     labels: [],
     help: 'Redis commands that failed (cluster mode)',
     services: BOTH,
-    pending: '§10 cluster mode',
   },
   redisReconnects: {
     name: 'agent_bridge_redis_reconnects_total',
@@ -403,7 +402,6 @@ export const METRICS = {
     labels: [],
     help: 'Redis connections re-established after a loss (cluster mode)',
     services: BOTH,
-    pending: '§10 cluster mode',
   },
   crossBrokerLag: {
     name: 'agent_bridge_cross_broker_lag_seconds',
@@ -412,7 +410,6 @@ export const METRICS = {
     help: 'publish on one broker to receipt on another, for frames crossing brokers (cluster mode)',
     services: ['broker'],
     buckets: NET_BUCKETS,
-    pending: '§10 cluster mode',
   },
 } as const satisfies Record<string, MetricSpec>;
 

@@ -18,6 +18,8 @@ export interface RedisLinkOptions {
   onState?: (up: boolean) => void;
   /** Called each time the client reconnected after a loss (metrics). */
   onReconnect?: () => void;
+  /** Called for each failure the client reports (a lost connection, a refused reconnect; metrics). */
+  onError?: () => void;
 }
 
 const BACKOFF_MIN_MS = 100;
@@ -49,7 +51,10 @@ export class RedisLink {
       pingInterval: 2000,
       socket: { connectTimeout: 2000, reconnectStrategy: (retries: number) => redisBackoff(retries) },
     });
-    this.client.on('error', (err: Error) => this.down(err));
+    this.client.on('error', (err: Error) => {
+      this.opts.onError?.();
+      this.down(err);
+    });
     this.client.on('ready', () => this.markUp());
     this.client.on('end', () => this.down());
   }
@@ -97,7 +102,7 @@ export class RedisLink {
 
   /** A second connection for SUBSCRIBE (a subscribed connection can run nothing else). */
   duplicate(name: string, onState?: (up: boolean) => void): RedisLink {
-    return new RedisLink({ ...this.opts, name, onState, onReconnect: undefined });
+    return new RedisLink({ ...this.opts, name, onState });
   }
 
   async close(): Promise<void> {

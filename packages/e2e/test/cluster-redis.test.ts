@@ -81,4 +81,30 @@ test('Redis stopped and started empty: unavailable meanwhile, then a new epoch a
   expect(await again.next((f: Frame) => f.type === 'client.message' && f.data === 'after', 10_000)).toMatchObject({ clientId: session.clientId });
   expect(await browser.next((f: Frame) => f.type === 'accepted' && f.ref === 'after')).toBeTruthy();
   for (const p of stack.processes) expect(p.running).toBe(true);
+  // The cluster's own metric families moved: Redis failures and reconnects on every process, and
+  // frames that crossed brokers (the agent is on broker 2, the browser's socket on another or the same).
+  for (const u of [...stack.brokerUrls, ...stack.webUrls]) {
+    const text = await (await fetch(`${u}/metrics`)).text();
+    expect(metric(text, 'agent_bridge_redis_errors_total'), `${u} redis errors`).toBeGreaterThan(0);
+    expect(metric(text, 'agent_bridge_redis_reconnects_total'), `${u} redis reconnects`).toBeGreaterThan(0);
+  }
 });
+
+test('frames crossing brokers are timed (agent_bridge_cross_broker_lag_seconds)', async () => {
+  const agent = await connectRawAgent(stack.brokerUrls[0]!);
+  sockets.push(agent);
+  await agent.next('welcome');
+  const { TestSocket: TS } = await import('@agent-bridge/testkit');
+  const client = await TS.open(`${stack.brokerUrls[1]!.replace(/^http/, 'ws')}/ws/client/lag-1`, { headers: { authorization: 'Bearer dev_proxy_token' } });
+  sockets.push(client);
+  await client.next('welcome');
+  for (let i = 0; i < 5; i++) agent.send({ type: 'send', to: 'lag-1', data: i });
+  for (let i = 0; i < 5; i++) await client.next('message');
+  const text = await (await fetch(`${stack.brokerUrls[1]}/metrics`)).text();
+  expect(metric(text, 'agent_bridge_cross_broker_lag_seconds_count')).toBeGreaterThanOrEqual(5);
+});
+
+/** The sum of a family's series in a Prometheus text. */
+function metric(text: string, name: string): number {
+  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+}

@@ -81,6 +81,8 @@ describe('one exchange through the three processes', () => {
       'mailboxFrames', 'mailboxFramesMax', 'waitQueueDepth', 'waitQueueBytes', 'resumeBufferBytes',
       // §8: a resend or a gone agent connection; asserted in e2e/acks.test.ts and websocket-server/test/acks.test.ts.
       'framesRedelivered', 'framesDeduplicated',
+      // Cluster mode only (this stack is one process without Redis): asserted in e2e/cluster-redis.test.ts.
+      'redisErrors', 'redisReconnects', 'crossBrokerLag',
     ]);
     for (const [key, spec] of Object.entries(METRICS) as [string, MetricSpec][]) {
       for (const service of spec.services) {

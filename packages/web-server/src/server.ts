@@ -69,7 +69,14 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   const trust = compileTrust(trustProxy);
   // Cluster mode: nonces, the HTTP rate limit and sign-outs are shared through Redis (PROTOCOL §10).
   // Redis away at start is no reason to exit: the link keeps retrying and /readyz says `redis`.
-  const redis: WebRedis | undefined = config.REDIS_URL ? await connectWebRedis(config.REDIS_URL, config.CLUSTER_PREFIX, logger) : undefined;
+  // The metrics are made below; the Redis hooks count into them once they exist.
+  let counted: { redisErrors: { inc(): void }; redisReconnects: { inc(): void } } | undefined;
+  const redis: WebRedis | undefined = config.REDIS_URL
+    ? await connectWebRedis(config.REDIS_URL, config.CLUSTER_PREFIX, logger, {
+        onError: () => counted?.redisErrors.inc(),
+        onReconnect: () => counted?.redisReconnects.inc(),
+      })
+    : undefined;
   const revocations = redis ? new RedisRevocations({ redis, ttlS: config.SESSION_TOKEN_TTL_S, log: logger.child({ module: 'revocations' }) }) : undefined;
   await revocations?.start();
   const tokens = new SessionTokens({ secret: config.JWT_SECRET, ttlS: config.SESSION_TOKEN_TTL_S, revocations });
@@ -108,6 +115,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   );
   const readiness = new WebReadiness({ brokers, redisUp: redis ? () => redis.link.up : undefined });
   const metrics = createWebMetrics({ perFrame: config.METRICS === 'on', ready: async () => (await readiness.check()).ready });
+  counted = metrics;
   const rateLimit = createHttpRateLimit(
     config.RATE_LIMIT_HTTP_PER_MIN,
     redis ? new RedisHitCounter({ redis, windowMs: HTTP_RATE_WINDOW_MS }) : undefined,

@@ -16,8 +16,15 @@ export function webRedis(link: RedisLink, prefix: string): WebRedis {
   return { link, prefix, key: (...parts) => clusterKey(prefix, 'web', ...parts) };
 }
 
-export async function connectWebRedis(url: string, prefix: string, log: Logger, onState?: (up: boolean) => void): Promise<WebRedis> {
-  const link = new RedisLink({ url, log: log.child({ module: 'redis' }), name: 'web', onState });
+export interface WebRedisHooks {
+  onState?: (up: boolean) => void;
+  /** agent_bridge_redis_errors_total / _reconnects_total. */
+  onError?: () => void;
+  onReconnect?: () => void;
+}
+
+export async function connectWebRedis(url: string, prefix: string, log: Logger, hooks: WebRedisHooks = {}): Promise<WebRedis> {
+  const link = new RedisLink({ url, log: log.child({ module: 'redis' }), name: 'web', ...hooks });
   await link.start();
   return webRedis(link, prefix);
 }

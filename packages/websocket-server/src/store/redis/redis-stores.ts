@@ -34,7 +34,7 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
   const url = cfg.REDIS_URL;
   if (!url) throw new Error('REDIS_URL is not set');
   const keys = new Keys(cfg.CLUSTER_PREFIX);
-  const main = new RedisLink({ url, log, name: 'broker', onReconnect: deps.onRedisReconnect });
+  const main = new RedisLink({ url, log, name: 'broker', onReconnect: deps.onRedisReconnect, onError: deps.onRedisError });
   const sub = main.duplicate('broker-bus');
   await Promise.all([main.start(), sub.start()]);
   const onError = (err: unknown) => {
