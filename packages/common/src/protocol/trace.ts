@@ -34,38 +34,26 @@ export interface TraceMeta {
 const IS_HEX = new Uint8Array(128);
 for (const c of '0123456789abcdef') IS_HEX[c.charCodeAt(0)] = 1;
 
+/** `text[start, end)` is lowercase hex; with `nonZero`, not all `0`. A table lookup per char: no regex, no slice. */
+function lowerHex(text: string, start: number, end: number, nonZero: boolean): boolean {
+  let nonZeroSeen = 0;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 128 || IS_HEX[c] === 0) return false;
+    nonZeroSeen |= c ^ 0x30;
+  }
+  return !nonZero || nonZeroSeen !== 0;
+}
+
 const DASH = 0x2d;
 
-/** What each of a version-00 traceparent's 55 characters must be: 1 a hex digit, 2 a dash. */
-const SHAPE = new Uint8Array(55).map((_, i) => (i === 2 || i === 35 || i === 52 ? 2 : 1));
-
-/**
- * parseTraceparent's rules as a yes/no, allocating nothing, in one pass over the 55 characters
- * (the broker checks the traceparent of every frame that carries one).
- */
+/** parseTraceparent's rules as a yes/no, allocating nothing (every frame's `_meta` is checked). */
 function isTraceparent(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  const n = value.length;
-  if (n < 55) return false;
-  let traceOr = 0;
-  let spanOr = 0;
-  for (let i = 0; i < 55; i++) {
-    const c = value.charCodeAt(i);
-    if (SHAPE[i] === 2) {
-      if (c !== DASH) return false;
-    } else if (c >= 128 || IS_HEX[c] === 0) return false;
-    else if (i >= 36) {
-      if (i < 52) spanOr |= c ^ 0x30;
-    } else if (i >= 3) traceOr |= c ^ 0x30;
-  }
-  // All-zero trace or span ids are invalid.
-  if (traceOr === 0 || spanOr === 0) return false;
-  const v0 = value.charCodeAt(0);
-  const v1 = value.charCodeAt(1);
-  if (v0 === 0x66 && v1 === 0x66) return false; // version ff
-  // Version 00 is exactly 55 characters; a later version may go on, after a dash.
-  if (v0 === 0x30 && v1 === 0x30) return n === 55;
-  return n === 55 || value.charCodeAt(55) === DASH;
+  if (typeof value !== 'string' || value.length < 55) return false;
+  if (!lowerHex(value, 0, 2, false) || value.startsWith('ff')) return false;
+  if (value.startsWith('00') ? value.length !== 55 : value.length > 55 && value.charCodeAt(55) !== DASH) return false;
+  if (value.charCodeAt(2) !== DASH || value.charCodeAt(35) !== DASH || value.charCodeAt(52) !== DASH) return false;
+  return lowerHex(value, 3, 35, true) && lowerHex(value, 36, 52, true) && lowerHex(value, 53, 55, false);
 }
 
 /**
@@ -116,8 +104,8 @@ export function parseTracestate(value: unknown): string | undefined {
 
 /**
  * Random ids from a pool: `crypto.getRandomValues` costs a native call (a synchronous
- * RandomBytesJob, ~2 µs) whatever its size. One call fills RANDOM_POOL_BYTES (256 trace ids;
- * traceparents come from their own batch below); every id still
+ * RandomBytesJob, ~2 µs) whatever its size, and a bridge that starts a trace per frame makes
+ * 24 random bytes per frame. One call fills RANDOM_POOL_BYTES (170 traceparents); every id still
  * gets bytes of its own from the same CSPRNG, never reused. Hex by table, not toString(16).
  */
 const RANDOM_POOL_BYTES = 4096;
@@ -147,64 +135,35 @@ export const newTraceId = (): string => randomHex(16);
 export const newSpanId = (): string => randomHex(8);
 
 const HEX_CODE = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-const TRACEPARENT_LENGTH = 55;
-/** Traceparents rendered per batch: one random fill and one string for all of them. */
-const BATCH = 128;
-const batchCodes = new Uint16Array(BATCH * TRACEPARENT_LENGTH);
-const batchRandom = new Uint8Array(BATCH * 24);
-let batch = '';
-let batchNext = BATCH; // rendered on first use
-
-/**
- * `00-<32 hex>-<16 hex>-01` × BATCH as one flat string: one getRandomValues and one
- * String.fromCharCode per 128 traceparents, each then a 55-character slice of it (a few ns; a
- * slice keeps its 7 KB batch alive while it lives, which frames and logs make short). An id with
- * an all-zero trace or span id (odds 2^-64 per id) is skipped. Every id has random bytes of its
- * own from the CSPRNG, never reused.
- */
-function renderBatch(): void {
-  globalThis.crypto.getRandomValues(batchRandom);
-  for (let k = 0; k < BATCH; k++) {
-    let j = k * TRACEPARENT_LENGTH;
-    const r = k * 24;
-    batchCodes[j++] = 0x30;
-    batchCodes[j++] = 0x30;
-    batchCodes[j++] = DASH;
-    for (let i = 0; i < 24; i++) {
-      if (i === 16) batchCodes[j++] = DASH;
-      const b = batchRandom[r + i]!;
-      batchCodes[j++] = HEX_CODE[b >> 4]!;
-      batchCodes[j++] = HEX_CODE[b & 15]!;
-    }
-    batchCodes[j++] = DASH;
-    batchCodes[j++] = 0x30;
-    batchCodes[j] = 0x31;
-  }
-  // Chunks of 8 KB of arguments keep apply() far from any engine's argument limit.
-  let text = '';
-  for (let at = 0; at < batchCodes.length; at += 8192) text += String.fromCharCode.apply(null, batchCodes.subarray(at, at + 8192) as unknown as number[]);
-  batch = text;
-  batchNext = 0;
-}
-
-function zeroIds(k: number): boolean {
-  let traceOr = 0;
-  let spanOr = 0;
-  for (let i = 0; i < 16; i++) traceOr |= batchRandom[k * 24 + i]!;
-  for (let i = 16; i < 24; i++) spanOr |= batchRandom[k * 24 + i]!;
-  return traceOr === 0 || spanOr === 0;
-}
+/** `00-<32 hex>-<16 hex>-01` as char codes; the hex digits are rewritten for each new traceparent. */
+const TRACEPARENT_CODES = Array.from('00-00000000000000000000000000000000-0000000000000000-01', (c) => c.charCodeAt(0));
 
 /**
  * A traceparent for a trace the bridge starts. Sampled, so an exporting collector keeps it.
- * The broker starts one per message that came without: taken from a pre-rendered batch.
+ * Written as char codes into one flat string (the broker starts one per frame that came without).
  */
 export function newTraceparent(): string {
   for (;;) {
-    if (batchNext >= BATCH) renderBatch();
-    const k = batchNext++;
-    if (zeroIds(k)) continue;
-    return batch.slice(k * TRACEPARENT_LENGTH, (k + 1) * TRACEPARENT_LENGTH);
+    if (poolOffset + 24 > RANDOM_POOL_BYTES) {
+      globalThis.crypto.getRandomValues(pool);
+      poolOffset = 0;
+    }
+    let traceOr = 0;
+    let spanOr = 0;
+    let j = 3;
+    for (let i = 0; i < 24; i++) {
+      const b = pool[poolOffset + i]!;
+      if (i < 16) traceOr |= b;
+      else {
+        if (i === 16) j = 36;
+        spanOr |= b;
+      }
+      TRACEPARENT_CODES[j++] = HEX_CODE[b >> 4]!;
+      TRACEPARENT_CODES[j++] = HEX_CODE[b & 15]!;
+    }
+    poolOffset += 24;
+    // All-zero ids are invalid; with 8+ random bytes this runs again with odds of 2^-64.
+    if (traceOr !== 0 && spanOr !== 0) return String.fromCharCode.apply(null, TRACEPARENT_CODES);
   }
 }
 
