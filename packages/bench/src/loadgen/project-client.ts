@@ -8,6 +8,13 @@ import type { BenchClient, ClientHooks } from './client.ts';
 
 const NO_REDIAL = new Set([1000, 1008, 1009]);
 
+/**
+ * BENCH_CLIENT_META=1: every message carries a trace of the client's own, so the bridge starts
+ * none and both sides of an on/off comparison carry the same `_meta` bytes on every hop: what is
+ * left of the difference is the instrumentation code alone (docs/performance.md).
+ */
+const CLIENT_META = process.env.BENCH_CLIENT_META === '1' ? { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } : undefined;
+
 export class ProjectClient implements BenchClient {
   private ws: WebSocket | undefined;
   private session: { clientId: string; token: string } | undefined;
@@ -113,7 +120,9 @@ export class ProjectClient implements BenchClient {
   }
 
   send(data: unknown): void {
-    const text = JSON.stringify(this.ids ? { type: 'message', id: `c-${++this.nextId}`, data } : { type: 'message', data });
+    const frame: Record<string, unknown> = this.ids ? { type: 'message', id: `c-${++this.nextId}`, data } : { type: 'message', data };
+    if (CLIENT_META) frame._meta = CLIENT_META;
+    const text = JSON.stringify(frame);
     if (this.ready) this.ws!.send(text);
     else this.queue.push(text);
   }

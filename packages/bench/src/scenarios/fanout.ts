@@ -36,6 +36,8 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
   const n = conn.connected;
   await sleep(200); // let the last connections reach the agent's view of "every client"
   const counts = () => lg.call<{ total: number; min: number; dropped: number; lastAtUs: number }>('broadcastCounts');
+  // The load generator's totals run across rounds (--repeat): this round counts from here.
+  const { total: base, dropped: droppedBase } = await counts();
   const steps: Step[] = [];
   let best: { step: Step; processes: Record<string, ProcessMetrics> } | undefined;
   let index = 0;
@@ -104,7 +106,7 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
   const final = await (async () => {
     const deadline = performance.now() + p.drainMs;
     let c = await counts();
-    while (c.total < totalSent * n && performance.now() < deadline) {
+    while (c.total - base < totalSent * n && performance.now() < deadline) {
       await sleep(100);
       c = await counts();
     }
@@ -124,9 +126,9 @@ export async function fanout(ctx: ScenarioContext): Promise<ScenarioResult> {
       maxUs: best?.step.maxUs ?? 0,
       broadcastsSent: totalSent,
       expectedDeliveries: totalSent * n,
-      lost: totalSent * n - final.total,
+      lost: totalSent * n - (final.total - base),
       lostBeforeSaturation: steps.filter((s) => s.rate < (saturatedAt?.rate ?? Infinity)).reduce((a, s) => a + s.lost, 0),
-      droppedNotified: final.dropped,
+      droppedNotified: final.dropped - droppedBase,
       saturated: Boolean(saturatedAt),
       serverCpuUsPerDeliveryByRate: cpuAtRate,
       steps: Object.fromEntries(steps.map((s, i) => [`${s.rate}/s${steps.findIndex((x) => x.rate === s.rate) < i ? ' (again)' : ''}`, s.deliveredPerSec])),
