@@ -382,7 +382,7 @@ export function instrumentationCost(lines: ResultLine[]): string[] {
     { scenario: 'fanout', label: 'server CPU µs / delivery, best step', get: pair(serverCpu), dir: 'lower', budget: false },
     {
       scenario: 'fanout',
-      label: 'server CPU µs / delivery, same rate (highest unsaturated in both)',
+      label: 'server CPU µs / delivery, same rate (highest both delivered in full)',
       get: (on, off) => {
         const a = cpuByRate(on);
         const b = cpuByRate(off);
