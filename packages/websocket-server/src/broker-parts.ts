@@ -46,6 +46,8 @@ export interface PartsDeps {
   stores: BrokerStores;
   tracer: HopTracer;
   nodeId: string;
+  /** Cluster: earlier runs of this NODE_ID are named with this prefix (taken over at start). */
+  predecessors?: string;
   /** Cluster mode (shared stores): other brokers exist. */
   clustered?: boolean;
   /** This broker's sockets (shared with the metrics view, built before the parts). */
@@ -110,6 +112,7 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
     log,
     sessionTtlMs: cfg.SESSION_TTL_MS,
     deadAfterMs: Math.max(3000, Math.min(cfg.HEARTBEAT_TIMEOUT_MS, 10_000)),
+    predecessors: deps.predecessors,
   });
   sweeper.start();
   const stopBus = stores.bus.subscribe((m) => events.handle(m));

@@ -18,6 +18,7 @@ export const SWEEP_EVERY_MS = 1000;
 export class ClusterSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private first = true;
 
   constructor(
     private readonly deps: {
@@ -31,6 +32,8 @@ export class ClusterSweeper {
       sessionTtlMs: number;
       /** A broker silent this long is dead (HEARTBEAT_TIMEOUT_MS, at most 10 s). */
       deadAfterMs: number;
+      /** Earlier runs of this broker's NODE_ID (`NODE_ID.`): dead at once, taken over by the first round. */
+      predecessors?: string | undefined;
     },
   ) {}
 
@@ -53,7 +56,9 @@ export class ClusterSweeper {
       const { stores } = this.deps;
       await stores.nodes.beat();
       await this.deps.clients.sweep(now);
-      for (const dead of await stores.nodes.claimDead(this.deps.deadAfterMs)) await this.takeOver(dead, now);
+      const predecessors = this.first ? this.deps.predecessors : undefined;
+      this.first = false;
+      for (const dead of await stores.nodes.claimDead(this.deps.deadAfterMs, predecessors)) await this.takeOver(dead, now);
     } catch (err) {
       this.deps.log.debug({ err }, 'sweep failed; retrying next round');
     } finally {

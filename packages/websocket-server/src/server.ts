@@ -3,6 +3,7 @@
  * wiring of state, routing, heartbeat and metrics. close() stops accepting, closes every socket
  * with 1001, clears every timer and resolves once the port is free.
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -59,6 +60,11 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   const liveness = new Liveness(config.HEARTBEAT_INTERVAL_MS, config.HEARTBEAT_TIMEOUT_MS);
   const hub = new MemoryLocalHub();
   const nodeId = config.NODE_ID;
+  // This run of the broker in the cluster's records (session owners, agent entries, heartbeats):
+  // NODE_ID plus a per-start suffix, so a broker restarted under the same NODE_ID is not taken for
+  // its dead predecessor, whose sessions and agents the sweeper then takes over (at once: the
+  // same NODE_ID starting again means the previous run is gone).
+  const instance = `${nodeId}.${randomUUID().slice(0, 8)}`;
   // Cluster mode (§10): REDIS_URL selects the shared stores, unless a caller injected its own.
   // The Redis hooks may fire before the metrics exist (a failure while connecting): they wait for them.
   let counted: BrokerMetrics | undefined;
@@ -66,7 +72,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
     opts.stores === undefined && config.REDIS_URL !== undefined
       ? await redisStores(config, {
           log,
-          nodeId,
+          nodeId: instance,
           onRedisError: () => counted?.m.redisErrors.inc(),
           onRedisReconnect: () => counted?.m.redisReconnects.inc(),
           onCrossBrokerLag: (ms) => counted?.m.crossBrokerLag.observe(Math.max(0, ms) / 1000),
@@ -102,7 +108,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   // OpenTelemetry export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (else a no-op, nothing loaded).
   const tracer = opts.tracer ?? (await createHopTracer({ service: 'agent-bridge-broker' }));
   const sessionCount = latest(() => stores.sessions.size(), 0);
-  const parts = wireBroker({ cfg: config, log, metrics, liveness, stores, tracer, hub, nodeId, clustered });
+  const parts = wireBroker({ cfg: config, log, metrics, liveness, stores, tracer, hub, nodeId: instance, predecessors: `${nodeId}.`, clustered });
   const { clients, agents, router, shutdown } = parts;
   closing = () => shutdown.closing;
   const onError = (err: unknown) => log.warn({ err }, 'a broker store failed');

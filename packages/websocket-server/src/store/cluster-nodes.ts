@@ -20,8 +20,11 @@ export interface ClusterNodes {
   beat(): Awaitable<void>;
   /** Whether `node` beat recently. */
   alive(node: string): Awaitable<boolean>;
-  /** Brokers silent for longer than `deadAfterMs`, each handed to exactly one caller cluster-wide. */
-  claimDead(deadAfterMs: number): Awaitable<DeadNode[]>;
+  /**
+   * Brokers silent for longer than `deadAfterMs` (and any whose name starts with `predecessors`:
+   * earlier runs of this broker), each handed to exactly one caller cluster-wide.
+   */
+  claimDead(deadAfterMs: number, predecessors?: string): Awaitable<DeadNode[]>;
   /** This broker holds (true) or no longer holds (false) the session's socket. */
   holdsClient(clientId: string, held: boolean): Awaitable<void>;
   holdsAgent(name: string, agentId: string, held: boolean): Awaitable<void>;

@@ -23,8 +23,12 @@ export class RedisClusterNodes implements ClusterNodes {
     return score !== null && Number(score) > 0;
   }
 
-  async claimDead(deadAfterMs: number): Promise<DeadNode[]> {
+  async claimDead(deadAfterMs: number, predecessors?: string): Promise<DeadNode[]> {
     const silent = await this.redis.cmd<string[]>(['ZRANGEBYSCORE', this.keys.nodes, '-inf', String(Date.now() - deadAfterMs)]);
+    if (predecessors !== undefined) {
+      const all = await this.redis.cmd<string[]>(['ZRANGE', this.keys.nodes, '0', '-1']);
+      for (const n of all) if (n.startsWith(predecessors) && !silent.includes(n)) silent.push(n);
+    }
     const out: DeadNode[] = [];
     for (const node of silent) {
       if (node === this.nodeId) continue;
