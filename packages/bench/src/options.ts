@@ -20,9 +20,9 @@ export interface BenchOptions {
   /** Write progress to stderr. */
   verbose: boolean;
   /**
-   * Rounds per scenario (default 1). Each round runs every target once, in reverse order every
-   * other round (A B, B A, …), so drift in the machine's load falls on both sides of a comparison;
-   * the cost tables report the median over the rounds.
+   * Rounds per scenario (default 1). Each round runs every target once, on fresh processes, in
+   * reverse order every other round (A B, B A, …), so drift in the machine's load falls on both
+   * sides of a comparison; the cost tables report the median over the rounds.
    */
   repeat: number;
   /**
@@ -95,7 +95,7 @@ const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fan
                agent-bridge-bare = metrics and
                trace context off, to price them: --targets agent-bridge,agent-bridge-bare --scenarios echo,fanout
   --scenarios  default: all
-  --repeat     rounds per scenario, targets in alternating order (A B, B A, …); the cost tables give medians
+  --repeat     rounds per scenario, fresh processes each round, targets in alternating order (A B, B A, …); the cost tables give medians
   --parallel   the targets of a round at the same time (A/B pricing on a shared machine: read the ratios)
   --profile    CPU-profile the servers during the echo window, the fan-out ramp and the measured stream replies (writes *.cpuprofile)
   --out        results directory (default bench-results)`;

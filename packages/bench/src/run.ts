@@ -63,6 +63,14 @@ export async function runBench(opts: BenchOptions, out: (line: string) => void =
       for (let round = 1; round <= opts.repeat; round++) {
         // Every other round in reverse order (A B, B A, …): drift in the machine's load falls on both sides.
         const order = round % 2 === 1 ? topologies : [...topologies].reverse();
+        if (round > 1) {
+          // Fresh processes per round: a process's own luck (what V8 inlined, its heap's layout)
+          // lasts as long as the process, so rounds on the same processes are not independent
+          // samples (two identical targets differed by a steady 5 % over four rounds).
+          log(`restarting ${topologies.map((t) => t.name).join(', ')} for round ${round}`);
+          await Promise.all(topologies.map((t) => t.stop().catch(() => undefined)));
+          for (const t of topologies) if (!broken.has(t)) await t.start();
+        }
         const runOne = async (topo: Topology): Promise<void> => {
           if (broken.has(topo)) return;
           log(`${scenario} × ${topo.name}${opts.repeat > 1 ? ` (round ${round}/${opts.repeat})` : ''}`);
