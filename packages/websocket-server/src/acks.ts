@@ -10,7 +10,7 @@ import { UnackedMessages, redelivered } from './acks-unacked.ts';
 import type { AckRecords } from './store/ack-records.ts';
 import { MemoryAckRecords } from './store/ack-records-memory.ts';
 import { andThen, settle, type Awaitable } from './store/awaitable.ts';
-import type { RedisInflight } from './store/redis/inflight-redis.ts';
+import type { HoldAnswer, RedisInflight } from './store/redis/inflight-redis.ts';
 import type { AgentConnection } from './agent-connection.ts';
 import type { WaitEntry } from './agent-wait-queue.ts';
 import type { BrokerMetrics } from './metrics.ts';
@@ -165,14 +165,12 @@ export class Acceptance {
     return again;
   }
 
-  /** Cluster: the client.message is in Redis for that connection before it goes anywhere. */
-  hold(name: string, agentId: string, entry: WaitEntry): Awaitable<boolean> {
-    return this.inflight ? this.inflight.add(name, agentId, entry) : true;
-  }
-
-  /** Cluster: the pin and the hold in one round trip (undefined in memory: pick, then hold). */
-  get pickAndHold(): RedisInflight['pickAndHold'] | undefined {
-    return this.inflight ? (name, entry) => this.inflight!.pickAndHold(name, entry) : undefined;
+  /**
+   * Cluster: hold the client message for its pinned connection (or `pinTo`) and publish it to
+   * that connection's broker, in one step (store/redis/inflight-redis.ts).
+   */
+  hold(name: string, entry: WaitEntry, fresh: boolean, pinTo?: string): Promise<HoldAnswer> {
+    return this.inflight!.hold(name, entry, fresh, pinTo);
   }
 
   get clustered(): boolean {

@@ -6,11 +6,12 @@
  * re-pinned or put back at the head of the queue). The Router and the agent lifecycle both use it.
  */
 import type { Acceptance } from './acks.ts';
+import { rendezvousScore } from './agent-pool.ts';
 import type { LocalHub } from './local-hub.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import type { SessionDelivery } from './session-delivery.ts';
 import type { Shutdown } from './shutdown.ts';
-import type { AgentDirectory, AgentEntry } from './store/agent-directory.ts';
+import type { AgentDirectory } from './store/agent-directory.ts';
 import { settle, andThen, type Awaitable } from './store/awaitable.ts';
 import type { ClusterBus } from './store/cluster-bus.ts';
 import type { WaitEntry, WaitQueueStore } from './store/wait-queue-store.ts';
@@ -36,44 +37,52 @@ export class AgentRouting {
    * when the entry was taken (handed to a connection or queued: §8 `accepted`), false when its
    * client was answered with an error instead.
    */
-  toAgent(entry: WaitEntry): Awaitable<boolean> {
+  toAgent(entry: WaitEntry, fresh = false): Awaitable<boolean> {
     if (this.shutdown.closing) return false;
-    const pickAndHold = this.acceptance?.pickAndHold;
-    // A cluster's hot path: a client with a pin gets it and the hold in one round trip.
-    if (pickAndHold) {
-      return pickAndHold(entry.agent, entry).then((found) =>
-        'pool' in found ? this.pickThenHold(entry) : this.handOver(entry, { name: entry.agent, ...found }, true),
-      );
-    }
-    return this.pickThenHold(entry);
-  }
-
-  private pickThenHold(entry: WaitEntry): Awaitable<boolean> {
+    if (this.acceptance?.clustered) return this.clusterToAgent(entry, fresh);
     return andThen(this.directory.pick(entry.agent, entry.clientId), (pinned): Awaitable<boolean> => {
       if (!pinned) return this.queue(entry);
-      // §8 in a cluster: held in Redis for that connection first (false: it left: pick again).
-      return andThen(this.acceptance?.hold(pinned.name, pinned.agentId, entry) ?? true, (held) => this.handOver(entry, pinned, held));
+      const conn = this.hub.agent(pinned.agentId);
+      if (conn) {
+        conn.sendClientMessage(entry);
+        return true;
+      }
+      // Not here (the memory bus loops back to this broker's own handler).
+      return andThen(this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, node: pinned.node, entry }), () => true);
     });
   }
 
-  /** To the pinned connection, here or through the bus; `held` false: it left meanwhile, route again. */
-  private handOver(entry: WaitEntry, pinned: AgentEntry, held: boolean): Awaitable<boolean> {
-    if (!held) return this.toAgent(entry);
-    const conn = this.hub.agent(pinned.agentId);
-    if (conn) {
-      conn.sendClientMessage(entry);
+  /**
+   * Cluster (§8, §10): held in Redis for the client's pinned connection and published to its
+   * broker in one step; a client without a valid pin is pinned by rendezvous over the name's
+   * connections first; a name without any waits in its queue. `fresh` (a frame just read from its
+   * client): a resend of a frame held before is taken (answered `accepted`) and held nowhere again;
+   * a message routed again (drained, put back, redelivered) is held whatever it was before.
+   */
+  private async clusterToAgent(entry: WaitEntry, fresh: boolean, pinTo?: string, attempt = 0): Promise<boolean> {
+    const answer = await this.acceptance!.hold(entry.agent, entry, fresh, pinTo);
+    if (answer.state === 'resent') return true;
+    if (answer.state === 'held') {
+      if (!answer.published) this.hub.agent(answer.agentId)?.sendClientMessage(entry);
       return true;
     }
-    // Its broker did not hear it (dead, not yet noticed): a cluster holds it for that
-    // connection (the dead broker's takeover redelivers it); otherwise it waits for the name.
-    return andThen(this.bus.publish({ kind: 'client.message', agentId: pinned.agentId, node: pinned.node, entry }), (heard) =>
-      heard === 0 && !this.acceptance?.clustered ? this.queue(entry) : true,
-    );
+    if (answer.pool.length === 0 || attempt >= 3) return this.queue(entry, fresh);
+    // Rendezvous over every connection, with the memory directory's score (agent-pool.ts).
+    let best = answer.pool[0]![0];
+    let bestScore = -1;
+    for (const [agentId] of answer.pool) {
+      const score = rendezvousScore(entry.clientId, agentId);
+      if (score > bestScore || (score === bestScore && agentId > best)) {
+        best = agentId;
+        bestScore = score;
+      }
+    }
+    return this.clusterToAgent(entry, fresh, best, attempt + 1);
   }
 
   /** Into the name's wait queue, or the client hears why it cannot wait. */
-  private queue(entry: WaitEntry): Awaitable<boolean> {
-    return andThen(this.waitQueues.offer(entry), (result) => {
+  private queue(entry: WaitEntry, fresh = false): Awaitable<boolean> {
+    return andThen(this.waitQueues.offer(entry, fresh), (result) => {
       if (result === 'full') this.reject(entry);
       else if (result === 'over_capacity') {
         // The broker is full, not this client's bound: say so, so the client backs off and retries.

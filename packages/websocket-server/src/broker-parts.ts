@@ -59,7 +59,7 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
   const onError = (err: unknown): void => log.warn({ err }, 'a broker store failed');
   const hub = deps.hub ?? new MemoryLocalHub();
   const shutdown = new Shutdown();
-  const runs = new SessionRuns();
+  const runs = new SessionRuns(stores.runs);
   const mailbox: MailboxOptions = { limit: cfg.MAILBOX_LIMIT, socketBufferBytes: cfg.SOCKET_BUFFER_BYTES, pollMs: 10 };
   const clustered = deps.clustered === true;
   const delivery = new SessionDelivery(stores.log, hub, stores.bus, metrics, clustered);
@@ -113,6 +113,7 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
     sessionTtlMs: cfg.SESSION_TTL_MS,
     deadAfterMs: Math.max(3000, Math.min(cfg.HEARTBEAT_TIMEOUT_MS, 10_000)),
     predecessors: deps.predecessors,
+    hub: clustered ? hub : undefined,
   });
   sweeper.start();
   const stopBus = stores.bus.subscribe((m) => events.handle(m));

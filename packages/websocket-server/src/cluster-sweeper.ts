@@ -10,15 +10,19 @@ import type { ClientLifecycle } from './client-lifecycle.ts';
 import type { Acceptance } from './acks.ts';
 import type { AgentRouting } from './agent-routing.ts';
 import type { LifecycleEvents } from './lifecycle-events.ts';
+import type { LocalHub } from './local-hub.ts';
 import type { Shutdown } from './shutdown.ts';
 import type { BrokerStores } from './store/stores.ts';
 
 export const SWEEP_EVERY_MS = 1000;
+/** Rounds between two checks of this broker's sockets against their logs (cluster only). */
+const GAP_CHECK_ROUNDS = 5;
 
 export class ClusterSweeper {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private first = true;
+  private rounds = 0;
 
   constructor(
     private readonly deps: {
@@ -32,6 +36,8 @@ export class ClusterSweeper {
       sessionTtlMs: number;
       /** A broker silent this long is dead (HEARTBEAT_TIMEOUT_MS, at most 10 s). */
       deadAfterMs: number;
+      /** Cluster: this broker's sockets, checked against their logs now and then. */
+      hub?: LocalHub | undefined;
       /** Earlier runs of this broker's NODE_ID (`NODE_ID.`): dead at once, taken over by the first round. */
       predecessors?: string | undefined;
     },
@@ -56,6 +62,9 @@ export class ClusterSweeper {
       const { stores } = this.deps;
       await stores.nodes.beat();
       await this.deps.clients.sweep(now);
+      // Every few rounds: a notification lost for good (its publisher died between storing frames
+      // and telling this broker) shows as a log ahead of its socket; the gate reads the gap.
+      if (this.deps.hub && ++this.rounds % GAP_CHECK_ROUNDS === 0) await this.checkGaps();
       const predecessors = this.first ? this.deps.predecessors : undefined;
       this.first = false;
       for (const dead of await stores.nodes.claimDead(this.deps.deadAfterMs, predecessors)) await this.takeOver(dead, now);
@@ -64,6 +73,14 @@ export class ClusterSweeper {
     } finally {
       this.running = false;
     }
+  }
+
+  private async checkGaps(): Promise<void> {
+    const conns = [...this.deps.hub!.clients()].filter((c) => !c.detached && c.gate.expected > 0);
+    const last = await Promise.all(conns.map((c) => this.deps.stores.log.lastSeq(c.clientId)));
+    conns.forEach((c, i) => {
+      if (last[i]! >= c.gate.expected) c.gate.poke();
+    });
   }
 
   private async takeOver(dead: { node: string; clients: string[]; agents: { name: string; agentId: string }[] }, now: number): Promise<void> {

@@ -259,7 +259,7 @@ export class Router {
    * it answers settles once the entry is handed on (a cluster's per-client order waits for it).
    */
   private route(entry: WaitEntry, ref: string | undefined): Awaitable<void> {
-    const taken = this.deps.routing.toAgent(entry);
+    const taken = this.deps.routing.toAgent(entry, true);
     const failed = (err: unknown) => this.clientFailed(entry.clientId, ref, err);
     const done = andThen(taken, (ok) => {
       if (ref === undefined) return;
@@ -288,8 +288,10 @@ export class Router {
       this.acceptance.refusedFromClient(session.clientId, frame.id);
       return;
     }
-    const agent = this.deps.runs.agentOf(session.clientId, frame.runId) ?? frame.agent ?? DEFAULT_AGENT;
-    return this.route({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, type: FrameType.clientCancel }, frame.id);
+    return andThen(this.deps.runs.agentOf(session.clientId, frame.runId), (known) => {
+      const agent = known ?? frame.agent ?? DEFAULT_AGENT;
+      return this.route({ agent, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, type: FrameType.clientCancel }, frame.id);
+    });
   }
 
   // ---------------------------------------------------------------- agent → clients
@@ -389,7 +391,7 @@ export class Router {
   private sendChecked(conn: AgentConnection, frame: AgentSendFrame, targets: string[], template: SeqMessageTemplate): void {
     const entry = { type: FrameType.message, body: template };
     settle(
-      Promise.all(targets.map((id) => this.deps.delivery.deliverKnown(id, 'direct', entry))).then((known) => {
+      Promise.all(targets.map((id) => this.deps.delivery.deliverKnown(id, 'direct', entry, agentFrameKey(conn, frame.id)))).then((known) => {
         // Only known sessions' runs are remembered (an agent naming random ids must not grow it).
         targets.forEach((id, i) => known[i] && this.deps.runs.note(id, conn.name, frame.data));
         const unknown = targets.filter((_, i) => !known[i]);
@@ -423,7 +425,7 @@ export class Router {
     const except = new Set(frame.except ?? []);
     const to = except.size === 0 ? ids : ids.filter((id) => !except.has(id));
     for (const id of to) this.deps.runs.note(id, conn.name, frame.data);
-    const stored = this.deps.delivery.deliverAll(to, 'broadcast', { type: FrameType.message, body: template });
+    const stored = this.deps.delivery.deliverAll(to, 'broadcast', { type: FrameType.message, body: template }, agentFrameKey(conn, frame.id));
     if (frame.id !== undefined) this.acceptOnceStored(conn, frame.id, stored);
     else for (const s of stored) settle(s, this.onError);
   }
@@ -483,6 +485,11 @@ export class Router {
     this.metrics.error(code, 'agent', message, conn.name);
     conn.send(FrameType.error, errorFrame(code, message, extra));
   }
+}
+
+/** §8: an agent frame's key in a session's log (a shared log appends it there once). */
+function agentFrameKey(conn: AgentConnection, id: string | undefined): string | undefined {
+  return id === undefined ? undefined : `${conn.name}\n${id}`;
 }
 
 /** Who sent a client frame, as the frames to the agent name it. */

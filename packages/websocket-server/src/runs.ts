@@ -80,20 +80,25 @@ export class RunAgents {
     return this.agents.size;
   }
 
-  /** An event `data` that agent `name` sent to this session. */
-  note(name: string, data: unknown): void {
+  /**
+   * An event `data` that agent `name` sent to this session. Answers what changed for the run (a
+   * new run or agent, or its end; undefined for every other event of a known run).
+   */
+  note(name: string, data: unknown): { runId: string; agent: string | null } | undefined {
     const ended = runEndId(data);
     if (ended !== undefined) {
       this.agents.delete(ended);
-      return;
+      return { runId: ended, agent: null };
     }
     const runId = runIdOf(data);
     // A longer runId could never be cancelled (a cancel's runId is at most 256 characters), and
     // would make the per-session bound a bound on count only, not on bytes.
-    if (runId === undefined || runId.length > MAX_RUN_ID) return;
+    if (runId === undefined || runId.length > MAX_RUN_ID) return undefined;
+    const known = this.agents.get(runId);
     this.agents.delete(runId); // re-insert: least recently streamed first
     this.agents.set(runId, name);
     if (this.agents.size > this.maxRuns) this.agents.delete(this.agents.keys().next().value!);
+    return known === name ? undefined : { runId, agent: name };
   }
 
   agentOf(runId: string): string | undefined {
@@ -112,9 +117,21 @@ export function cancelToAgent(session: { clientId: string; address: string | nul
   } satisfies FrameInput<typeof ClientCancelToAgentFrame>);
 }
 
+/**
+ * Cluster: the run → agent records in Redis too, because a run's events pass through the agent's
+ * broker and its cancel through the client's (store/redis/run-records-redis.ts).
+ */
+export interface SharedRunRecords {
+  /** A run began (`agent`) or ended (null) for the session. */
+  set(clientId: string, runId: string, agent: string | null): void;
+  agentOf(clientId: string, runId: string): Promise<string | undefined>;
+}
+
 /** Every session's RunAgents, by clientId; a session's runs are forgotten with the session. */
 export class SessionRuns {
   private readonly bySession = new Map<string, RunAgents>();
+
+  constructor(private readonly shared?: SharedRunRecords) {}
 
   /** A `send` / `broadcast` event `data` that agent `name` sent to `clientId`. */
   note(clientId: string, name: string, data: unknown): void {
@@ -122,11 +139,15 @@ export class SessionRuns {
     if (runIdOf(data) === undefined) return;
     let runs = this.bySession.get(clientId);
     if (!runs) this.bySession.set(clientId, (runs = new RunAgents()));
-    runs.note(name, data);
+    const change = runs.note(name, data);
+    if (change && this.shared) this.shared.set(clientId, change.runId, change.agent);
   }
 
-  agentOf(clientId: string, runId: string): string | undefined {
-    return this.bySession.get(clientId)?.agentOf(runId);
+  /** The run's agent as this broker saw it, else (cluster) as the agent's broker recorded it. */
+  agentOf(clientId: string, runId: string): string | undefined | Promise<string | undefined> {
+    const local = this.bySession.get(clientId)?.agentOf(runId);
+    if (local !== undefined || !this.shared) return local;
+    return this.shared.agentOf(clientId, runId);
   }
 
   forget(clientId: string): void {

@@ -57,6 +57,11 @@ export class SeqGate {
     this.flush();
   }
 
+  /** The seq the socket is waiting for next (0 while the connection attaches). */
+  get expected(): number {
+    return this.next;
+  }
+
   /**
    * Notifications may have been lost (the bus reconnected): read whatever the log holds beyond
    * what the socket has, as if a gap had been seen.

@@ -36,9 +36,9 @@ export class SessionDelivery {
    * frame's text and each session's seq (PROTOCOL §10: once per broker, not once per client).
    * One Awaitable per session: settled once that copy is stored.
    */
-  deliverAll(clientIds: string[], kind: FrameKind, entry: LogEntry): Awaitable<void>[] {
+  deliverAll(clientIds: string[], kind: FrameKind, entry: LogEntry, dedup?: string): Awaitable<void>[] {
     const { log } = this;
-    if (!log.appendSilently || !log.split || clientIds.length < 2) return clientIds.map((id) => this.deliver(id, kind, entry));
+    if (!log.appendSilently || !log.split || (clientIds.length < 2 && dedup === undefined)) return clientIds.map((id) => this.deliver(id, kind, entry));
     const [head, tail] = log.split(entry);
     const byNode = new Map<string, [string, number][]>();
     let pending = clientIds.length;
@@ -46,8 +46,13 @@ export class SessionDelivery {
       for (const [node, items] of byNode) settle(this.bus.publish({ kind: 'deliver.batch', node, frameKind: kind, type: entry.type, head, tail, items }), () => undefined);
     };
     return clientIds.map((id) =>
-      log.appendSilently!(id, entry, kind).then(
+      log.appendSilently!(id, entry, kind, dedup).then(
         (f) => {
+          if (f.seq < 0) {
+            // Appended before (a resend): nothing new for the socket.
+            if (--pending === 0) flush();
+            return;
+          }
           const conn = this.hub.client(id);
           if (conn) conn.deliver({ payload: f.payload, body: f.body, kind, type: f.type, seq: f.seq });
           else if (f.owner) {
@@ -71,10 +76,10 @@ export class SessionDelivery {
   }
 
   /** Cluster: deliver to a session that exists; false (nothing stored) for an unknown clientId. */
-  deliverKnown(clientId: string, kind: FrameKind, entry: LogEntry): Promise<boolean> {
-    return this.log.appendKnown!(clientId, entry, kind).then((f) => {
+  deliverKnown(clientId: string, kind: FrameKind, entry: LogEntry, dedup?: string): Promise<boolean> {
+    return this.log.appendKnown!(clientId, entry, kind, dedup).then((f) => {
       if (!f) return false;
-      this.toSocket(clientId, kind, f);
+      if (f.seq > 0) this.toSocket(clientId, kind, f);
       return true;
     });
   }

@@ -8,6 +8,9 @@ import { createLogger } from '@agent-bridge/common';
 import { RedisLink } from '@agent-bridge/common/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrokerHandle } from '../src/index.ts';
+import { SeqMessageTemplate } from '../src/frames-out.ts';
+import { Keys } from '../src/store/redis/keys.ts';
+import { RedisSessionLog } from '../src/store/redis/session-log-redis.ts';
 import { AGENT_TOKEN, agent, broker, client, type Frame, getJson, open, until } from './helpers.ts';
 
 const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
@@ -242,5 +245,29 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
       [got[2]!.id, 3, true],
     ]);
     expect(await second.next('client.message', 500).catch(() => undefined)).toBeUndefined();
+  });
+
+  it('§9 across brokers: a client’s cancel reaches the agent name that streams the run from another broker', async () => {
+    const { a, b } = await cluster();
+    const runner = await agent(a, { name: 'runner' });
+    const fallback = await agent(b);
+    const c = await client(b, 'c1');
+    runner.send({ type: 'send', to: 'c1', data: { type: 'RUN_STARTED', threadId: 't1', runId: 'r1' } });
+    await c.next('message');
+    c.send({ type: 'cancel', runId: 'r1', id: 'x1' });
+    expect(await runner.next('client.cancel')).toMatchObject({ clientId: 'c1', runId: 'r1' });
+    expect(await c.next('accepted')).toMatchObject({ ref: 'x1' });
+    expect(fallback.all('client.cancel')).toHaveLength(0);
+  });
+
+  it('a frame stored without its notification (its publisher died) still reaches the socket: the log is the truth', async () => {
+    const { a, prefix } = await cluster();
+    const c = await client(a, 'c1');
+    // What a broadcasting broker does before it tells anyone, and then it "dies": nothing is published.
+    const log = new RedisSessionLog(redis, new Keys(prefix), 'broker-gone.1', { frames: 100, bytes: 1 << 20, sessionTtlMs: 5000 });
+    const body = new SeqMessageTemplate({ id: 'm-lost', from: 'default', data: 'stored, never announced', ts: new Date().toISOString() });
+    const f = await log.appendSilently('c1', { type: 'message', body }, 'broadcast');
+    expect(f.seq).toBe(1);
+    expect(await c.next('message', 10_000)).toMatchObject({ seq: 1, data: 'stored, never announced' });
   });
 });

@@ -53,12 +53,14 @@ export interface SessionLog {
    * text halves around its seq, so a broadcast is told to each broker once, not once per session
    * (PROTOCOL §10). Absent in memory (there is nobody else to tell).
    */
-  appendSilently?(clientId: string, entry: LogEntry, kind: FrameKind): Promise<LoggedFrame>;
+  appendSilently?(clientId: string, entry: LogEntry, kind: FrameKind, dedup?: string): Promise<LoggedFrame>;
   /**
    * A shared log: append only when the session exists, in the same step (a `send` to a list then
    * costs one round trip per recipient, not two); undefined for an unknown session.
    */
-  appendKnown?(clientId: string, entry: LogEntry, kind: FrameKind): Promise<LoggedFrame | undefined>;
+  appendKnown?(clientId: string, entry: LogEntry, kind: FrameKind, dedup?: string): Promise<LoggedFrame | undefined>;
+  // `dedup` (both): an agent frame's name + id (§8); a session that already has a frame appended
+  // under it answers seq -1 and stores nothing (a resend after its accepted was lost).
   /** The text of `entry` before and after its seq (what appendSilently's frames render from). */
   split?(entry: LogEntry): [string, string];
   /** Bytes charged against RESUME_BUDGET_BYTES (metrics). */

@@ -9,6 +9,7 @@ import type { AgentDirectory } from './agent-directory.ts';
 import { MemoryAgentDirectory } from './agent-directory-memory.ts';
 import type { AckRecords } from './ack-records.ts';
 import type { ClientIntake } from './client-intake.ts';
+import type { SharedRunRecords } from '../runs.ts';
 import type { ClusterBus } from './cluster-bus.ts';
 import type { RedisInflight } from './redis/inflight-redis.ts';
 import { MemoryClusterNodes, type ClusterNodes } from './cluster-nodes.ts';
@@ -34,6 +35,8 @@ export interface BrokerStores {
   nodes: ClusterNodes;
   /** §8 accepted ids (absent: the memory rings of acks.ts). */
   acks?: AckRecords;
+  /** Cluster §9: run → agent records shared between the agent's broker and the client's. */
+  runs?: SharedRunRecords;
   /** Cluster: rate limit, §8 id and address of a client frame in one round trip (absent in memory). */
   intake?: ClientIntake;
   /** Cluster §8: client messages held in Redis for agent connections (absent in memory). */

@@ -12,7 +12,8 @@ export type { OfferResult, WaitEntry };
 
 export interface WaitQueueStore {
   /** Queue at the tail of `entry.agent`'s queue, or say why it cannot wait. */
-  offer(entry: WaitEntry): Awaitable<OfferResult>;
+  /** `fresh`: a frame just read from its client (a shared store recognises a resend of one queued before). */
+  offer(entry: WaitEntry, fresh?: boolean): Awaitable<OfferResult>;
   /** Put back messages a connection never got, ahead of the rest; the overflow is rejected. */
   requeueFront(name: string, entries: WaitEntry[]): Awaitable<void>;
   /** Everything waiting for `name`, oldest first; the queue is emptied. */

@@ -1,7 +1,10 @@
-/** ClientIntake (store/client-intake.ts) on Redis: the bucket, the §8 id and the address in one script. */
+/**
+ * ClientIntake (store/client-intake.ts) on Redis: the bucket, the §8 id and the address in one
+ * script. The id is only looked up here; it is recorded once the frame is accepted (a broker that
+ * dies in between must not leave an id recorded for a frame it never stored).
+ */
 import { FLOOD_BURSTS } from '@agent-bridge/common';
 import type { RedisLink } from '@agent-bridge/common/redis';
-import { CLIENT_IDS_KEPT } from '../../acks-ids.ts';
 import type { ClientIntake, IntakeAnswer } from '../client-intake.ts';
 import type { Keys } from './keys.ts';
 
@@ -26,21 +29,12 @@ redis.call('HSET', KEYS[1], 't', tokens, 'ts', math.max(now, ts), 'x', refused)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 if verdict ~= 'ok' then return {verdict, 0, ''} end
 local dup = 0
-if ARGV[6] ~= '' then
-  if redis.call('ZADD', KEYS[2], 'NX', ARGV[7], ARGV[6]) == 1 then
-    redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[8]) - 1)
-    local ttl = redis.call('PTTL', KEYS[3])
-    if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
-  else
-    dup = 1
-  end
-end
+if ARGV[6] ~= '' and redis.call('ZSCORE', KEYS[2], ARGV[6]) then dup = 1 end
 return {verdict, dup, redis.call('HGET', KEYS[3], 'address') or ''}
 `;
 
 export class RedisClientIntake implements ClientIntake {
   private readonly ttlMs: number;
-  private order = 0;
 
   constructor(
     private readonly redis: RedisLink,
@@ -52,11 +46,10 @@ export class RedisClientIntake implements ClientIntake {
   }
 
   async take(clientId: string, id: string | undefined): Promise<IntakeAnswer> {
-    const score = Date.now() * 1000 + (this.order++ % 1000);
     const [verdict, dup, address] = await this.redis.eval<[IntakeAnswer['verdict'], number, string]>(
       INTAKE,
       [this.keys.rate(clientId), this.keys.clientIds(clientId), this.keys.session(clientId)],
-      [String(Date.now()), String(this.ratePerSec), String(this.burst), String(FLOOD_BURSTS * this.burst), String(this.ttlMs), id ?? '', String(score), String(CLIENT_IDS_KEPT)],
+      [String(Date.now()), String(this.ratePerSec), String(this.burst), String(FLOOD_BURSTS * this.burst), String(this.ttlMs), id ?? ''],
     );
     return { verdict, duplicate: dup === 1, address: address ? address : null };
   }

@@ -1,45 +1,39 @@
 /**
- * §8 in a cluster: every client.message handed towards an agent connection is written here first
- * (`{a:name}` tag, beside the name's pool), and only then published to the connection's broker
- * and answered `accepted`: a broker that dies with messages in its agents' mailboxes, sockets or
- * on the bus to it loses none of them. An opted-in connection's messages stay until it sends
- * `ack`; a v1 connection's go once written to its socket. When a connection goes (or its broker
- * dies) what it still holds is taken, in order, and delivered again (`redelivered:true`).
- *
- * The add fails when the connection is no longer in its name's pool (one script, same slot): a
- * connection's removal from the pool comes before its take, so every message is either taken or
- * never added (the router then picks again).
+ * §8 in a cluster: every client message for an agent connection is written here (`{a:name}` tag,
+ * beside the name's pool) and, in the same script, published to the broker holding that
+ * connection — so a broker that dies at any point after the script loses nothing (the message is
+ * held for the connection, and whoever takes the connection over redelivers it), and before it
+ * nothing was stored (the client, not having seen `accepted`, resends). The hold is idempotent per
+ * client frame (clientId + the frame's own id): a resend after its first copy was held — the
+ * accepted lost with a dying broker — is recognised here and not held twice. An opted-in
+ * connection's messages stay until its `ack`; a v1 connection's go once written to its socket.
+ * When a connection goes (or its broker dies) what it still holds is taken, oldest first.
  */
 import type { RedisLink } from '@agent-bridge/common/redis';
 import type { WaitEntry } from '../../agent-wait-queue.ts';
 import { pairs } from './agent-directory-redis.ts';
 import type { Keys } from './keys.ts';
 
-const ADD = `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
-local n = redis.call('INCR', KEYS[4])
-redis.call('ZADD', KEYS[2], n, ARGV[2])
-redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
-local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
-if over > 0 then
-  for _, old in ipairs(redis.call('ZRANGE', KEYS[2], 0, over - 1)) do
-    redis.call('ZREM', KEYS[2], old)
-    redis.call('HDEL', KEYS[3], old)
-  end
-end
-for i = 2, 4 do redis.call('PEXPIRE', KEYS[i], ARGV[5]) end
-return 1
-`;
-
 /**
- * The hot path in one step: the client's pin (while its connection is in the pool) and the hold
- * for that connection. No valid pin: answer the pool, and the caller picks (rendezvous) and pins.
- * The held keys are built here from the pin (same `{a:name}` slot as the declared ones).
+ * KEYS: pool, pins, refs. ARGV: clientId, msgId, entry JSON, limit, ttl, inflight prefix, ref key
+ * ('' when the frame had no id), now, ref ttl, this broker, bus channel prefix, agentId to pin to
+ * first ('' to use the client's pin).
+ * Answers {1, agentId, node, published} (held, and published unless that broker is this one),
+ * {2} (this frame was held before: a resend), or {0, pool} (no valid pin: the caller picks).
  */
-const PICK_HOLD = `
+const HOLD = `
+if ARGV[12] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[12]) == 1 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[12])
+end
 local pinned = redis.call('HGET', KEYS[2], ARGV[1])
 local node = pinned and redis.call('HGET', KEYS[1], pinned)
 if not node then return {0, redis.call('HGETALL', KEYS[1])} end
+local now = tonumber(ARGV[8])
+if ARGV[7] ~= '' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[9]))
+  if redis.call('ZADD', KEYS[3], 'NX', now, ARGV[7]) == 0 then return {2} end
+  redis.call('PEXPIRE', KEYS[3], ARGV[9])
+end
 if ARGV[2] ~= '' then
   local base = ARGV[6] .. pinned
   local n = redis.call('INCR', base .. ':n')
@@ -56,7 +50,12 @@ if ARGV[2] ~= '' then
   redis.call('PEXPIRE', base .. ':order', ARGV[5])
   redis.call('PEXPIRE', base .. ':n', ARGV[5])
 end
-return {1, pinned, node}
+local published = 0
+if node ~= ARGV[10] then
+  redis.call('PUBLISH', ARGV[11] .. node, 'J{"kind":"client.message","agentId":"' .. pinned .. '","node":"' .. node .. '","entry":' .. ARGV[3] .. '}')
+  published = 1
+end
+return {1, pinned, node, published}
 `;
 
 const DONE = `
@@ -77,50 +76,67 @@ return out
 `;
 
 /** Stored without this process's clock (receivedAt). */
-const encode = ({ receivedAt: _, ...rest }: WaitEntry): string => JSON.stringify(rest);
+export const encodeEntry = ({ receivedAt: _, ...rest }: WaitEntry): string => JSON.stringify(rest);
+
+/** The idempotency key of a client frame (its clientId and own id); '' for a frame without one. */
+export const refKey = (entry: WaitEntry): string => (entry.ref === undefined ? '' : `${entry.clientId}\n${entry.ref}`);
+
+export type HoldAnswer =
+  | { state: 'held'; agentId: string; node: string; published: boolean }
+  | { state: 'resent' }
+  | { state: 'unpinned'; pool: [string, string][] };
 
 export class RedisInflight {
   constructor(
     private readonly redis: RedisLink,
     private readonly keys: Keys,
+    private readonly nodeId: string,
     /** AGENT_QUEUE_LIMIT: beyond it, the oldest count as delivered (PROTOCOL §8). */
     private readonly limit: number,
     private readonly sessionTtlMs: number,
   ) {}
 
-  private keysOf(name: string, agentId: string): string[] {
-    return [this.keys.pool(name), this.keys.inflightOrder(name, agentId), this.keys.inflight(name, agentId), this.keys.inflightSeq(name, agentId)];
-  }
-
-  /** Written for `agentId` (false: that connection has left its pool: pick again). */
-  async add(name: string, agentId: string, entry: WaitEntry): Promise<boolean> {
-    if (entry.msgId === undefined) return (await this.redis.cmd<number>(['HEXISTS', this.keys.pool(name), agentId])) === 1;
-    const ok = await this.redis.eval<number>(ADD, this.keysOf(name, agentId), [agentId, entry.msgId, encode(entry), String(Math.max(1, this.limit)), String(this.sessionTtlMs + 60_000)]);
-    return ok === 1;
+  private held(name: string, agentId: string): string[] {
+    return [this.keys.inflightOrder(name, agentId), this.keys.inflight(name, agentId), this.keys.inflightSeq(name, agentId)];
   }
 
   /**
-   * The pinned connection of `name` for the entry's client, with the entry held for it, in one
-   * step; `{ pool }` when the client has no valid pin (the caller picks, pins and adds).
+   * Hold the entry for the client's pinned connection of `name` (or `pinTo`, pinning the client to
+   * it) and publish it to that connection's broker, in one step. `fresh`: a frame just read from
+   * its client (recognised if it was held before); otherwise one routed again.
    */
-  async pickAndHold(name: string, entry: WaitEntry): Promise<{ agentId: string; node: string } | { pool: [string, string][] }> {
-    const answer = await this.redis.eval<[1, string, string] | [0, string[] | Record<string, string>]>(
-      PICK_HOLD,
-      [this.keys.pool(name), this.keys.pins(name)],
-      [entry.clientId, entry.msgId ?? '', entry.msgId === undefined ? '' : encode(entry), String(Math.max(1, this.limit)), String(this.sessionTtlMs + 60_000), this.keys.inflight(name, '')],
+  async hold(name: string, entry: WaitEntry, fresh: boolean, pinTo = ''): Promise<HoldAnswer> {
+    const answer = await this.redis.eval<[1, string, string, number] | [2] | [0, string[] | Record<string, string>]>(
+      HOLD,
+      [this.keys.pool(name), this.keys.pins(name), this.keys.heldRefs(name)],
+      [
+        entry.clientId,
+        entry.msgId ?? '',
+        encodeEntry(entry),
+        String(Math.max(1, this.limit)),
+        String(this.sessionTtlMs + 60_000),
+        this.keys.inflight(name, ''),
+        fresh ? refKey(entry) : '',
+        String(Date.now()),
+        String(this.sessionTtlMs),
+        this.nodeId,
+        this.keys.busNode(''),
+        pinTo,
+      ],
     );
-    if (answer[0] === 1) return { agentId: answer[1], node: answer[2] };
-    return { pool: pairs(answer[1]) };
+    if (answer[0] === 1) return { state: 'held', agentId: answer[1], node: answer[2], published: answer[3] === 1 };
+    if (answer[0] === 2) return { state: 'resent' };
+    return { state: 'unpinned', pool: pairs(answer[1]) };
   }
 
   /** Written to a v1 connection's socket, or acknowledged by an opted-in one. */
   async done(name: string, agentId: string, msgId: string): Promise<boolean> {
-    return (await this.redis.eval<number>(DONE, this.keysOf(name, agentId).slice(1, 3), [msgId])) === 1;
+    return (await this.redis.eval<number>(DONE, this.held(name, agentId).slice(0, 2), [msgId])) === 1;
   }
 
   /** What the connection still holds, oldest first; removed. Whose wait ended is left out. */
   async take(name: string, agentId: string, now = Date.now()): Promise<WaitEntry[]> {
-    const all = await this.redis.eval<string[]>(TAKE, this.keysOf(name, agentId).slice(1), []);
+    const all = await this.redis.eval<string[]>(TAKE, this.held(name, agentId), []);
     return all.map((j) => JSON.parse(j) as WaitEntry).filter((e) => e.sentAt + this.sessionTtlMs > now);
   }
 }

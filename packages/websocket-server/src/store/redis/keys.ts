@@ -27,13 +27,17 @@ export class Keys {
   rate(clientId: string): string {
     return `${this.prefix}:{${clientId}}:r`;
   }
+  /** A session's runs: runId → the agent name streaming it, §9 (hash). */
+  runs(clientId: string): string {
+    return `${this.prefix}:{${clientId}}:runs`;
+  }
   /** A session's accepted client ids, §8 (zset by arrival). */
   clientIds(clientId: string): string {
     return `${this.prefix}:{${clientId}}:ids`;
   }
   /** The keys of a session, in the order the scripts take them (they expire and go together). */
-  sessionKeys(clientId: string): [string, string, string, string, string] {
-    return [this.session(clientId), this.logMeta(clientId), this.log(clientId), this.rate(clientId), this.clientIds(clientId)];
+  sessionKeys(clientId: string): [string, string, string, string, string, string] {
+    return [this.session(clientId), this.logMeta(clientId), this.log(clientId), this.rate(clientId), this.clientIds(clientId), this.agentFrames(clientId)];
   }
   /** Every session: clientId by createdAt (zset). */
   get sessions(): string {
@@ -72,6 +76,18 @@ export class Keys {
   /** Client messages one connection holds unacknowledged, §8: id → entry (hash) … */
   inflight(name: string, agentId: string): string {
     return `${this.prefix}:{a:${name}}:inflight:${agentId}`;
+  }
+  /** Client frames (clientId + own id) held for the name's connections lately, §8 (zset by time). */
+  heldRefs(name: string): string {
+    return `${this.prefix}:{a:${name}}:refs`;
+  }
+  /** Client frames queued lately for the name, §8: a resend is not queued twice (zset by time). */
+  get queueRefs(): string {
+    return `${this.prefix}:{q}:refs`;
+  }
+  /** Agent frames (name + id) appended to a session lately, §8: a resend is not appended twice. */
+  agentFrames(clientId: string): string {
+    return `${this.prefix}:{${clientId}}:aids`;
   }
   /** … and their order (zset), with its counter. */
   inflightOrder(name: string, agentId: string): string {

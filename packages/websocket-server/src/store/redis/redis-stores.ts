@@ -11,6 +11,7 @@ import type { BrokerStores } from '../stores.ts';
 import { RedisAckRecords } from './ack-records-redis.ts';
 import { RedisAgentDirectory } from './agent-directory-redis.ts';
 import { RedisClientIntake } from './client-intake-redis.ts';
+import { RedisRunRecords } from './run-records-redis.ts';
 import { RedisInflight } from './inflight-redis.ts';
 import { RedisClusterBus } from './cluster-bus-redis.ts';
 import { RedisClusterNodes } from './cluster-nodes-redis.ts';
@@ -66,8 +67,9 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     bus,
     nodes: new RedisClusterNodes(main, keys, nodeId),
     acks: new RedisAckRecords(main, keys, cfg.SESSION_TTL_MS),
+    runs: new RedisRunRecords(main, keys, cfg.SESSION_TTL_MS + 3_600_000, onError),
     intake: new RedisClientIntake(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),
-    inflight: new RedisInflight(main, keys, cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS),
+    inflight: new RedisInflight(main, keys, nodeId, cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS),
     reachable: () => main.up && sub.up,
     close: async () => {
       epoch.stop();

@@ -22,6 +22,12 @@ local owner = redis.call('HGET', KEYS[3], 'owner')
 local orphan = not owner
 if orphan and ARGV[13] == '1' then return {0, ''} end
 if orphan then owner = '' end
+if ARGV[14] ~= '' then
+  local now = tonumber(ARGV[11])
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[15]))
+  if redis.call('ZADD', KEYS[4], 'NX', now, ARGV[14]) == 0 then return {-1, owner} end
+  if orphan then redis.call('PEXPIRE', KEYS[4], ARGV[12]) end
+end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local text = ARGV[1] .. seq .. ARGV[2]
 redis.call('XADD', KEYS[2], seq .. '-0', 'f', text, 't', ARGV[10])
@@ -123,13 +129,17 @@ export class RedisSessionLog implements SessionLog {
   }
 
   /** Only for a session that exists (PROTOCOL §3 `send`): undefined for an unknown clientId, nothing stored. */
-  appendKnown(clientId: string, entry: LogEntry, kind: FrameKind): Promise<LoggedFrame | undefined> {
-    return this.append(clientId, entry, kind, true, true).then((f) => (f.seq === 0 ? undefined : f));
+  appendKnown(clientId: string, entry: LogEntry, kind: FrameKind, dedup?: string): Promise<LoggedFrame | undefined> {
+    return this.append(clientId, entry, kind, true, true, dedup).then((f) => (f.seq === 0 ? undefined : f));
   }
 
-  append(clientId: string, entry: LogEntry, frameKind: FrameKind = 'direct', notify = true, known = false): Promise<LoggedFrame> {
+  /**
+   * `dedup` (an agent frame's name + id, §8): a frame already appended to this session under it
+   * (a resend whose accepted was lost with a dying broker) is not appended again: seq -1.
+   */
+  append(clientId: string, entry: LogEntry, frameKind: FrameKind = 'direct', notify = true, known = false, dedup = ''): Promise<LoggedFrame> {
     const [head, tail] = this.split(entry);
-    const keys = [this.keys.logMeta(clientId), this.keys.log(clientId), this.keys.session(clientId)];
+    const keys = [this.keys.logMeta(clientId), this.keys.log(clientId), this.keys.session(clientId), this.keys.agentFrames(clientId)];
     return this.redis
       .eval<[number, string]>(APPEND, keys, [
         head,
@@ -146,6 +156,8 @@ export class RedisSessionLog implements SessionLog {
         // A log without a session record (it expired meanwhile) lives no longer than a session would.
         String(this.limits.sessionTtlMs + GRACE_MS),
         known ? '1' : '0',
+        dedup,
+        String(this.limits.sessionTtlMs),
       ])
       .then((answer) => {
         const [seq, owner] = answer as [number, string];
@@ -153,8 +165,8 @@ export class RedisSessionLog implements SessionLog {
       });
   }
 
-  appendSilently(clientId: string, entry: LogEntry, kind: FrameKind): Promise<LoggedFrame> {
-    return this.append(clientId, entry, kind, false);
+  appendSilently(clientId: string, entry: LogEntry, kind: FrameKind, dedup?: string): Promise<LoggedFrame> {
+    return this.append(clientId, entry, kind, false, false, dedup);
   }
 
   async after(clientId: string, lastSeq: number): Promise<Replay> {
@@ -182,7 +194,8 @@ export class RedisSessionLog implements SessionLog {
   }
 
   async drop(clientId: string): Promise<void> {
-    await this.redis.cmd(['DEL', this.keys.logMeta(clientId), this.keys.log(clientId)]);
+    // The session's run records go with it (run-records-redis.ts).
+    await this.redis.cmd(['DEL', this.keys.logMeta(clientId), this.keys.log(clientId), this.keys.runs(clientId)]);
   }
 
   /** Held in Redis, not in this process (RESUME_BUDGET_BYTES is the memory log's). */

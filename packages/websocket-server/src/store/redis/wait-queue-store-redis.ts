@@ -9,9 +9,15 @@
 import type { RedisLink } from '@agent-bridge/common/redis';
 import { ENTRY_OVERHEAD_BYTES, type OfferResult, type WaitEntry } from '../../agent-wait-queue.ts';
 import type { WaitQueueStore } from '../wait-queue-store.ts';
+import { refKey } from './inflight-redis.ts';
 import type { Keys } from './keys.ts';
 
 const OFFER = `
+if ARGV[9] ~= '' then
+  local now = tonumber(ARGV[10])
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[8]))
+  if redis.call('ZSCORE', KEYS[5], ARGV[9]) then return 'ok' end
+end
 local limit = tonumber(ARGV[4])
 if redis.call('LLEN', KEYS[1]) >= limit then return 'full' end
 local n = tonumber(redis.call('HGET', KEYS[2], ARGV[2] .. ':n') or '0')
@@ -26,6 +32,10 @@ redis.call('HINCRBY', KEYS[2], ARGV[2] .. ':b', charge)
 redis.call('INCRBY', KEYS[3], charge)
 redis.call('SADD', KEYS[4], ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
+if ARGV[9] ~= '' then
+  redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9])
+  redis.call('PEXPIRE', KEYS[5], ARGV[8])
+end
 return 'ok'
 `;
 
@@ -103,9 +113,14 @@ export class RedisWaitQueues implements WaitQueueStore {
     return [this.keys.queue(name), this.keys.queueClients, this.keys.queueBytes, this.keys.queueNames];
   }
 
-  async offer(entry: WaitEntry): Promise<OfferResult> {
+  /**
+   * Queue at the tail. A resend of a client frame queued before (its accepted lost with a dying
+   * broker) is answered 'ok' and not queued twice (§8: clientId + the frame's id, for the wait's
+   * length).
+   */
+  async offer(entry: WaitEntry, fresh = true): Promise<OfferResult> {
     if (this.limit === 0 || this.maxAgeMs === 0) return 'full';
-    return this.redis.eval<OfferResult>(OFFER, this.keysOf(entry.agent), [
+    return this.redis.eval<OfferResult>(OFFER, [...this.keysOf(entry.agent), this.keys.queueRefs], [
       encode(entry),
       entry.clientId,
       String(entry.bytes + ENTRY_OVERHEAD_BYTES),
@@ -114,6 +129,8 @@ export class RedisWaitQueues implements WaitQueueStore {
       String(this.bytes.budget),
       entry.agent,
       String(this.maxAgeMs + 60_000),
+      fresh ? refKey(entry) : '',
+      String(Date.now()),
     ]);
   }
 
