@@ -212,7 +212,7 @@ async function main() {
       `    broker-1  ${brokerWs[0]}   pid ${broker1.child.pid}`,
       `    broker-2  ${brokerWs[1]}   pid ${broker2.child.pid}`,
       `    ${agentLine}`,
-      `  Try: kill -9 ${broker1.child.pid} (broker-1), then chat on: every client continues on broker-2.`,
+      `  Try: kill -9 ${broker1.child.pid} (broker-1), then chat on: its clients continue on broker-2.`,
       '',
       '',
     ].join('\n'),
