@@ -23,7 +23,15 @@ beforeAll(() => {
   staticDir = mkdtempSync(path.join(os.tmpdir(), 'agent-bridge-cluster-static-'));
 });
 afterAll(async () => {
-  for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  // A test that failed midway leaves the script running: stop it as a user would (its children
+  // run in their own process groups and write to Redis as they stop), then delete the prefix.
+  for (const c of started) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    const gone = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await Promise.race([gone, new Promise((r) => setTimeout(r, 8000))]);
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
   rmSync(staticDir, { recursive: true, force: true });
   await deletePrefixKeys(redisUrl, prefix);
 });
