@@ -173,6 +173,11 @@ export class Acceptance {
     return this.inflight!.hold(name, entry, fresh, pinTo);
   }
 
+  /** Cluster: fresh messages for `name` wait while its older ones are routed again. */
+  fence(name: string, on: boolean): Promise<void> {
+    return this.inflight ? this.inflight.fence(name, on) : Promise.resolve();
+  }
+
   get clustered(): boolean {
     return this.inflight !== undefined;
   }

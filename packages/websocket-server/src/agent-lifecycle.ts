@@ -104,6 +104,9 @@ export class AgentLifecycle {
     // A cluster broker shutting down leaves its connections to the survivor that takes its node
     // over (cluster-sweeper.ts): its Redis link is about to close.
     if (this.deps.shutdown.closing && acceptance.clustered) return;
+    // A cluster fences the name first: fresh messages for it wait until this connection's are
+    // routed again (putBack lifts it), so none overtakes them.
+    if (acceptance.clustered) await acceptance.fence(conn.name, true);
     const last = await this.deps.stores.directory.remove(this.entry(conn));
     await this.deps.stores.nodes.holdsAgent(conn.name, conn.agentId, false);
     // §8: what its socket got but it never acknowledged goes first (older), then what it never

@@ -7,6 +7,9 @@
  */
 import type { Acceptance } from './acks.ts';
 import { rendezvousScore } from './agent-pool.ts';
+
+/** How often a fresh message looks at its name's fence again. */
+const FENCE_POLL_MS = 20;
 import type { LocalHub } from './local-hub.ts';
 import type { BrokerMetrics } from './metrics.ts';
 import type { SessionDelivery } from './session-delivery.ts';
@@ -60,7 +63,13 @@ export class AgentRouting {
    * a message routed again (drained, put back, redelivered) is held whatever it was before.
    */
   private async clusterToAgent(entry: WaitEntry, fresh: boolean, pinTo?: string, attempt = 0): Promise<boolean> {
-    const answer = await this.acceptance!.hold(entry.agent, entry, fresh, pinTo);
+    let answer = await this.acceptance!.hold(entry.agent, entry, fresh, pinTo);
+    // The name's older messages are being routed again: wait until they are (the fence expires
+    // by itself after FENCE_MS should the broker routing them die).
+    while (answer.state === 'fenced') {
+      await new Promise((r) => setTimeout(r, FENCE_POLL_MS));
+      answer = await this.acceptance!.hold(entry.agent, entry, fresh, pinTo);
+    }
     if (answer.state === 'resent') return true;
     if (answer.state === 'held') {
       if (!answer.published) this.hub.agent(answer.agentId)?.sendClientMessage(entry);
@@ -112,20 +121,41 @@ export class AgentRouting {
 
   /** A connection of `name` arrived: everything waiting for the name goes, in order. */
   drain(name: string): Awaitable<void> {
+    if (this.acceptance?.clustered) return this.reroute(name, () => this.waitQueues.take(name));
     return andThen(this.waitQueues.take(name), (entries) => {
       for (const e of entries) settle(this.toAgent(e), this.onError);
     });
   }
 
-  /** Messages a gone connection never got: re-pinned among the name's others, else back at the queue's head. */
+  /**
+   * Messages a gone connection never got: re-pinned among the name's others, else back at the
+   * queue's head. (A cluster fenced the name before the connection left its pool: `unfence`.)
+   */
   putBack(name: string, entries: WaitEntry[], othersLeft: boolean): Awaitable<void> {
+    if (this.acceptance?.clustered) {
+      if (othersLeft) return this.reroute(name, () => entries);
+      return Promise.resolve(this.waitQueues.requeueFront(name, entries))
+        .then(() => this.acceptance!.fence(name, false))
+        .then(() => this.recheck(name));
+    }
     if (entries.length === 0) return;
     if (othersLeft) {
       for (const e of entries) settle(this.toAgent(e), this.onError);
       return;
     }
-    return andThen(this.waitQueues.requeueFront(name, entries), () => {
-      if (this.acceptance?.clustered) this.recheck(name);
-    });
+    return this.waitQueues.requeueFront(name, entries);
+  }
+
+  /**
+   * Cluster: older messages of a name routed again one after the other, in order, while fresh ones
+   * wait at the fence (so none overtakes them, whichever broker its client is on).
+   */
+  private async reroute(name: string, take: () => Awaitable<WaitEntry[]>): Promise<void> {
+    await this.acceptance!.fence(name, true);
+    try {
+      for (const e of await take()) await this.toAgent(e);
+    } finally {
+      await this.acceptance!.fence(name, false);
+    }
   }
 }

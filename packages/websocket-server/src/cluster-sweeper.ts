@@ -93,6 +93,8 @@ export class ClusterSweeper {
       events.toAllAgents('client.disconnected', { clientId, resumable: true });
     }
     for (const a of dead.agents) {
+      // Fresh messages for the name wait until the dead connection's are routed again (putBack).
+      await this.deps.acceptance.fence(a.name, true);
       const last = await stores.directory.remove({ name: a.name, agentId: a.agentId, node: dead.node });
       if (last) events.toAllClients('agent.disconnected', { agent: a.name });
       // §8: what the dead broker's connection still held goes to the name's next connection (or
@@ -101,8 +103,8 @@ export class ClusterSweeper {
       const held = await this.deps.acceptance.redeliver({ name: a.name, agentId: a.agentId, acks: true });
       await this.deps.routing.putBack(a.name, held, !last);
     }
-    // Messages that went to the dead broker's connections waited in their names' queues: to the
-    // connections left, if any (else they wait for the next one, as always).
+    // Messages queued for the dead broker's names meanwhile: to the connections left, if any (else
+    // they wait for the next one, as always).
     for (const name of new Set(dead.agents.map((a) => a.name))) await this.deps.routing.drain(name);
     log.warn({ node: dead.node, sessions: detached, agents: dead.agents.length }, 'took over after a dead broker');
   }

@@ -79,7 +79,7 @@ export class SessionDelivery {
   deliverKnown(clientId: string, kind: FrameKind, entry: LogEntry, dedup?: string): Promise<boolean> {
     return this.log.appendKnown!(clientId, entry, kind, dedup).then((f) => {
       if (!f) return false;
-      if (f.seq > 0) this.toSocket(clientId, kind, f);
+      if (f.seq > 0) settle(this.toSocket(clientId, kind, f), () => undefined);
       return true;
     });
   }

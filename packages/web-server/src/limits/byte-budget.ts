@@ -18,6 +18,14 @@ export class ByteBudget {
     return true;
   }
 
+  /**
+   * Reserve `bytes` whatever the limit: frames already accepted into memory once (handed to a
+   * broker that was then lost) move back into the hold; they are bounded by count elsewhere.
+   */
+  force(bytes: number): void {
+    this.used += bytes;
+  }
+
   give(bytes: number): void {
     this.used = Math.max(0, this.used - bytes);
   }

@@ -35,6 +35,7 @@ import { brokerTsMs } from './sent-at.ts';
 import { pipeFrameMetrics, type PipeFrameMetrics } from './pipe-metrics.ts';
 import type { ByteBudget } from '../limits/byte-budget.ts';
 import { SocketLiveness } from '../ws/liveness.ts';
+import { UnacceptedFrames } from './unaccepted.ts';
 import { clientUpstreamUrl } from './broker-url.ts';
 import type { BrokerPool } from './broker-pool.ts';
 
@@ -124,6 +125,8 @@ export class ClientPipe {
   private lastSeq: number | undefined;
   private epoch: string | undefined;
   private readonly held: Buffer[] = [];
+  /** §8: frames handed to the current upstream and not yet answered (resent first after a failover). */
+  private readonly unaccepted: UnacceptedFrames;
   private heldBytes = 0;
   /** Reading the upstream is paused: the browser is slow. */
   private paused = false;
@@ -162,6 +165,7 @@ export class ClientPipe {
     this.lastSeq = opts.resume.lastSeq;
     this.epoch = opts.resume.epoch;
     this.frames = new ClientRateLimiter(this.cfg.CLIENT_RATE_PER_SEC, this.cfg.CLIENT_RATE_BURST);
+    this.unaccepted = new UnacceptedFrames(this.cfg.OUTAGE_BUFFER_FRAMES);
     this.m = opts.metrics;
     this.trace = opts.trace !== false;
     this.perFrame = opts.perFrameMetrics !== false ? pipeFrameMetrics(opts.metrics) : undefined;
@@ -284,6 +288,7 @@ export class ClientPipe {
     }
     batchSend(up);
     up.send(data, { binary: false }, () => this.maybeResumeBrowser(up));
+    this.unaccepted.sent(raw);
     span?.end();
     this.perFrame?.toUpstream(data.length);
     if (!this.browserPaused && bufferedAmountFor(up, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) {
@@ -460,6 +465,14 @@ export class ClientPipe {
     this.upstream = undefined;
     this.ready = false;
     this.paused = false;
+    // What the lost upstream never answered goes first to the next one (the broker recognises a
+    // frame it had stored: §8), ahead of what the browser sends meanwhile.
+    const again = this.unaccepted.takeAll();
+    if (again.length) {
+      this.held.unshift(...again);
+      for (const f of again) this.heldBytes += f.length;
+      this.opts.outageBudget?.force(again.reduce((n, f) => n + f.length, 0));
+    }
     // Frames read from the browser now go to the outage hold, bounded by count and budget.
     this.resumeBrowser();
     this.disarmPauseLimit();
@@ -478,6 +491,7 @@ export class ClientPipe {
       }
     }
     this.trackSeq(data);
+    this.unaccepted.answered(data);
     if (this.debug && this.trace) {
       const traceId = traceIdIn(data);
       if (traceId) this.log.debug({ traceId, msgId: peekRef(data.toString()) }, 'broker frame to the browser');

@@ -19,9 +19,12 @@ import type { Keys } from './keys.ts';
  * ('' when the frame had no id), now, ref ttl, this broker, bus channel prefix, agentId to pin to
  * first ('' to use the client's pin).
  * Answers {1, agentId, node, published} (held, and published unless that broker is this one),
- * {2} (this frame was held before: a resend), or {0, pool} (no valid pin: the caller picks).
+ * {2} (this frame was held before: a resend), {3} (the name's older messages are being routed
+ * again — a connection went, or a queue drains —: a fresh one waits, so it cannot overtake them),
+ * or {0, pool} (no valid pin: the caller picks). KEYS[4]: the name's fence; ARGV[13]: fresh.
  */
 const HOLD = `
+if ARGV[13] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return {3} end
 if ARGV[12] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[12]) == 1 then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[12])
 end
@@ -75,6 +78,9 @@ redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return out
 `;
 
+/** The longest a name's fresh messages wait for its older ones to be routed again. */
+export const FENCE_MS = 5000;
+
 /** Stored without this process's clock (receivedAt). */
 export const encodeEntry = ({ receivedAt: _, ...rest }: WaitEntry): string => JSON.stringify(rest);
 
@@ -84,6 +90,7 @@ export const refKey = (entry: WaitEntry): string => (entry.ref === undefined ? '
 export type HoldAnswer =
   | { state: 'held'; agentId: string; node: string; published: boolean }
   | { state: 'resent' }
+  | { state: 'fenced' }
   | { state: 'unpinned'; pool: [string, string][] };
 
 export class RedisInflight {
@@ -106,9 +113,9 @@ export class RedisInflight {
    * its client (recognised if it was held before); otherwise one routed again.
    */
   async hold(name: string, entry: WaitEntry, fresh: boolean, pinTo = ''): Promise<HoldAnswer> {
-    const answer = await this.redis.eval<[1, string, string, number] | [2] | [0, string[] | Record<string, string>]>(
+    const answer = await this.redis.eval<[1, string, string, number] | [2] | [3] | [0, string[] | Record<string, string>]>(
       HOLD,
-      [this.keys.pool(name), this.keys.pins(name), this.keys.heldRefs(name)],
+      [this.keys.pool(name), this.keys.pins(name), this.keys.heldRefs(name), this.keys.fence(name)],
       [
         entry.clientId,
         entry.msgId ?? '',
@@ -122,11 +129,22 @@ export class RedisInflight {
         this.nodeId,
         this.keys.busNode(''),
         pinTo,
+        fresh ? '1' : '0',
       ],
     );
     if (answer[0] === 1) return { state: 'held', agentId: answer[1], node: answer[2], published: answer[3] === 1 };
     if (answer[0] === 2) return { state: 'resent' };
+    if (answer[0] === 3) return { state: 'fenced' };
     return { state: 'unpinned', pool: pairs(answer[1]) };
+  }
+
+  /**
+   * While a name's older messages are routed again (a connection went and its messages are put
+   * back, or its queue drains), fresh messages for the name wait (on: for at most FENCE_MS, so a
+   * broker dying meanwhile cannot stop the name for long).
+   */
+  async fence(name: string, on: boolean): Promise<void> {
+    await this.redis.cmd(on ? ['SET', this.keys.fence(name), '1', 'PX', String(FENCE_MS)] : ['DEL', this.keys.fence(name)]);
   }
 
   /** Written to a v1 connection's socket, or acknowledged by an opted-in one. */

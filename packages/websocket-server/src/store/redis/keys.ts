@@ -77,6 +77,10 @@ export class Keys {
   inflight(name: string, agentId: string): string {
     return `${this.prefix}:{a:${name}}:inflight:${agentId}`;
   }
+  /** Set while the name's older messages are routed again: fresh ones wait (string with a TTL). */
+  fence(name: string): string {
+    return `${this.prefix}:{a:${name}}:fence`;
+  }
   /** Client frames (clientId + own id) held for the name's connections lately, §8 (zset by time). */
   heldRefs(name: string): string {
     return `${this.prefix}:{a:${name}}:refs`;
