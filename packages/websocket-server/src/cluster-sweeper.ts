@@ -38,7 +38,7 @@ export class ClusterSweeper {
       deadAfterMs: number;
       /** Cluster: this broker's sockets, checked against their logs now and then. */
       hub?: LocalHub | undefined;
-      /** Earlier runs of this broker's NODE_ID (`NODE_ID.`): dead at once, taken over by the first round. */
+      /** Earlier runs of this broker's NODE_ID (`NODE_ID~`): dead at once, taken over by the first round. */
       predecessors?: string | undefined;
     },
   ) {}
@@ -106,6 +106,7 @@ export class ClusterSweeper {
     // Messages queued for the dead broker's names meanwhile: to the connections left, if any (else
     // they wait for the next one, as always).
     for (const name of new Set(dead.agents.map((a) => a.name))) await this.deps.routing.drain(name);
+    await stores.nodes.done(dead.node);
     log.warn({ node: dead.node, sessions: detached, agents: dead.agents.length }, 'took over after a dead broker');
   }
 }

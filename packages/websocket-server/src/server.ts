@@ -61,10 +61,10 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   const hub = new MemoryLocalHub();
   const nodeId = config.NODE_ID;
   // This run of the broker in the cluster's records (session owners, agent entries, heartbeats):
-  // NODE_ID plus a per-start suffix, so a broker restarted under the same NODE_ID is not taken for
+  // NODE_ID, `~` (never in a NODE_ID) and a per-start suffix, so a broker restarted under the same NODE_ID is not taken for
   // its dead predecessor, whose sessions and agents the sweeper then takes over (at once: the
   // same NODE_ID starting again means the previous run is gone).
-  const instance = `${nodeId}.${randomUUID().slice(0, 8)}`;
+  const instance = `${nodeId}~${randomUUID().slice(0, 8)}`;
   // Cluster mode (§10): REDIS_URL selects the shared stores, unless a caller injected its own.
   // The Redis hooks may fire before the metrics exist (a failure while connecting): they wait for them.
   let counted: BrokerMetrics | undefined;
@@ -108,7 +108,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
   // OpenTelemetry export only when OTEL_EXPORTER_OTLP_ENDPOINT is set (else a no-op, nothing loaded).
   const tracer = opts.tracer ?? (await createHopTracer({ service: 'agent-bridge-broker' }));
   const sessionCount = latest(() => stores.sessions.size(), 0);
-  const parts = wireBroker({ cfg: config, log, metrics, liveness, stores, tracer, hub, nodeId: instance, predecessors: `${nodeId}.`, clustered });
+  const parts = wireBroker({ cfg: config, log, metrics, liveness, stores, tracer, hub, nodeId: instance, predecessors: `${nodeId}~`, clustered });
   const { clients, agents, router, shutdown } = parts;
   closing = () => shutdown.closing;
   const onError = (err: unknown) => log.warn({ err }, 'a broker store failed');

@@ -25,6 +25,8 @@ export interface ClusterNodes {
    * earlier runs of this broker), each handed to exactly one caller cluster-wide.
    */
   claimDead(deadAfterMs: number, predecessors?: string): Awaitable<DeadNode[]>;
+  /** The takeover of a claimed broker is complete: forget it. */
+  done(node: string): Awaitable<void>;
   /** This broker holds (true) or no longer holds (false) the session's socket. */
   holdsClient(clientId: string, held: boolean): Awaitable<void>;
   holdsAgent(name: string, agentId: string, held: boolean): Awaitable<void>;
@@ -41,6 +43,7 @@ export class MemoryClusterNodes implements ClusterNodes {
   claimDead(): DeadNode[] {
     return [];
   }
+  done(): void {}
   holdsClient(): void {}
   holdsAgent(): void {}
   leave(): void {}

@@ -7,6 +7,14 @@ import type { RedisLink } from '@agent-bridge/common/redis';
 import type { ClusterNodes, DeadNode } from '../cluster-nodes.ts';
 import type { Keys } from './keys.ts';
 
+/** Claim a silent broker: its score still at or before the cutoff becomes now (one winner). */
+const CLAIM = `
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not score or (ARGV[2] ~= '+inf' and tonumber(score) > tonumber(ARGV[2])) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+`;
+
 export class RedisClusterNodes implements ClusterNodes {
   constructor(
     private readonly redis: RedisLink,
@@ -24,20 +32,26 @@ export class RedisClusterNodes implements ClusterNodes {
   }
 
   async claimDead(deadAfterMs: number, predecessors?: string): Promise<DeadNode[]> {
-    const silent = await this.redis.cmd<string[]>(['ZRANGEBYSCORE', this.keys.nodes, '-inf', String(Date.now() - deadAfterMs)]);
+    const now = Date.now();
+    const cutoff = now - deadAfterMs;
+    const silent = await this.redis.cmd<string[]>(['ZRANGEBYSCORE', this.keys.nodes, '-inf', String(cutoff)]);
+    let limit = String(cutoff);
     if (predecessors !== undefined) {
       const all = await this.redis.cmd<string[]>(['ZRANGE', this.keys.nodes, '0', '-1']);
       for (const n of all) if (n.startsWith(predecessors) && !silent.includes(n)) silent.push(n);
+      limit = '+inf';
     }
     const out: DeadNode[] = [];
     for (const node of silent) {
       if (node === this.nodeId) continue;
-      if ((await this.redis.cmd<number>(['ZREM', this.keys.nodes, node])) !== 1) continue; // another broker took it
+      // A lease, not a removal: the claim renews the dead broker's score to now, so exactly one
+      // survivor wins it, and should that survivor die mid-way the broker looks silent again and
+      // the next one finishes the (idempotent) takeover. done() removes it.
+      if ((await this.redis.eval<number>(CLAIM, [this.keys.nodes], [node, limit, String(now)])) !== 1) continue;
       const [clients, agents] = await Promise.all([
         this.redis.cmd<string[]>(['SMEMBERS', this.keys.nodeClients(node)]),
         this.redis.cmd<string[]>(['SMEMBERS', this.keys.nodeAgents(node)]),
       ]);
-      await this.redis.cmd(['DEL', this.keys.nodeClients(node), this.keys.nodeAgents(node)]);
       out.push({
         node,
         clients,
@@ -48,6 +62,14 @@ export class RedisClusterNodes implements ClusterNodes {
       });
     }
     return out;
+  }
+
+  /** The takeover of `node` is complete: forget it (its lists, then the node itself). */
+  async done(node: string): Promise<void> {
+    // Two commands, not one DEL: the keys do not share a hash slot (Redis Cluster).
+    await this.redis.cmd(['DEL', this.keys.nodeClients(node)]);
+    await this.redis.cmd(['DEL', this.keys.nodeAgents(node)]);
+    await this.redis.cmd(['ZREM', this.keys.nodes, node]);
   }
 
   async holdsClient(clientId: string, held: boolean): Promise<void> {
