@@ -208,10 +208,6 @@ export class TcpBalancer {
     this.port = (this.server.address() as net.AddressInfo).port;
   }
 
-  get connections(): number {
-    return this.sockets.size / 2;
-  }
-
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
