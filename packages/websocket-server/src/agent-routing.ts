@@ -73,6 +73,9 @@ export class AgentRouting {
     if (answer.state === 'resent') return true;
     if (answer.state === 'held') {
       if (!answer.published) this.hub.agent(answer.agentId)?.sendClientMessage(entry);
+      // Nobody heard it: that broker is gone (its sockets closed, its beats will stop): the sweeper
+      // takes it over as soon as its beat is stale, not after the full dead-after bound.
+      else if (answer.heard === 0) this.onSuspect?.(answer.node);
       return true;
     }
     if (answer.pool.length === 0 || attempt >= 3) return this.queue(entry, fresh);
@@ -88,6 +91,9 @@ export class AgentRouting {
     }
     return this.clusterToAgent(entry, fresh, best, attempt + 1);
   }
+
+  /** Cluster: a broker that did not hear a message meant for it (set by broker-parts). */
+  onSuspect?: (node: string) => void;
 
   /** Into the name's wait queue, or the client hears why it cannot wait. */
   private queue(entry: WaitEntry, fresh = false): Awaitable<boolean> {

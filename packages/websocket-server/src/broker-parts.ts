@@ -116,6 +116,8 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
     hub: clustered ? hub : undefined,
   });
   sweeper.start();
+  routing.onSuspect = (node) => sweeper.suspect(node);
+  clients.onSuspect = (node) => sweeper.suspect(node);
   const stopBus = stores.bus.subscribe((m) => events.handle(m));
   // Frame notifications lost while the bus was away: every socket here re-reads its log.
   stores.bus.onResubscribed?.(() => {

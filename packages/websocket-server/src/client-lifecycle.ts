@@ -20,7 +20,7 @@ import type { SessionDelivery } from './session-delivery.ts';
 import type { Shutdown } from './shutdown.ts';
 import type { BrokerStores } from './store/stores.ts';
 import type { QuotaRefusal } from './store/session-store.ts';
-import { settle } from './store/awaitable.ts';
+import { andThen, settle } from './store/awaitable.ts';
 
 export interface ClientArrival {
   clientId: string;
@@ -52,6 +52,8 @@ export interface ClientLifecycleDeps {
 }
 
 export class ClientLifecycle {
+  /** Cluster: a broker that did not hear a kick meant for it (set by broker-parts). */
+  onSuspect?: (node: string) => void;
   /** SESSION_TTL_MS timers of the sessions this broker saw go (the store holds their deadline). */
   private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
 
@@ -97,7 +99,13 @@ export class ClientLifecycle {
       // socket with 4500, silently. Agents hear `client.connected` (resumed) from here: whether
       // the other broker is alive (a replacement) or dead (its clients continuing here) cannot be
       // told apart in time, and a dead broker's clients must be announced.
-      settle(stores.bus.publish({ kind: 'kick', clientId, node: takenFrom, code: CloseCode.replaced, reason: 'replaced by a newer connection' }), this.deps.onError);
+      settle(
+        andThen(stores.bus.publish({ kind: 'kick', clientId, node: takenFrom, code: CloseCode.replaced, reason: 'replaced by a newer connection' }), (heard) => {
+          // Nobody heard the kick: that broker is gone; the sweeper takes it over at once.
+          if (heard === 0) this.onSuspect?.(takenFrom);
+        }),
+        this.deps.onError,
+      );
     }
 
     // The socket joins the hub before the log is read: a frame appended from now on reaches its

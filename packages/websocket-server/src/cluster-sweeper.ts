@@ -15,6 +15,8 @@ import type { Shutdown } from './shutdown.ts';
 import type { BrokerStores } from './store/stores.ts';
 
 export const SWEEP_EVERY_MS = 1000;
+/** A suspect broker whose beat is older than this is dead (it beats every SWEEP_EVERY_MS). */
+export const SUSPECT_AFTER_MS = 1500;
 /** Rounds between two checks of this broker's sockets against their logs (cluster only). */
 const GAP_CHECK_ROUNDS = 5;
 
@@ -23,6 +25,8 @@ export class ClusterSweeper {
   private running = false;
   private first = true;
   private rounds = 0;
+  /** Brokers that did not hear a message meant for them: claimed once their beat is stale. */
+  private readonly suspects = new Set<string>();
 
   constructor(
     private readonly deps: {
@@ -49,6 +53,17 @@ export class ClusterSweeper {
     void this.tick();
   }
 
+  /**
+   * A broker did not hear a message published to it (its subscription is gone): likely dead.
+   * Checked at once, and taken over if its beat is older than SUSPECT_AFTER_MS (it beats every
+   * second: an alive broker that merely lost its subscription for a moment is left alone).
+   */
+  suspect(node: string): void {
+    if (this.suspects.has(node) || !this.timer) return;
+    this.suspects.add(node);
+    setTimeout(() => void this.tick(), SUSPECT_AFTER_MS).unref();
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
@@ -67,7 +82,9 @@ export class ClusterSweeper {
       if (this.deps.hub && ++this.rounds % GAP_CHECK_ROUNDS === 0) await this.checkGaps();
       const predecessors = this.first ? this.deps.predecessors : undefined;
       this.first = false;
-      for (const dead of await stores.nodes.claimDead(this.deps.deadAfterMs, predecessors)) await this.takeOver(dead, now);
+      const suspects = [...this.suspects];
+      this.suspects.clear();
+      for (const dead of await stores.nodes.claimDead(this.deps.deadAfterMs, predecessors, suspects, SUSPECT_AFTER_MS)) await this.takeOver(dead, now);
     } catch (err) {
       this.deps.log.debug({ err }, 'sweep failed; retrying next round');
     } finally {

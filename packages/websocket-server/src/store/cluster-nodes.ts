@@ -22,9 +22,10 @@ export interface ClusterNodes {
   alive(node: string): Awaitable<boolean>;
   /**
    * Brokers silent for longer than `deadAfterMs` (and any whose name starts with `predecessors`:
-   * earlier runs of this broker), each handed to exactly one caller cluster-wide.
+   * earlier runs of this broker; and `suspects` silent for longer than `suspectAfterMs`), each
+   * handed to exactly one caller cluster-wide.
    */
-  claimDead(deadAfterMs: number, predecessors?: string): Awaitable<DeadNode[]>;
+  claimDead(deadAfterMs: number, predecessors?: string, suspects?: string[], suspectAfterMs?: number): Awaitable<DeadNode[]>;
   /** The takeover of a claimed broker is complete: forget it. */
   done(node: string): Awaitable<void>;
   /** This broker holds (true) or no longer holds (false) the session's socket. */

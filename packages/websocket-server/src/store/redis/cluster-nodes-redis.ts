@@ -31,18 +31,19 @@ export class RedisClusterNodes implements ClusterNodes {
     return score !== null && Number(score) > 0;
   }
 
-  async claimDead(deadAfterMs: number, predecessors?: string): Promise<DeadNode[]> {
+  async claimDead(deadAfterMs: number, predecessors?: string, suspects: string[] = [], suspectAfterMs = deadAfterMs): Promise<DeadNode[]> {
     const now = Date.now();
     const cutoff = now - deadAfterMs;
-    const silent = await this.redis.cmd<string[]>(['ZRANGEBYSCORE', this.keys.nodes, '-inf', String(cutoff)]);
-    let limit = String(cutoff);
+    // Each candidate with the cutoff its score must be at or before (a predecessor: any).
+    const candidates = new Map<string, string>();
+    for (const n of await this.redis.cmd<string[]>(['ZRANGEBYSCORE', this.keys.nodes, '-inf', String(cutoff)])) candidates.set(n, String(cutoff));
+    for (const n of suspects) if (!candidates.has(n)) candidates.set(n, String(now - suspectAfterMs));
     if (predecessors !== undefined) {
       const all = await this.redis.cmd<string[]>(['ZRANGE', this.keys.nodes, '0', '-1']);
-      for (const n of all) if (n.startsWith(predecessors) && !silent.includes(n)) silent.push(n);
-      limit = '+inf';
+      for (const n of all) if (n.startsWith(predecessors)) candidates.set(n, '+inf');
     }
     const out: DeadNode[] = [];
-    for (const node of silent) {
+    for (const [node, limit] of candidates) {
       if (node === this.nodeId) continue;
       // A lease, not a removal: the claim renews the dead broker's score to now, so exactly one
       // survivor wins it, and should that survivor die mid-way the broker looks silent again and

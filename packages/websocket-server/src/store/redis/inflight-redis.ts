@@ -54,11 +54,12 @@ if ARGV[2] ~= '' then
   redis.call('PEXPIRE', base .. ':n', ARGV[5])
 end
 local published = 0
+local heard = 0
 if node ~= ARGV[10] then
-  redis.call('PUBLISH', ARGV[11] .. node, 'J{"kind":"client.message","agentId":"' .. pinned .. '","node":"' .. node .. '","entry":' .. ARGV[3] .. '}')
+  heard = redis.call('PUBLISH', ARGV[11] .. node, 'J{"kind":"client.message","agentId":"' .. pinned .. '","node":"' .. node .. '","entry":' .. ARGV[3] .. '}')
   published = 1
 end
-return {1, pinned, node, published}
+return {1, pinned, node, published, heard}
 `;
 
 const DONE = `
@@ -88,7 +89,8 @@ export const encodeEntry = ({ receivedAt: _, ...rest }: WaitEntry): string => JS
 export const refKey = (entry: WaitEntry): string => (entry.ref === undefined ? '' : `${entry.clientId}\n${entry.ref}`);
 
 export type HoldAnswer =
-  | { state: 'held'; agentId: string; node: string; published: boolean }
+  /** `heard`: brokers that received the publish (0: that broker is gone: a suspect for the sweeper). */
+  | { state: 'held'; agentId: string; node: string; published: boolean; heard: number }
   | { state: 'resent' }
   | { state: 'fenced' }
   | { state: 'unpinned'; pool: [string, string][] };
@@ -113,7 +115,7 @@ export class RedisInflight {
    * its client (recognised if it was held before); otherwise one routed again.
    */
   async hold(name: string, entry: WaitEntry, fresh: boolean, pinTo = ''): Promise<HoldAnswer> {
-    const answer = await this.redis.eval<[1, string, string, number] | [2] | [3] | [0, string[] | Record<string, string>]>(
+    const answer = await this.redis.eval<[1, string, string, number, number] | [2] | [3] | [0, string[] | Record<string, string>]>(
       HOLD,
       [this.keys.pool(name), this.keys.pins(name), this.keys.heldRefs(name), this.keys.fence(name)],
       [
@@ -132,7 +134,7 @@ export class RedisInflight {
         fresh ? '1' : '0',
       ],
     );
-    if (answer[0] === 1) return { state: 'held', agentId: answer[1], node: answer[2], published: answer[3] === 1 };
+    if (answer[0] === 1) return { state: 'held', agentId: answer[1], node: answer[2], published: answer[3] === 1, heard: answer[4] };
     if (answer[0] === 2) return { state: 'resent' };
     if (answer[0] === 3) return { state: 'fenced' };
     return { state: 'unpinned', pool: pairs(answer[1]) };
