@@ -7,11 +7,22 @@ import type { RedisLink } from '@agent-bridge/common/redis';
 import type { ClusterNodes, DeadNode } from '../cluster-nodes.ts';
 import type { Keys } from './keys.ts';
 
-/** Claim a silent broker: its score still at or before the cutoff becomes now (one winner). */
+/**
+ * Claim a silent broker. A beat is a positive score (its time); a claim writes minus the claim's
+ * time, a lease: only one survivor wins it, and it is claimed again only once the lease is older
+ * than ARGV[4] (its holder died mid-takeover). ARGV[2]: the cutoff a beat must be at or before
+ * ('+inf': any beat, for this broker's own earlier runs).
+ */
 const CLAIM = `
 local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not score or (ARGV[2] ~= '+inf' and tonumber(score) > tonumber(ARGV[2])) then return 0 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+if not score then return 0 end
+score = tonumber(score)
+if score < 0 then
+  if -score > tonumber(ARGV[3]) - tonumber(ARGV[4]) then return 0 end
+elseif ARGV[2] ~= '+inf' and score > tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], -tonumber(ARGV[3]), ARGV[1])
 return 1
 `;
 
@@ -45,10 +56,9 @@ export class RedisClusterNodes implements ClusterNodes {
     const out: DeadNode[] = [];
     for (const [node, limit] of candidates) {
       if (node === this.nodeId) continue;
-      // A lease, not a removal: the claim renews the dead broker's score to now, so exactly one
-      // survivor wins it, and should that survivor die mid-way the broker looks silent again and
-      // the next one finishes the (idempotent) takeover. done() removes it.
-      if ((await this.redis.eval<number>(CLAIM, [this.keys.nodes], [node, limit, String(now)])) !== 1) continue;
+      // A lease, not a removal: exactly one survivor wins it, and should that survivor die mid-way
+      // the lease runs out and the next one finishes the (idempotent) takeover. done() removes it.
+      if ((await this.redis.eval<number>(CLAIM, [this.keys.nodes], [node, limit, String(now), String(deadAfterMs)])) !== 1) continue;
       const [clients, agents] = await Promise.all([
         this.redis.cmd<string[]>(['SMEMBERS', this.keys.nodeClients(node)]),
         this.redis.cmd<string[]>(['SMEMBERS', this.keys.nodeAgents(node)]),

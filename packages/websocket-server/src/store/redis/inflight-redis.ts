@@ -24,7 +24,7 @@ import type { Keys } from './keys.ts';
  * or {0, pool} (no valid pin: the caller picks). KEYS[4]: the name's fence; ARGV[13]: fresh.
  */
 const HOLD = `
-if ARGV[13] == '1' and redis.call('EXISTS', KEYS[4]) == 1 then return {3} end
+if ARGV[13] == '1' and tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then return {3} end
 if ARGV[12] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[12]) == 1 then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[12])
 end
@@ -60,6 +60,12 @@ if node ~= ARGV[10] then
   published = 1
 end
 return {1, pinned, node, published, heard}
+`;
+
+const FENCE = `
+local n = redis.call('INCRBY', KEYS[1], ARGV[1])
+if n <= 0 then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return n
 `;
 
 const DONE = `
@@ -146,7 +152,9 @@ export class RedisInflight {
    * broker dying meanwhile cannot stop the name for long).
    */
   async fence(name: string, on: boolean): Promise<void> {
-    await this.redis.cmd(on ? ['SET', this.keys.fence(name), '1', 'PX', String(FENCE_MS)] : ['DEL', this.keys.fence(name)]);
+    // A count: several brokers may route a name's older messages at once (two takeovers, a drain);
+    // the fence stands until the last of them is done.
+    await this.redis.eval(FENCE, [this.keys.fence(name)], [on ? '1' : '-1', String(FENCE_MS)]);
   }
 
   /** Written to a v1 connection's socket, or acknowledged by an opted-in one. */
