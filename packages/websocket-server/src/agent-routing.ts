@@ -139,7 +139,8 @@ export class AgentRouting {
    */
   putBack(name: string, entries: WaitEntry[], othersLeft: boolean): Awaitable<void> {
     if (this.acceptance?.clustered) {
-      if (othersLeft) return this.reroute(name, () => entries);
+      // The caller fenced the name before the connection left its pool; this lifts that fence.
+      if (othersLeft) return this.reroute(name, () => entries, true);
       return Promise.resolve(this.waitQueues.requeueFront(name, entries))
         .then(() => this.acceptance!.fence(name, false))
         .then(() => this.recheck(name));
@@ -156,8 +157,8 @@ export class AgentRouting {
    * Cluster: older messages of a name routed again one after the other, in order, while fresh ones
    * wait at the fence (so none overtakes them, whichever broker its client is on).
    */
-  private async reroute(name: string, take: () => Awaitable<WaitEntry[]>): Promise<void> {
-    await this.acceptance!.fence(name, true);
+  private async reroute(name: string, take: () => Awaitable<WaitEntry[]>, fenced = false): Promise<void> {
+    if (!fenced) await this.acceptance!.fence(name, true);
     try {
       for (const e of await take()) await this.toAgent(e);
     } finally {

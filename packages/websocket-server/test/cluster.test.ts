@@ -270,4 +270,20 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     expect(f.seq).toBe(1);
     expect(await c.next('message', 10_000)).toMatchObject({ seq: 1, data: 'stored, never announced' });
   });
+
+  it('after a connection of a name goes, its fence is lifted at once: fresh messages are not held up', async () => {
+    const { a, b } = await cluster();
+    const c = await client(a, 'c1');
+    const one = await agent(a, { name: 'z' });
+    const two = await agent(b, { name: 'z' });
+    c.send({ type: 'message', agent: 'z', id: 'f1', data: 1 });
+    const first = await Promise.race([one.next('client.message'), two.next('client.message')]);
+    const [gone, left] = one.all('client.message').includes(first) ? [one, two] : [two, one];
+    gone.ws.terminate();
+    const sent = Date.now();
+    c.send({ type: 'message', agent: 'z', id: 'f2', data: 2 });
+    expect(await left.next('client.message', 4000)).toMatchObject({ data: 2 });
+    // Well under the fence's own expiry (5 s): the putBack lifted it.
+    expect(Date.now() - sent).toBeLessThan(3000);
+  });
 });
