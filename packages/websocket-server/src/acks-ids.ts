@@ -54,6 +54,12 @@ class HashRing {
     this.hashes[this.next] = h;
     this.next = (this.next + 1) % this.cap;
   }
+
+  /** Oldest first (the state snapshot). */
+  list(): number[] {
+    if (this.n < this.cap) return Array.from(this.hashes.subarray(0, this.n));
+    return [...Array.from(this.hashes.subarray(this.next, this.n)), ...Array.from(this.hashes.subarray(0, this.next))];
+  }
 }
 
 /** Per session (clientId): the ids of its accepted `message` / `cancel` frames. */
@@ -80,6 +86,19 @@ export class ClientIdMemory {
   get size(): number {
     return this.sessions.size;
   }
+
+  /** Every session's id hashes, oldest first (the state snapshot: a restart keeps de-duplicating). */
+  snapshot(): [string, number[]][] {
+    return [...this.sessions].map(([clientId, ring]) => [clientId, ring.list()]);
+  }
+
+  restore(entries: readonly (readonly [string, readonly number[]])[]): void {
+    for (const [clientId, hashes] of entries) {
+      const ring = new HashRing(this.cap);
+      for (const h of hashes) ring.add(h);
+      this.sessions.set(clientId, ring);
+    }
+  }
 }
 
 /**
@@ -105,6 +124,16 @@ class NameIds {
     this.times[at] = until;
     this.count++;
     this.expire(now);
+  }
+
+  /** [hash, until] of every entry still owning its hash, oldest first (the state snapshot). */
+  list(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let i = 0; i < this.count; i++) {
+      const at = (this.head + i) % this.hashes.length;
+      if (this.map.get(this.hashes[at]!) === this.times[at]) out.push([this.hashes[at]!, this.times[at]!]);
+    }
+    return out;
   }
 
   /** Drop the expired from the old end. */
@@ -160,6 +189,20 @@ export class AgentIdMemory {
     for (const [name, ids] of this.names) {
       ids.expire(now);
       if (ids.map.size === 0) this.names.delete(name);
+    }
+  }
+
+  /** Every name's unexpired [hash, until], oldest first (the state snapshot). */
+  snapshot(): [string, [number, number][]][] {
+    return [...this.names].map(([name, ids]) => [name, ids.list()]);
+  }
+
+  /** Entries already expired at `now` are left out. */
+  restore(entries: readonly (readonly [string, readonly (readonly [number, number])[]])[], now = Date.now()): void {
+    for (const [name, list] of entries) {
+      const ids = new NameIds(this.cap);
+      for (const [h, until] of list) if (until > now) ids.add(h, until, now);
+      if (ids.map.size > 0) this.names.set(name, ids);
     }
   }
 }

@@ -29,6 +29,7 @@ import { MemoryEpochSource } from './store/epoch-source-memory.ts';
 import type { MemorySessionLog, LogSnapshot } from './store/session-log-memory.ts';
 import type { SessionRecord } from './store/session-store.ts';
 import type { MemorySessionStore } from './store/session-store-memory.ts';
+import { MemoryAckRecords } from './store/ack-records-memory.ts';
 import { memoryStores, type BrokerStores } from './store/stores.ts';
 
 export const SNAPSHOT_FORMAT = 'agent-bridge/broker-state';
@@ -70,6 +71,12 @@ const WaitEntrySchema = z.object({
   redelivered: z.boolean().optional(),
 });
 
+/** §8 records (optional: a file written before they were kept still loads). */
+const AcksSchema = z.object({
+  clients: z.array(z.tuple([id, z.array(z.number())])),
+  agents: z.array(z.tuple([z.string().min(1).max(256), z.array(z.tuple([z.number(), z.number()]))])),
+});
+
 const SnapshotSchema = z.object({
   format: z.literal(SNAPSHOT_FORMAT),
   version: z.literal(SNAPSHOT_VERSION),
@@ -78,6 +85,7 @@ const SnapshotSchema = z.object({
   sessions: z.array(SessionSchema),
   log: LogSchema,
   waitQueues: z.array(WaitEntrySchema),
+  acks: AcksSchema.optional(),
 });
 
 export interface BrokerSnapshot {
@@ -89,6 +97,8 @@ export interface BrokerSnapshot {
   sessions: SessionRecord[];
   log: LogSnapshot;
   waitQueues: WaitEntry[];
+  /** §8: the ids accepted per session and per agent name, so a resend after the restart is recognised. */
+  acks?: { clients: [string, number[]][]; agents: [string, [number, number][]][] };
 }
 
 /** The memory stores a snapshot is taken of (main.ts builds them, so it holds them). */
@@ -96,6 +106,7 @@ export interface SnapshotSources {
   epoch: string;
   sessions: MemorySessionStore;
   log: MemorySessionLog;
+  acks?: MemoryAckRecords | undefined;
 }
 
 /**
@@ -113,6 +124,9 @@ export function takeSnapshot(src: SnapshotSources, waiting: WaitEntry[], now = D
     sessions,
     log: src.log.snapshot((clientId) => known.has(clientId)),
     waitQueues: waiting,
+    acks: src.acks
+      ? { clients: src.acks.clientIds.snapshot().filter(([clientId]) => known.has(clientId)), agents: src.acks.agentIds.snapshot() }
+      : undefined,
   };
 }
 
@@ -205,6 +219,10 @@ export function restoreStores(cfg: Config, snap: BrokerSnapshot, now = Date.now(
   sessions.restore(snap.sessions, now + cfg.SESSION_TTL_MS);
   log.restore({ bodies: snap.log.bodies, streams: snap.log.streams.filter((st) => ids.has(st.clientId)) });
   const waitingDropped = queues.restore(snap.waitQueues, now);
+  if (snap.acks && stores.acks instanceof MemoryAckRecords) {
+    stores.acks.clientIds.restore(snap.acks.clients.filter(([clientId]) => ids.has(clientId)));
+    stores.acks.agentIds.restore(snap.acks.agents, now);
+  }
   const frames = snap.log.streams.reduce((n, st) => n + st.frames.length, 0);
   return { stores, counts: { sessions: snap.sessions.length, frames, waiting: snap.waitQueues.length - waitingDropped, waitingDropped } };
 }
@@ -256,7 +274,8 @@ export function persistOnClose(broker: BrokerHandle, stores: BrokerStores, file:
     const waiting = queues.snapshot();
     await broker.close();
     const t0 = performance.now();
-    const snap = takeSnapshot({ epoch: broker.epoch, sessions, log: logStore }, waiting);
+    const acks = stores.acks instanceof MemoryAckRecords ? stores.acks : undefined;
+    const snap = takeSnapshot({ epoch: broker.epoch, sessions, log: logStore, acks }, waiting);
     let bytes: number;
     try {
       bytes = await writeSnapshot(file, snap);

@@ -73,4 +73,34 @@ describe('a broker restarted from its state snapshot', () => {
     expect(await watcher.next((f) => f.event === 'client.expired' && f.clientId === 'carol', 5000)).toBeDefined();
     expect(watcher.all((f) => f.event === 'client.expired' && f.clientId === 'alice')).toEqual([]);
   });
+
+  it('keeps the §8 records: a resend after the restart is accepted again and delivered to nobody a second time', async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'snapshot-broker-'));
+    const file = path.join(dir, 'state.json');
+    const stores = memoryStores(loadConfig({ ...BASE_ENV }));
+    const first = persistOnClose(await broker({}, { stores }), stores, file, logger);
+    const a = await agent(first);
+    const alice = await client(first, 'alice');
+    a.send({ type: 'send', id: 's-1', to: 'alice', data: { text: 'once' } });
+    await a.next((f) => f.type === 'accepted' && f.ref === 's-1');
+    const lastSeq = (await alice.next('message')).seq as number;
+    alice.send({ type: 'message', id: 'c-1', data: { text: 'hi' } });
+    await alice.next((f) => f.type === 'accepted' && f.ref === 'c-1');
+    await a.next('client.message');
+    await first.close();
+
+    const restored = await loadSnapshot(file, loadConfig({ ...BASE_ENV }), logger);
+    const second = await broker({}, { stores: restored! });
+    const b = await agent(second);
+    const again = await client(second, 'alice', { lastSeq, epoch: first.epoch });
+    expect(again.welcome).toMatchObject({ resumed: true });
+    // Both resends (their accepted never arrived, say) are recognised: accepted, routed nowhere.
+    b.send({ type: 'send', id: 's-1', to: 'alice', data: { text: 'once' } });
+    expect(await b.next('accepted')).toMatchObject({ ref: 's-1' });
+    again.send({ type: 'message', id: 'c-1', data: { text: 'hi' } });
+    expect(await again.next('accepted')).toMatchObject({ ref: 'c-1' });
+    b.send({ type: 'send', id: 's-2', to: 'alice', data: { text: 'next' } });
+    expect(await again.next('message')).toMatchObject({ data: { text: 'next' } });
+    expect(b.all('client.message')).toHaveLength(0);
+  });
 });

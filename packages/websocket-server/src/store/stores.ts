@@ -8,6 +8,7 @@ import { AgentWaitQueues } from '../agent-wait-queue.ts';
 import type { AgentDirectory } from './agent-directory.ts';
 import { MemoryAgentDirectory } from './agent-directory-memory.ts';
 import type { AckRecords } from './ack-records.ts';
+import { MemoryAckRecords } from './ack-records-memory.ts';
 import type { ClientIntake } from './client-intake.ts';
 import type { SharedRunRecords } from '../runs.ts';
 import type { ClusterBus } from './cluster-bus.ts';
@@ -75,6 +76,7 @@ export function memoryStores(cfg: Config, hooks: MemoryStoreHooks = {}): BrokerS
     rates: new MemoryRateLimitStore(cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),
     bus: new MemoryClusterBus(),
     nodes: new MemoryClusterNodes(),
+    acks: new MemoryAckRecords(cfg.SESSION_TTL_MS),
   };
 }
 
