@@ -168,7 +168,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       switch (r.ev) {
         case 'msg': {
           const st = byClientId.get(r.clientId);
-          if (!st) return problems.push(`${label} got a message from an unknown client ${r.clientId}`), undefined;
+          if (!st) {
+            problems.push(`${label} got a message from an unknown client ${r.clientId}`);
+            return;
+          }
           if (r.c !== st.index) misrouted++;
           const first = !ledger.isDelivered('c2a', st.index, r.n);
           ledger.delivered('c2a', st.index, { n: r.n, at: r.at, id: r.id, redelivered: r.redelivered, via: label });
