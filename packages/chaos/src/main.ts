@@ -1,7 +1,7 @@
 /**
  * `pnpm chaos [--mode cluster|single] [--duration 60s] [--clients 4] [--kill-every 3s] [--seed N]
  *             [--max-kills N] [--kinds broker,web,agent] [--message-every 250ms] [--drain-timeout 90s]
- *             [--broker-signal SIGTERM|SIGKILL] [--logs-dir DIR] [--json]`
+ *             [--broker-signal SIGTERM|SIGKILL] [--redis-url URL] [--logs-dir DIR] [--json]`
  *
  * Exit code 0 when every message was delivered exactly once and in order or refused with a code;
  * 1 when anything was lost, duplicated or reordered (or the run could not drain); 2 on bad options.
@@ -13,7 +13,8 @@ import { KILL_KINDS, runChaos, type KillKind, type Mode } from './run.ts';
 
 const USAGE = `usage: pnpm chaos [--mode cluster|single] [--duration 60s] [--clients 4] [--kill-every 3s] [--seed N]
                   [--max-kills N] [--kinds broker,web,agent] [--message-every 250ms] [--drain-timeout 90s]
-                  [--broker-signal SIGTERM|SIGKILL (single mode)] [--logs-dir DIR] [--json]`;
+                  [--broker-signal SIGTERM|SIGKILL (single mode)] [--redis-url URL (cluster mode)]
+                  [--logs-dir DIR] [--json]`;
 
 /** "30s", "2m", "500ms" or a bare number of seconds → ms. */
 export function parseDuration(s: string): number {
@@ -43,6 +44,7 @@ function parse() {
       'drain-timeout': { type: 'string', default: '90s' },
       'broker-signal': { type: 'string', default: 'SIGTERM' },
       'logs-dir': { type: 'string' },
+      'redis-url': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -99,8 +101,13 @@ const report = await runChaos({
   drainTimeoutMs,
   brokerSignal: v['broker-signal'] as 'SIGTERM' | 'SIGKILL',
   ...(v['logs-dir'] ? { logsDir: v['logs-dir'] } : {}),
+  ...(v['redis-url'] ? { redisUrl: v['redis-url'] } : {}),
   // Progress on stderr, so --json output on stdout stays one document.
   log: (line) => console.error(line),
+}).catch((err: unknown) => {
+  // Could not set the run up (no Redis, a process that never started): one line, not a verdict.
+  console.error(`chaos: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
+  process.exit(1);
 });
 console.log(json ? JSON.stringify(report, null, 2) : formatReport(report));
 process.exit(report.ok ? 0 : 1);

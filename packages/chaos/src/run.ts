@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { createBridgeClient, type BridgeClient, type WebSocketConstructor } from '@agent-bridge/browser-client';
-import { clusterStack, SHARED_REDIS_URL, type ClusterStack, type ServiceProcess } from '@agent-bridge/testkit';
+import { clusterStack, pingRedis, SHARED_REDIS_URL, type ClusterStack, type ServiceProcess } from '@agent-bridge/testkit';
 import type { AgentReport } from './agent-process.ts';
 import { ChaosAgent } from './agents.ts';
 import { Ledger, type Anomaly, type Stream, type Verdict } from './ledger.ts';
@@ -152,6 +152,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   let finished = false;
   const rel = (at: number) => Math.round(at - trafficStart);
 
+  if (opts.mode === 'cluster') {
+    const url = opts.redisUrl ?? SHARED_REDIS_URL;
+    await pingRedis(url).catch((err: unknown) => {
+      throw new Error(`cluster mode needs Redis at ${url}: ${String((err as Error)?.message ?? err)}`);
+    });
+  }
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'ab-chaos-'));
   const env: Record<string, string> = { HEARTBEAT_INTERVAL_MS: '500', HEARTBEAT_TIMEOUT_MS: '3000', RATE_LIMIT_HTTP_PER_MIN: '100000' };
   let stack: ClusterStack | undefined;

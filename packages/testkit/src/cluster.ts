@@ -167,6 +167,19 @@ export async function deletePrefixKeys(redisUrl: string, prefix: string): Promis
   return deleted;
 }
 
+/** Resolves when Redis at `redisUrl` answers PING; rejects with the reason otherwise (2 s). */
+export async function pingRedis(redisUrl: string): Promise<void> {
+  const client = createClient({ url: redisUrl, socket: { connectTimeout: 2000, reconnectStrategy: false } });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.sendCommand(['PING']);
+  } finally {
+    if (client.isOpen) await client.close().catch(() => undefined);
+    else client.destroy();
+  }
+}
+
 /** Keys under `prefix:` on `redisUrl` (SCAN, for tests that check isolation or clean-up). */
 export async function countPrefixKeys(redisUrl: string, prefix: string): Promise<number> {
   const client = createClient({ url: redisUrl, socket: { connectTimeout: 2000, reconnectStrategy: false } });
