@@ -8,7 +8,11 @@ import type { RedisLink } from '@agent-bridge/common/redis';
 import type { RateLimitStore, RateVerdict } from '../rate-limit-store.ts';
 import type { Keys } from './keys.ts';
 
-const TAKE = `
+/**
+ * The token bucket step, shared with the client intake script (client-intake-redis.ts): KEYS[1]
+ * the bucket; ARGV now, rate, burst, refusals-in-a-row for abuse, TTL. Leaves `verdict` set.
+ */
+export const BUCKET_LUA = `
 local b = redis.call('HMGET', KEYS[1], 't', 'ts', 'x')
 local now = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
@@ -27,6 +31,9 @@ else
 end
 redis.call('HSET', KEYS[1], 't', tokens, 'ts', math.max(now, ts), 'x', refused)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
+`;
+
+const TAKE = `${BUCKET_LUA}
 return verdict
 `;
 
