@@ -89,6 +89,10 @@ const seed = int('seed', v.seed, 0) ?? newSeed();
 const maxKills = int('max-kills', v['max-kills'], 0);
 
 const json = v.json === true;
+// Ctrl-C / SIGTERM: exit through process.exit, whose 'exit' hook SIGKILLs every broker and web
+// server started (testkit); the agents leave when their IPC channel closes. (The run's Redis keys
+// then expire by their TTLs instead of being deleted.)
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(130));
 const report = await runChaos({
   mode: v.mode as Mode,
   durationMs,
