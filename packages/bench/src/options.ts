@@ -90,7 +90,9 @@ export function presetOptions(mode: Mode, overrides: Partial<BenchOptions> = {})
 
 const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fanout,idle,stream,storm] [--repeat N] [--parallel] [--profile] [--out DIR]
   --quick      small sizes, whole run under a minute
-  --targets    agent-bridge, raw-relay, socket.io (default: these three); agent-bridge-noacks = §8 acks off
+  --targets    agent-bridge, raw-relay, socket.io, agent-bridge-cluster (default: these four; the cluster = 2 brokers + 2 web servers
+               + a private redis-server, or BENCH_REDIS_URL; tiny sizes in --quick; "not measured" without Redis);
+               agent-bridge-cluster-noacks = the cluster with §8 acks off; agent-bridge-noacks = §8 acks off
                (SDK acks:false, client messages without ids), to price them: --targets agent-bridge,agent-bridge-noacks --scenarios echo;
                agent-bridge-bare = metrics and
                trace context off, to price them: --targets agent-bridge,agent-bridge-bare --scenarios echo,fanout

@@ -3,6 +3,7 @@
  * table with the ratios Agent Bridge ÷ raw relay and ÷ Socket.IO, checked against the targets.
  */
 import type { MachineInfo } from './machine.ts';
+import { clusterReport } from './report-cluster.ts';
 import type { ScenarioResult } from './scenarios/types.ts';
 import type { TargetName } from './targets/index.ts';
 
@@ -236,6 +237,7 @@ export function markdownTable(lines: ResultLine[]): string {
   }
   out.push(...instrumentationCost(lines));
   out.push(...acksCost(lines));
+  out.push(...clusterReport(lines));
   const streams = lines.filter((l) => l.scenario === 'stream');
   if (streams.length) {
     out.push('');

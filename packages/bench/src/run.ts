@@ -42,6 +42,8 @@ export async function runBench(opts: BenchOptions, out: (line: string) => void =
   const maxClients = Math.max(opts.idle.clients, opts.storm.clients, opts.fanout.clients, opts.echo.clients, opts.stream.clients);
   const lines: ResultLine[] = [];
   const errors: string[] = [];
+  /** Target × scenario pairs a target does not run here (e.g. the cluster targets without Redis). */
+  const notMeasured: string[] = [];
   const topologies: Topology[] = [];
   const onSigint = () => {
     log('interrupted: stopping every child');
@@ -85,9 +87,15 @@ export async function runBench(opts: BenchOptions, out: (line: string) => void =
         }
         const runOne = async (topo: Topology): Promise<void> => {
           if (broken.has(topo)) return;
+          const skip = topo.notMeasured(scenario);
+          if (skip) {
+            if (round === 1) notMeasured.push(`${scenario} × ${topo.name}: not measured (${skip})`);
+            process.stderr.write(`${scenario} × ${topo.name}: not measured (${skip})\n`);
+            return;
+          }
           log(`${scenario} × ${topo.name}${opts.repeat > 1 ? ` (round ${round}/${opts.repeat})` : ''}`);
           try {
-            const r = await RUNNERS[scenario]({ topo, opts, log, round });
+            const r = await (topo.runner(scenario) ?? RUNNERS[scenario])({ topo, opts, log, round });
             if (scenario === 'idle' && capped) r.notes.push(`idle clients capped at ${fdCap} by the open-files limit (${hard}): the web server holds 2 sockets per client`);
             if (opts.parallel && order.length > 1) r.notes.push(`ran at the same time as ${order.filter((t) => t !== topo).map((t) => t.name).join(', ')} (--parallel): read the ratio, not the figure`);
             const line: ResultLine = {
@@ -122,7 +130,7 @@ export async function runBench(opts: BenchOptions, out: (line: string) => void =
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }
-  const markdown = markdownTable(lines);
+  const markdown = [markdownTable(lines), ...(notMeasured.length ? ['', ...notMeasured] : [])].join('\n');
   appendFileSync(jsonlFile.replace(/\.jsonl$/, '.md'), `${markdown}\n\nPer process (CPU per op: per round trip in echo/latency, per delivery in fan-out, per connect in idle):\n\n${processTable(lines)}\n`);
   return { lines, jsonlFile, markdown, errors };
 }

@@ -10,12 +10,17 @@ import { ProjectClient } from './project-client.ts';
 import { RawClient } from './raw-client.ts';
 import { SocketIoClient } from './socketio-client.ts';
 
-const url = process.env.BENCH_URL!;
+// Cluster targets list several web servers: client i goes to the (i mod n)-th, as a load balancer spreads them.
+const urls = process.env.BENCH_URL!.split(',');
+const url = urls[0]!;
+const spread = (i: number) => urls[i % urls.length]!;
 const factories: Record<string, ClientFactory> = {
   'agent-bridge': (i, h) => new ProjectClient(i, h, url),
   'agent-bridge-bare': (i, h) => new ProjectClient(i, h, url),
   // §8 off: messages without ids, as a v1 client sends them.
   'agent-bridge-noacks': (i, h) => new ProjectClient(i, h, url, false),
+  'agent-bridge-cluster': (i, h) => new ProjectClient(i, h, spread(i)),
+  'agent-bridge-cluster-noacks': (i, h) => new ProjectClient(i, h, spread(i), false),
   'raw-relay': (i, h) => new RawClient(i, h, url),
   'socket.io': (i, h) => new SocketIoClient(i, h, url),
 };

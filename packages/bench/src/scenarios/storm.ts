@@ -24,7 +24,10 @@ export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
   await lg.call('stormArm');
   await lg.call('stormProbe');
   const warm = nowUs();
-  for (let s = await status(warm); s.probesEchoed < s.clients && nowUs() - warm < 30e6; s = await status(warm)) await sleep(100);
+  let w = await status(warm);
+  for (; w.probesEchoed < w.clients && nowUs() - warm < 30e6; w = await status(warm)) await sleep(100);
+  // Said, not hidden: the storm then starts with clients whose session has no history (and an agent that may be away).
+  if (w.probesEchoed < w.clients) notes.push(`warm-up: ${w.probesEchoed} of ${w.clients} first messages echoed within 30 s`);
 
   await lg.call('stormArm');
   const win = new Window(topo.all.filter((c) => c !== topo.broker));
@@ -40,11 +43,15 @@ export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
   const deadline = t0 + opts.storm.timeoutMs * 1000;
   let s = await status(t0);
   let lastEchoes = -1;
+  let lastBack = -1;
   let quietSince = nowUs();
   while (nowUs() < deadline) {
     if (s.reconnected === s.clients && s.probesEchoed === s.clients) break;
-    if (s.probesEchoed !== lastEchoes) {
+    // Quiet = neither an echo nor a client back for quietMs (a resumed client's held probe goes
+    // out after its replay, so the last client back must get its turn).
+    if (s.probesEchoed !== lastEchoes || s.reconnected !== lastBack) {
       lastEchoes = s.probesEchoed;
+      lastBack = s.reconnected;
       quietSince = nowUs();
     } else if (s.reconnected === s.clients && nowUs() - quietSince > opts.storm.quietMs * 1000) break;
     await sleep(100);

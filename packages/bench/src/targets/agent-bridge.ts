@@ -1,5 +1,8 @@
 /** Agent Bridge itself: broker, web server (dialing the broker directly), SDK agent. */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Child } from '../child.ts';
 import { Topology, type TargetName } from './topology.ts';
 
@@ -39,8 +42,13 @@ export class AgentBridgeTopology extends Topology {
       // The storm: clients' held frames reach the broker before the agent has redialed.
       AGENT_QUEUE_LIMIT: process.env.BENCH_AGENT_QUEUE_LIMIT ?? String(Math.max(100, this.opts.maxClients * 2)),
     };
+    // Embedded mode survives a SIGTERM restart through its snapshot (issue 11 item 4): the storm's
+    // restart loads it. A temp dir of this run, emptied at each (re)start of the whole topology.
+    this.snapshotDir ??= mkdtempSync(path.join(os.tmpdir(), 'ab-bench-'));
+    rmSync(path.join(this.snapshotDir, 'broker-state.json'), { force: true });
     this.broker = this.child('broker', 'packages/websocket-server/src/main.ts', {
       ...this.env,
+      STATE_SNAPSHOT_PATH: path.join(this.snapshotDir, 'broker-state.json'),
       WEBSOCKET_SERVER_ADDR: `127.0.0.1:${this.brokerPort}`,
     });
     const web = this.child(
@@ -59,6 +67,14 @@ export class AgentBridgeTopology extends Topology {
 
   protected agentEntry(): string {
     return 'packages/bench/src/agents/project-agent.ts';
+  }
+
+  private snapshotDir: string | undefined;
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    if (this.snapshotDir) rmSync(this.snapshotDir, { recursive: true, force: true });
+    this.snapshotDir = undefined;
   }
 }
 

@@ -5,9 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Child, freePort } from '../child.ts';
+import type { ScenarioName } from '../options.ts';
+import type { Scenario } from '../scenarios/types.ts';
 
 /** `agent-bridge-bare`: the same build with METRICS=off TRACE=off, to price the instrumentation. */
-export type TargetName = 'agent-bridge' | 'agent-bridge-bare' | 'agent-bridge-noacks' | 'raw-relay' | 'socket.io';
+export type TargetName =
+  | 'agent-bridge'
+  | 'agent-bridge-bare'
+  | 'agent-bridge-noacks'
+  | 'agent-bridge-cluster'
+  | 'agent-bridge-cluster-noacks'
+  | 'raw-relay'
+  | 'socket.io';
 
 export interface TopologyOptions {
   logDir: string;
@@ -34,6 +43,16 @@ export abstract class Topology {
 
   get all(): Child[] {
     return [...this.servers, this.agent, this.loadgen];
+  }
+
+  /** A scenario this target runs its own way (the cluster targets: Redis figures, a SIGKILL storm). */
+  runner(_scenario: ScenarioName): Scenario | undefined {
+    return undefined;
+  }
+
+  /** Why this target does not run a scenario here (printed as "not measured"); undefined: it does. */
+  notMeasured(_scenario: ScenarioName): string | undefined {
+    return undefined;
   }
 
   protected abstract startServers(): Promise<void>;
