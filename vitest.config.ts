@@ -6,8 +6,8 @@ import { defineConfig } from 'vitest/config';
 // - integration: in-process servers on real sockets (127.0.0.1, port 0);
 // - e2e: real processes through the testkit, the built bundles, the benchmark harness;
 // - browser: headless Chromium against a real stack (*.browser.test.ts);
-// - slow: attack scenarios at default settings and full scale (*-full.test.ts), minutes of both
-//   cores: not in `pnpm test`, run by CI (`pnpm test --project slow`).
+// - slow: attack scenarios at default settings and full scale, the cluster's process-kill tests
+//   (*-full.test.ts), minutes of both cores: not in `pnpm test`, run by CI (`pnpm test --project slow`).
 const UNIT = [
   'packages/common/test/**/*.test.ts',
   'packages/websocket-server/test/{ids,units,mailbox,budget-units,runs-units,contracts-memory,ws-privates,acks-units,snapshot-units}.test.ts',
