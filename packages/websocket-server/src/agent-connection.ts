@@ -22,7 +22,7 @@ export class AgentConnection {
   /** Cluster: frames whose effect waits for a shared store's answer take it in arrival order. */
   readonly order = new InOrder();
   /** Client messages that came before the welcome was queued (a shared directory shows the connection first). */
-  private early: WaitEntry[] | undefined = [];
+  private early: [WaitEntry, boolean][] | undefined = [];
   /** The frame that did not fit when the mailbox overflowed. */
   private overflowed: OutItem<WaitEntry> | undefined;
 
@@ -40,7 +40,7 @@ export class AgentConnection {
   open(): void {
     const early = this.early ?? [];
     this.early = undefined;
-    for (const e of early) this.sendClientMessage(e);
+    for (const [e, again] of early) this.sendClientMessage(e, again);
   }
 
   /** `unbounded`: not counted against MAILBOX_LIMIT (the welcome's client list pages). */
@@ -48,13 +48,20 @@ export class AgentConnection {
     this.push({ payload, kind: 'system', type, unbounded });
   }
 
-  sendClientMessage(entry: WaitEntry): void {
+  /**
+   * `again`: a message routed a second time (drained from its queue, put back, redelivered): it
+   * does not count against MAILBOX_LIMIT — those are bounded by AGENT_QUEUE_LIMIT already, and
+   * counting them cut an agent that came back to thousands of waiting messages with 1013, whose
+   * redelivery then cut it again (the reconnect storm, docs/performance.md).
+   */
+  sendClientMessage(entry: WaitEntry, again = false): void {
     if (this.early) {
-      this.early.push(entry);
+      this.early.push([entry, again]);
       return;
     }
-    this.push({ payload: entry.payload, kind: 'direct', type: entry.type ?? FrameType.clientMessage, meta: entry });
+    this.push({ payload: entry.payload, kind: 'direct', type: entry.type ?? FrameType.clientMessage, meta: entry, unbounded: again });
   }
+
 
   /** Stop the mailbox; the client messages never handed to the socket, oldest first. */
   takeUndelivered(): WaitEntry[] {
@@ -63,7 +70,7 @@ export class AgentConnection {
     const rest = this.mailbox.close();
     if (this.overflowed) rest.push(this.overflowed);
     this.overflowed = undefined;
-    return [...rest.flatMap((i) => (i.meta ? [i.meta] : [])), ...early];
+    return [...rest.flatMap((i) => (i.meta ? [i.meta] : [])), ...early.map(([e]) => e)];
   }
 
   private push(item: OutItem<WaitEntry>): void {

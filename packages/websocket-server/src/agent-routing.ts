@@ -47,7 +47,7 @@ export class AgentRouting {
       if (!pinned) return this.queue(entry);
       const conn = this.hub.agent(pinned.agentId);
       if (conn) {
-        conn.sendClientMessage(entry);
+        conn.sendClientMessage(entry, !fresh);
         return true;
       }
       // Not here (the memory bus loops back to this broker's own handler).
@@ -72,7 +72,7 @@ export class AgentRouting {
     }
     if (answer.state === 'resent') return true;
     if (answer.state === 'held') {
-      if (!answer.published) this.hub.agent(answer.agentId)?.sendClientMessage(entry);
+      if (!answer.published) this.hub.agent(answer.agentId)?.sendClientMessage(entry, !fresh);
       // Nobody heard it: that broker is gone (its sockets closed, its beats will stop): the sweeper
       // takes it over as soon as its beat is stale, not after the full dead-after bound.
       else if (answer.heard === 0) this.onSuspect?.(answer.node);

@@ -97,6 +97,8 @@ export class LifecycleEvents {
 
   private sendToAgents(event: SystemEvent, fields: Record<string, unknown>): void {
     const payload = systemFrame(event, fields as never);
-    for (const conn of this.hub.agents()) conn.send(FrameType.system, payload);
+    // Not counted against MAILBOX_LIMIT: a reconnect storm is one event per session (bounded by
+    // MAX_SESSIONS), and an agent must not be cut for being told about it.
+    for (const conn of this.hub.agents()) conn.send(FrameType.system, payload, true);
   }
 }

@@ -108,4 +108,19 @@ describe('backpressure (slow consumers)', () => {
     const back = await client(b, 'slow', { lastSeq: 0 });
     expect(back.welcome.resumed).toBe(false);
   });
+
+  it('an agent that comes back to more waiting messages than MAILBOX_LIMIT gets them all, in order, without a 1013', async () => {
+    const b = await broker({ ...ENV, SOCKET_BUFFER_BYTES: '1024', AGENT_QUEUE_LIMIT: '200', WAIT_QUEUE_CLIENT_BYTES: String(64 << 20) });
+    const c = await client(b, 'eager');
+    const big = 'y'.repeat(60_000);
+    for (let i = 0; i < 150; i++) c.send({ type: 'message', agent: 'late', id: `w${i}`, data: { i, big } });
+    for (let i = 0; i < 150; i++) await c.next((f: Frame) => f.type === 'accepted' && f.ref === `w${i}`);
+    // Its queue (150 × 60 KB) leaves in one burst, far beyond the socket buffer and MAILBOX_LIMIT (5):
+    // bounded by AGENT_QUEUE_LIMIT already, it must not cut the agent.
+    const late = await agent(b, { name: 'late' });
+    const got: number[] = [];
+    for (let i = 0; i < 150; i++) got.push((await late.next('client.message', 10_000)).data.i);
+    expect(got).toEqual([...Array(150).keys()]);
+    expect(late.closed).toBeUndefined();
+  });
 });
