@@ -1,10 +1,10 @@
 /**
- * §8 de-duplication records in Redis (store/ack-records.ts): a sorted set of ids per session
- * (`{clientId}` tag: it goes with the session's other keys; the last CLIENT_IDS_KEPT by arrival)
- * and one per agent name (`{a:name}` tag; scored by expiry, SESSION_TTL_MS). An id is looked up
- * when its frame arrives and recorded once the frame is accepted: a broker that dies in between
- * leaves nothing recorded, and the resend is recognised where the frame was stored instead (the
- * hold of inflight-redis.ts, the wait queue's offer, the session log's append).
+ * §8 de-duplication records in Redis (store/ack-records.ts): a sorted set of the ids a session's
+ * client had accepted (`{clientId}` tag: it goes with the session's other keys; the last
+ * CLIENT_IDS_KEPT by arrival). An id is looked up when its frame arrives and recorded once the
+ * frame is accepted: a broker that dies in between leaves nothing recorded, and the resend is
+ * recognised where the frame was stored instead (the hold of inflight-redis.ts, the wait queue's
+ * offer). Agent frames need no record here: the session log's append recognises them.
  */
 import type { RedisLink } from '@agent-bridge/common/redis';
 import { CLIENT_IDS_KEPT } from '../../acks-ids.ts';
@@ -19,26 +19,12 @@ if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) else redis.call('PERSIST', K
 return 1
 `;
 
-const SEEN_AGENT = `
-local expires = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if expires and tonumber(expires) > tonumber(ARGV[2]) then return 1 end
-return 0
-`;
-
-const ACCEPT_AGENT = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1
-`;
-
 export class RedisAckRecords implements AckRecords {
   private order = 0;
 
   constructor(
     private readonly redis: RedisLink,
     private readonly keys: Keys,
-    private readonly sessionTtlMs: number,
   ) {}
 
   async seenFromClient(clientId: string, id: string): Promise<boolean> {
@@ -58,14 +44,17 @@ export class RedisAckRecords implements AckRecords {
     await this.redis.cmd(['DEL', this.keys.clientIds(clientId)]);
   }
 
-  async seenFromAgent(name: string, id: string): Promise<boolean> {
-    return (await this.redis.eval<number>(SEEN_AGENT, [this.keys.agentIds(name)], [id, String(Date.now())])) === 1;
+  /**
+   * Agent frames are de-duplicated where they are stored instead: each session log's append is
+   * idempotent per agent name + id for SESSION_TTL_MS (session-log-redis.ts), so a resent `send` or
+   * `broadcast` is answered `accepted` and appended to nobody twice — without a round trip before
+   * its appends and another after (this lookup and record cost two scripts per agent frame).
+   */
+  seenFromAgent(): boolean {
+    return false;
   }
 
-  async acceptedFromAgent(name: string, id: string): Promise<void> {
-    const now = Date.now();
-    await this.redis.eval(ACCEPT_AGENT, [this.keys.agentIds(name)], [String(now), String(now + this.sessionTtlMs), id, String(this.sessionTtlMs + 1000)]);
-  }
+  acceptedFromAgent(): void {}
 
   refusedFromAgent(): void {}
 }

@@ -69,10 +69,6 @@ export class Keys {
   pins(name: string): string {
     return `${this.prefix}:{a:${name}}:pins`;
   }
-  /** A name's accepted agent frame ids, §8 (zset by expiry). */
-  agentIds(name: string): string {
-    return `${this.prefix}:{a:${name}}:ids`;
-  }
   /** Client messages one connection holds unacknowledged, §8: id → entry (hash) … */
   inflight(name: string, agentId: string): string {
     return `${this.prefix}:{a:${name}}:inflight:${agentId}`;

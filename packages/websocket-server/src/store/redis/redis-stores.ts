@@ -66,7 +66,7 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     rates: new RedisRateLimitStore(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),
     bus,
     nodes: new RedisClusterNodes(main, keys, nodeId),
-    acks: new RedisAckRecords(main, keys, cfg.SESSION_TTL_MS),
+    acks: new RedisAckRecords(main, keys),
     runs: new RedisRunRecords(main, keys, cfg.SESSION_TTL_MS + 3_600_000, onError),
     intake: new RedisClientIntake(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),
     inflight: new RedisInflight(main, keys, nodeId, cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS),
