@@ -17,6 +17,7 @@ import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { ROOT, setting, splitAddr } from './lib/settings.mjs';
+import { busyAddrsLine } from './lib/ports.mjs';
 import { Supervisor, waitForLine } from './lib/supervisor.mjs';
 import { SERVICES } from './services.mjs';
 
@@ -94,30 +95,6 @@ function pingRedis(redisUrl, timeoutMs = 2000) {
   });
 }
 
-function isFree(host, port) {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', (err) => resolve(err.code !== 'EADDRINUSE'));
-    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
-  });
-}
-
-/** One line naming every busy port and the setting to change (as scripts/lib/ports.mjs says it). */
-async function busyLine(addrs) {
-  const busy = [];
-  for (const [name, value] of addrs) {
-    const { host, port } = splitAddr(value);
-    if (!Number.isInteger(port) || port === 0) continue;
-    if (!(await isFree(host, port))) busy.push({ name, value, host, port });
-  }
-  if (busy.length === 0) return undefined;
-  const ports = busy.map((b) => `${b.port} (${b.name}=${b.value})`).join(' and ');
-  const are = busy.length > 1 ? 'ports' : 'port';
-  const is = busy.length > 1 ? 'are' : 'is';
-  const fix = busy.map((b) => `${b.name}=${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port + 100}`).join(' ');
-  return `${COMMAND}: ${are} ${ports} ${is} already in use, probably by another Agent Bridge; stop it, or choose another port: ${fix} ${COMMAND}`;
-}
-
 /** The URL in a service's `listening on …` line (JSON or pretty). */
 function listeningUrl(line) {
   return /listening on (https?:\/\/[^\s"\\]+)/.exec(line.replace(/\x1b\[[0-9;]*m/g, ''))?.[1];
@@ -144,7 +121,7 @@ async function main() {
       `${COMMAND}: Redis at ${redactRedisUrl(redisUrl)} does not answer PING (${notAnswering}); start one with \`redis-server --port ${port} --save '' --appendonly no\` (Debian: apt-get install -y redis-server), or set REDIS_URL`,
     );
   }
-  const busy = await busyLine(addrs);
+  const busy = await busyAddrsLine(addrs, COMMAND, 100);
   if (busy) return sup.fail(busy);
 
   const fromBuild = !process.argv.includes('--source') && Object.values(SERVICES).every((s) => existsSync(path.join(ROOT, s.out)));

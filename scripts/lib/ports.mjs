@@ -19,11 +19,17 @@ function isFree(host, port) {
  * Port 0 ("any free port") is never busy.
  */
 export async function busyPortsLine(services, command) {
+  const addrs = services.filter((svc) => ADDR_SETTING[svc]).map((svc) => [ADDR_SETTING[svc], setting(ADDR_SETTING[svc])]);
+  return busyAddrsLine(addrs, command, 10);
+}
+
+/**
+ * The same for explicit `[setting name, HOST:PORT]` pairs (scripts/cluster.mjs: four addresses);
+ * the suggested fix moves each busy port on by `step`.
+ */
+export async function busyAddrsLine(addrs, command, step) {
   const busy = [];
-  for (const svc of services) {
-    const name = ADDR_SETTING[svc];
-    if (!name) continue;
-    const value = setting(name);
+  for (const [name, value] of addrs) {
     const { host, port } = splitAddr(value);
     if (!Number.isInteger(port) || port === 0) continue;
     if (!(await isFree(host, port))) busy.push({ name, value, host, port });
@@ -32,6 +38,6 @@ export async function busyPortsLine(services, command) {
   const ports = busy.map((b) => `${b.port} (${b.name}=${b.value})`).join(' and ');
   const are = busy.length > 1 ? 'ports' : 'port';
   const is = busy.length > 1 ? 'are' : 'is';
-  const fix = busy.map((b) => `${b.name}=${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port + 10}`).join(' ');
+  const fix = busy.map((b) => `${b.name}=${b.host.includes(':') ? `[${b.host}]` : b.host}:${b.port + step}`).join(' ');
   return `${command}: ${are} ${ports} ${is} already in use, probably by another Agent Bridge; stop it, or choose another port: ${fix} ${command}`;
 }
