@@ -37,28 +37,39 @@ const TAKE = `${BUCKET_LUA}
 return verdict
 `;
 
+/**
+ * BUCKET_LUA's arguments for one take: `now` and the bucket's fixed settings (rate, burst, the
+ * refusals in a row that are abuse, and the key's TTL: a full bucket is the same as none, so the
+ * key may go once it would have refilled). The fixed part is rendered once per store.
+ */
+export class BucketArgs {
+  private readonly fixed: string[];
+
+  constructor(ratePerSec: number, burst: number) {
+    const ttlMs = Math.ceil((burst / ratePerSec) * 1000) + 60_000;
+    this.fixed = [String(ratePerSec), String(burst), String(FLOOD_BURSTS * burst), String(ttlMs)];
+  }
+
+  at(now: number): string[] {
+    return [String(now), ...this.fixed];
+  }
+}
+
 export class RedisRateLimitStore implements RateLimitStore {
-  /** A full bucket is the same as none: the key may go once it would have refilled. */
-  private readonly ttlMs: number;
+  private readonly args: BucketArgs;
 
   constructor(
     private readonly redis: RedisLink,
     private readonly keys: Keys,
-    private readonly ratePerSec: number,
-    private readonly burst: number,
+    ratePerSec: number,
+    burst: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.ttlMs = Math.ceil((burst / ratePerSec) * 1000) + 60_000;
+    this.args = new BucketArgs(ratePerSec, burst);
   }
 
   take(clientId: string): Promise<RateVerdict> {
-    return this.redis.eval<RateVerdict>(TAKE, [this.keys.rate(clientId)], [
-      String(this.now()),
-      String(this.ratePerSec),
-      String(this.burst),
-      String(FLOOD_BURSTS * this.burst),
-      String(this.ttlMs),
-    ]);
+    return this.redis.eval<RateVerdict>(TAKE, [this.keys.rate(clientId)], this.args.at(this.now()));
   }
 
   async forget(clientId: string): Promise<void> {
