@@ -88,10 +88,6 @@ export class Acceptance {
     this.toClient(clientId, id);
   }
 
-  /** Refused with an error instead: a resend of the id is a new frame. */
-  refusedFromClient(clientId: string, id: string | undefined): void {
-    if (id !== undefined) settle(this.records.refusedFromClient(clientId, id), this.onError);
-  }
 
   /** The session ended for good. */
   forgetClient(clientId: string): void {
@@ -120,9 +116,6 @@ export class Acceptance {
     conn.send(FrameType.accepted, acceptedFrame(id));
   }
 
-  refusedFromAgent(conn: AgentConnection, id: string | undefined): void {
-    if (id !== undefined) settle(this.records.refusedFromAgent(conn.name, id), this.onError);
-  }
 
   // ---------------------------------------------------------------- agent acknowledgements
 

@@ -247,7 +247,6 @@ export class Router {
       this.deps.delivery.error(session.clientId, 'payload_too_large', `the message to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
         ref: frame.id,
       });
-      this.acceptance.refusedFromClient(session.clientId, frame.id);
       return;
     }
     const entry = { agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, msgId: id };
@@ -264,7 +263,6 @@ export class Router {
     const done = andThen(taken, (ok) => {
       if (ref === undefined) return;
       if (ok) this.acceptance.acceptedFromClient(entry.clientId, ref);
-      else this.acceptance.refusedFromClient(entry.clientId, ref);
     });
     if (!isPromise(done)) return;
     return done.catch(failed);
@@ -285,7 +283,6 @@ export class Router {
     const bytes = Buffer.byteLength(payload);
     if (bytes > this.cfg.MAX_MESSAGE_BYTES) {
       this.deps.delivery.error(session.clientId, 'payload_too_large', `the cancel to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, { ref: frame.id });
-      this.acceptance.refusedFromClient(session.clientId, frame.id);
       return;
     }
     return andThen(this.deps.runs.agentOf(session.clientId, frame.runId), (known) => {
@@ -377,7 +374,6 @@ export class Router {
           // §8: accepted for the known ones once each copy has its seq and is in the resume buffer.
           if (frame.id !== undefined && stored.length > 0) this.acceptOnceStored(conn, frame.id, stored);
           else for (const s of stored) settle(s, this.onError);
-          if (stored.length === 0) this.acceptance.refusedFromAgent(conn, frame.id);
           if (unknown.length) {
             this.agentError(conn, 'unknown_client', `${unknown.length} of the clients are not known`, { ref: frame.id, clientIds: unknown });
           }
@@ -396,7 +392,6 @@ export class Router {
         targets.forEach((id, i) => known[i] && this.deps.runs.note(id, conn.name, frame.data));
         const unknown = targets.filter((_, i) => !known[i]);
         if (frame.id !== undefined && unknown.length < targets.length) this.acceptance.acceptedFromAgent(conn, frame.id);
-        if (unknown.length === targets.length) this.acceptance.refusedFromAgent(conn, frame.id);
         if (unknown.length) {
           this.agentError(conn, 'unknown_client', `${unknown.length} of the clients are not known`, { ref: frame.id, clientIds: unknown });
         }
@@ -459,7 +454,6 @@ export class Router {
       this.agentError(conn, 'payload_too_large', `the message to clients would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
         ref: frame.id,
       });
-      this.acceptance.refusedFromAgent(conn, frame.id);
       return undefined;
     }
     return template;
@@ -472,13 +466,11 @@ export class Router {
   private clientFailed(clientId: string, ref: string | undefined, err: unknown): void {
     this.log.debug({ err, clientId }, 'a store failed while routing a client frame');
     this.deps.delivery.error(clientId, 'unavailable', 'the frame could not be stored; resend it later', { ref });
-    this.acceptance.refusedFromClient(clientId, ref);
   }
 
   private agentFailed(conn: AgentConnection, ref: string | undefined, err: unknown): void {
     this.log.debug({ err, agentId: conn.agentId }, 'a store failed while routing an agent frame');
     this.agentError(conn, 'unavailable', 'the frame could not be stored; resend it later', { ref });
-    this.acceptance.refusedFromAgent(conn, ref);
   }
 
   private agentError(conn: AgentConnection, code: ErrorCode, message: string, extra: ErrorExtra = {}): void {

@@ -19,7 +19,6 @@ export class MemoryAckRecords implements AckRecords {
   acceptedFromClient(clientId: string, id: string): void {
     this.clientIds.remember(clientId, id);
   }
-  refusedFromClient(): void {}
   forgetClient(clientId: string): void {
     this.clientIds.forget(clientId);
   }
@@ -29,7 +28,6 @@ export class MemoryAckRecords implements AckRecords {
   acceptedFromAgent(name: string, id: string): void {
     this.agentIds.remember(name, id);
   }
-  refusedFromAgent(): void {}
 
   close(): void {
     clearInterval(this.sweeper);

@@ -18,8 +18,6 @@ export interface DeadNode {
 export interface ClusterNodes {
   /** This broker is alive (called every second). */
   beat(): Awaitable<void>;
-  /** Whether `node` beat recently. */
-  alive(node: string): Awaitable<boolean>;
   /**
    * Brokers silent for longer than `deadAfterMs` (and any whose name starts with `predecessors`:
    * earlier runs of this broker; and `suspects` silent for longer than `suspectAfterMs`), each
@@ -38,9 +36,6 @@ export interface ClusterNodes {
 /** One process: the only broker, never dead. */
 export class MemoryClusterNodes implements ClusterNodes {
   beat(): void {}
-  alive(): boolean {
-    return true;
-  }
   claimDead(): DeadNode[] {
     return [];
   }

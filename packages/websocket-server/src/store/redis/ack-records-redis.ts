@@ -37,9 +37,6 @@ export class RedisAckRecords implements AckRecords {
     await this.redis.eval(ACCEPT_CLIENT, [this.keys.clientIds(clientId), this.keys.session(clientId)], [String(score), id, String(CLIENT_IDS_KEPT)]);
   }
 
-  /** Nothing was recorded for a refused frame. */
-  refusedFromClient(): void {}
-
   async forgetClient(clientId: string): Promise<void> {
     await this.redis.cmd(['DEL', this.keys.clientIds(clientId)]);
   }
@@ -56,5 +53,4 @@ export class RedisAckRecords implements AckRecords {
 
   acceptedFromAgent(): void {}
 
-  refusedFromAgent(): void {}
 }

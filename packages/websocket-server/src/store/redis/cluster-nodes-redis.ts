@@ -37,11 +37,6 @@ export class RedisClusterNodes implements ClusterNodes {
     await this.redis.cmd(['ZADD', this.keys.nodes, String(Date.now()), this.nodeId]);
   }
 
-  async alive(node: string): Promise<boolean> {
-    const score = await this.redis.cmd<string | null>(['ZSCORE', this.keys.nodes, node]);
-    return score !== null && Number(score) > 0;
-  }
-
   async claimDead(deadAfterMs: number, predecessors?: string, suspects: string[] = [], suspectAfterMs = deadAfterMs): Promise<DeadNode[]> {
     const now = Date.now();
     const cutoff = now - deadAfterMs;
