@@ -21,6 +21,7 @@ import { deletePrefix, RespClient } from '../redis-probe.ts';
 import type { ScenarioName } from '../options.ts';
 import { clusterRunner } from '../scenarios/cluster.ts';
 import type { Scenario } from '../scenarios/types.ts';
+import { benchEnv } from './agent-bridge.ts';
 import { Topology, type TargetName } from './topology.ts';
 
 export class AgentBridgeClusterTopology extends Topology {
@@ -168,27 +169,4 @@ export class AgentBridgeClusterNoAcksTopology extends AgentBridgeClusterTopology
   override readonly name: TargetName = 'agent-bridge-cluster-noacks';
   override readonly note = 'as agent-bridge-cluster, with §8 acks off (SDK acks:false, client messages without ids)';
   protected override readonly agentEnv: Record<string, string> = { BENCH_ACKS: 'off' };
-}
-
-/** The settings the single-process target gives its processes (agent-bridge.ts), for the same load. */
-function benchEnv(agentToken: string, maxClients: number): Record<string, string> {
-  return {
-    NODE_ENV: 'production',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-    LOG_FORMAT: 'json',
-    AGENT_TOKEN: agentToken,
-    PROXY_TOKEN: randomBytes(12).toString('hex'),
-    JWT_SECRET: randomBytes(24).toString('hex'),
-    RATE_LIMIT_HTTP_PER_MIN: '100000000',
-    CLIENT_RATE_PER_SEC: '100000000',
-    CLIENT_RATE_BURST: '100000000',
-    CONNECTIONS_PER_IP: '100000000',
-    MAX_SESSIONS_PER_IP: '100000000',
-    WS_UPGRADES_PER_MIN_PER_IP: '100000000',
-    WS_UPGRADES_PER_MIN_PER_CLIENT: '100000000',
-    // Cluster-wide in cluster mode (ab:sessions), as in one process.
-    MAX_SESSIONS: String(Math.max(10_000, maxClients * 2)),
-    MAX_CONNECTIONS: String(Math.max(8192, maxClients * 3)),
-    AGENT_QUEUE_LIMIT: process.env.BENCH_AGENT_QUEUE_LIMIT ?? String(Math.max(100, maxClients * 2)),
-  };
 }

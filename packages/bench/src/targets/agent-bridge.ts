@@ -20,28 +20,9 @@ export class AgentBridgeTopology extends Topology {
   protected async startServers(): Promise<void> {
     this.brokerPort = await Topology.freePort();
     this.webPort = await Topology.freePort();
-    this.env = {
-      NODE_ENV: 'production',
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      LOG_FORMAT: 'json',
-      AGENT_TOKEN: this.agentToken,
-      PROXY_TOKEN: randomBytes(12).toString('hex'),
-      JWT_SECRET: randomBytes(24).toString('hex'),
-      RATE_LIMIT_HTTP_PER_MIN: '100000000',
-      CLIENT_RATE_PER_SEC: '100000000',
-      CLIENT_RATE_BURST: '100000000',
-      // Every load-generator client comes from 127.0.0.1: lift the per-IP caps (issue 9) that
-      // would otherwise count thousands of users as one abuser, and the totals to the run's size.
-      CONNECTIONS_PER_IP: '100000000',
-      MAX_SESSIONS_PER_IP: '100000000',
-      WS_UPGRADES_PER_MIN_PER_IP: '100000000',
-      WS_UPGRADES_PER_MIN_PER_CLIENT: '100000000',
-      MAX_SESSIONS: String(Math.max(10_000, this.opts.maxClients * 2)),
-      MAX_CONNECTIONS: String(Math.max(8192, this.opts.maxClients * 3)),
-      ...this.variantEnv,
-      // The storm: clients' held frames reach the broker before the agent has redialed.
-      AGENT_QUEUE_LIMIT: process.env.BENCH_AGENT_QUEUE_LIMIT ?? String(Math.max(100, this.opts.maxClients * 2)),
-    };
+    const base = benchEnv(this.agentToken, this.opts.maxClients);
+    // The variant's settings, then the queue bound the storm needs (never a variant's to change).
+    this.env = { ...base, ...this.variantEnv, AGENT_QUEUE_LIMIT: base.AGENT_QUEUE_LIMIT! };
     // Embedded mode survives a SIGTERM restart through its snapshot (issue 11 item 4): the storm's
     // restart loads it. A temp dir of this run, emptied at each (re)start of the whole topology.
     this.snapshotDir ??= mkdtempSync(path.join(os.tmpdir(), 'ab-bench-'));
@@ -109,4 +90,33 @@ export class AgentBridgeNoAcksTopology extends AgentBridgeTopology {
   override readonly name: TargetName = 'agent-bridge-noacks';
   override readonly note = 'as agent-bridge, with §8 acks off (SDK acks:false, client messages without ids)';
   protected override readonly agentEnv = { BENCH_ACKS: 'off' };
+}
+
+/**
+ * The settings every Agent Bridge target gives its processes (single process and cluster alike):
+ * production mode with fresh secrets, and only the limits that would throttle the load lifted.
+ */
+export function benchEnv(agentToken: string, maxClients: number): Record<string, string> {
+  return {
+    NODE_ENV: 'production',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
+    LOG_FORMAT: 'json',
+    AGENT_TOKEN: agentToken,
+    PROXY_TOKEN: randomBytes(12).toString('hex'),
+    JWT_SECRET: randomBytes(24).toString('hex'),
+    RATE_LIMIT_HTTP_PER_MIN: '100000000',
+    CLIENT_RATE_PER_SEC: '100000000',
+    CLIENT_RATE_BURST: '100000000',
+    // Every load-generator client comes from 127.0.0.1: lift the per-IP caps (issue 9) that
+    // would otherwise count thousands of users as one abuser, and the totals to the run's size
+    // (MAX_SESSIONS is cluster-wide in cluster mode, as in one process).
+    CONNECTIONS_PER_IP: '100000000',
+    MAX_SESSIONS_PER_IP: '100000000',
+    WS_UPGRADES_PER_MIN_PER_IP: '100000000',
+    WS_UPGRADES_PER_MIN_PER_CLIENT: '100000000',
+    MAX_SESSIONS: String(Math.max(10_000, maxClients * 2)),
+    MAX_CONNECTIONS: String(Math.max(8192, maxClients * 3)),
+    // The storm: clients' held frames reach the broker before the agent has redialed.
+    AGENT_QUEUE_LIMIT: process.env.BENCH_AGENT_QUEUE_LIMIT ?? String(Math.max(100, maxClients * 2)),
+  };
 }
