@@ -103,6 +103,12 @@ export const SettingsSchema = z.object({
   RESUME_BUFFER_FRAMES: int(1).default(1000),
   RESUME_BUFFER_BYTES: int(1024).default(4 * 1024 * 1024),
   AGENT_QUEUE_LIMIT: int(0).default(100),
+  /**
+   * Cluster (§8): the most resend references kept per agent name (messages held for its
+   * connections) and for all wait queues together, beside their SESSION_TTL_MS age bound; the
+   * oldest go first. docs/cluster.md says what a trimmed reference costs.
+   */
+  CLUSTER_REFS_LIMIT: int(1).default(100_000),
   OUTAGE_BUFFER_FRAMES: int(0).default(100),
   /**
    * Broker-wide budgets (issue 9), sized so a broker on a 2-core / 24 GB machine stays well under

@@ -159,11 +159,11 @@ export class Acceptance {
   }
 
   /**
-   * Cluster: hold the client message for its pinned connection (or `pinTo`) and publish it to
-   * that connection's broker, in one step (store/redis/inflight-redis.ts).
+   * Cluster: hold one client's messages for its pinned connection (or `pinTo`) and publish them
+   * to that connection's broker, in one step (store/redis/inflight-redis.ts).
    */
-  hold(name: string, entry: WaitEntry, fresh: boolean, pinTo?: string): Promise<HoldAnswer> {
-    return this.inflight!.hold(name, entry, fresh, pinTo);
+  hold(name: string, entries: WaitEntry[], fresh: boolean, pinTo?: string): Promise<HoldAnswer> {
+    return this.inflight!.hold(name, entries, fresh, pinTo);
   }
 
   /** Cluster: fresh messages for `name` wait while its older ones are routed again. */

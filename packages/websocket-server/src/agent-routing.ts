@@ -42,7 +42,7 @@ export class AgentRouting {
    */
   toAgent(entry: WaitEntry, fresh = false): Awaitable<boolean> {
     if (this.shutdown.closing) return false;
-    if (this.acceptance?.clustered) return this.clusterToAgent(entry, fresh);
+    if (this.acceptance?.clustered) return this.clusterToAgent([entry], fresh).then((taken) => taken[0]!);
     return andThen(this.directory.pick(entry.agent, entry.clientId), (pinned): Awaitable<boolean> => {
       if (!pinned) return this.queue(entry);
       const conn = this.hub.agent(pinned.agentId);
@@ -56,40 +56,71 @@ export class AgentRouting {
   }
 
   /**
+   * Cluster: fresh frames of one client, in order (a batch its socket sent while the previous one
+   * was routed: router.ts). Each consecutive run for one name is held by one script. `taken`: what
+   * each entry's toAgent would have resolved, in order, for as many as were routed; `err`: why the
+   * rest (from there on) were not (a store failed).
+   */
+  async toAgentMany(entries: WaitEntry[]): Promise<{ taken: boolean[]; err?: unknown }> {
+    const taken: boolean[] = [];
+    for (let i = 0; i < entries.length; ) {
+      let j = i + 1;
+      while (j < entries.length && entries[j]!.agent === entries[i]!.agent) j++;
+      try {
+        if (this.shutdown.closing) taken.push(...entries.slice(i, j).map(() => false));
+        else taken.push(...(await this.clusterToAgent(entries.slice(i, j), true)));
+      } catch (err) {
+        return { taken, err };
+      }
+      i = j;
+    }
+    return { taken };
+  }
+
+  /**
    * Cluster (§8, §10): held in Redis for the client's pinned connection and published to its
    * broker in one step; a client without a valid pin is pinned by rendezvous over the name's
-   * connections first; a name without any waits in its queue. `fresh` (a frame just read from its
-   * client): a resend of a frame held before is taken (answered `accepted`) and held nowhere again;
-   * a message routed again (drained, put back, redelivered) is held whatever it was before.
+   * connections first; a name without any waits in its queue. `entries`: one client's, for one
+   * name, in order. `fresh` (frames just read from their client): a resend of a frame held before
+   * is taken (answered `accepted`) and held nowhere again; a message routed again (drained, put
+   * back, redelivered) is held whatever it was before.
    */
-  private async clusterToAgent(entry: WaitEntry, fresh: boolean, pinTo?: string, attempt = 0): Promise<boolean> {
-    let answer = await this.acceptance!.hold(entry.agent, entry, fresh, pinTo);
+  private async clusterToAgent(entries: WaitEntry[], fresh: boolean, pinTo?: string, attempt = 0): Promise<boolean[]> {
+    const name = entries[0]!.agent;
+    let answer = await this.acceptance!.hold(name, entries, fresh, pinTo);
     // The name's older messages are being routed again: wait until they are (the fence expires
     // by itself after FENCE_MS should the broker routing them die).
     while (answer.state === 'fenced') {
       await new Promise((r) => setTimeout(r, FENCE_POLL_MS));
-      answer = await this.acceptance!.hold(entry.agent, entry, fresh, pinTo);
+      answer = await this.acceptance!.hold(name, entries, fresh, pinTo);
     }
-    if (answer.state === 'resent') return true;
     if (answer.state === 'held') {
-      if (!answer.published) this.hub.agent(answer.agentId)?.sendClientMessage(entry, !fresh);
+      if (!answer.published) {
+        const conn = this.hub.agent(answer.agentId);
+        if (conn) entries.forEach((e, i) => answer.resent[i] || conn.sendClientMessage(e, !fresh));
+      }
       // Nobody heard it: that broker is gone (its sockets closed, its beats will stop): the sweeper
       // takes it over as soon as its beat is stale, not after the full dead-after bound.
       else if (answer.heard === 0) this.onSuspect?.(answer.node);
-      return true;
+      return entries.map(() => true);
     }
-    if (answer.pool.length === 0 || attempt >= 3) return this.queue(entry, fresh);
+    if (answer.pool.length === 0 || attempt >= 3) {
+      const taken: boolean[] = [];
+      for (const e of entries) taken.push(await this.queue(e, fresh));
+      return taken;
+    }
     // Rendezvous over every connection, with the memory directory's score (agent-pool.ts).
+    const clientId = entries[0]!.clientId;
     let best = answer.pool[0]![0];
     let bestScore = -1;
     for (const [agentId] of answer.pool) {
-      const score = rendezvousScore(entry.clientId, agentId);
+      const score = rendezvousScore(clientId, agentId);
       if (score > bestScore || (score === bestScore && agentId > best)) {
         best = agentId;
         bestScore = score;
       }
     }
-    return this.clusterToAgent(entry, fresh, best, attempt + 1);
+    return this.clusterToAgent(entries, fresh, best, attempt + 1);
   }
 
   /** Cluster: a broker that did not hear a message meant for it (set by broker-parts). */

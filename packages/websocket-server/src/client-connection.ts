@@ -24,8 +24,14 @@ export class ClientConnection {
   readonly mailbox: Mailbox;
   /** Seq'd frames reach the mailbox through here: in order, each once (seq-gate.ts). */
   readonly gate: SeqGate;
-  /** Cluster: the frame being routed (the next waits for it: per-client order, router.ts). */
-  chain: Promise<void> = Promise.resolve();
+  /**
+   * Cluster: frames read while earlier ones are being routed; routed together next, in order
+   * (router.ts). Bounded by what the web server may send: CLIENT_RATE_BURST frames get tokens,
+   * and the socket's reads pause with the event loop like any other.
+   */
+  readonly inbox: { text: string; receivedAt: number }[] = [];
+  /** Cluster: a batch of this socket's frames is being routed. */
+  routing = false;
   /** No longer the session's socket (replaced, closed or cut): ignore what it still sends. */
   detached = false;
 

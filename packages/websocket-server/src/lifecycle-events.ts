@@ -70,11 +70,15 @@ export class LifecycleEvents {
         this.hub.client(message.clientId)?.deliver({ payload: f.payload, body: f.body, kind: message.frameKind, type: f.type, seq: f.seq });
         return;
       }
-      case 'client.message': {
+      case 'client.message':
+      case 'client.messages': {
         const conn = this.hub.agent(message.agentId);
-        // The connection went before the message arrived: route it again (re-pin or wait queue).
-        if (conn && !conn.detached) conn.sendClientMessage(message.entry);
-        else this.reroute?.(message.entry);
+        const entries = message.kind === 'client.message' ? [message.entry] : message.entries;
+        for (const entry of entries) {
+          // The connection went before the message arrived: route it again (re-pin or wait queue).
+          if (conn && !conn.detached) conn.sendClientMessage(entry);
+          else this.reroute?.(entry);
+        }
         return;
       }
       case 'kick':

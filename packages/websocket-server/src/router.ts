@@ -40,6 +40,7 @@ import type { SessionDelivery } from './session-delivery.ts';
 import type { Shutdown } from './shutdown.ts';
 import { settle, andThen, isPromise, thenAll, type Awaitable } from './store/awaitable.ts';
 import type { WaitEntry } from './store/wait-queue-store.ts';
+import type { IntakeBatch } from './store/client-intake.ts';
 import type { BrokerStores } from './store/stores.ts';
 import type { HopTracer } from '@agent-bridge/common/otel';
 
@@ -59,6 +60,9 @@ export interface RouterDeps {
   /** §8: accepted answers, de-duplication, agent acks. */
   acceptance: Acceptance;
 }
+
+/** Cluster: the most frames of one socket routed as one batch (and read ahead before pausing it). */
+const CLUSTER_BATCH_MAX = 64;
 
 export class Router {
   /** Offsets stamped on run deltas that lack one, per agent name and stream (PROTOCOL §9). */
@@ -131,60 +135,105 @@ export class Router {
   }
 
   /**
-   * Cluster: parse first, then one round trip to Redis for the bucket, the §8 id and the address
-   * (store/client-intake.ts). A frame that does not parse still costs a token (the old path), so
-   * a flood of garbage is limited like any other.
+   * Cluster: a socket's frames are routed in order, a batch at a time: the frames that came while
+   * the previous batch was routed go together, so a busy client costs one round trip to Redis per
+   * batch for the buckets, ids and address (store/client-intake.ts), one hold per agent name
+   * (agent-routing.ts) and one record of the accepted ids — not three per frame. A frame that does
+   * not parse still costs a token, so a flood of garbage is limited like any other.
    */
   private clusterClientFrame(conn: ClientConnection, text: string, receivedAt: number): void {
-    // One frame of a session at a time: each is handed on (to its agent connection, the bus or a
-    // wait queue) before the next is looked at, so per-client order holds whatever path each takes.
-    const failed = (err: unknown): void => {
-      this.log.warn({ err, clientId: conn.clientId }, 'failed to handle a client frame');
-      this.deps.delivery.error(conn.clientId, 'internal', 'the frame could not be handled');
-    };
-    const run = (): Promise<void> => {
-      try {
-        return this.clusterClientFrameNow(conn, text, receivedAt).catch(failed);
-      } catch (err) {
-        failed(err);
-        return Promise.resolve();
-      }
-    };
-    conn.chain = conn.chain.then(run);
+    conn.inbox.push({ text, receivedAt });
+    // Redis slower than this client: stop reading its socket (TCP pushes back on the web server).
+    if (conn.inbox.length >= CLUSTER_BATCH_MAX) conn.ws.pause();
+    if (conn.routing) return;
+    conn.routing = true;
+    // Started after this turn's other frames: those of the same read go in the first batch.
+    queueMicrotask(() => void this.routeInbox(conn));
   }
 
-  private clusterClientFrameNow(conn: ClientConnection, text: string, receivedAt: number): Promise<void> {
-    const { clientId } = conn;
-    const parsed = parseFrame(text, ClientFrame);
-    if (!parsed.ok) {
-      return Promise.resolve(this.deps.stores.rates.take(clientId)).then(
-        (verdict) => {
-          if (verdict === 'abuse') return this.deps.clients.cut(conn, CloseCode.policy, 'rate limit exceeded repeatedly');
-          this.metrics.frameIn('client', 'invalid');
-          if (verdict === 'limited') return this.deps.delivery.error(clientId, 'rate_limited', 'too many frames; slow down', { ref: parsed.ref });
-          this.deps.delivery.error(clientId, parsed.code, parsed.message, { ref: parsed.ref });
-        },
-        (err) => this.clientFailed(clientId, parsed.ref, err),
-      );
-    }
-    const frame = parsed.frame;
-    const id = frame.type === FrameType.ack ? undefined : frame.id;
-    return this.deps.stores.intake!.take(clientId, id).then(
-      ({ verdict, duplicate, address }): Awaitable<void> => {
-        if (verdict !== 'ok') {
-          this.metrics.frameIn('client', 'invalid');
-          if (verdict === 'abuse') return this.deps.clients.cut(conn, CloseCode.policy, 'rate limit exceeded repeatedly');
-          return this.deps.delivery.error(clientId, 'rate_limited', 'too many frames; slow down', { ref: id });
+  private async routeInbox(conn: ClientConnection): Promise<void> {
+    try {
+      while (conn.inbox.length > 0) {
+        const batch = conn.inbox.splice(0, CLUSTER_BATCH_MAX);
+        if (conn.ws.isPaused && conn.inbox.length < CLUSTER_BATCH_MAX) conn.ws.resume();
+        try {
+          await this.clusterClientBatch(conn, batch);
+        } catch (err) {
+          this.log.warn({ err, clientId: conn.clientId }, 'failed to handle a client frame');
+          this.deps.delivery.error(conn.clientId, 'internal', 'the frame could not be handled');
         }
-        this.metrics.frameIn('client', frame.type, text.length);
-        if (frame.type === FrameType.ack) return settle(this.deps.stores.log.ack(clientId, frame.seq), this.onError);
-        if (duplicate && id !== undefined) return this.acceptance.answerDuplicateFromClient(clientId, id);
-        const session = { clientId, address };
-        if (frame.type === FrameType.cancel) return this.clientCancel(session, frame, receivedAt);
-        return this.clientMessage(session, frame, receivedAt);
-      },
-      (err) => this.clientFailed(clientId, id, err),
-    );
+      }
+    } finally {
+      conn.routing = false;
+    }
+  }
+
+  private async clusterClientBatch(conn: ClientConnection, batch: { text: string; receivedAt: number }[]): Promise<void> {
+    const { clientId } = conn;
+    const parsed = batch.map((b) => parseFrame(b.text, ClientFrame));
+    const ids = parsed.map((p) => (p.ok && p.frame.type !== FrameType.ack ? (p.frame.id ?? '') : ''));
+    let intake: IntakeBatch;
+    try {
+      intake = await this.deps.stores.intake!.take(clientId, ids);
+    } catch (err) {
+      for (const p of parsed) this.clientFailed(clientId, p.ok ? (p.frame.type === FrameType.ack ? undefined : p.frame.id) : p.ref, err);
+      return;
+    }
+    const session = { clientId, address: intake.address };
+    // Messages for agents go on together; anything else answered is answered after them, in order.
+    let entries: WaitEntry[] = [];
+    const flush = async (): Promise<void> => {
+      if (entries.length === 0) return;
+      const group = entries;
+      entries = [];
+      await this.routeMany(group);
+    };
+    for (let i = 0; i < batch.length; i++) {
+      const p = parsed[i]!;
+      const { verdict, duplicate } = intake.answers[i]!;
+      if (verdict === 'abuse') {
+        await flush();
+        this.metrics.frameIn('client', 'invalid');
+        return this.deps.clients.cut(conn, CloseCode.policy, 'rate limit exceeded repeatedly');
+      }
+      if (!p.ok || verdict !== 'ok') {
+        await flush();
+        this.metrics.frameIn('client', 'invalid');
+        const ref = p.ok ? (p.frame.type === FrameType.ack ? undefined : p.frame.id) : p.ref;
+        if (verdict === 'limited') this.deps.delivery.error(clientId, 'rate_limited', 'too many frames; slow down', { ref });
+        else if (!p.ok) this.deps.delivery.error(clientId, p.code, p.message, { ref: p.ref });
+        continue;
+      }
+      const frame = p.frame;
+      this.metrics.frameIn('client', frame.type, batch[i]!.text.length);
+      if (frame.type === FrameType.ack) {
+        settle(this.deps.stores.log.ack(clientId, frame.seq), this.onError);
+        continue;
+      }
+      if (duplicate && frame.id !== undefined) {
+        await flush();
+        this.acceptance.answerDuplicateFromClient(clientId, frame.id);
+        continue;
+      }
+      if (frame.type === FrameType.cancel) {
+        await flush();
+        await this.clientCancel(session, frame, batch[i]!.receivedAt);
+        continue;
+      }
+      const entry = this.messageEntry(session, frame, batch[i]!.receivedAt);
+      if (entry) entries.push(entry);
+      else await flush();
+    }
+    await flush();
+  }
+
+  /** Cluster: one client's fresh messages to their agents (held together per name); accepted, in order. */
+  private async routeMany(entries: WaitEntry[]): Promise<void> {
+    const { taken, err } = await this.deps.routing.toAgentMany(entries);
+    entries.forEach((e, i) => {
+      if (i >= taken.length) this.clientFailed(e.clientId, e.ref, err);
+      else if (taken[i] && e.ref !== undefined) this.acceptance.acceptedFromClient(e.clientId, e.ref);
+    });
   }
 
   private acceptedFrame(conn: ClientConnection, text: string | undefined, receivedAt: number): void {
@@ -229,6 +278,12 @@ export class Router {
   }
 
   private clientMessage(session: Sender, frame: ClientMessageFrame, receivedAt: number): Awaitable<void> {
+    const entry = this.messageEntry(session, frame, receivedAt);
+    if (entry) return this.route(entry, frame.id);
+  }
+
+  /** The `client.message` for the agent, or undefined (and payload_too_large) when it would be too big. */
+  private messageEntry(session: Sender, frame: ClientMessageFrame, receivedAt: number): WaitEntry | undefined {
     const id = newMessageId();
     const _meta = this.traceOf(frame, id, frame.id, 'client>agent');
     const span = this.tracer.enabled ? this.hopSpan('client>agent', frame.agent ?? DEFAULT_AGENT, FrameType.message, id, _meta) : undefined;
@@ -247,10 +302,9 @@ export class Router {
       this.deps.delivery.error(session.clientId, 'payload_too_large', `the message to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
         ref: frame.id,
       });
-      return;
+      return undefined;
     }
-    const entry = { agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, msgId: id };
-    return this.route(entry, frame.id);
+    return { agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, msgId: id };
   }
 
   /**

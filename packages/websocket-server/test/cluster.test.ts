@@ -286,4 +286,61 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     // Well under the fence's own expiry (5 s): the putBack lifted it.
     expect(Date.now() - sent).toBeLessThan(3000);
   });
+
+  it('frames that arrive together are routed as one batch: one intake for all, each frame its token and its answer, in order', async () => {
+    const { a, b, prefix } = await cluster({ CLIENT_RATE_BURST: '6', CLIENT_RATE_PER_SEC: '1' });
+    const ag = await agent(b);
+    const c = await client(a, 'c1');
+    await ag.event('client.connected');
+    const spy = new RedisLink({ url, log: createLogger('cluster-test', { level: 'silent' }), name: 'spy' });
+    await spy.start();
+    const bucket = `${prefix}:{c1}:r`;
+    const intakes: string[] = [];
+    await spy.client.monitor((line: string) => {
+      if (line.includes('"EVALSHA"') && line.includes(`"${bucket}"`)) intakes.push(line);
+    });
+    // One write: the broker reads the eight frames at once.
+    const socket = (c.ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+    socket.cork();
+    c.send({ type: 'message', id: 'm1', data: 1 });
+    c.send({ type: 'message', id: 'm2', data: 2 });
+    c.send('not json');
+    c.send({ type: 'message', id: 'm1', data: 'again' });
+    c.send({ type: 'ack', seq: 0 });
+    c.send({ type: 'message', id: 'm3', data: 3 });
+    c.send({ type: 'message', id: 'm4', data: 4 });
+    c.send({ type: 'message', id: 'm5', data: 5 });
+    socket.uncork();
+    const answers: Frame[] = [];
+    for (let i = 0; i < 7; i++) answers.push(await c.next((f) => f.type === 'accepted' || f.type === 'error'));
+    expect(answers.map((f) => (f.type === 'accepted' ? `accepted ${f.ref}` : `${f.code}${f.ref ? ` ${f.ref}` : ''}`))).toEqual([
+      'accepted m1',
+      'accepted m2',
+      'invalid_json',
+      'accepted m1',
+      'accepted m3',
+      'rate_limited m4',
+      'rate_limited m5',
+    ]);
+    // Six tokens (the ack and the bad frame took theirs); the resent m1 reached the agent once.
+    const got = [await ag.next('client.message'), await ag.next('client.message'), await ag.next('client.message')];
+    expect(got.map((f) => f.data)).toEqual([1, 2, 3]);
+    expect(await ag.collectFor(200, 'client.message')).toHaveLength(0);
+    await spy.close();
+    expect(intakes.length).toBe(1);
+  });
+
+  it('resend references are kept to CLUSTER_REFS_LIMIT per name and for the wait queues, the newest kept', async () => {
+    const { a, b, prefix } = await cluster({ CLUSTER_REFS_LIMIT: '3' });
+    const c = await client(a, 'c1');
+    // No agent of "q" anywhere: the messages wait in its queue.
+    for (let i = 1; i <= 5; i++) c.send({ type: 'message', agent: 'q', id: `w${i}`, data: i });
+    for (let i = 1; i <= 5; i++) expect(await c.next('accepted')).toMatchObject({ ref: `w${i}` });
+    expect(await redis.cmd(['ZRANGE', `${prefix}:{q}:refs`, '0', '-1'])).toEqual(['c1\nw3', 'c1\nw4', 'c1\nw5']);
+    const ag = await agent(b);
+    for (let i = 1; i <= 5; i++) c.send({ type: 'message', id: `h${i}`, data: i });
+    for (let i = 1; i <= 5; i++) expect(await c.next('accepted')).toMatchObject({ ref: `h${i}` });
+    for (let i = 1; i <= 5; i++) expect((await ag.next('client.message')).data).toBe(i);
+    expect(await redis.cmd(['ZRANGE', `${prefix}:{a:default}:refs`, '0', '-1'])).toEqual(['c1\nh3', 'c1\nh4', 'c1\nh5']);
+  });
 });

@@ -24,6 +24,8 @@ import type { LoggedFrame } from './session-log.ts';
 export type BusMessage =
   | { kind: 'deliver'; clientId: string; frameKind: FrameKind; frame: LoggedFrame }
   | { kind: 'client.message'; agentId: string; node?: string; entry: WaitEntry }
+  /** Cluster: one client's messages held together for one connection (inflight-redis.ts), in order. */
+  | { kind: 'client.messages'; agentId: string; node?: string; entries: WaitEntry[] }
   | { kind: 'lifecycle'; event: SystemEvent; fields: Record<string, unknown> }
   | { kind: 'identity'; clientId: string; address: string | null }
   | { kind: 'agent.up'; agent: AgentEntry }

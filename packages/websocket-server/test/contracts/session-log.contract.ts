@@ -49,6 +49,26 @@ export function describeSessionLogContract(name: string, make: MakeSessionLog, o
       expect(seqs(frames).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     });
 
+    it('appends made in one turn take their seqs in call order, and a read, ack or reset asked next sees them', async () => {
+      const log = await make(roomy);
+      const first = [log.append('a', system(1)), log.append('b', system(2)), log.append('a', system(3))];
+      const read = log.after('a', 0);
+      expect(seqs(await Promise.all(first))).toEqual([1, 1, 2]);
+      expect(seqs((await read).frames)).toEqual([1, 2]);
+      const more = [log.append('a', system(4)), log.append('a', system(5))];
+      const acked = log.ack('a', 4);
+      expect(seqs(await Promise.all(more))).toEqual([3, 4]);
+      await acked;
+      expect(seqs((await log.after('a', 4)).frames)).toEqual([]);
+      const last = log.append('a', system(6));
+      const reset = log.reset('a');
+      expect((await last).seq).toBe(5);
+      await reset;
+      // The reset came after the append: the frame is gone with the rest, the counter goes on.
+      expect(await log.after('a', 4)).toMatchObject({ complete: false });
+      expect((await log.append('a', system(7))).seq).toBe(6);
+    });
+
     it('after(lastSeq) answers every later frame in order, complete', async () => {
       const log = await make(roomy);
       for (let i = 0; i < 5; i++) await log.append('a', system(i));

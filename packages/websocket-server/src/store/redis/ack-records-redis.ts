@@ -11,9 +11,10 @@ import { CLIENT_IDS_KEPT } from '../../acks-ids.ts';
 import type { AckRecords } from '../ack-records.ts';
 import type { Keys } from './keys.ts';
 
+/** ARGV: the ids kept, then score, id pairs. */
 const ACCEPT_CLIENT = `
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[3]) - 1)
+redis.call('ZADD', KEYS[1], unpack(ARGV, 2))
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[1]) - 1)
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) else redis.call('PERSIST', KEYS[1]) end
 return 1
@@ -21,6 +22,8 @@ return 1
 
 export class RedisAckRecords implements AckRecords {
   private order = 0;
+  /** Ids accepted in this turn, per session, recorded together (a burst of a client's frames). */
+  private readonly pending = new Map<string, { args: string[]; done: Promise<void> }>();
 
   constructor(
     private readonly redis: RedisLink,
@@ -31,10 +34,26 @@ export class RedisAckRecords implements AckRecords {
     return (await this.redis.cmd<string | null>(['ZSCORE', this.keys.clientIds(clientId), id])) !== null;
   }
 
-  async acceptedFromClient(clientId: string, id: string): Promise<void> {
+  /**
+   * The ids a session has accepted in one turn are recorded by one script, issued at the end of
+   * the turn: before the broker asks about that session's next frames (router.ts awaits Redis
+   * between batches), so a resend among them is recognised.
+   */
+  acceptedFromClient(clientId: string, id: string): Promise<void> {
     // The score orders ids by arrival (time, then a counter) so the oldest are trimmed first.
-    const score = Date.now() * 1000 + (this.order++ % 1000);
-    await this.redis.eval(ACCEPT_CLIENT, [this.keys.clientIds(clientId), this.keys.session(clientId)], [String(score), id, String(CLIENT_IDS_KEPT)]);
+    const score = String(Date.now() * 1000 + (this.order++ % 1000));
+    const batch = this.pending.get(clientId);
+    if (batch) {
+      batch.args.push(score, id);
+      return batch.done;
+    }
+    const args = [String(CLIENT_IDS_KEPT), score, id];
+    const done = Promise.resolve().then(() => {
+      this.pending.delete(clientId);
+      return this.redis.eval(ACCEPT_CLIENT, [this.keys.clientIds(clientId), this.keys.session(clientId)], args).then(() => undefined);
+    });
+    this.pending.set(clientId, { args, done });
+    return done;
   }
 
   async forgetClient(clientId: string): Promise<void> {

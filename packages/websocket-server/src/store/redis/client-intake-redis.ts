@@ -1,18 +1,26 @@
 /**
- * ClientIntake (store/client-intake.ts) on Redis: the bucket, the §8 id and the address in one
- * script. The id is only looked up here; it is recorded once the frame is accepted (a broker that
- * dies in between must not leave an id recorded for a frame it never stored).
+ * ClientIntake (store/client-intake.ts) on Redis: the bucket, the §8 ids and the address in one
+ * script, for a batch of frames. The ids are only looked up here; they are recorded once their
+ * frames are accepted (a broker that dies in between must not leave an id recorded for a frame
+ * it never stored).
  */
 import type { RedisLink } from '@agent-bridge/common/redis';
-import type { ClientIntake, IntakeAnswer } from '../client-intake.ts';
+import type { ClientIntake, IntakeAnswer, IntakeBatch } from '../client-intake.ts';
 import type { Keys } from './keys.ts';
-import { BUCKET_LUA, BucketArgs } from './rate-limit-store-redis.ts';
+import { BUCKET_CLOSE, BUCKET_OPEN, BUCKET_STEP, BucketArgs } from './rate-limit-store-redis.ts';
 
-const INTAKE = `${BUCKET_LUA}
-if verdict ~= 'ok' then return {verdict, 0, ''} end
-local dup = 0
-if ARGV[6] ~= '' and redis.call('ZSCORE', KEYS[2], ARGV[6]) then dup = 1 end
-return {verdict, dup, redis.call('HGET', KEYS[3], 'address') or ''}
+/** ARGV: the bucket's five, then one id per frame. Answers {address, verdict1, dup1, verdict2, …}. */
+const INTAKE = `${BUCKET_OPEN}
+local out = {redis.call('HGET', KEYS[3], 'address') or ''}
+for i = 6, #ARGV do
+  ${BUCKET_STEP}
+  local dup = 0
+  if verdict == 'ok' and ARGV[i] ~= '' and redis.call('ZSCORE', KEYS[2], ARGV[i]) then dup = 1 end
+  table.insert(out, verdict)
+  table.insert(out, dup)
+end
+${BUCKET_CLOSE}
+return out
 `;
 
 export class RedisClientIntake implements ClientIntake {
@@ -27,12 +35,15 @@ export class RedisClientIntake implements ClientIntake {
     this.bucket = new BucketArgs(ratePerSec, burst);
   }
 
-  async take(clientId: string, id: string | undefined): Promise<IntakeAnswer> {
-    const [verdict, dup, address] = await this.redis.eval<[IntakeAnswer['verdict'], number, string]>(
+  async take(clientId: string, ids: string[]): Promise<IntakeBatch> {
+    const reply = await this.redis.eval<(string | number)[]>(
       INTAKE,
       [this.keys.rate(clientId), this.keys.clientIds(clientId), this.keys.session(clientId)],
-      [...this.bucket.at(Date.now()), id ?? ''],
+      [...this.bucket.at(Date.now()), ...ids],
     );
-    return { verdict, duplicate: dup === 1, address: address ? address : null };
+    const answers: IntakeAnswer[] = [];
+    for (let i = 1; i < reply.length; i += 2) answers.push({ verdict: reply[i] as IntakeAnswer['verdict'], duplicate: reply[i + 1] === 1 });
+    const address = reply[0] as string;
+    return { answers, address: address ? address : null };
   }
 }

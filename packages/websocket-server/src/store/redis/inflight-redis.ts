@@ -15,51 +15,70 @@ import { pairs } from './agent-directory-redis.ts';
 import type { Keys } from './keys.ts';
 
 /**
- * KEYS: pool, pins, refs. ARGV: clientId, msgId, entry JSON, limit, ttl, inflight prefix, ref key
- * ('' when the frame had no id), now, ref ttl, this broker, bus channel prefix, agentId to pin to
- * first ('' to use the client's pin).
- * Answers {1, agentId, node, published} (held, and published unless that broker is this one),
- * {2} (this frame was held before: a resend), {3} (the name's older messages are being routed
- * again — a connection went, or a queue drains —: a fresh one waits, so it cannot overtake them),
- * or {0, pool} (no valid pin: the caller picks). KEYS[4]: the name's fence; ARGV[13]: fresh.
+ * KEYS: pool, pins, refs, the name's fence. ARGV: clientId, limit, ttl, inflight prefix, now, ref
+ * ttl, this broker, bus channel prefix, agentId to pin to first ('' to use the client's pin),
+ * fresh ('1'/'0'), refs cap, then per entry (all of one client, in order): msgId, entry JSON, ref
+ * key ('' when the frame had no id or is not fresh).
+ * Answers {1, agentId, node, published, heard, state…} (per entry 1: held, 2: held before — a
+ * resend; the held ones published together unless that broker is this one), {3} (the name's
+ * older messages are being routed again — a connection went, or a queue drains —: fresh ones
+ * wait, so they cannot overtake them), or {0, pool} (no valid pin: the caller picks).
  */
 const HOLD = `
-if ARGV[13] == '1' and tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then return {3} end
-if ARGV[12] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[12]) == 1 then
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[12])
+if ARGV[10] == '1' and tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then return {3} end
+if ARGV[9] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[9]) == 1 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[9])
 end
 local pinned = redis.call('HGET', KEYS[2], ARGV[1])
 local node = pinned and redis.call('HGET', KEYS[1], pinned)
 if not node then return {0, redis.call('HGETALL', KEYS[1])} end
-local now = tonumber(ARGV[8])
-if ARGV[7] ~= '' then
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[9]))
-  if redis.call('ZADD', KEYS[3], 'NX', now, ARGV[7]) == 0 then return {2} end
-  redis.call('PEXPIRE', KEYS[3], ARGV[9])
+local now = tonumber(ARGV[5])
+local base = ARGV[4] .. pinned
+local out = {1, pinned, node, 0, 0}
+local held = {}
+local refs = false
+local kept = false
+for i = 12, #ARGV, 3 do
+  local state = 1
+  if ARGV[i + 2] ~= '' then
+    if not refs then
+      redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[6]))
+      refs = true
+    end
+    if redis.call('ZADD', KEYS[3], 'NX', now, ARGV[i + 2]) == 0 then state = 2 end
+  end
+  if state == 1 then
+    if ARGV[i] ~= '' then
+      redis.call('ZADD', base .. ':order', redis.call('INCR', base .. ':n'), ARGV[i])
+      redis.call('HSET', base, ARGV[i], ARGV[i + 1])
+      kept = true
+    end
+    table.insert(held, ARGV[i + 1])
+  end
+  table.insert(out, state)
 end
-if ARGV[2] ~= '' then
-  local base = ARGV[6] .. pinned
-  local n = redis.call('INCR', base .. ':n')
-  redis.call('ZADD', base .. ':order', n, ARGV[2])
-  redis.call('HSET', base, ARGV[2], ARGV[3])
-  local over = redis.call('ZCARD', base .. ':order') - tonumber(ARGV[4])
+if refs then
+  local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[11])
+  if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, over - 1) end
+  redis.call('PEXPIRE', KEYS[3], ARGV[6])
+end
+if kept then
+  local over = redis.call('ZCARD', base .. ':order') - tonumber(ARGV[2])
   if over > 0 then
     for _, old in ipairs(redis.call('ZRANGE', base .. ':order', 0, over - 1)) do
       redis.call('ZREM', base .. ':order', old)
       redis.call('HDEL', base, old)
     end
   end
-  redis.call('PEXPIRE', base, ARGV[5])
-  redis.call('PEXPIRE', base .. ':order', ARGV[5])
-  redis.call('PEXPIRE', base .. ':n', ARGV[5])
+  redis.call('PEXPIRE', base, ARGV[3])
+  redis.call('PEXPIRE', base .. ':order', ARGV[3])
+  redis.call('PEXPIRE', base .. ':n', ARGV[3])
 end
-local published = 0
-local heard = 0
-if node ~= ARGV[10] then
-  heard = redis.call('PUBLISH', ARGV[11] .. node, 'J{"kind":"client.message","agentId":"' .. pinned .. '","node":"' .. node .. '","entry":' .. ARGV[3] .. '}')
-  published = 1
+if node ~= ARGV[7] and #held > 0 then
+  out[5] = redis.call('PUBLISH', ARGV[8] .. node, 'J{"kind":"client.messages","agentId":"' .. pinned .. '","node":"' .. node .. '","entries":[' .. table.concat(held, ',') .. ']}')
+  out[4] = 1
 end
-return {1, pinned, node, published, heard}
+return out
 `;
 
 const FENCE = `
@@ -69,8 +88,8 @@ return n
 `;
 
 const DONE = `
-if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return 0 end
-redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[1], unpack(ARGV))
+redis.call('HDEL', KEYS[2], unpack(ARGV))
 return 1
 `;
 
@@ -95,13 +114,18 @@ export const encodeEntry = ({ receivedAt: _, ...rest }: WaitEntry): string => JS
 export const refKey = (entry: WaitEntry): string => (entry.ref === undefined ? '' : `${entry.clientId}\n${entry.ref}`);
 
 export type HoldAnswer =
-  /** `heard`: brokers that received the publish (0: that broker is gone: a suspect for the sweeper). */
-  | { state: 'held'; agentId: string; node: string; published: boolean; heard: number }
-  | { state: 'resent' }
+  /**
+   * `resent[i]`: entry i was held before (a resend: not held or published again). `heard`: brokers
+   * that received the publish (0: that broker is gone: a suspect for the sweeper).
+   */
+  | { state: 'held'; agentId: string; node: string; published: boolean; heard: number; resent: boolean[] }
   | { state: 'fenced' }
   | { state: 'unpinned'; pool: [string, string][] };
 
 export class RedisInflight {
+  /** Acknowledged ids not yet removed, per connection's keys (removed together: `done`). */
+  private readonly acked = new Map<string, { keys: string[]; ids: string[]; done: Promise<void> }>();
+
   constructor(
     private readonly redis: RedisLink,
     private readonly keys: Keys,
@@ -109,6 +133,8 @@ export class RedisInflight {
     /** AGENT_QUEUE_LIMIT: beyond it, the oldest count as delivered (PROTOCOL §8). */
     private readonly limit: number,
     private readonly sessionTtlMs: number,
+    /** CLUSTER_REFS_LIMIT: the most resend references kept per name (the oldest go first). */
+    private readonly refsLimit: number,
   ) {}
 
   private held(name: string, agentId: string): string[] {
@@ -116,34 +142,36 @@ export class RedisInflight {
   }
 
   /**
-   * Hold the entry for the client's pinned connection of `name` (or `pinTo`, pinning the client to
-   * it) and publish it to that connection's broker, in one step. `fresh`: a frame just read from
-   * its client (recognised if it was held before); otherwise one routed again.
+   * Hold one client's entries, in order, for its pinned connection of `name` (or `pinTo`, pinning
+   * the client to it) and publish them to that connection's broker, in one step. `fresh`: frames
+   * just read from their client (each recognised if it was held before); otherwise routed again.
    */
-  async hold(name: string, entry: WaitEntry, fresh: boolean, pinTo = ''): Promise<HoldAnswer> {
-    const answer = await this.redis.eval<[1, string, string, number, number] | [2] | [3] | [0, string[] | Record<string, string>]>(
+  async hold(name: string, entries: WaitEntry[], fresh: boolean, pinTo = ''): Promise<HoldAnswer> {
+    const args = [
+      entries[0]!.clientId,
+      String(Math.max(1, this.limit)),
+      String(this.sessionTtlMs + 60_000),
+      this.keys.inflight(name, ''),
+      String(Date.now()),
+      String(this.sessionTtlMs),
+      this.nodeId,
+      this.keys.busNode(''),
+      pinTo,
+      fresh ? '1' : '0',
+      String(this.refsLimit),
+    ];
+    for (const e of entries) args.push(e.msgId ?? '', encodeEntry(e), fresh ? refKey(e) : '');
+    const answer = await this.redis.eval<(string | number)[] | [3] | [0, string[] | Record<string, string>]>(
       HOLD,
       [this.keys.pool(name), this.keys.pins(name), this.keys.heldRefs(name), this.keys.fence(name)],
-      [
-        entry.clientId,
-        entry.msgId ?? '',
-        encodeEntry(entry),
-        String(Math.max(1, this.limit)),
-        String(this.sessionTtlMs + 60_000),
-        this.keys.inflight(name, ''),
-        fresh ? refKey(entry) : '',
-        String(Date.now()),
-        String(this.sessionTtlMs),
-        this.nodeId,
-        this.keys.busNode(''),
-        pinTo,
-        fresh ? '1' : '0',
-      ],
+      args,
     );
-    if (answer[0] === 1) return { state: 'held', agentId: answer[1], node: answer[2], published: answer[3] === 1, heard: answer[4] };
-    if (answer[0] === 2) return { state: 'resent' };
+    if (answer[0] === 1) {
+      const a = answer as (string | number)[];
+      return { state: 'held', agentId: a[1] as string, node: a[2] as string, published: a[3] === 1, heard: a[4] as number, resent: a.slice(5).map((s) => s === 2) };
+    }
     if (answer[0] === 3) return { state: 'fenced' };
-    return { state: 'unpinned', pool: pairs(answer[1]) };
+    return { state: 'unpinned', pool: pairs((answer as [0, string[] | Record<string, string>])[1]) };
   }
 
   /**
@@ -157,13 +185,31 @@ export class RedisInflight {
     await this.redis.eval(FENCE, [this.keys.fence(name)], [on ? '1' : '-1', String(FENCE_MS)]);
   }
 
-  /** Written to a v1 connection's socket, or acknowledged by an opted-in one. */
-  async done(name: string, agentId: string, msgId: string): Promise<boolean> {
-    return (await this.redis.eval<number>(DONE, this.held(name, agentId).slice(0, 2), [msgId])) === 1;
+  /**
+   * Written to a v1 connection's socket, or acknowledged by an opted-in one. The ids of one
+   * connection that come in the same turn (an agent acknowledges a burst of messages in one read)
+   * are removed by one script, issued before anything this connection asks later (take).
+   */
+  done(name: string, agentId: string, msgId: string): Promise<void> {
+    const key = `${name}\n${agentId}`;
+    const pending = this.acked.get(key);
+    if (pending) {
+      pending.ids.push(msgId);
+      return pending.done;
+    }
+    const batch = { keys: this.held(name, agentId).slice(0, 2), ids: [msgId], done: Promise.resolve() };
+    batch.done = Promise.resolve().then(() => {
+      this.acked.delete(key);
+      return this.redis.eval(DONE, batch.keys, batch.ids).then(() => undefined);
+    });
+    this.acked.set(key, batch);
+    return batch.done;
   }
 
   /** What the connection still holds, oldest first; removed. Whose wait ended is left out. */
   async take(name: string, agentId: string, now = Date.now()): Promise<WaitEntry[]> {
+    // Acknowledgements of this turn go first: what was acknowledged is not redelivered.
+    await this.acked.get(`${name}\n${agentId}`)?.done.catch(() => undefined);
     const all = await this.redis.eval<string[]>(TAKE, this.held(name, agentId), []);
     return all.map((j) => JSON.parse(j) as WaitEntry).filter((e) => e.sentAt + this.sessionTtlMs > now);
   }

@@ -9,10 +9,12 @@ import type { RateLimitStore, RateVerdict } from '../rate-limit-store.ts';
 import type { Keys } from './keys.ts';
 
 /**
- * The token bucket step, shared with the client intake script (client-intake-redis.ts): KEYS[1]
- * the bucket; ARGV now, rate, burst, refusals-in-a-row for abuse, TTL. Leaves `verdict` set.
+ * The token bucket, shared with the client intake script (client-intake-redis.ts), in three
+ * parts so that one script can take several tokens with one read and one write of the bucket:
+ * KEYS[1] the bucket; ARGV now, rate, burst, refusals-in-a-row for abuse, TTL. BUCKET_OPEN reads
+ * and refills it, each BUCKET_STEP takes one token and sets `verdict`, BUCKET_CLOSE writes it back.
  */
-export const BUCKET_LUA = `
+export const BUCKET_OPEN = `
 local b = redis.call('HMGET', KEYS[1], 't', 'ts', 'x')
 local now = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
@@ -22,23 +24,30 @@ local ts = tonumber(b[2] or ARGV[1])
 local refused = tonumber(b[3] or '0')
 if now > ts then tokens = math.min(burst, tokens + (now - ts) * rate / 1000) end
 local verdict = 'ok'
+`;
+
+export const BUCKET_STEP = `
 if tokens >= 1 then
   tokens = tokens - 1
   refused = 0
+  verdict = 'ok'
 else
   refused = refused + 1
   if refused >= tonumber(ARGV[4]) then verdict = 'abuse' else verdict = 'limited' end
 end
+`;
+
+export const BUCKET_CLOSE = `
 redis.call('HSET', KEYS[1], 't', tokens, 'ts', math.max(now, ts), 'x', refused)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 `;
 
-const TAKE = `${BUCKET_LUA}
+const TAKE = `${BUCKET_OPEN}${BUCKET_STEP}${BUCKET_CLOSE}
 return verdict
 `;
 
 /**
- * BUCKET_LUA's arguments for one take: `now` and the bucket's fixed settings (rate, burst, the
+ * The bucket scripts' arguments for one take: `now` and the bucket's fixed settings (rate, burst, the
  * refusals in a row that are abuse, and the key's TTL: a full bucket is the same as none, so the
  * key may go once it would have refilled). The fixed part is rendered once per store.
  */

@@ -50,6 +50,7 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     cfg.SESSION_TTL_MS,
     { budget: cfg.WAIT_QUEUE_BUDGET_BYTES, perClient: cfg.WAIT_QUEUE_CLIENT_BYTES },
     onError,
+    cfg.CLUSTER_REFS_LIMIT,
   );
   const bus = new RedisClusterBus(main, sub, keys, nodeId, onError, deps.onCrossBrokerLag);
   // Subscribing waits for the connection; a broker started while Redis is away keeps trying.
@@ -69,7 +70,7 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     acks: new RedisAckRecords(main, keys),
     runs: new RedisRunRecords(main, keys, cfg.SESSION_TTL_MS + 3_600_000, onError),
     intake: new RedisClientIntake(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),
-    inflight: new RedisInflight(main, keys, nodeId, cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS),
+    inflight: new RedisInflight(main, keys, nodeId, cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS, cfg.CLUSTER_REFS_LIMIT),
     reachable: () => main.up && sub.up,
     close: async () => {
       epoch.stop();

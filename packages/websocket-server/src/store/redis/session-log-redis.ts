@@ -17,24 +17,51 @@ import { GRACE_MS } from './session-store-redis.ts';
 const SENTINEL = String(Number.MAX_SAFE_INTEGER);
 const SEQ_FIELD = `"seq":${SENTINEL}`;
 
+/**
+ * KEYS: log meta, log, session record, agent frames' ids. ARGV: frames kept, bytes kept, this
+ * broker, bus channel prefix, clientId, now, an orphan log's TTL, the agent ids' TTL; then per
+ * frame (a session's frames of one turn, in order): text before and after its seq, notify ('1'),
+ * its kind in the mailbox, its type, known-only ('1': nothing without a session record), its
+ * agent name + id ('' for none). Answers {owner, seq…}: per frame its seq, 0 (no session and
+ * known-only) or -1 (appended before under that id: a resend).
+ */
 const APPEND = `
 local owner = redis.call('HGET', KEYS[3], 'owner')
 local orphan = not owner
-if orphan and ARGV[13] == '1' then return {0, ''} end
 if orphan then owner = '' end
-if ARGV[14] ~= '' then
-  local now = tonumber(ARGV[11])
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[15]))
-  if redis.call('ZADD', KEYS[4], 'NX', now, ARGV[14]) == 0 then return {-1, owner} end
-  if orphan then redis.call('PEXPIRE', KEYS[4], ARGV[12]) end
+local now = tonumber(ARGV[6])
+local out = {owner}
+local appended = false
+local swept = false
+local bytes = 0
+for i = 9, #ARGV, 7 do
+  local seq = 0
+  if not (orphan and ARGV[i + 5] == '1') then
+    if ARGV[i + 6] ~= '' then
+      if not swept then
+        redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[8]))
+        swept = true
+      end
+      if redis.call('ZADD', KEYS[4], 'NX', now, ARGV[i + 6]) == 0 then seq = -1
+      elseif orphan then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
+    end
+    if seq == 0 then
+      seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
+      local text = ARGV[i] .. seq .. ARGV[i + 1]
+      redis.call('XADD', KEYS[2], seq .. '-0', 'f', text, 't', ARGV[i + 4])
+      bytes = redis.call('HINCRBY', KEYS[1], 'bytes', string.len(text))
+      appended = true
+      if owner ~= '' and owner ~= ARGV[3] and ARGV[i + 2] == '1' then
+        redis.call('PUBLISH', ARGV[4] .. owner, 'D' .. ARGV[6] .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[i + 3] .. '\\n' .. ARGV[i + 4] .. '\\n' .. seq .. '\\n' .. text)
+      end
+    end
+  end
+  table.insert(out, seq)
 end
-local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local text = ARGV[1] .. seq .. ARGV[2]
-redis.call('XADD', KEYS[2], seq .. '-0', 'f', text, 't', ARGV[10])
-local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', string.len(text))
+if not appended then return out end
 local n = redis.call('XLEN', KEYS[2])
-local maxF = tonumber(ARGV[3])
-local maxB = tonumber(ARGV[4])
+local maxF = tonumber(ARGV[1])
+local maxB = tonumber(ARGV[2])
 while n > maxF or (bytes > maxB and n > 1) do
   local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
   redis.call('XDEL', KEYS[2], first[1])
@@ -43,18 +70,16 @@ while n > maxF or (bytes > maxB and n > 1) do
   n = n - 1
 end
 if orphan then
-  redis.call('PEXPIRE', KEYS[1], ARGV[12])
-  redis.call('PEXPIRE', KEYS[2], ARGV[12])
+  redis.call('PEXPIRE', KEYS[1], ARGV[7])
+  redis.call('PEXPIRE', KEYS[2], ARGV[7])
 elseif owner == '' then
   local ttl = redis.call('PTTL', KEYS[3])
   if ttl > 0 then
     redis.call('PEXPIRE', KEYS[1], ttl)
     redis.call('PEXPIRE', KEYS[2], ttl)
   end
-elseif owner ~= ARGV[5] and ARGV[6] == '1' then
-  redis.call('PUBLISH', ARGV[7] .. owner, 'D' .. ARGV[11] .. '\\n' .. ARGV[8] .. '\\n' .. ARGV[9] .. '\\n' .. ARGV[10] .. '\\n' .. seq .. '\\n' .. text)
 end
-return {seq, owner}
+return out
 `;
 
 const AFTER = `
@@ -90,6 +115,11 @@ redis.call('HSET', KEYS[1], 'gone', seq, 'bytes', 0)
 return tonumber(seq)
 `;
 
+interface PendingAppends {
+  frames: { head: string; tail: string; type: string; resolve: (f: LoggedFrame) => void; reject: (err: unknown) => void }[];
+  args: string[];
+}
+
 export interface RedisLogLimits {
   frames: number;
   bytes: number;
@@ -105,6 +135,8 @@ export interface AppendMeta {
 export class RedisSessionLog implements SessionLog {
   /** A shared body's text halves, computed once however many sessions it goes to. */
   private readonly halves = new WeakMap<object, [string, string]>();
+  /** Appends of this turn not yet sent, per session (flush). */
+  private readonly pending = new Map<string, PendingAppends>();
 
   constructor(
     private readonly redis: RedisLink,
@@ -139,30 +171,50 @@ export class RedisSessionLog implements SessionLog {
    */
   append(clientId: string, entry: LogEntry, frameKind: FrameKind = 'direct', notify = true, known = false, dedup = ''): Promise<LoggedFrame> {
     const [head, tail] = this.split(entry);
+    let batch = this.pending.get(clientId);
+    if (!batch) {
+      batch = { frames: [], args: [] };
+      this.pending.set(clientId, batch);
+      // Appended at the end of this turn, together with the session's other frames of the turn.
+      queueMicrotask(() => this.flush(clientId));
+    }
+    batch.args.push(head, tail, notify ? '1' : '0', frameKind, entry.type, known ? '1' : '0', dedup);
+    return new Promise<LoggedFrame>((resolve, reject) => batch.frames.push({ head, tail, type: entry.type, resolve, reject }));
+  }
+
+  /**
+   * One script for the session's frames of this turn (an agent's burst of replies to one client
+   * arrives in one read). Run before anything else this class asks about the session, so nothing
+   * it reads or trims overtakes an append made before it.
+   */
+  private flush(clientId: string): void {
+    const batch = this.pending.get(clientId);
+    if (!batch) return;
+    this.pending.delete(clientId);
     const keys = [this.keys.logMeta(clientId), this.keys.log(clientId), this.keys.session(clientId), this.keys.agentFrames(clientId)];
-    return this.redis
-      .eval<[number, string]>(APPEND, keys, [
-        head,
-        tail,
-        String(this.limits.frames),
-        String(this.limits.bytes),
-        this.nodeId,
-        notify ? '1' : '0',
-        `${this.keys.busNode('')}`,
-        clientId,
-        frameKind,
-        entry.type,
-        String(Date.now()),
-        // A log without a session record (it expired meanwhile) lives no longer than a session would.
-        String(this.limits.sessionTtlMs + GRACE_MS),
-        known ? '1' : '0',
-        dedup,
-        String(this.limits.sessionTtlMs),
-      ])
-      .then((answer) => {
-        const [seq, owner] = answer as [number, string];
-        return { seq, type: entry.type, payload: head + seq + tail, owner };
-      });
+    const fixed = [
+      String(this.limits.frames),
+      String(this.limits.bytes),
+      this.nodeId,
+      this.keys.busNode(''),
+      clientId,
+      String(Date.now()),
+      // A log without a session record (it expired meanwhile) lives no longer than a session would.
+      String(this.limits.sessionTtlMs + GRACE_MS),
+      String(this.limits.sessionTtlMs),
+    ];
+    this.redis.eval<(string | number)[]>(APPEND, keys, fixed.concat(batch.args)).then(
+      (answer) => {
+        const owner = answer[0] as string;
+        batch.frames.forEach((f, i) => {
+          const seq = answer[i + 1] as number;
+          f.resolve({ seq, type: f.type, payload: f.head + seq + f.tail, owner });
+        });
+      },
+      (err: unknown) => {
+        for (const f of batch.frames) f.reject(err);
+      },
+    );
   }
 
   appendSilently(clientId: string, entry: LogEntry, kind: FrameKind, dedup?: string): Promise<LoggedFrame> {
@@ -170,6 +222,7 @@ export class RedisSessionLog implements SessionLog {
   }
 
   async after(clientId: string, lastSeq: number): Promise<Replay> {
+    this.flush(clientId);
     const answer = await this.redis.eval<[number, number, [string, string[]][]?]>(AFTER, [this.keys.logMeta(clientId), this.keys.log(clientId)], [String(lastSeq)]);
     const [complete, seq, entries] = answer;
     if (complete !== 1) return { complete: false, frames: [], lastSeq: seq };
@@ -182,18 +235,22 @@ export class RedisSessionLog implements SessionLog {
   }
 
   async ack(clientId: string, seq: number): Promise<void> {
+    this.flush(clientId);
     await this.redis.eval(ACK, [this.keys.logMeta(clientId), this.keys.log(clientId)], [String(seq)]);
   }
 
   async lastSeq(clientId: string): Promise<number> {
+    this.flush(clientId);
     return Number((await this.redis.cmd<string | null>(['HGET', this.keys.logMeta(clientId), 'seq'])) ?? 0);
   }
 
   async reset(clientId: string): Promise<number> {
+    this.flush(clientId);
     return this.redis.eval<number>(RESET, [this.keys.logMeta(clientId), this.keys.log(clientId)], []);
   }
 
   async drop(clientId: string): Promise<void> {
+    this.flush(clientId);
     // The session's run records go with it (run-records-redis.ts).
     await this.redis.cmd(['DEL', this.keys.logMeta(clientId), this.keys.log(clientId), this.keys.runs(clientId)]);
   }

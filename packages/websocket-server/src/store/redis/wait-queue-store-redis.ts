@@ -34,6 +34,8 @@ redis.call('SADD', KEYS[4], ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 if ARGV[9] ~= '' then
   redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9])
+  local over = redis.call('ZCARD', KEYS[5]) - tonumber(ARGV[11])
+  if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, over - 1) end
   redis.call('PEXPIRE', KEYS[5], ARGV[8])
 end
 return 'ok'
@@ -107,6 +109,8 @@ export class RedisWaitQueues implements WaitQueueStore {
     private readonly maxAgeMs: number,
     private readonly bytes: { budget: number; perClient: number },
     private readonly onError: (err: unknown) => void,
+    /** CLUSTER_REFS_LIMIT: the most resend references kept for all queues (the oldest go first). */
+    private readonly refsLimit = 100_000,
   ) {}
 
   private keysOf(name: string): string[] {
@@ -131,6 +135,7 @@ export class RedisWaitQueues implements WaitQueueStore {
       String(this.maxAgeMs + 60_000),
       fresh ? refKey(entry) : '',
       String(Date.now()),
+      String(this.refsLimit),
     ]);
   }
 
