@@ -2,20 +2,36 @@
  * ClientIntake (store/client-intake.ts) on Redis: the bucket, the §8 ids and the address in one
  * script, for a batch of frames. The ids are only looked up here; they are recorded once their
  * frames are accepted (a broker that dies in between must not leave an id recorded for a frame
- * it never stored).
+ * it never stored) — by the session's next intake, which writes the ids accepted since its last
+ * one before it looks at its own (pending-id-records.ts).
  */
 import type { RedisLink } from '@agent-bridge/common/redis';
 import type { ClientIntake, IntakeAnswer, IntakeBatch } from '../client-intake.ts';
 import type { Keys } from './keys.ts';
+import { type PendingIdRecords, recordLua } from './pending-id-records.ts';
 import { BUCKET_CLOSE, BUCKET_OPEN, BUCKET_STEP, BucketArgs } from './rate-limit-store-redis.ts';
 
-/** ARGV: the bucket's five, then one id per frame. Answers {address, verdict1, dup1, verdict2, …}. */
+/**
+ * ARGV: the bucket's five, the number n of pending id records, their 2n (score, id), then one id
+ * per frame. The records go first, so a resend among the frames is recognised. Answers {address,
+ * verdict1, dup1, verdict2, …}.
+ */
 const INTAKE = `${BUCKET_OPEN}
+local n = tonumber(ARGV[6])
+${recordLua('n', '7')}
 local out = {redis.call('HGET', KEYS[3], 'address') or ''}
-for i = 6, #ARGV do
+-- Every id of the batch looked up at once.
+local ids = {}
+for i = 7 + 2 * n, #ARGV do if ARGV[i] ~= '' then table.insert(ids, ARGV[i]) end end
+local known = {}
+if #ids > 0 then
+  local found = redis.call('ZMSCORE', KEYS[2], unpack(ids))
+  for k = 1, #ids do if found[k] then known[ids[k]] = true end end
+end
+for i = 7 + 2 * n, #ARGV do
   ${BUCKET_STEP}
   local dup = 0
-  if verdict == 'ok' and ARGV[i] ~= '' and redis.call('ZSCORE', KEYS[2], ARGV[i]) then dup = 1 end
+  if verdict == 'ok' and known[ARGV[i]] then dup = 1 end
   table.insert(out, verdict)
   table.insert(out, dup)
 end
@@ -31,16 +47,26 @@ export class RedisClientIntake implements ClientIntake {
     private readonly keys: Keys,
     ratePerSec: number,
     burst: number,
+    /** Accepted ids not yet written: this session's are written by its next intake. */
+    private readonly records?: PendingIdRecords,
   ) {
     this.bucket = new BucketArgs(ratePerSec, burst);
   }
 
   async take(clientId: string, ids: string[]): Promise<IntakeBatch> {
-    const reply = await this.redis.eval<(string | number)[]>(
-      INTAKE,
-      [this.keys.rate(clientId), this.keys.clientIds(clientId), this.keys.session(clientId)],
-      [...this.bucket.at(Date.now()), ...ids],
-    );
+    const pairs = this.records?.take(clientId);
+    const args = this.bucket.at(Date.now());
+    args.push(String(pairs ? pairs.length / 2 : 0));
+    if (pairs) for (const p of pairs) args.push(p);
+    for (const id of ids) args.push(id);
+    let reply: (string | number)[];
+    try {
+      reply = await this.redis.eval<(string | number)[]>(INTAKE, [this.keys.rate(clientId), this.keys.clientIds(clientId), this.keys.session(clientId)], args);
+    } catch (err) {
+      // Not written (Redis unreachable, or the reply lost): they wait for the next try.
+      if (pairs) this.records!.restore(clientId, pairs);
+      throw err;
+    }
     const answers: IntakeAnswer[] = [];
     for (let i = 1; i < reply.length; i += 2) answers.push({ verdict: reply[i] as IntakeAnswer['verdict'], duplicate: reply[i + 1] === 1 });
     const address = reply[0] as string;

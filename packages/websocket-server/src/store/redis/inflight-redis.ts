@@ -32,47 +32,49 @@ end
 local pinned = redis.call('HGET', KEYS[2], ARGV[1])
 local node = pinned and redis.call('HGET', KEYS[1], pinned)
 if not node then return {0, redis.call('HGETALL', KEYS[1])} end
-local now = tonumber(ARGV[5])
 local base = ARGV[4] .. pinned
 local out = {1, pinned, node, 0, 0}
-local held = {}
-local refs = false
-local kept = false
+-- Which of the frames were held before (one look for all; a frame twice in the batch counts too).
+local refs = {}
+for i = 14, #ARGV, 3 do if ARGV[i] ~= '' then table.insert(refs, ARGV[i]) end end
+local known = {}
+if #refs > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[6]))
+  local found = redis.call('ZMSCORE', KEYS[3], unpack(refs))
+  for k = 1, #refs do if found[k] then known[refs[k]] = true end end
+end
+local add, ids, fields, held = {}, {}, {}, {}
 for i = 12, #ARGV, 3 do
-  local state = 1
-  if ARGV[i + 2] ~= '' then
-    if not refs then
-      redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[6]))
-      refs = true
+  local ref = ARGV[i + 2]
+  if ref ~= '' and known[ref] then
+    table.insert(out, 2)
+  else
+    if ref ~= '' then
+      known[ref] = true
+      table.insert(add, ARGV[5])
+      table.insert(add, ref)
     end
-    if redis.call('ZADD', KEYS[3], 'NX', now, ARGV[i + 2]) == 0 then state = 2 end
-  end
-  if state == 1 then
     if ARGV[i] ~= '' then
-      redis.call('ZADD', base .. ':order', redis.call('INCR', base .. ':n'), ARGV[i])
-      redis.call('HSET', base, ARGV[i], ARGV[i + 1])
-      kept = true
+      table.insert(ids, ARGV[i])
+      table.insert(fields, ARGV[i])
+      table.insert(fields, ARGV[i + 1])
     end
     table.insert(held, ARGV[i + 1])
+    table.insert(out, 1)
   end
-  table.insert(out, state)
 end
-if refs then
+if #add > 0 then
+  redis.call('ZADD', KEYS[3], unpack(add))
   local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[11])
   if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, over - 1) end
   redis.call('PEXPIRE', KEYS[3], ARGV[6])
 end
-if kept then
-  local over = redis.call('ZCARD', base .. ':order') - tonumber(ARGV[2])
-  if over > 0 then
-    for _, old in ipairs(redis.call('ZRANGE', base .. ':order', 0, over - 1)) do
-      redis.call('ZREM', base .. ':order', old)
-      redis.call('HDEL', base, old)
-    end
-  end
+if #ids > 0 then
+  local over = redis.call('RPUSH', base .. ':list', unpack(ids)) - tonumber(ARGV[2])
+  redis.call('HSET', base, unpack(fields))
+  if over > 0 then redis.call('HDEL', base, unpack(redis.call('LPOP', base .. ':list', over))) end
   redis.call('PEXPIRE', base, ARGV[3])
-  redis.call('PEXPIRE', base .. ':order', ARGV[3])
-  redis.call('PEXPIRE', base .. ':n', ARGV[3])
+  redis.call('PEXPIRE', base .. ':list', ARGV[3])
 end
 if node ~= ARGV[7] and #held > 0 then
   out[5] = redis.call('PUBLISH', ARGV[8] .. node, 'J{"kind":"client.messages","agentId":"' .. pinned .. '","node":"' .. node .. '","entries":[' .. table.concat(held, ',') .. ']}')
@@ -88,19 +90,19 @@ return n
 `;
 
 const DONE = `
-redis.call('ZREM', KEYS[1], unpack(ARGV))
+for _, id in ipairs(ARGV) do redis.call('LREM', KEYS[1], 1, id) end
 redis.call('HDEL', KEYS[2], unpack(ARGV))
 return 1
 `;
 
 const TAKE = `
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local ids = redis.call('LRANGE', KEYS[1], 0, -1)
 local out = {}
 for _, id in ipairs(ids) do
   local e = redis.call('HGET', KEYS[2], id)
   if e then table.insert(out, e) end
 end
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2])
 return out
 `;
 
@@ -138,7 +140,7 @@ export class RedisInflight {
   ) {}
 
   private held(name: string, agentId: string): string[] {
-    return [this.keys.inflightOrder(name, agentId), this.keys.inflight(name, agentId), this.keys.inflightSeq(name, agentId)];
+    return [this.keys.inflightOrder(name, agentId), this.keys.inflight(name, agentId)];
   }
 
   /**
@@ -197,7 +199,7 @@ export class RedisInflight {
       pending.ids.push(msgId);
       return pending.done;
     }
-    const batch = { keys: this.held(name, agentId).slice(0, 2), ids: [msgId], done: Promise.resolve() };
+    const batch = { keys: this.held(name, agentId), ids: [msgId], done: Promise.resolve() };
     batch.done = Promise.resolve().then(() => {
       this.acked.delete(key);
       return this.redis.eval(DONE, batch.keys, batch.ids).then(() => undefined);

@@ -89,12 +89,9 @@ export class Keys {
   agentFrames(clientId: string): string {
     return `${this.prefix}:{${clientId}}:aids`;
   }
-  /** … and their order (zset), with its counter. */
+  /** … and their order, oldest first (list of ids). */
   inflightOrder(name: string, agentId: string): string {
-    return `${this.prefix}:{a:${name}}:inflight:${agentId}:order`;
-  }
-  inflightSeq(name: string, agentId: string): string {
-    return `${this.prefix}:{a:${name}}:inflight:${agentId}:n`;
+    return `${this.prefix}:{a:${name}}:inflight:${agentId}:list`;
   }
   /** Names with at least one connection (set). */
   get names(): string {

@@ -43,6 +43,7 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     log.debug({ err }, 'a redis command failed');
   };
   const epoch = new RedisEpochSource(main, keys);
+  const acks = new RedisAckRecords(main, keys, onError);
   const waitQueues = new RedisWaitQueues(
     main,
     keys,
@@ -67,9 +68,9 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     rates: new RedisRateLimitStore(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),
     bus,
     nodes: new RedisClusterNodes(main, keys, nodeId),
-    acks: new RedisAckRecords(main, keys),
+    acks,
     runs: new RedisRunRecords(main, keys, cfg.SESSION_TTL_MS + 3_600_000, onError),
-    intake: new RedisClientIntake(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),
+    intake: new RedisClientIntake(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST, acks.pending),
     inflight: new RedisInflight(main, keys, nodeId, cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS, cfg.CLUSTER_REFS_LIMIT),
     reachable: () => main.up && sub.up,
     close: async () => {

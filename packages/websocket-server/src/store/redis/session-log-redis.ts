@@ -29,45 +29,74 @@ const APPEND = `
 local owner = redis.call('HGET', KEYS[3], 'owner')
 local orphan = not owner
 if orphan then owner = '' end
-local now = tonumber(ARGV[6])
-local out = {owner}
-local appended = false
-local swept = false
-local bytes = 0
+-- Agent frames appended before under their name + id (one look for all).
+local keys = {}
 for i = 9, #ARGV, 7 do
-  local seq = 0
-  if not (orphan and ARGV[i + 5] == '1') then
-    if ARGV[i + 6] ~= '' then
-      if not swept then
-        redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[8]))
-        swept = true
-      end
-      if redis.call('ZADD', KEYS[4], 'NX', now, ARGV[i + 6]) == 0 then seq = -1
-      elseif orphan then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
-    end
-    if seq == 0 then
-      seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-      local text = ARGV[i] .. seq .. ARGV[i + 1]
-      redis.call('XADD', KEYS[2], seq .. '-0', 'f', text, 't', ARGV[i + 4])
-      bytes = redis.call('HINCRBY', KEYS[1], 'bytes', string.len(text))
-      appended = true
-      if owner ~= '' and owner ~= ARGV[3] and ARGV[i + 2] == '1' then
-        redis.call('PUBLISH', ARGV[4] .. owner, 'D' .. ARGV[6] .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[i + 3] .. '\\n' .. ARGV[i + 4] .. '\\n' .. seq .. '\\n' .. text)
-      end
-    end
-  end
-  table.insert(out, seq)
+  if ARGV[i + 6] ~= '' and not (orphan and ARGV[i + 5] == '1') then table.insert(keys, ARGV[i + 6]) end
 end
-if not appended then return out end
+local known = {}
+if #keys > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[6]) - tonumber(ARGV[8]))
+  local found = redis.call('ZMSCORE', KEYS[4], unpack(keys))
+  for k = 1, #keys do if found[k] then known[keys[k]] = true end end
+end
+local out = {owner}
+local go, at, add = {}, {}, {}
+for i = 9, #ARGV, 7 do
+  local key = ARGV[i + 6]
+  if orphan and ARGV[i + 5] == '1' then
+    table.insert(out, 0)
+  elseif key ~= '' and known[key] then
+    table.insert(out, -1)
+  else
+    if key ~= '' then
+      known[key] = true
+      table.insert(add, ARGV[6])
+      table.insert(add, key)
+    end
+    table.insert(out, 0)
+    table.insert(go, i)
+    table.insert(at, #out)
+  end
+end
+if #add > 0 then
+  redis.call('ZADD', KEYS[4], unpack(add))
+  if orphan then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
+end
+if #go == 0 then return out end
+local seq = redis.call('HINCRBY', KEYS[1], 'seq', #go) - #go
+local added = 0
+for k, i in ipairs(go) do
+  seq = seq + 1
+  local text = ARGV[i] .. seq .. ARGV[i + 1]
+  redis.call('XADD', KEYS[2], seq .. '-0', 'f', text, 't', ARGV[i + 4])
+  added = added + string.len(text)
+  out[at[k]] = seq
+  if owner ~= '' and owner ~= ARGV[3] and ARGV[i + 2] == '1' then
+    redis.call('PUBLISH', ARGV[4] .. owner, 'D' .. ARGV[6] .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[i + 3] .. '\\n' .. ARGV[i + 4] .. '\\n' .. seq .. '\\n' .. text)
+  end
+end
+local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', added)
 local n = redis.call('XLEN', KEYS[2])
 local maxF = tonumber(ARGV[1])
 local maxB = tonumber(ARGV[2])
-while n > maxF or (bytes > maxB and n > 1) do
-  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)[1]
-  redis.call('XDEL', KEYS[2], first[1])
-  bytes = redis.call('HINCRBY', KEYS[1], 'bytes', -string.len(first[2][2]))
-  redis.call('HSET', KEYS[1], 'gone', string.match(first[1], '^(%d+)'))
-  n = n - 1
+local freed = 0
+local last = nil
+-- Oldest first, at least down to the frame bound, then one by one while over the byte bound.
+while n > maxF or (bytes - freed > maxB and n > 1) do
+  local dead = {}
+  for _, e in ipairs(redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', math.max(n - maxF, 1))) do
+    if not (n > maxF or (bytes - freed > maxB and n > 1)) then break end
+    table.insert(dead, e[1])
+    freed = freed + string.len(e[2][2])
+    last = e[1]
+    n = n - 1
+  end
+  redis.call('XDEL', KEYS[2], unpack(dead))
+end
+if last then
+  redis.call('HINCRBY', KEYS[1], 'bytes', -freed)
+  redis.call('HSET', KEYS[1], 'gone', string.match(last, '^(%d+)'))
 end
 if orphan then
   redis.call('PEXPIRE', KEYS[1], ARGV[7])
