@@ -343,4 +343,28 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     for (let i = 1; i <= 5; i++) expect((await ag.next('client.message')).data).toBe(i);
     expect(await redis.cmd(['ZRANGE', `${prefix}:{a:default}:refs`, '0', '-1'])).toEqual(['c1\nh3', 'c1\nh4', 'c1\nh5']);
   });
+
+  it('an accepted id is recorded for the session (by its next intake, or shortly on its own): a resend is recognised after its resend reference is gone', async () => {
+    const { a, b, prefix } = await cluster({ CLUSTER_REFS_LIMIT: '1' });
+    const ag = await agent(b);
+    const c = await client(a, 'c1');
+    await ag.event('client.connected');
+    c.send({ type: 'message', id: 'm1', data: 1 });
+    expect(await c.next('accepted')).toMatchObject({ ref: 'm1' });
+    // Nothing else from this client: the record is written on its own.
+    await until(async () => (await redis.cmd(['ZSCORE', `${prefix}:{c1}:ids`, 'm1'])) !== null, 2000, 'm1 recorded');
+    c.send({ type: 'message', id: 'm2', data: 2 });
+    c.send({ type: 'message', id: 'm3', data: 3 });
+    expect(await c.next('accepted')).toMatchObject({ ref: 'm2' });
+    expect(await c.next('accepted')).toMatchObject({ ref: 'm3' });
+    expect(await redis.cmd(['ZRANGE', `${prefix}:{a:default}:refs`, '0', '-1'])).toEqual(['c1\nm3']);
+    c.send({ type: 'message', id: 'm1', data: 'resent' });
+    expect(await c.next('accepted')).toMatchObject({ ref: 'm1' });
+    expect((await ag.next('client.message')).data).toBe(1);
+    expect((await ag.next('client.message')).data).toBe(2);
+    expect((await ag.next('client.message')).data).toBe(3);
+    expect(await ag.collectFor(300, 'client.message')).toHaveLength(0);
+    // m2 and m3 are recorded too (by the resend's intake or on their own).
+    expect(await redis.cmd(['ZRANGE', `${prefix}:{c1}:ids`, '0', '-1'])).toEqual(['m1', 'm2', 'm3']);
+  });
 });
