@@ -52,8 +52,9 @@ export class AgentLifecycle {
       onOverflow: (c) => this.cut(c, CloseCode.slowConsumer, 'slow consumer'),
       onSent: (item, text) => {
         metrics.frameOut('agent', item.type, text, item.meta?.receivedAt);
-        // §8: written to an opted-in socket, it is held until acknowledged.
-        if (conn.acks && item.meta !== undefined) acceptance.handed(conn, item.meta);
+        // §8: written to an opted-in socket, it is held until acknowledged; to a v1 socket it is
+        // delivered (a cluster forgets the copy it held in Redis, or it would come again).
+        if (item.meta !== undefined && (conn.acks || acceptance.clustered)) acceptance.handed(conn, item.meta);
       },
     });
     conn.acks = acks;
