@@ -431,7 +431,7 @@ function pair(get: (l: ResultLine) => number | null): (on: ResultLine, off: Resu
   return (on, off) => [get(on), get(off)];
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
