@@ -89,6 +89,18 @@ export class AgentLifecycle {
     conn.ws.close(code, closeReason(reason));
   }
 
+  /**
+   * Close the socket without leaving the directory or routing anything again: another broker took
+   * this one over (cluster-sweeper.ts) and did both already; the agent redials.
+   */
+  letGo(conn: AgentConnection, code: number, reason: string): void {
+    this.deps.liveness.unwatch(conn.ws);
+    conn.detached = true;
+    this.deps.hub.removeAgent(conn);
+    conn.takeUndelivered();
+    conn.ws.close(code, closeReason(reason));
+  }
+
   /** Shutdown: stop every mailbox; sockets are closed by the server. */
   shutdown(): void {
     for (const c of this.deps.hub.agents()) c.mailbox.close();

@@ -3,7 +3,7 @@
  * sessions, lifecycle events (and what the cluster bus asks of this broker), routing to agents,
  * the client and agent lifecycles and the router. No part reaches another through a mutable hook.
  */
-import type { Config, Logger } from '@agent-bridge/common';
+import { CloseCode, type Config, type Logger } from '@agent-bridge/common';
 import type { HopTracer } from '@agent-bridge/common/otel';
 import { Acceptance } from './acks.ts';
 import { AgentLifecycle } from './agent-lifecycle.ts';
@@ -114,6 +114,17 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
     deadAfterMs: Math.max(3000, Math.min(cfg.HEARTBEAT_TIMEOUT_MS, 10_000)),
     predecessors: deps.predecessors,
     hub: clustered ? hub : undefined,
+    // Cut off from Redis for longer than the dead-after bound, this broker was taken over: its
+    // sessions were detached (announced once) and its agent connections routed around. Its open
+    // sockets are no longer its own: close them (1001, reconnect) so each resumes where the
+    // cluster now holds it, instead of expiring under a socket that looks alive.
+    onTakenOver: () => {
+      const sockets = [...hub.clients()];
+      const agentConns = hub.agents();
+      log.warn({ node: deps.nodeId, clients: sockets.length, agents: agentConns.length }, 'this broker was taken over while cut off from Redis; closing its sockets');
+      for (const c of sockets) clients?.cut(c, CloseCode.goingAway, 'taken over by another broker: reconnect', true);
+      for (const a of agentConns) agents.letGo(a, CloseCode.goingAway, 'taken over by another broker: reconnect');
+    },
   });
   sweeper.start();
   routing.onSuspect = (node) => sweeper.suspect(node);

@@ -194,6 +194,7 @@ export class ClientLifecycle {
   /** Close a client socket from our side; `silent` (a replacement) fires no lifecycle event. */
   cut(conn: ClientConnection, code: number, reason: string, silent = false): void {
     if (silent) {
+      this.deps.liveness.unwatch(conn.ws);
       conn.detached = true;
       conn.mailbox.close();
       conn.gate.close();

@@ -44,6 +44,8 @@ export class ClusterSweeper {
       hub?: LocalHub | undefined;
       /** Earlier runs of this broker's NODE_ID (`NODE_ID~`): dead at once, taken over by the first round. */
       predecessors?: string | undefined;
+      /** Another broker took this one over while it was cut off from the store (broker-parts.ts). */
+      onTakenOver?: () => void;
     },
   ) {}
 
@@ -75,7 +77,7 @@ export class ClusterSweeper {
     this.running = true;
     try {
       const { stores } = this.deps;
-      await stores.nodes.beat();
+      if (!(await stores.nodes.beat())) this.deps.onTakenOver?.();
       await this.deps.clients.sweep(now);
       // Every few rounds: a notification lost for good (its publisher died between storing frames
       // and telling this broker) shows as a log ahead of its socket; the gate reads the gap.

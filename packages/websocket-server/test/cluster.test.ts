@@ -11,6 +11,7 @@ import type { BrokerHandle } from '../src/index.ts';
 import { SeqMessageTemplate } from '../src/frames-out.ts';
 import { Keys } from '../src/store/redis/keys.ts';
 import { RedisSessionLog } from '../src/store/redis/session-log-redis.ts';
+import { TcpProxy } from '@agent-bridge/testkit';
 import { AGENT_TOKEN, agent, broker, client, type Frame, getJson, open, until } from './helpers.ts';
 
 const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
@@ -384,5 +385,37 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     c.send({ type: 'message', id: 'v4', data: 4 });
     expect(await next.next('client.message')).toMatchObject({ data: 4 });
     expect(next.all('client.message')).toHaveLength(1);
+  });
+
+  it('a broker taken over while cut off from Redis closes its sockets (1001) when Redis returns; its clients resume elsewhere, announced once', async () => {
+    const prefix = `${run}:${randomUUID().slice(0, 6)}`;
+    const proxy = new TcpProxy(Number(new URL(url).port || 6379), new URL(url).hostname);
+    await proxy.listen();
+    try {
+      const common = { CLUSTER_PREFIX: prefix, HEARTBEAT_TIMEOUT_MS: '3000' };
+      const a = await broker({ ...common, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, NODE_ID: 'broker-a' });
+      const b = await broker({ ...common, REDIS_URL: url, NODE_ID: 'broker-b' });
+      const ag = await agent(b);
+      const c = await client(a, 'c1');
+      await ag.event('client.connected');
+      c.send({ type: 'message', id: 'before', data: 1 });
+      expect((await ag.next('client.message')).data).toBe(1);
+      // broker-a loses Redis (its sockets stay open); broker-b takes it over after the dead-after bound.
+      proxy.block();
+      proxy.cut();
+      expect(await ag.event('client.disconnected', 10_000)).toMatchObject({ clientId: 'c1', resumable: true });
+      proxy.unblock();
+      expect((await c.waitClose(10_000)).code).toBe(1001);
+      const again = await client(b, 'c1', { lastSeq: 0, epoch: c.welcome.epoch as string });
+      expect(again.welcome).toMatchObject({ resumed: true });
+      expect(await ag.event('client.connected')).toMatchObject({ clientId: 'c1', resumed: true });
+      again.send({ type: 'message', id: 'after', data: 2 });
+      expect((await ag.next('client.message')).data).toBe(2);
+      // broker-a beats again as a live broker; the session was announced gone once.
+      await until(async () => (await getJson(`${a.url}/readyz`)).status === 200, 5000, 'broker-a ready again');
+      expect(ag.all((f) => f.type === 'system' && f.event === 'client.disconnected')).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
   });
 });

@@ -16,8 +16,12 @@ export interface DeadNode {
 }
 
 export interface ClusterNodes {
-  /** This broker is alive (called every second). */
-  beat(): Awaitable<void>;
+  /**
+   * This broker is alive (called every second). False, once: another broker took this run over
+   * meanwhile (it was cut off from the store for longer than the dead-after bound), so the
+   * sessions and agent connections it still holds sockets of are no longer its own.
+   */
+  beat(): Awaitable<boolean>;
   /**
    * Brokers silent for longer than `deadAfterMs` (and any whose name starts with `predecessors`:
    * earlier runs of this broker; and `suspects` silent for longer than `suspectAfterMs`), each
@@ -35,7 +39,9 @@ export interface ClusterNodes {
 
 /** One process: the only broker, never dead. */
 export class MemoryClusterNodes implements ClusterNodes {
-  beat(): void {}
+  beat(): boolean {
+    return true;
+  }
   claimDead(): DeadNode[] {
     return [];
   }

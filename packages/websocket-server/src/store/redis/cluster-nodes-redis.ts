@@ -26,6 +26,9 @@ redis.call('ZADD', KEYS[1], -tonumber(ARGV[3]), ARGV[1])
 return 1
 `;
 
+/** How long a taken-over run's mark waits for that run to beat again (then it was dead indeed). */
+export const TAKEN_MARK_MS = 60 * 60 * 1000;
+
 export class RedisClusterNodes implements ClusterNodes {
   constructor(
     private readonly redis: RedisLink,
@@ -33,8 +36,11 @@ export class RedisClusterNodes implements ClusterNodes {
     private readonly nodeId: string,
   ) {}
 
-  async beat(): Promise<void> {
+  async beat(): Promise<boolean> {
+    // Taken over (the mark done() leaves): told once, and not marked alive this round.
+    if ((await this.redis.cmd<string | null>(['GETDEL', this.keys.takenOver(this.nodeId)])) !== null) return false;
     await this.redis.cmd(['ZADD', this.keys.nodes, String(Date.now()), this.nodeId]);
+    return true;
   }
 
   async claimDead(deadAfterMs: number, predecessors?: string, suspects: string[] = [], suspectAfterMs = deadAfterMs): Promise<DeadNode[]> {
@@ -72,6 +78,8 @@ export class RedisClusterNodes implements ClusterNodes {
 
   /** The takeover of `node` is complete: forget it (its lists, then the node itself). */
   async done(node: string): Promise<void> {
+    // Should that run be alive after all (cut off from Redis, not dead), its next beat finds this.
+    await this.redis.cmd(['SET', this.keys.takenOver(node), '1', 'PX', String(TAKEN_MARK_MS)]);
     // Two commands, not one DEL: the keys do not share a hash slot (Redis Cluster).
     await this.redis.cmd(['DEL', this.keys.nodeClients(node)]);
     await this.redis.cmd(['DEL', this.keys.nodeAgents(node)]);

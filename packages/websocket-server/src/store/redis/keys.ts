@@ -93,6 +93,10 @@ export class Keys {
   inflightOrder(name: string, agentId: string): string {
     return `${this.prefix}:{a:${name}}:inflight:${agentId}:list`;
   }
+  /** Set when a broker run was taken over, so that run, should it be alive after all, learns it. */
+  takenOver(node: string): string {
+    return `${this.prefix}:taken:${node}`;
+  }
   /** Names with at least one connection (set). */
   get names(): string {
     return `${this.prefix}:names`;
