@@ -8,6 +8,7 @@
 import type { RedisLink } from '@agent-bridge/common/redis';
 import type { ClientIntake, IntakeAnswer, IntakeBatch } from '../client-intake.ts';
 import type { Keys } from './keys.ts';
+import { SEEN_LUA } from './lua.ts';
 import { type PendingIdRecords, recordLua } from './pending-id-records.ts';
 import { BUCKET_CLOSE, BUCKET_OPEN, BUCKET_STEP, BucketArgs } from './rate-limit-store-redis.ts';
 
@@ -16,18 +17,14 @@ import { BUCKET_CLOSE, BUCKET_OPEN, BUCKET_STEP, BucketArgs } from './rate-limit
  * per frame. The records go first, so a resend among the frames is recognised. Answers {address,
  * verdict1, dup1, verdict2, …}.
  */
-const INTAKE = `${BUCKET_OPEN}
+const INTAKE = `${SEEN_LUA}${BUCKET_OPEN}
 local n = tonumber(ARGV[6])
 ${recordLua('n', '7')}
 local out = {redis.call('HGET', KEYS[3], 'address') or ''}
 -- Every id of the batch looked up at once.
 local ids = {}
 for i = 7 + 2 * n, #ARGV do if ARGV[i] ~= '' then table.insert(ids, ARGV[i]) end end
-local known = {}
-if #ids > 0 then
-  local found = redis.call('ZMSCORE', KEYS[2], unpack(ids))
-  for k = 1, #ids do if found[k] then known[ids[k]] = true end end
-end
+local known = seen(KEYS[2], ids)
 for i = 7 + 2 * n, #ARGV do
   ${BUCKET_STEP}
   local dup = 0

@@ -13,6 +13,7 @@ import type { RedisLink } from '@agent-bridge/common/redis';
 import type { WaitEntry } from '../../agent-wait-queue.ts';
 import { pairs } from './agent-directory-redis.ts';
 import type { Keys } from './keys.ts';
+import { SEEN_LUA } from './lua.ts';
 
 /**
  * KEYS: pool, pins, refs, the name's fence. ARGV: clientId, limit, ttl, inflight prefix, now, ref
@@ -24,7 +25,7 @@ import type { Keys } from './keys.ts';
  * older messages are being routed again — a connection went, or a queue drains —: fresh ones
  * wait, so they cannot overtake them), or {0, pool} (no valid pin: the caller picks).
  */
-const HOLD = `
+const HOLD = `${SEEN_LUA}
 if ARGV[10] == '1' and tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then return {3} end
 if ARGV[9] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[9]) == 1 then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[9])
@@ -37,12 +38,8 @@ local out = {1, pinned, node, 0, 0}
 -- Which of the frames were held before (one look for all; a frame twice in the batch counts too).
 local refs = {}
 for i = 14, #ARGV, 3 do if ARGV[i] ~= '' then table.insert(refs, ARGV[i]) end end
-local known = {}
-if #refs > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[6]))
-  local found = redis.call('ZMSCORE', KEYS[3], unpack(refs))
-  for k = 1, #refs do if found[k] then known[refs[k]] = true end end
-end
+if #refs > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[6])) end
+local known = seen(KEYS[3], refs)
 local add, ids, fields, held = {}, {}, {}, {}
 for i = 12, #ARGV, 3 do
   local ref = ARGV[i + 2]

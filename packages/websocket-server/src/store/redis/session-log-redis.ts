@@ -12,6 +12,7 @@ import type { RedisLink } from '@agent-bridge/common/redis';
 import type { FrameKind } from '../../mailbox.ts';
 import type { LogEntry, LoggedFrame, Replay, SessionLog } from '../session-log.ts';
 import type { Keys } from './keys.ts';
+import { SEEN_LUA } from './lua.ts';
 import { GRACE_MS } from './session-store-redis.ts';
 
 const SENTINEL = String(Number.MAX_SAFE_INTEGER);
@@ -25,7 +26,7 @@ const SEQ_FIELD = `"seq":${SENTINEL}`;
  * agent name + id ('' for none). Answers {owner, seq…}: per frame its seq, 0 (no session and
  * known-only) or -1 (appended before under that id: a resend).
  */
-const APPEND = `
+const APPEND = `${SEEN_LUA}
 local owner = redis.call('HGET', KEYS[3], 'owner')
 local orphan = not owner
 if orphan then owner = '' end
@@ -34,12 +35,8 @@ local keys = {}
 for i = 9, #ARGV, 7 do
   if ARGV[i + 6] ~= '' and not (orphan and ARGV[i + 5] == '1') then table.insert(keys, ARGV[i + 6]) end
 end
-local known = {}
-if #keys > 0 then
-  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[6]) - tonumber(ARGV[8]))
-  local found = redis.call('ZMSCORE', KEYS[4], unpack(keys))
-  for k = 1, #keys do if found[k] then known[keys[k]] = true end end
-end
+if #keys > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[6]) - tonumber(ARGV[8])) end
+local known = seen(KEYS[4], keys)
 local out = {owner}
 local go, at, add = {}, {}, {}
 for i = 9, #ARGV, 7 do
