@@ -171,12 +171,14 @@ export class Router {
   private async clusterClientBatch(conn: ClientConnection, batch: { text: string; receivedAt: number }[]): Promise<void> {
     const { clientId } = conn;
     const parsed = batch.map((b) => parseFrame(b.text, ClientFrame));
-    const ids = parsed.map((p) => (p.ok && p.frame.type !== FrameType.ack ? (p.frame.id ?? '') : ''));
+    // Each frame's `ref` for its answers: its id (a message or cancel), else what a bad frame had.
+    const refs = parsed.map((p) => (!p.ok ? p.ref : p.frame.type === FrameType.ack ? undefined : p.frame.id));
     let intake: IntakeBatch;
     try {
-      intake = await this.deps.stores.intake!.take(clientId, ids);
+      // Only a frame that parsed has an id to look up.
+      intake = await this.deps.stores.intake!.take(clientId, parsed.map((p, i) => (p.ok ? (refs[i] ?? '') : '')));
     } catch (err) {
-      for (const p of parsed) this.clientFailed(clientId, p.ok ? (p.frame.type === FrameType.ack ? undefined : p.frame.id) : p.ref, err);
+      for (const ref of refs) this.clientFailed(clientId, ref, err);
       return;
     }
     const session = { clientId, address: intake.address };
@@ -199,8 +201,7 @@ export class Router {
       if (!p.ok || verdict !== 'ok') {
         await flush();
         this.metrics.frameIn('client', 'invalid');
-        const ref = p.ok ? (p.frame.type === FrameType.ack ? undefined : p.frame.id) : p.ref;
-        if (verdict === 'limited') this.deps.delivery.error(clientId, 'rate_limited', 'too many frames; slow down', { ref });
+        if (verdict === 'limited') this.deps.delivery.error(clientId, 'rate_limited', 'too many frames; slow down', { ref: refs[i] });
         else if (!p.ok) this.deps.delivery.error(clientId, p.code, p.message, { ref: p.ref });
         continue;
       }
@@ -221,8 +222,12 @@ export class Router {
         continue;
       }
       const entry = this.messageEntry(session, frame, batch[i]!.receivedAt);
-      if (entry) entries.push(entry);
-      else await flush();
+      if (typeof entry !== 'string') {
+        entries.push(entry);
+        continue;
+      }
+      await flush();
+      this.deps.delivery.error(clientId, 'payload_too_large', entry, { ref: frame.id });
     }
     await flush();
   }
@@ -279,11 +284,12 @@ export class Router {
 
   private clientMessage(session: Sender, frame: ClientMessageFrame, receivedAt: number): Awaitable<void> {
     const entry = this.messageEntry(session, frame, receivedAt);
-    if (entry) return this.route(entry, frame.id);
+    if (typeof entry !== 'string') return this.route(entry, frame.id);
+    this.deps.delivery.error(session.clientId, 'payload_too_large', entry, { ref: frame.id });
   }
 
-  /** The `client.message` for the agent, or undefined (and payload_too_large) when it would be too big. */
-  private messageEntry(session: Sender, frame: ClientMessageFrame, receivedAt: number): WaitEntry | undefined {
+  /** The `client.message` for the agent, or why it cannot go (payload_too_large's message). */
+  private messageEntry(session: Sender, frame: ClientMessageFrame, receivedAt: number): WaitEntry | string {
     const id = newMessageId();
     const _meta = this.traceOf(frame, id, frame.id, 'client>agent');
     const span = this.tracer.enabled ? this.hopSpan('client>agent', frame.agent ?? DEFAULT_AGENT, FrameType.message, id, _meta) : undefined;
@@ -298,12 +304,7 @@ export class Router {
     });
     span?.end();
     const bytes = Buffer.byteLength(payload);
-    if (bytes > this.cfg.MAX_MESSAGE_BYTES) {
-      this.deps.delivery.error(session.clientId, 'payload_too_large', `the message to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`, {
-        ref: frame.id,
-      });
-      return undefined;
-    }
+    if (bytes > this.cfg.MAX_MESSAGE_BYTES) return `the message to the agent would exceed ${this.cfg.MAX_MESSAGE_BYTES} bytes`;
     return { agent: frame.agent ?? DEFAULT_AGENT, clientId: session.clientId, ref: frame.id, payload, bytes, sentAt: Date.now(), receivedAt, msgId: id };
   }
 
