@@ -3,9 +3,9 @@
  * client had accepted (`{clientId}` tag: it goes with the session's other keys; the last
  * CLIENT_IDS_KEPT by arrival). An id is looked up when its frame arrives and recorded once the
  * frame is accepted (with the session's next intake: pending-id-records.ts): a broker that dies
- * in between leaves nothing recorded, and the resend is
- * recognised where the frame was stored instead (the hold of inflight-redis.ts, the wait queue's
- * offer). Agent frames need no record here: the session log's append recognises them.
+ * in between leaves nothing recorded, and the resend is recognised where the frame was stored
+ * instead (the hold of inflight-redis.ts, the wait queue's offer). Agent frames need no record
+ * here: the session log's append recognises them.
  */
 import type { RedisLink } from '@agent-bridge/common/redis';
 import type { AckRecords } from '../ack-records.ts';

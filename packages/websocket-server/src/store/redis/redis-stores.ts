@@ -76,6 +76,8 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     close: async () => {
       epoch.stop();
       waitQueues.clear();
+      // Accepted ids still waiting for their session's next intake are written before the link goes.
+      acks.pending.flushAll();
       await Promise.all([main.close(), sub.close()]);
     },
   };
