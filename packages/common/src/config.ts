@@ -105,8 +105,8 @@ export const SettingsSchema = z.object({
   AGENT_QUEUE_LIMIT: int(0).default(100),
   /**
    * Cluster (§8): the most resend references kept per agent name (messages held for its
-   * connections) and for all wait queues together, beside their SESSION_TTL_MS age bound; the
-   * oldest go first. docs/cluster.md says what a trimmed reference costs.
+   * connections), for all wait queues together and of agent frame ids per session, beside their
+   * SESSION_TTL_MS age bound; the oldest go first. docs/cluster.md says what a trimmed one costs.
    */
   CLUSTER_REFS_LIMIT: int(1).default(100_000),
   OUTAGE_BUFFER_FRAMES: int(0).default(100),

@@ -265,7 +265,7 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     const { a, prefix } = await cluster();
     const c = await client(a, 'c1');
     // What a broadcasting broker does before it tells anyone, and then it "dies": nothing is published.
-    const log = new RedisSessionLog(redis, new Keys(prefix), 'broker-gone.1', { frames: 100, bytes: 1 << 20, sessionTtlMs: 5000 });
+    const log = new RedisSessionLog(redis, new Keys(prefix), 'broker-gone.1', { frames: 100, bytes: 1 << 20, sessionTtlMs: 5000, agentIdsKept: 1000 });
     const body = new SeqMessageTemplate({ id: 'm-lost', from: 'default', data: 'stored, never announced', ts: new Date().toISOString() });
     const f = await log.appendSilently('c1', { type: 'message', body }, 'broadcast');
     expect(f.seq).toBe(1);
@@ -332,7 +332,7 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     expect(intakes.length).toBe(1);
   });
 
-  it('resend references are kept to CLUSTER_REFS_LIMIT per name and for the wait queues, the newest kept', async () => {
+  it('resend references are kept to CLUSTER_REFS_LIMIT per name, for the wait queues and per session for agent frames, the newest kept', async () => {
     const { a, b, prefix } = await cluster({ CLUSTER_REFS_LIMIT: '3' });
     const c = await client(a, 'c1');
     // No agent of "q" anywhere: the messages wait in its queue.
@@ -344,6 +344,10 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     for (let i = 1; i <= 5; i++) expect(await c.next('accepted')).toMatchObject({ ref: `h${i}` });
     for (let i = 1; i <= 5; i++) expect((await ag.next('client.message')).data).toBe(i);
     expect(await redis.cmd(['ZRANGE', `${prefix}:{a:default}:refs`, '0', '-1'])).toEqual(['c1\nh3', 'c1\nh4', 'c1\nh5']);
+    // And the agent frames' ids kept per session.
+    for (let i = 1; i <= 5; i++) ag.send({ type: 'send', id: `a${i}`, to: 'c1', data: i });
+    for (let i = 1; i <= 5; i++) expect(await ag.next('accepted')).toMatchObject({ ref: `a${i}` });
+    expect(await redis.cmd(['ZRANGE', `${prefix}:{c1}:aids`, '0', '-1'])).toEqual(['default\na3', 'default\na4', 'default\na5']);
   });
 
   it('an accepted id is recorded for the session (by its next intake, or shortly on its own): a resend is recognised after its resend reference is gone', async () => {

@@ -54,12 +54,12 @@ afterAll(async () => {
 });
 
 describeSessionStoreContract('redis', (bounds) => new RedisSessionStore(main, fresh(), 'node-a', bounds));
-describeSessionLogContract('redis', (b) => new RedisSessionLog(main, fresh(), 'node-a', { frames: b.frames, bytes: b.bytes, sessionTtlMs: 60_000 }), { shared: true });
+describeSessionLogContract('redis', (b) => new RedisSessionLog(main, fresh(), 'node-a', { frames: b.frames, bytes: b.bytes, sessionTtlMs: 60_000, agentIdsKept: 1000 }), { shared: true });
 describeAgentDirectoryContract('redis', () => new RedisAgentDirectory(main, fresh()));
 describeWaitQueueStoreContract(
   'redis',
   (b) => {
-    const q = new RedisWaitQueues(main, fresh(), b.limit, b.maxAgeMs, { budget: b.budget, perClient: b.perClient }, () => undefined);
+    const q = new RedisWaitQueues(main, fresh(), b.limit, b.maxAgeMs, { budget: b.budget, perClient: b.perClient }, () => undefined, 1000);
     q.start();
     stoppers.push(() => q.clear());
     return q;
@@ -137,7 +137,7 @@ describe('Redis stores: what only a shared store must do', () => {
     await bus.start();
     const got: unknown[] = [];
     bus.subscribe((m) => got.push(m));
-    const other = new RedisSessionLog(main, keys, 'node-b', { frames: 10, bytes: 1 << 20, sessionTtlMs: 60_000 });
+    const other = new RedisSessionLog(main, keys, 'node-b', { frames: 10, bytes: 1 << 20, sessionTtlMs: 60_000, agentIdsKept: 1000 });
     const f = await other.append('c1', { type: 'system', render: (seq) => `{"type":"system","seq":${seq},"event":"x"}` }, 'system');
     expect(f).toMatchObject({ seq: 1, owner: 'node-a', payload: '{"type":"system","seq":1,"event":"x"}' });
     await expect.poll(() => got).toEqual([

@@ -62,7 +62,7 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
   return {
     epoch,
     sessions: new RedisSessionStore(main, keys, nodeId, { maxSessions: cfg.MAX_SESSIONS, maxPerIp: cfg.MAX_SESSIONS_PER_IP }),
-    log: new RedisSessionLog(main, keys, nodeId, { frames: cfg.RESUME_BUFFER_FRAMES, bytes: cfg.RESUME_BUFFER_BYTES, sessionTtlMs: cfg.SESSION_TTL_MS }),
+    log: new RedisSessionLog(main, keys, nodeId, { frames: cfg.RESUME_BUFFER_FRAMES, bytes: cfg.RESUME_BUFFER_BYTES, sessionTtlMs: cfg.SESSION_TTL_MS, agentIdsKept: cfg.CLUSTER_REFS_LIMIT }),
     directory: new RedisAgentDirectory(main, keys),
     waitQueues,
     rates: new RedisRateLimitStore(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST),

@@ -20,8 +20,8 @@ const SEQ_FIELD = `"seq":${SENTINEL}`;
 
 /**
  * KEYS: log meta, log, session record, agent frames' ids. ARGV: frames kept, bytes kept, this
- * broker, bus channel prefix, clientId, now, an orphan log's TTL, the agent ids' TTL; then per
- * frame (a session's frames of one turn, in order): text before and after its seq, notify ('1'),
+ * broker, bus channel prefix, clientId, now, an orphan log's TTL, the agent ids' TTL and how many
+ * are kept; then per frame (a session's frames of one turn, in order): text before and after its seq, notify ('1'),
  * its kind in the mailbox, its type, known-only ('1': nothing without a session record), its
  * agent name + id ('' for none). Answers {owner, seq…}: per frame its seq, 0 (no session and
  * known-only) or -1 (appended before under that id: a resend).
@@ -32,14 +32,14 @@ local orphan = not owner
 if orphan then owner = '' end
 -- Agent frames appended before under their name + id (one look for all).
 local keys = {}
-for i = 9, #ARGV, 7 do
+for i = 10, #ARGV, 7 do
   if ARGV[i + 6] ~= '' and not (orphan and ARGV[i + 5] == '1') then table.insert(keys, ARGV[i + 6]) end
 end
 if #keys > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[6]) - tonumber(ARGV[8])) end
 local known = seen(KEYS[4], keys)
 local out = {owner}
 local go, at, add = {}, {}, {}
-for i = 9, #ARGV, 7 do
+for i = 10, #ARGV, 7 do
   local key = ARGV[i + 6]
   if orphan and ARGV[i + 5] == '1' then
     table.insert(out, 0)
@@ -58,6 +58,8 @@ for i = 9, #ARGV, 7 do
 end
 if #add > 0 then
   redis.call('ZADD', KEYS[4], unpack(add))
+  local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[9])
+  if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1) end
   if orphan then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
 end
 if #go == 0 then return out end
@@ -150,6 +152,8 @@ export interface RedisLogLimits {
   frames: number;
   bytes: number;
   sessionTtlMs: number;
+  /** CLUSTER_REFS_LIMIT: the most agent frame ids kept per session for recognising a resend. */
+  agentIdsKept: number;
 }
 
 /** What the script needs to write a frame, and what the bus needs to name it. */
@@ -228,6 +232,7 @@ export class RedisSessionLog implements SessionLog {
       // A log without a session record (it expired meanwhile) lives no longer than a session would.
       String(this.limits.sessionTtlMs + GRACE_MS),
       String(this.limits.sessionTtlMs),
+      String(this.limits.agentIdsKept),
     ];
     this.redis.eval<(string | number)[]>(APPEND, keys, fixed.concat(batch.args)).then(
       (answer) => {

@@ -110,7 +110,7 @@ export class RedisWaitQueues implements WaitQueueStore {
     private readonly bytes: { budget: number; perClient: number },
     private readonly onError: (err: unknown) => void,
     /** CLUSTER_REFS_LIMIT: the most resend references kept for all queues (the oldest go first). */
-    private readonly refsLimit = 100_000,
+    private readonly refsLimit: number,
   ) {}
 
   private keysOf(name: string): string[] {
