@@ -162,6 +162,37 @@ describe('with the real broker', () => {
     expect(await c.next('message')).toMatchObject({ from: 'default', data: { text: 'echo again' } });
   });
 
+  test("a restarted broker: the agent redials once its /readyz answers, not at its next backoff step", async () => {
+    const b1 = await broker();
+    // A 4-s step (3.2–4.8 s): the broker is back long before it.
+    const agent = await welcomedAgent(b1.wsUrl, { backoff: { initialMs: 4000, maxMs: 60_000 } });
+    const waiting = nextEvent(agent, 'reconnecting');
+    await b1.close();
+    const [{ delayMs }] = await waiting;
+    const lost = performance.now();
+    const welcomed = nextEvent(agent, 'welcome', 5000);
+    await broker(b1.port);
+    const back = performance.now();
+    await welcomed;
+    // The probe asks every second (+ up to 250 ms of jitter).
+    expect(performance.now() - back).toBeLessThan(1600);
+    expect(performance.now() - lost).toBeLessThan(delayMs - 1000);
+  });
+
+  test('a broker that stays away: no early redial, each failed dial waits its step (§5)', async () => {
+    const b1 = await broker();
+    const agent = await welcomedAgent(b1.wsUrl, { backoff: { initialMs: 300, maxMs: 60_000 } });
+    const events = record(agent, ['reconnecting']);
+    const at: number[] = [];
+    agent.on('reconnecting', () => at.push(performance.now()));
+    await b1.close();
+    await expect.poll(() => events.length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    const delays = events.map((e) => (e.args[0] as { delayMs: number }).delayMs);
+    expect(delays[1]).toBeGreaterThanOrEqual(480);
+    expect(delays[2]).toBeGreaterThanOrEqual(960);
+    for (let i = 1; i < 3; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(delays[i - 1]! - 5);
+  });
+
   test('frames sent while the link is down are flushed in order after the reconnect', async () => {
     const b = await broker();
     const proxy = new TcpProxy(b.port);
