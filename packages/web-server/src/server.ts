@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCode, createLogger, urlHost, type BackoffOptions, type Config, type Logger } from '@agent-bridge/common';
+import { CloseCode, createLogger, LISTEN_BACKLOG, urlHost, type BackoffOptions, type Config, type Logger } from '@agent-bridge/common';
 import { createHopTracer, type HopTracer } from '@agent-bridge/common/otel';
 import { createApp } from './app.ts';
 import { createWebMetrics } from './http/metrics.ts';
@@ -161,7 +161,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.web.port, config.web.host, () => {
+      server.listen({ port: config.web.port, host: config.web.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });
