@@ -26,7 +26,7 @@ import type { BroadcastResult } from '../agents/pacer.ts';
 import { echo, latency } from './echo.ts';
 import { fanout } from './fanout.ts';
 import { idle } from './idle.ts';
-import { stormSetup, stormWait } from './storm.ts';
+import { stormSetup, stormWait, tcpCounters } from './storm.ts';
 import type { Scenario, ScenarioContext, ScenarioResult } from './types.ts';
 
 const cluster = (ctx: ScenarioContext) => ctx.topo as AgentBridgeClusterTopology;
@@ -247,12 +247,14 @@ async function stormCluster(ctx: ScenarioContext): Promise<ScenarioResult> {
   for (const run of runs) affected += Number(await redis.command('SCARD', `${topo.prefix}:node:${run}:clients`));
   const win = new Window(topo.all.filter((c) => c !== topo.broker));
   await win.start();
+  const tcp0 = tcpCounters();
   const t0 = nowUs();
   await topo.stopBroker();
   const killMs = (nowUs() - t0) / 1000;
   await lg.call('stormProbe');
   const allBack = (x: StormStatus) => x.reconnected >= affected;
   const s = await stormWait(ctx, t0, allBack);
+  const tcp1 = tcpCounters();
   const processes = await win.stop(0);
   // Whole again for what follows (a SIGKILLed broker restarted in place takes over its earlier run).
   await topo.startBroker();
@@ -276,6 +278,8 @@ async function stormCluster(ctx: ScenarioContext): Promise<ScenarioResult> {
       allProbesEchoedMs: s.probesEchoed === s.clients ? round(s.lastEchoMs) : null,
       reconnectPctMs: s.reconnectPctMs,
       lost: s.clients - s.probesEchoed,
+      tcpListenOverflows: tcp0 && tcp1 ? tcp1.listenOverflows - tcp0.listenOverflows : null,
+      tcpSynRetransmits: tcp0 && tcp1 ? tcp1.synRetrans - tcp0.synRetrans : null,
     },
     processes,
     notes,

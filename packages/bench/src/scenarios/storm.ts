@@ -10,6 +10,7 @@
  * sooner than N ms after its stop (a slow restart, as on a loaded machine, where the redials'
  * backoff steps show).
  */
+import { readFileSync } from 'node:fs';
 import { nowUs } from '../histogram.ts';
 import { round, sleep, Window } from '../measure.ts';
 import type { StormStatus } from '../loadgen/pool.ts';
@@ -70,12 +71,29 @@ export async function stormWait(ctx: ScenarioContext, t0: number, allBack: (s: S
   return s;
 }
 
+/**
+ * The kernel's TCP counters that show a listen queue too short for a storm (Linux; machine-wide, so
+ * other work on the machine counts too): accept-queue overflows and SYN retransmissions.
+ */
+export function tcpCounters(): { listenOverflows: number; synRetrans: number } | undefined {
+  try {
+    const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const keys = lines[0]!.split(/\s+/);
+    const vals = lines[1]!.split(/\s+/).map(Number);
+    const at = (k: string) => vals[keys.indexOf(k)] ?? 0;
+    return { listenOverflows: at('ListenOverflows'), synRetrans: at('TCPSynRetrans') };
+  } catch {
+    return undefined;
+  }
+}
+
 export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { topo, opts } = ctx;
   const notes: string[] = [];
   await stormSetup(ctx, notes);
   const win = new Window(topo.all.filter((c) => c !== topo.broker));
   await win.start();
+  const tcp0 = tcpCounters();
   const t0 = nowUs();
   await topo.stopBroker();
   const stoppedMs = (nowUs() - t0) / 1000;
@@ -89,6 +107,7 @@ export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
   const profiled = opts.profile ? topo.servers : [];
   await startProfiles(profiled);
   const s = await stormWait(ctx, t0, (x) => x.reconnected === x.clients);
+  const tcp1 = tcpCounters();
   await stopProfiles(ctx, profiled, 'storm', notes);
   const processes = await win.stop(0);
   await topo.loadgen.call('closeAll', undefined, 60_000);
@@ -108,6 +127,9 @@ export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
       allProbesEchoedMs: s.probesEchoed === s.clients ? round(s.lastEchoMs) : null,
       reconnectPctMs: s.reconnectPctMs,
       lost: s.clients - s.probesEchoed,
+      // Machine-wide, from the stop to the end of the wait.
+      tcpListenOverflows: tcp0 && tcp1 ? tcp1.listenOverflows - tcp0.listenOverflows : null,
+      tcpSynRetransmits: tcp0 && tcp1 ? tcp1.synRetrans - tcp0.synRetrans : null,
     },
     processes,
     notes,
