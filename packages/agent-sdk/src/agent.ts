@@ -73,6 +73,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private retryTimer: NodeJS.Timeout | undefined;
   /** While waiting to redial: the broker's /readyz, to redial as soon as it is back (ready-probe.ts). */
   private readyProbe: ReadyProbe | undefined;
+  /** A redial was brought forward since the last welcome: the rest of this outage keeps the plain schedule. */
+  private woken = false;
   private pingTimer: NodeJS.Timeout | undefined;
   private openedAt: number | undefined;
   private readonly watchdog: Watchdog;
@@ -368,10 +370,15 @@ export class Agent extends EventEmitter<AgentEvents> {
       }, ms);
     };
     redial(delayMs);
+    // Once per outage: a broker whose /readyz answers but which refuses the upgrade must not be
+    // redialled every second instead of on the schedule.
+    if (this.woken) return;
     const due = Date.now() + delayMs;
     this.readyProbe ??= new ReadyProbe({ timeoutMs: Math.min(2000, this.opts.heartbeatTimeoutMs) });
     this.readyProbe.start(this.opts.endpoints[this.endpointIndex % this.opts.endpoints.length]!, (ms) => {
-      if (this.stateValue === 'waiting' && due - Date.now() > ms) redial(ms);
+      if (this.stateValue !== 'waiting' || due - Date.now() <= ms) return;
+      this.woken = true;
+      redial(ms);
     });
   }
 
@@ -579,6 +586,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private completeWelcome(frame: AgentWelcomeFrame): void {
     this.stateValue = 'ready';
     this.redialAttempt = 0;
+    this.woken = false;
     this.acksOn = this.opts.acks && frame.acks === true;
     // With acks, frames stay held until `accepted`: those the last connection may have lost are
     // sent again, in order, before the new ones (the bridge answers a resent id accepted again).

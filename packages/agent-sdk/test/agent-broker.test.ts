@@ -1,5 +1,7 @@
 // The SDK against the real broker, in process; raw ws clients stand in for the web server upstream.
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { loadConfig } from '@agent-bridge/common';
 import { startBroker } from '@agent-bridge/websocket-server';
@@ -192,6 +194,25 @@ describe('with the real broker', () => {
     expect(delays[2]).toBeGreaterThanOrEqual(960);
     for (let i = 1; i < 3; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(delays[i - 1]! - 5);
   });
+
+  test('once per outage: a broker whose /readyz answers but which refuses the upgrade is redialled on the schedule after one early dial', async () => {
+    // /readyz 200, every upgrade refused 503 (retryable).
+    const server = http.createServer((req, res) => res.writeHead(req.url === '/readyz' ? 200 : 404).end());
+    server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\r\n{"error":{"code":"unavailable"}}'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    const { port } = server.address() as AddressInfo;
+    const agent = agentAt(`ws://127.0.0.1:${port}`, { backoff: { initialMs: 1500, maxMs: 60_000 } });
+    const at: number[] = [];
+    const delays: number[] = [];
+    agent.on('reconnecting', (e) => {
+      at.push(performance.now());
+      delays.push(e.delayMs);
+    });
+    await expect.poll(() => at.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    // The first wait may be cut short by the probe; the second runs its full step (2.4–3.6 s).
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(delays[1]! - 5);
+  }, 20_000);
 
   test('frames sent while the link is down are flushed in order after the reconnect', async () => {
     const b = await broker();

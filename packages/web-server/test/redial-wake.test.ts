@@ -88,4 +88,16 @@ describe('waiting upstreams are woken once their broker is back', () => {
     // Each failed dial came no sooner than its announced step (timers may fire a little late, never early).
     for (let i = 1; i < waits.length; i++) expect(at(waits[i]!) - at(waits[i - 1]!)).toBeGreaterThanOrEqual(retry[i - 1]! - 5);
   });
+
+  it('once per outage: a broker that answers /readyz but refuses the upgrade is redialled on the schedule after one early dial', async () => {
+    const b = await broker();
+    // A wrong PROXY_TOKEN: every upgrade is refused 401 while /readyz stays 200.
+    const w = await web(b.wsUrl, { PROXY_TOKEN: 'not_the_brokers_token' }, { backoff: { initialMs: 1500, maxMs: 60_000 }, brokerPollMs: 50 });
+    const s = track(await connectBrowser(w.url, await registerClient(w.url)));
+    s.ws.on('message', () => arrived.set(s.frames[s.frames.length - 1]!, performance.now()));
+    const waits: Frame[] = [];
+    for (let i = 0; i < 3; i++) waits.push(await s.event('bridge.reconnecting', 10_000));
+    // The first wait may be cut short by a /readyz 200; the second runs its full step (2.4–3.6 s).
+    expect(at(waits[2]!) - at(waits[1]!)).toBeGreaterThanOrEqual((waits[1]!.retryInMs as number) - 5);
+  }, 20_000);
 });

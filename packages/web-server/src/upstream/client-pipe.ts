@@ -157,6 +157,8 @@ export class ClientPipe {
   /** When the pending redial is due, and when the current upstream's dial started (`performance.now()`). */
   private retryAt = 0;
   private dialedAt = 0;
+  /** A redial was brought forward since the last welcome: the rest of this outage keeps the plain schedule. */
+  private woken = false;
   private resetTimer: NodeJS.Timeout | undefined;
   /** No more upstream work: the browser is gone or being closed. */
   private ended = false;
@@ -459,7 +461,7 @@ export class ClientPipe {
     this.retryAt = performance.now() + retryInMs;
     this.armRedial(retryInMs);
     // Proof that this broker is back (another upstream's welcome, a /readyz 200) may come first.
-    if (this.brokerUrl !== undefined) this.opts.redialWake?.wait(this.brokerUrl, this, { since: performance.now(), wake: (ms) => this.wakeRedial(ms) });
+    if (this.brokerUrl !== undefined && !this.woken) this.opts.redialWake?.wait(this.brokerUrl, this, { since: performance.now(), wake: (ms) => this.wakeRedial(ms) });
   }
 
   private armRedial(ms: number): void {
@@ -474,6 +476,9 @@ export class ClientPipe {
   /** The broker is back: redial within `ms` unless this upstream's own step comes sooner. */
   private wakeRedial(ms: number): void {
     if (this.ended || !this.retryTimer || this.retryAt - performance.now() <= ms) return;
+    // Once per outage: a broker that answers /readyz but refuses the upgrade (a wrong PROXY_TOKEN)
+    // must not be redialled every second instead of on the schedule.
+    this.woken = true;
     this.armRedial(ms);
   }
 
@@ -544,6 +549,7 @@ export class ClientPipe {
       this.sendSystem('bridge.reconnected', { epoch: this.epoch, resumed, lastSeq });
     }
     this.ready = true;
+    this.woken = false;
     this.failedBroker = undefined;
     if (this.brokerUrl !== undefined) {
       this.opts.brokers?.markUp(this.brokerUrl);
