@@ -38,6 +38,7 @@ import { RunRegistry } from './run-registry.ts';
 import { RunWriter, type RunOptions, type RunTarget } from './run.ts';
 import { describeRefusal, type Refusal } from './refusal.ts';
 import { Watchdog } from './watchdog.ts';
+import { ReadyProbe } from './ready-probe.ts';
 import { MessageAcks, type ClientMessageEvent } from './message-acks.ts';
 import { createSdkMetrics, type SdkMetrics } from './metrics.ts';
 import type { AgentSpan, AgentTracer } from './tracing.ts';
@@ -70,6 +71,10 @@ export class Agent extends EventEmitter<AgentEvents> {
   /** Which of opts.endpoints the next dial goes to: each redial moves on to the next broker. */
   private endpointIndex = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** While waiting to redial: the broker's /readyz, to redial as soon as it is back (ready-probe.ts). */
+  private readyProbe: ReadyProbe | undefined;
+  /** A redial was brought forward since the last welcome: the rest of this outage keeps the plain schedule. */
+  private woken = false;
   private pingTimer: NodeJS.Timeout | undefined;
   private openedAt: number | undefined;
   private readonly watchdog: Watchdog;
@@ -215,6 +220,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.stateValue = 'stopped';
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.readyProbe?.stop();
     if (this.outbox.size > 0) this.log.warn({ discarded: this.outbox.drain().length }, 'closed with frames still in the outbox');
     const ws = this.ws;
     if (!ws) {
@@ -247,6 +253,7 @@ export class Agent extends EventEmitter<AgentEvents> {
 
   private dial(): void {
     this.stateValue = 'connecting';
+    this.readyProbe?.stop();
     const endpoint = this.opts.endpoints[this.endpointIndex % this.opts.endpoints.length]!;
     this.log.debug({ url: redactUrl(endpoint) }, 'dialing');
     const ws = new WebSocket(endpoint, {
@@ -355,10 +362,24 @@ export class Agent extends EventEmitter<AgentEvents> {
     );
     this.emitSafe('reconnecting', { attempt: this.redialAttempt, delayMs, code });
     if (this.stateValue !== 'waiting') return;
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      if (this.stateValue === 'waiting') this.dial();
-    }, delayMs);
+    const redial = (ms: number) => {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        if (this.stateValue === 'waiting') this.dial();
+      }, ms);
+    };
+    redial(delayMs);
+    // Once per outage: a broker whose /readyz answers but which refuses the upgrade must not be
+    // redialled every second instead of on the schedule.
+    if (this.woken) return;
+    const due = Date.now() + delayMs;
+    this.readyProbe ??= new ReadyProbe({ timeoutMs: Math.min(2000, this.opts.heartbeatTimeoutMs) });
+    this.readyProbe.start(this.opts.endpoints[this.endpointIndex % this.opts.endpoints.length]!, (ms) => {
+      if (this.stateValue !== 'waiting' || due - Date.now() <= ms) return;
+      this.woken = true;
+      redial(ms);
+    });
   }
 
   /** Stopped by the bridge's answer, not by close(): later close() calls just resolve. */
@@ -565,6 +586,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private completeWelcome(frame: AgentWelcomeFrame): void {
     this.stateValue = 'ready';
     this.redialAttempt = 0;
+    this.woken = false;
     this.acksOn = this.opts.acks && frame.acks === true;
     // With acks, frames stay held until `accepted`: those the last connection may have lost are
     // sent again, in order, before the new ones (the bridge answers a resent id accepted again).

@@ -1,5 +1,7 @@
 // The SDK against the real broker, in process; raw ws clients stand in for the web server upstream.
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { loadConfig } from '@agent-bridge/common';
 import { startBroker } from '@agent-bridge/websocket-server';
@@ -161,6 +163,56 @@ describe('with the real broker', () => {
     c.send({ type: 'message', id: 'c-1', data: { text: 'again' } });
     expect(await c.next('message')).toMatchObject({ from: 'default', data: { text: 'echo again' } });
   });
+
+  test("a restarted broker: the agent redials once its /readyz answers, not at its next backoff step", async () => {
+    const b1 = await broker();
+    // A 4-s step (3.2–4.8 s): the broker is back long before it.
+    const agent = await welcomedAgent(b1.wsUrl, { backoff: { initialMs: 4000, maxMs: 60_000 } });
+    const waiting = nextEvent(agent, 'reconnecting');
+    await b1.close();
+    const [{ delayMs }] = await waiting;
+    const lost = performance.now();
+    const welcomed = nextEvent(agent, 'welcome', 5000);
+    await broker(b1.port);
+    const back = performance.now();
+    await welcomed;
+    // The probe asks every second (+ up to 250 ms of jitter).
+    expect(performance.now() - back).toBeLessThan(1600);
+    expect(performance.now() - lost).toBeLessThan(delayMs - 1000);
+  });
+
+  test('a broker that stays away: no early redial, each failed dial waits its step (§5)', async () => {
+    const b1 = await broker();
+    const agent = await welcomedAgent(b1.wsUrl, { backoff: { initialMs: 300, maxMs: 60_000 } });
+    const events = record(agent, ['reconnecting']);
+    const at: number[] = [];
+    agent.on('reconnecting', () => at.push(performance.now()));
+    await b1.close();
+    await expect.poll(() => events.length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    const delays = events.map((e) => (e.args[0] as { delayMs: number }).delayMs);
+    expect(delays[1]).toBeGreaterThanOrEqual(480);
+    expect(delays[2]).toBeGreaterThanOrEqual(960);
+    for (let i = 1; i < 3; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(delays[i - 1]! - 5);
+  });
+
+  test('once per outage: a broker whose /readyz answers but which refuses the upgrade is redialled on the schedule after one early dial', async () => {
+    // /readyz 200, every upgrade refused 503 (retryable).
+    const server = http.createServer((req, res) => res.writeHead(req.url === '/readyz' ? 200 : 404).end());
+    server.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n\r\n{"error":{"code":"unavailable"}}'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    const { port } = server.address() as AddressInfo;
+    const agent = agentAt(`ws://127.0.0.1:${port}`, { backoff: { initialMs: 1500, maxMs: 60_000 } });
+    const at: number[] = [];
+    const delays: number[] = [];
+    agent.on('reconnecting', (e) => {
+      at.push(performance.now());
+      delays.push(e.delayMs);
+    });
+    await expect.poll(() => at.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    // The first wait may be cut short by the probe; the second runs its full step (2.4–3.6 s).
+    expect(at[2]! - at[1]!).toBeGreaterThanOrEqual(delays[1]! - 5);
+  }, 20_000);
 
   test('frames sent while the link is down are flushed in order after the reconnect', async () => {
     const b = await broker();

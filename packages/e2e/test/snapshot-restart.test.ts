@@ -148,4 +148,39 @@ describe('state snapshot (embedded mode)', () => {
     expect(back.epoch).not.toBe(welcome.epoch);
     expect(stack.broker.logs()).not.toContain('snapshot');
   });
+
+  test('SIGTERM restart: the waiting upstreams come back together once the broker answers again, not each at its next backoff step', async () => {
+    const file = await snapshotFile();
+    stack = await startStack({ env: { ...FAST, STATE_SNAPSHOT_PATH: file } });
+    const arrived = new WeakMap<Frame, number>();
+    const browsers: TestSocket[] = [];
+    for (let i = 0; i < 3; i++) {
+      const ws = await connectBrowser(stack.webUrl, await registerClient(stack.webUrl));
+      ws.ws.on('message', () => arrived.set(ws.frames[ws.frames.length - 1]!, performance.now()));
+      await ws.next('welcome');
+      browsers.push(ws);
+    }
+    // The web server cannot reach the broker during the restart nor for a while after, so its
+    // upstreams climb the default schedule: 1 s, 2 s, then 4 s ±20 %.
+    stack.upstreamProxy.block();
+    expect(await stack.broker.stop('SIGTERM')).toBe(0);
+    await stack.broker.start();
+    const due = await Promise.all(
+      browsers.map(async (ws) => {
+        for (;;) {
+          const f = await ws.event('bridge.reconnecting', 15_000);
+          if ((f.retryInMs as number) >= 3200) return arrived.get(f)! + (f.retryInMs as number);
+        }
+      }),
+    );
+    // Each now waits ≥ 2 s more; the web server's /readyz probe (every second) finds the broker.
+    stack.upstreamProxy.unblock();
+    const reachable = performance.now();
+    for (const [i, ws] of browsers.entries()) {
+      const back = await ws.event('bridge.reconnected', 10_000);
+      expect(back).toMatchObject({ resumed: true });
+      expect(arrived.get(back)! - reachable).toBeLessThan(1500);
+      expect(arrived.get(back)!).toBeLessThan(due[i]! - 500);
+    }
+  });
 });

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { CloseCode, createLogger, urlHost, type BackoffOptions, type Config, type Logger } from '@agent-bridge/common';
+import { CloseCode, createLogger, LISTEN_BACKLOG, urlHost, type BackoffOptions, type Config, type Logger } from '@agent-bridge/common';
 import { createHopTracer, type HopTracer } from '@agent-bridge/common/otel';
 import { createApp } from './app.ts';
 import { createWebMetrics } from './http/metrics.ts';
@@ -21,6 +21,7 @@ import { KeyedRateLimit } from './limits/keyed-rate-limit.ts';
 import { SessionTokens } from './session/tokens.ts';
 import { ClientPipe } from './upstream/client-pipe.ts';
 import { BrokerPool } from './upstream/broker-pool.ts';
+import { RedialWake } from './upstream/redial-wake.ts';
 import { connectWebRedis, type WebRedis } from './cluster/redis.ts';
 import { RedisNonceStore } from './siwe/nonce-store-redis.ts';
 import { RedisHitCounter } from './http/rate-limit-store-redis.ts';
@@ -83,10 +84,15 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   const pipes = new Set<ClientPipe>();
   /** The newest pipe per clientId: during an outage the web server enforces one socket per clientId. */
   const newest = new Map<string, ClientPipe>();
+  // Upstreams waiting to redial a broker are woken once it is known to be back (docs/protocol.md, Redial).
+  const redialWake = new RedialWake({
+    onRound: (r) => log.info({ broker: hostOf(r.broker), woken: r.woken, spreadMs: r.spreadMs }, 'broker back: waking the upstreams waiting for it'),
+  });
   const brokers = new BrokerPool({
     urls: config.BROKER_URLS.length > 0 ? config.BROKER_URLS : [config.BROKER_URL],
     timeoutMs: Math.min(2000, config.HEARTBEAT_TIMEOUT_MS),
     pollMs: opts.brokerPollMs ?? BROKER_POLL_MS,
+    onReady: (url, startedAt) => redialWake.back(url, startedAt),
   });
   /**
    * Cluster mode (several brokers or a shared store): a browser upgrade while no broker is ready
@@ -155,7 +161,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.web.port, config.web.host, () => {
+      server.listen({ port: config.web.port, host: config.web.host, backlog: LISTEN_BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });
@@ -262,6 +268,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
           tracer,
           events: ops,
           brokers,
+          redialWake,
           upstreams,
           onClosed: (p) => {
             pipes.delete(p);
@@ -307,4 +314,13 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
     return closed;
   };
   return { url, port, drain: () => readiness.drain(), close };
+}
+
+/** host:port of a broker URL for logs (never its path, query or credentials). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return '?';
+  }
 }

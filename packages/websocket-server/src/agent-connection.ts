@@ -14,6 +14,9 @@ export interface AgentConnectionHooks {
   onSent(item: OutItem<WaitEntry>, text: string): void;
 }
 
+/** Frames that answer an agent's own frames. */
+const ANSWERS = new Set<string>([FrameType.accepted, FrameType.error]);
+
 export class AgentConnection {
   readonly mailbox: Mailbox<WaitEntry>;
   detached = false;
@@ -25,6 +28,8 @@ export class AgentConnection {
   private early: [WaitEntry, boolean][] | undefined = [];
   /** The frame that did not fit when the mailbox overflowed. */
   private overflowed: OutItem<WaitEntry> | undefined;
+  /** Bytes of answers to this connection's own frames (`accepted`, `error`) not yet written. */
+  private answerBytes = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -33,8 +38,17 @@ export class AgentConnection {
     mailboxOpts: MailboxOptions,
     private readonly hooks: AgentConnectionHooks,
   ) {
-    this.mailbox = new Mailbox<WaitEntry>(ws, mailboxOpts, { onSent: (item, text) => hooks.onSent(item, text) });
+    this.answerLimit = mailboxOpts.socketBufferBytes;
+    this.mailbox = new Mailbox<WaitEntry>(ws, mailboxOpts, {
+      onSent: (item, text) => {
+        if (item.unbounded && ANSWERS.has(item.type)) this.answerBytes -= text.length;
+        hooks.onSent(item, text);
+      },
+    });
   }
+
+  /** At most this many bytes of answers wait (SOCKET_BUFFER_BYTES): beyond, the agent is a slow consumer. */
+  private readonly answerLimit: number;
 
   /** The welcome is queued: client messages that came meanwhile follow it, in order. */
   open(): void {
@@ -43,8 +57,23 @@ export class AgentConnection {
     for (const [e, again] of early) this.sendClientMessage(e, again);
   }
 
-  /** `unbounded`: not counted against MAILBOX_LIMIT (the welcome's client list pages). */
+  /**
+   * `unbounded`: not counted against MAILBOX_LIMIT (the welcome's client list pages). Nor are the
+   * answers to the agent's own frames (`accepted`, `error`): an agent that answers each of a burst
+   * of messages as it reads them (a reconnect storm's queue, thousands of clients at once) gets
+   * one per answer queued behind the rest of the burst, and counting them cut it with 1013 and
+   * sent the burst round again. They are bounded by bytes instead: SOCKET_BUFFER_BYTES of them.
+   */
   send(type: string, payload: string, unbounded = false): void {
+    if (!unbounded && ANSWERS.has(type)) {
+      if (this.answerBytes + payload.length > this.answerLimit) {
+        this.push({ payload, kind: 'system', type });
+        return;
+      }
+      this.answerBytes += payload.length;
+      this.push({ payload, kind: 'system', type, unbounded: true });
+      return;
+    }
     this.push({ payload, kind: 'system', type, unbounded });
   }
 

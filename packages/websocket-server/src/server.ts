@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { BrokerPath, CloseCode, createLogger, redactUrl, urlHost, type Config, type Logger } from '@agent-bridge/common';
+import { BrokerPath, CloseCode, createLogger, LISTEN_BACKLOG, redactUrl, urlHost, type Config, type Logger } from '@agent-bridge/common';
 import { wireBroker } from './broker-parts.ts';
 import { createHttpHandler } from './http-routes.ts';
 import { createHopTracer, type HopTracer } from '@agent-bridge/common/otel';
@@ -230,7 +230,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(config.broker.port, config.broker.host, () => {
+    server.listen({ port: config.broker.port, host: config.broker.host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve();
     });

@@ -123,4 +123,27 @@ describe('backpressure (slow consumers)', () => {
     expect(got).toEqual([...Array(150).keys()]);
     expect(late.closed).toBeUndefined();
   });
+
+  it('an agent that answers each of a burst of waiting messages at once is not cut: the `accepted` answers to its own frames wait beyond MAILBOX_LIMIT', async () => {
+    // 64 KiB: the burst (150 × 60 KB) is far beyond it; the 150 answers (~9 KB) are not.
+    const b = await broker({ ...ENV, SOCKET_BUFFER_BYTES: String(64 << 10), AGENT_QUEUE_LIMIT: '200', WAIT_QUEUE_CLIENT_BYTES: String(64 << 20) });
+    const c = await client(b, 'eager');
+    const big = 'y'.repeat(60_000);
+    for (let i = 0; i < 150; i++) c.send({ type: 'message', agent: 'late', id: `w${i}`, data: { i, big } });
+    for (let i = 0; i < 150; i++) await c.next((f: Frame) => f.type === 'accepted' && f.ref === `w${i}`);
+    const late = await agent(b, { name: 'late' });
+    // As the SDK does: every message read is answered at once, with an id (§8), while the rest of
+    // the burst still fills the socket; each answer's `accepted` queues behind it.
+    for (let i = 0; i < 150; i++) {
+      const m = await late.next('client.message', 10_000);
+      expect(m.data.i).toBe(i);
+      late.send({ type: 'send', id: `r${i}`, to: m.clientId, data: { echo: i } });
+    }
+    for (let i = 0; i < 150; i++) expect((await late.next((f: Frame) => f.type === 'accepted', 10_000)).ref).toBe(`r${i}`);
+    const echoes: number[] = [];
+    for (let i = 0; i < 150; i++) echoes.push((await c.next('message', 10_000)).data.echo);
+    expect(echoes).toEqual([...Array(150).keys()]);
+    expect(late.closed).toBeUndefined();
+  });
+
 });

@@ -32,6 +32,8 @@ export interface StormStatus {
   lastReconnectMs: number;
   lastResumeMs: number | null;
   lastEchoMs: number;
+  /** When the clients were back, ms after t0: the 10th, 50th and 90th percentile (the timeline's shape). */
+  reconnectPctMs: { p10: number; p50: number; p90: number } | null;
 }
 
 export class Pool implements ClientHooks {
@@ -206,11 +208,13 @@ export class Pool implements ClientHooks {
     let lastRe = 0;
     let lastResume = 0;
     let lastEcho = 0;
+    const back: number[] = [];
     this.clients.forEach((c, i) => {
       const p = this.per[i]!;
       if (c.open) open++;
       if (p.reconnectedAtUs) {
         reconnected++;
+        back.push(p.reconnectedAtUs - t0Us);
         lastRe = Math.max(lastRe, p.reconnectedAtUs - t0Us);
         if (p.resumed) {
           resumed++;
@@ -232,6 +236,14 @@ export class Pool implements ClientHooks {
       lastReconnectMs: lastRe / 1000,
       lastResumeMs: resumed === n && n > 0 ? lastResume / 1000 : null,
       lastEchoMs: lastEcho / 1000,
+      reconnectPctMs: percentiles(back),
     };
   }
+}
+
+function percentiles(us: number[]): StormStatus['reconnectPctMs'] {
+  if (us.length === 0) return null;
+  us.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(us[Math.min(us.length - 1, Math.floor(q * us.length))]! / 1000);
+  return { p10: at(0.1), p50: at(0.5), p90: at(0.9) };
 }

@@ -26,6 +26,7 @@ import type { BroadcastResult } from '../agents/pacer.ts';
 import { echo, latency } from './echo.ts';
 import { fanout } from './fanout.ts';
 import { idle } from './idle.ts';
+import { stormSetup, stormWait, tcpCounters } from './storm.ts';
 import type { Scenario, ScenarioContext, ScenarioResult } from './types.ts';
 
 const cluster = (ctx: ScenarioContext) => ctx.topo as AgentBridgeClusterTopology;
@@ -239,50 +240,21 @@ async function stormCluster(ctx: ScenarioContext): Promise<ScenarioResult> {
   const redis = topo.redis!;
   const lg = topo.loadgen;
   const notes: string[] = [];
-  const conn = await lg.call<{ connected: number; failed: number; firstError?: string }>(
-    'connect',
-    { n: opts.storm.clients, concurrency: opts.connectConcurrency, deadlineMs: 120_000 },
-    150_000,
-  );
-  if (conn.failed) notes.push(`${conn.failed} clients failed to connect: ${conn.firstError}`);
-  const status = (t0: number) => lg.call<StormStatus>('stormStatus', { t0Us: t0 });
-  await lg.call('stormArm');
-  await lg.call('stormProbe');
-  const warm = nowUs();
-  let w = await status(warm);
-  for (; w.probesEchoed < w.clients && nowUs() - warm < 30e6; w = await status(warm)) await sleep(100);
-  // Said, not hidden: the storm then starts with clients whose session has no history (and an agent that may be away).
-  if (w.probesEchoed < w.clients) notes.push(`warm-up: ${w.probesEchoed} of ${w.clients} first messages echoed within 30 s`);
-
+  await stormSetup(ctx, notes);
   // Which sessions broker-1 holds (its current run: NODE_ID plus a per-start suffix).
   const runs = ((await redis.command('ZRANGE', `${topo.prefix}:nodes`, 0, -1)) as string[]).filter((m) => /^broker-1[^0-9A-Za-z]/.test(m));
   let affected = 0;
   for (const run of runs) affected += Number(await redis.command('SCARD', `${topo.prefix}:node:${run}:clients`));
-  await lg.call('stormArm');
   const win = new Window(topo.all.filter((c) => c !== topo.broker));
   await win.start();
+  const tcp0 = tcpCounters();
   const t0 = nowUs();
   await topo.stopBroker();
   const killMs = (nowUs() - t0) / 1000;
   await lg.call('stormProbe');
-  const deadline = t0 + opts.storm.timeoutMs * 1000;
-  let s = await status(t0);
-  let lastEchoes = -1;
-  let lastBack = -1;
-  let quietSince = nowUs();
   const allBack = (x: StormStatus) => x.reconnected >= affected;
-  while (nowUs() < deadline) {
-    if (allBack(s) && s.probesEchoed === s.clients) break;
-    // Quiet = neither an echo nor a client back for quietMs (a resumed client's held probe goes
-    // out after its replay, so the last client back must get its turn).
-    if (s.probesEchoed !== lastEchoes || s.reconnected !== lastBack) {
-      lastEchoes = s.probesEchoed;
-      lastBack = s.reconnected;
-      quietSince = nowUs();
-    } else if (allBack(s) && nowUs() - quietSince > opts.storm.quietMs * 1000) break;
-    await sleep(100);
-    s = await status(t0);
-  }
+  const s = await stormWait(ctx, t0, allBack);
+  const tcp1 = tcpCounters();
   const processes = await win.stop(0);
   // Whole again for what follows (a SIGKILLed broker restarted in place takes over its earlier run).
   await topo.startBroker();
@@ -304,7 +276,10 @@ async function stormCluster(ctx: ScenarioContext): Promise<ScenarioResult> {
       allReconnectedMs: allBack(s) ? round(s.lastReconnectMs) : null,
       allResumedMs: everyResumed && allBack(s) ? round(s.lastReconnectMs) : null,
       allProbesEchoedMs: s.probesEchoed === s.clients ? round(s.lastEchoMs) : null,
+      reconnectPctMs: s.reconnectPctMs,
       lost: s.clients - s.probesEchoed,
+      tcpListenOverflows: tcp0 && tcp1 ? tcp1.listenOverflows - tcp0.listenOverflows : null,
+      tcpSynRetransmits: tcp0 && tcp1 ? tcp1.synRetrans - tcp0.synRetrans : null,
     },
     processes,
     notes,

@@ -20,6 +20,8 @@ export interface BrokerPoolOptions {
   /** Background probe interval (0: only on demand). */
   pollMs?: number;
   now?: () => number;
+  /** A probe answered 200; `startedAt` (`performance.now()`) is when it was sent (redial-wake.ts). */
+  onReady?: (url: string, startedAt: number) => void;
 }
 
 interface BrokerState {
@@ -141,6 +143,7 @@ export class BrokerPool {
 
   private async probe(b: BrokerState): Promise<void> {
     let ok = false;
+    const startedAt = performance.now();
     try {
       const res = await fetch(b.readyzUrl, { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 2000) });
       ok = res.status === 200;
@@ -149,5 +152,6 @@ export class BrokerPool {
       ok = false;
     }
     b.ready = ok;
+    if (ok && !this.closed) this.opts.onReady?.(b.url, startedAt);
   }
 }

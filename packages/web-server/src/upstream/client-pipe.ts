@@ -38,6 +38,7 @@ import { SocketLiveness } from '../ws/liveness.ts';
 import { UnacceptedFrames } from './unaccepted.ts';
 import { clientUpstreamUrl } from './broker-url.ts';
 import type { BrokerPool } from './broker-pool.ts';
+import type { RedialWake } from './redial-wake.ts';
 
 export type PipeConfig = Pick<
   Config,
@@ -82,6 +83,8 @@ export interface ClientPipeOptions {
    * `config.BROKER_URL`.
    */
   brokers?: BrokerPool;
+  /** Upstreams waiting to redial, woken early once their broker is known to be back (redial-wake.ts). */
+  redialWake?: RedialWake;
   /** An upstream's welcome arrived: that broker is reachable (readiness). */
   onBrokerSeen?: (brokerUrl: string) => void;
   /** Called once, when the browser socket has closed. */
@@ -151,6 +154,11 @@ export class ClientPipe {
    */
   private readonly traceHere: boolean;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** When the pending redial is due, and when the current upstream's dial started (`performance.now()`). */
+  private retryAt = 0;
+  private dialedAt = 0;
+  /** A redial was brought forward since the last welcome: the rest of this outage keeps the plain schedule. */
+  private woken = false;
   private resetTimer: NodeJS.Timeout | undefined;
   /** No more upstream work: the browser is gone or being closed. */
   private ended = false;
@@ -364,6 +372,7 @@ export class ClientPipe {
       return;
     }
     this.upstream = up;
+    this.dialedAt = performance.now();
     this.ready = false;
     this.opts.upstreams?.add(up);
     up.once('close', () => this.opts.upstreams?.delete(up));
@@ -449,10 +458,28 @@ export class ClientPipe {
     const retryInMs = this.backoff.next();
     this.m.upstreamRedials.inc();
     this.sendSystem('bridge.reconnecting', { retryInMs });
+    this.retryAt = performance.now() + retryInMs;
+    this.armRedial(retryInMs);
+    // Proof that this broker is back (another upstream's welcome, a /readyz 200) may come first.
+    if (this.brokerUrl !== undefined && !this.woken) this.opts.redialWake?.wait(this.brokerUrl, this, { since: performance.now(), wake: (ms) => this.wakeRedial(ms) });
+  }
+
+  private armRedial(ms: number): void {
+    clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
+      this.opts.redialWake?.done(this.brokerUrl, this);
       this.dial();
-    }, retryInMs);
+    }, ms);
+  }
+
+  /** The broker is back: redial within `ms` unless this upstream's own step comes sooner. */
+  private wakeRedial(ms: number): void {
+    if (this.ended || !this.retryTimer || this.retryAt - performance.now() <= ms) return;
+    // Once per outage: a broker that answers /readyz but refuses the upgrade (a wrong PROXY_TOKEN)
+    // must not be redialled every second instead of on the schedule.
+    this.woken = true;
+    this.armRedial(ms);
   }
 
   private releaseUpstream(): void {
@@ -522,10 +549,12 @@ export class ClientPipe {
       this.sendSystem('bridge.reconnected', { epoch: this.epoch, resumed, lastSeq });
     }
     this.ready = true;
+    this.woken = false;
     this.failedBroker = undefined;
     if (this.brokerUrl !== undefined) {
       this.opts.brokers?.markUp(this.brokerUrl);
       this.opts.onBrokerSeen?.(this.brokerUrl);
+      this.opts.redialWake?.back(this.brokerUrl, this.dialedAt);
     }
     this.resetTimer = setTimeout(() => this.backoff.reset(), this.opts.backoffResetAfterMs ?? BACKOFF_RESET_AFTER_MS);
     const up = this.upstream!;
@@ -605,6 +634,7 @@ export class ClientPipe {
     this.browserHeartbeat.stop();
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.opts.redialWake?.done(this.brokerUrl, this);
     clearTimeout(this.pauseTimer);
     this.pauseTimer = undefined;
     this.held.length = 0;
