@@ -6,11 +6,67 @@
  * recognising a resend — once. A browser client library that resends its own unaccepted frames
  * after `bridge.reconnected` (ours does) then only repeats what the broker already has.
  * Bounded: beyond `limit` the oldest are no longer tracked (their sender's own resend covers them).
+ *
+ * Per frame, this runs on every browser message and every `accepted` (issue 12 item 5): the
+ * shapes our own browser client and broker write are read without JSON.parse (`messageId`,
+ * `acceptedRef`); anything else takes the parsing path, with the same outcome.
  */
 import { decodeJson, FrameType } from '@agent-bridge/common';
 
 const ACCEPTED = `{"type":"${FrameType.accepted}","ref":`;
 const ERROR = `{"type":"${FrameType.error}"`;
+const ACCEPTED_BYTES = Buffer.from(ACCEPTED, 'latin1');
+const ERROR_BYTES = Buffer.from(ERROR, 'latin1');
+/** How the browser client's (and most clients') `message` frames with an id begin. */
+const MESSAGE_ID = Buffer.from(`{"type":"${FrameType.message}","id":"`, 'latin1');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * The `id` of a browser `message` frame written as `{"type":"message","id":"<plain string>",…`,
+ * without parsing the frame; undefined when the frame has another shape, the id has escapes, or
+ * the text has a second `"id"` anywhere (a duplicate key: JSON.parse would keep the last one, so
+ * such a frame takes the parsing path). The caller still has the broker validate the frame: this
+ * only says under which id the pipe remembers it.
+ */
+export function messageId(raw: Buffer): string | undefined {
+  const start = MESSAGE_ID.length;
+  if (raw.length <= start + 1 || !startsWith(raw, MESSAGE_ID)) return undefined;
+  const end = raw.indexOf(QUOTE, start);
+  if (end < 0) return undefined;
+  const slash = raw.indexOf(BACKSLASH, start);
+  if (slash >= 0 && slash < end) return undefined;
+  if (raw.includes('"id"', end)) return undefined;
+  // A JSON object ends with `}` (whitespace after it is allowed but not what clients write).
+  if (raw[raw.length - 1] !== 0x7d) return undefined;
+  return raw.toString('utf8', start, end);
+}
+
+/**
+ * The `ref` of a broker `accepted` frame, `{"type":"accepted","ref":"…"}` exactly as the broker
+ * writes it (acks.ts acceptedFrame); escapes in the ref are decoded by JSON.parse of the ref alone.
+ */
+export function acceptedRef(data: Buffer): string | undefined {
+  const start = ACCEPTED.length;
+  const n = data.length;
+  if (n < start + 3 || data[start] !== QUOTE || data[n - 1] !== 0x7d || data[n - 2] !== QUOTE) return undefined;
+  const slash = data.indexOf(BACKSLASH, start);
+  if (slash < 0 || slash >= n - 2) {
+    // No escapes: the ref is the bytes between the quotes (the closing one is the last before `}`).
+    const close = data.indexOf(QUOTE, start + 1);
+    return close === n - 2 ? data.toString('utf8', start + 1, n - 2) : undefined;
+  }
+  try {
+    const ref: unknown = JSON.parse(data.toString('utf8', start, n - 1));
+    return typeof ref === 'string' ? ref : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function startsWith(data: Buffer, head: Buffer): boolean {
+  return data.length >= head.length && data.compare(head, 0, head.length, 0, head.length) === 0;
+}
 
 export class UnacceptedFrames {
   private readonly frames = new Map<string, Buffer>();
@@ -23,28 +79,40 @@ export class UnacceptedFrames {
 
   /** A browser frame went to the broker. */
   sent(raw: Buffer): void {
-    if (this.limit === 0 || !raw.includes('"id"')) return;
-    const decoded = decodeJson(raw.toString());
-    if (!decoded.ok) return;
-    const { type, id } = decoded.value;
-    if ((type !== FrameType.message && type !== FrameType.cancel) || typeof id !== 'string') return;
+    if (this.limit === 0) return;
+    const id = messageId(raw) ?? this.parsedId(raw);
+    if (id === undefined) return;
     this.frames.delete(id);
     this.frames.set(id, raw);
     if (this.frames.size > this.limit) this.frames.delete(this.frames.keys().next().value!);
   }
 
+  /** A `message` or `cancel` frame's id the long way (any other shape: undefined). */
+  private parsedId(raw: Buffer): string | undefined {
+    if (!raw.includes('"id"')) return undefined;
+    const decoded = decodeJson(raw.toString());
+    if (!decoded.ok) return undefined;
+    const { type, id } = decoded.value;
+    if ((type !== FrameType.message && type !== FrameType.cancel) || typeof id !== 'string') return undefined;
+    return id;
+  }
+
   /** A broker frame for the browser: an `accepted` or an `error` with a ref settles that frame. */
   answered(data: Buffer): void {
     if (this.frames.size === 0) return;
-    const head = data.subarray(0, ACCEPTED.length).toString('latin1');
-    if (head === ACCEPTED) {
-      const ref = decodeJson(data.toString()).ok ? (JSON.parse(data.toString()) as { ref?: unknown }).ref : undefined;
-      if (typeof ref === 'string') this.frames.delete(ref);
+    if (startsWith(data, ACCEPTED_BYTES)) {
+      const ref = acceptedRef(data) ?? this.parsedRef(data);
+      if (ref !== undefined) this.frames.delete(ref);
       return;
     }
-    if (!head.startsWith(ERROR)) return;
+    if (!startsWith(data, ERROR_BYTES)) return;
+    const ref = this.parsedRef(data);
+    if (ref !== undefined) this.frames.delete(ref);
+  }
+
+  private parsedRef(data: Buffer): string | undefined {
     const decoded = decodeJson(data.toString());
-    if (decoded.ok && typeof decoded.value.ref === 'string') this.frames.delete(decoded.value.ref);
+    return decoded.ok && typeof decoded.value.ref === 'string' ? decoded.value.ref : undefined;
   }
 
   /** The upstream is gone: every unanswered frame, oldest first (they are forgotten here). */
