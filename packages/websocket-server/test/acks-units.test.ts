@@ -16,6 +16,31 @@ describe('ClientIdMemory', () => {
     expect(m.seen('s', 'c-11')).toBe(false);
     expect(m.size).toBe(0);
   });
+
+  it('its index answers exactly as a scan of the last N ids would, through growth, eviction and colliding slots', () => {
+    // Small caps make the ring wrap many times; ids are random so index slots collide and shift.
+    for (const cap of [1, 3, 8, 37, CLIENT_IDS_KEPT]) {
+      const m = new ClientIdMemory(cap);
+      const kept: string[] = [];
+      let seed = cap;
+      const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % 5000);
+      for (let step = 0; step < 6 * cap + 200; step++) {
+        const id = `c-${rnd()}`;
+        const expected = kept.includes(id);
+        expect(m.seen('s', id)).toBe(expected);
+        if (!expected) {
+          m.remember('s', id);
+          kept.push(id);
+          if (kept.length > cap) kept.shift();
+        }
+      }
+      for (let i = 0; i < 5000; i++) expect(m.seen('s', `c-${i}`)).toBe(kept.includes(`c-${i}`));
+      // The snapshot keeps the order: a restored memory evicts the same ids next.
+      const copy = new ClientIdMemory(cap);
+      copy.restore(m.snapshot());
+      for (let i = 0; i < 5000; i++) expect(copy.seen('s', `c-${i}`)).toBe(kept.includes(`c-${i}`));
+    }
+  });
 });
 
 describe('AgentIdMemory', () => {
