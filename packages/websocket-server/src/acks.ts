@@ -94,8 +94,12 @@ export class Acceptance {
     settle(this.records.forgetClient(clientId), this.onError);
   }
 
+  /**
+   * Lazy: the `accepted` leaves with the client's next frame (the agent's answer, often) or within
+   * LAZY_HOLD_MS (mailbox.ts), in its place before that frame: one write instead of two.
+   */
   private toClient(clientId: string, id: string): void {
-    this.delivery.unsequenced(clientId, FrameType.accepted, acceptedFrame(id));
+    this.delivery.unsequenced(clientId, FrameType.accepted, acceptedFrame(id), true);
   }
 
   // ---------------------------------------------------------------- agent frames

@@ -94,9 +94,12 @@ export class SessionDelivery {
     return this.bus.publish({ kind: 'deliver', clientId, frameKind: kind, frame }) as Awaitable<void>;
   }
 
-  /** welcome / error: no seq, not kept, lost when this broker holds no socket of the session. */
-  unsequenced(clientId: string, type: string, payload: string): void {
-    this.hub.client(clientId)?.push({ payload, kind: 'direct', type });
+  /**
+   * welcome / error / accepted: no seq, not kept, lost when this broker holds no socket of the
+   * session. `lazy`: may wait for the socket's next frame to share its write (mailbox.ts).
+   */
+  unsequenced(clientId: string, type: string, payload: string, lazy = false): void {
+    this.hub.client(clientId)?.push(lazy ? { payload, kind: 'direct', type, lazy } : { payload, kind: 'direct', type });
   }
 
   /**

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { Mailbox, type OutItem } from '../src/mailbox.ts';
+import { LAZY_HOLD_MAX, LAZY_HOLD_MS, Mailbox, type OutItem } from '../src/mailbox.ts';
 
 let cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -77,4 +77,68 @@ test('a peer that does not read still fills the mailbox: backpressure is intact'
   mb.close(); // no more flushes: whatever this turn corked must be uncorked by its end
   await new Promise((r) => setImmediate(r));
   expect(socketOf(server).writableCorked).toBe(0);
+});
+
+/** Counts the socket's writes to the kernel (each writev/write is one syscall). */
+function countWrites(ws: WebSocket): () => number {
+  const s = socketOf(ws) as unknown as { _writev: (...a: unknown[]) => void; _write: (...a: unknown[]) => void };
+  let n = 0;
+  const wv = s._writev.bind(s);
+  const w = s._write.bind(s);
+  s._writev = (...a) => (n++, wv(...a));
+  s._write = (...a) => (n++, w(...a));
+  return () => n;
+}
+
+test('a lazy frame waits for the next frame and leaves in the same write, just before it', async () => {
+  const { server, received } = await pair();
+  const writes = countWrites(server);
+  const mb = new Mailbox(server, { limit: 10, socketBufferBytes: 65536 });
+  mb.push({ ...item('accepted-1'), lazy: true });
+  await new Promise((r) => setImmediate(r));
+  expect(writes()).toBe(0); // held: nothing written at the end of the turn
+  await new Promise((r) => setTimeout(r, 2));
+  mb.push(item('answer-1'));
+  await until(() => received.length === 2);
+  expect(received).toEqual(['accepted-1', 'answer-1']);
+  expect(writes()).toBe(1);
+  mb.close();
+});
+
+test('a lazy frame nothing follows is written within LAZY_HOLD_MS', async () => {
+  const { server, received } = await pair();
+  const mb = new Mailbox(server, { limit: 10, socketBufferBytes: 65536 });
+  const t0 = performance.now();
+  mb.push({ ...item('accepted-1'), lazy: true });
+  mb.push({ ...item('accepted-2'), lazy: true });
+  await until(() => received.length === 2);
+  expect(received).toEqual(['accepted-1', 'accepted-2']);
+  expect(performance.now() - t0).toBeGreaterThanOrEqual(LAZY_HOLD_MS - 1);
+  mb.close();
+});
+
+test('LAZY_HOLD_MAX held lazy frames are written at once; order with later frames is kept', async () => {
+  const { server, received } = await pair();
+  const mb = new Mailbox(server, { limit: 10, socketBufferBytes: 65536 });
+  for (let i = 0; i < LAZY_HOLD_MAX; i++) mb.push({ ...item(`a${i}`), lazy: true });
+  mb.push({ ...item('late'), lazy: true });
+  await until(() => received.length === LAZY_HOLD_MAX);
+  expect(received).toEqual(Array.from({ length: LAZY_HOLD_MAX }, (_, i) => `a${i}`));
+  mb.push(item('m'));
+  await until(() => received.length === LAZY_HOLD_MAX + 2);
+  expect(received.slice(-2)).toEqual(['late', 'm']);
+  mb.close();
+});
+
+test('closing writes held lazy frames to an open socket first; a closed mailbox holds nothing', async () => {
+  const { server, received } = await pair();
+  const mb = new Mailbox(server, { limit: 10, socketBufferBytes: 65536 });
+  mb.push({ ...item('accepted-1'), lazy: true });
+  expect(mb.close()).toEqual([]);
+  server.close(1001, 'bye');
+  await until(() => received.length === 1);
+  expect(received).toEqual(['accepted-1']);
+  mb.push({ ...item('after'), lazy: true });
+  await new Promise((r) => setTimeout(r, LAZY_HOLD_MS + 5));
+  expect(received).toEqual(['accepted-1']);
 });
