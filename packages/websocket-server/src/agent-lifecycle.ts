@@ -51,7 +51,7 @@ export class AgentLifecycle {
     const conn: AgentConnection = new AgentConnection(ws, name, randomUUID(), this.deps.mailbox, {
       onOverflow: (c) => this.cut(c, CloseCode.slowConsumer, 'slow consumer'),
       onSent: (item, text) => {
-        metrics.frameOut('agent', item.type, text, item.meta?.receivedAt);
+        metrics.frameOut('agent', item.type, text, item.meta?.receivedAt, item.meta?.bytes);
         // §8: written to an opted-in socket, it is held until acknowledged; to a v1 socket it is
         // delivered (a cluster forgets the copy it held in Redis, or it would come again).
         if (item.meta !== undefined && (conn.acks || acceptance.clustered)) acceptance.handed(conn, item.meta);

@@ -113,7 +113,9 @@ export class ClientLifecycle {
     const conn = new ClientConnection(ws, clientId, this.deps.mailbox, {
       onOverflow: (c) => this.cut(c, CloseCode.slowConsumer, 'slow consumer: reconnect and resume'),
       // Replays (unbounded) are not deliveries of a frame read now: no latency for them.
-      onSent: (item, text) => metrics.frameOut('client', item.type, text, item.unbounded ? undefined : item.body?.receivedAt),
+      // A rendered body knows its frame's bytes (mailbox.ts writes body.render(seq) for those).
+      onSent: (item, text) =>
+        metrics.frameOut('client', item.type, text, item.unbounded ? undefined : item.body?.receivedAt, item.payload === undefined ? item.body?.frameBytes(item.seq!) : undefined),
       onDrop: () => metrics.broadcastsDropped.inc(),
       onDropReport: (c, report) =>
         this.deps.delivery.deliver(c.clientId, 'direct', {

@@ -127,17 +127,20 @@ export class BrokerMetrics {
   }
 
   /**
-   * A frame handed to a socket: `text` is what was written; `receivedAt` (performance.now() when
+   * A frame handed to a socket: `text` is what was written (`bytes` its UTF-8 length, when known); `receivedAt` (performance.now() when
    * the broker read the frame this one delivers) gives the delivery latency. Replays and the
    * broker's own frames have none. Per delivery (a broadcast calls it once per session), so the
    * handles are bound once per kind and type: one Map lookup, no label object (issue 15 item 7).
    */
-  frameOut(kind: Peer, type: string, text?: string, receivedAt?: number): void {
+  frameOut(kind: Peer, type: string, text?: string, receivedAt?: number, bytes?: number): void {
     const h = this.outHandles[kind].get(type) ?? this.bindOut(kind, type);
     h.frames.inc();
     if (this.onFrameOut && text !== undefined) this.onFrameOut(kind, text);
     if (!this.perFrame) return;
-    if (text !== undefined) h.bytes.inc(Buffer.byteLength(text));
+    // `bytes`: the caller's own count of `text` (a template's body + seq prefix, a queued entry's
+    // size), so a delivered message is not measured a second time (issue 15 item 7).
+    if (bytes !== undefined) h.bytes.inc(bytes);
+    else if (text !== undefined) h.bytes.inc(Buffer.byteLength(text));
     if (receivedAt !== undefined) h.latency.observe((performance.now() - receivedAt) / 1000);
   }
 
