@@ -32,7 +32,8 @@ async function runEcho(ctx: ScenarioContext, scenario: 'echo' | 'latency', p: Ec
   await lg.call('echoStart', { clients: p.clients, window: p.window, padding: Math.max(0, p.size - ENVELOPE) });
   await sleep(p.warmupMs);
   await lg.call('mark');
-  const profiled = profile ? topo.servers : [];
+  // The agent and the load generator too: both are on the round trip's critical path (same cores).
+  const profiled = profile ? topo.all : [];
   await startProfiles(profiled);
   const win = new Window(topo.all);
   await win.start();
