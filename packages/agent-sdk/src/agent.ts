@@ -16,6 +16,7 @@ import {
   FrameType,
   Header,
   AGENT_ACKS_ON,
+  ACK_IDS_MAX,
   SystemEvent,
   decodeJson,
   shouldReconnect,
@@ -27,7 +28,7 @@ import {
   traceIdOf,
   type TraceMeta,
 } from '@agent-bridge/common/protocol';
-import { batchSend, createLogger, redactUrl, type Logger } from '@agent-bridge/common';
+import { batchSend, createLogger, redactUrl, turnBatcher, type Logger } from '@agent-bridge/common';
 import { ClientEvent } from './client-events.ts';
 import { ClientRegistry, type KnownClient } from './client-registry.ts';
 import { AgentSdkError, type AgentSdkErrorCode } from './errors.ts';
@@ -88,6 +89,26 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly idPrefix = `a-${Math.random().toString(36).slice(2, 10)}-`;
   /** §8 on the current connection: we opted in and the bridge's welcome said it honours it. */
   private acksOn = false;
+  /**
+   * The broker reads an ack's `ids` list (welcome `ackIds`, our §8 extension): the acks of one
+   * turn leave as one frame, in the same write as that turn's replies (flushAcks).
+   */
+  private ackIdsOn = false;
+  /** Acks of this turn not yet written, and the socket they belong to. */
+  private pendingAcks: string[] = [];
+  private pendingAcksWs: WebSocket | undefined;
+  private readonly flushAcks = (): void => {
+    const ids = this.pendingAcks;
+    const ws = this.pendingAcksWs;
+    this.pendingAcks = [];
+    this.pendingAcksWs = undefined;
+    // A connection that went meanwhile: its unacknowledged messages come again (redelivered) on the next.
+    if (ids.length === 0 || ws === undefined || this.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+    for (let i = 0; i < ids.length; i += ACK_IDS_MAX + 1) {
+      const [id, ...rest] = ids.slice(i, i + ACK_IDS_MAX + 1);
+      ws.send(rest.length === 0 ? `{"type":"ack","id":${JSON.stringify(id)}}` : JSON.stringify({ type: FrameType.ack, id, ids: rest }));
+    }
+  };
   private readonly messageAcks = new MessageAcks();
   /**
    * A welcome with `more:true` waiting for its `clients` pages (the broker pages the list so no
@@ -319,6 +340,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private onSocketClosed(code: number, reason: string, refusal: Refusal | undefined): void {
     this.ws = undefined;
     this.acksOn = false;
+    this.ackIdsOn = false;
     this.watchdog.stop();
     clearInterval(this.pingTimer);
     this.pingTimer = undefined;
@@ -492,6 +514,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       acked = true;
       // On a later connection the bridge has already queued it again (redelivered); that copy is acknowledged then.
       if (this.ws === ws && ws !== undefined && ws.readyState === WebSocket.OPEN) {
+        if (this.ackIdsOn) return this.queueAck(ws, frame.id);
         batchSend(ws);
         ws.send(`{"type":"ack","id":${JSON.stringify(frame.id)}}`);
       }
@@ -512,6 +535,21 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.messageAcks.started(frame.id, done);
     if (done !== undefined) void done.then(sendAck);
     else sendAck();
+  }
+
+  /**
+   * One `ack` frame per turn (with `ids`): the first ack of a turn holds the socket (its writes
+   * leave at the end of the turn) and has the batcher write the turn's acks just before that.
+   */
+  private queueAck(ws: WebSocket, id: string): void {
+    if (this.pendingAcksWs !== ws) {
+      this.pendingAcks = [];
+      this.pendingAcksWs = ws;
+    }
+    this.pendingAcks.push(id);
+    if (this.pendingAcks.length > 1) return;
+    batchSend(ws);
+    turnBatcher.beforeFlush(this.flushAcks);
   }
 
   /**
@@ -588,6 +626,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.redialAttempt = 0;
     this.woken = false;
     this.acksOn = this.opts.acks && frame.acks === true;
+    this.ackIdsOn = this.acksOn && frame.ackIds === true;
     // With acks, frames stay held until `accepted`: those the last connection may have lost are
     // sent again, in order, before the new ones (the bridge answers a resent id accepted again).
     const queued = this.acksOn ? this.outbox.all() : this.outbox.drain();

@@ -78,3 +78,32 @@ test('acks: false is v1: no opt-in, nothing redelivered', async () => {
   c.send({ type: 'message', id: 'c-2', agent: 'v1', data: 2 });
   expect((await next)[0].data).toBe(2);
 });
+
+test('a turn\'s messages are acknowledged by one ack frame (ids, welcome ackIds): nothing of them is redelivered', async () => {
+  const b = await broker();
+  const c = await client(b);
+  const first = await agentAt(b.wsUrl, { name: 'batch' });
+  const seen: string[] = [];
+  first.on('message', (m) => void seen.push(m.id));
+  const sock = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
+  // One TCP write: the broker reads the five in one turn and writes them to the agent in one.
+  sock.cork();
+  for (let n = 1; n <= 5; n++) c.send({ type: 'message', id: `c-${n}`, agent: 'batch', data: n });
+  sock.uncork();
+  await expect.poll(() => seen.length).toBe(5);
+  const acks = async () => {
+    const text = await (await fetch(`${b.url}/metrics`)).text();
+    return Number(/^agent_bridge_frames_in_total\{kind="agent",type="ack"\} (\d+)/m.exec(text)?.[1] ?? 0);
+  };
+  await expect.poll(acks).toBeGreaterThan(0);
+  expect(await acks()).toBeLessThan(5);
+  // Acknowledged (the list was read): the next agent of the name gets no redelivery, only the marker.
+  await first.close();
+  const second = connectAgent({ url: b.wsUrl, token: 'dev_token', logger: silent, name: 'batch', backoff: FAST_BACKOFF });
+  cleanup.push(() => second.close());
+  await nextEvent(second, 'welcome');
+  c.send({ type: 'message', id: 'c-6', agent: 'batch', data: 'marker' });
+  const [marker] = (await nextEvent(second, 'message')) as [ClientMessageEvent];
+  expect(marker.data).toBe('marker');
+  expect(marker.redelivered).toBeUndefined();
+});

@@ -190,3 +190,46 @@ describe('acknowledging client messages', () => {
     ]);
   });
 });
+
+describe('one ack frame per turn (welcome ackIds: the broker reads `ids`)', () => {
+  test('messages read in one turn are acknowledged by one frame, after that turn\'s replies, in the same write', async () => {
+    const b = await bridge();
+    const agent = agentFor(b);
+    const ws = await b.welcomed(0, [], { acks: true, ackIds: true });
+    agent.on('message', (m) => void agent.send('c1', `re ${m.id}`));
+    const raw: string[] = [];
+    const sock = (ws.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    sock.on('data', (d: Buffer) => raw.push(d.toString('latin1')));
+    // One TCP write: the SDK reads the three frames in one turn.
+    sock.cork();
+    for (const id of ['m1', 'm2', 'm3']) ws.send(msg(id));
+    sock.uncork();
+    expect(await ws.next('ack')).toEqual({ type: 'ack', id: 'm1', ids: ['m2', 'm3'] });
+    expect(ws.all('send').map((f) => f.data)).toEqual(['re m1', 're m2', 're m3']);
+    // Replies and the ack left in one write (one read here: loopback keeps a small write whole).
+    const withAck = raw.find((r) => r.includes('"type":"ack"'))!;
+    expect(withAck.includes('re m1') && withAck.includes('re m3')).toBe(true);
+    // An async listener's ack comes in its own turn, alone (the v2 shape).
+    agent.removeAllListeners('message');
+    let finish!: () => void;
+    agent.on('message', () => new Promise<void>((r) => (finish = r)));
+    ws.send(msg('slow'));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(ws.all('ack')).toHaveLength(1);
+    finish();
+    expect(await ws.next('ack')).toEqual({ type: 'ack', id: 'slow' });
+  });
+
+  test('without ackIds in the welcome every ack is its own v2 frame', async () => {
+    const b = await bridge();
+    const agent = agentFor(b);
+    const ws = await b.welcomed(0, [], ACKS);
+    agent.on('message', () => undefined);
+    const sock = (ws.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    sock.cork();
+    for (const id of ['m1', 'm2']) ws.send(msg(id));
+    sock.uncork();
+    expect(await ws.next('ack')).toEqual({ type: 'ack', id: 'm1' });
+    expect(await ws.next('ack')).toEqual({ type: 'ack', id: 'm2' });
+  });
+});

@@ -28,6 +28,7 @@ export class SocketBatcher {
   private readonly held = new Set<Corkable>();
   private scheduled = false;
   private readonly flushAll = (): void => this.flush();
+  private before: (() => void)[] = [];
 
   /** Cork `socket` until the end of this event-loop turn (no-op if already held or gone). */
   hold(socket: Corkable | undefined): void {
@@ -47,11 +48,32 @@ export class SocketBatcher {
     return true;
   }
 
+  /**
+   * Run `fn` at the end of this turn, just before the held sockets are uncorked: what it sends to
+   * a socket held this turn leaves in the same write (the SDK's per-turn `ack` frame).
+   */
+  beforeFlush(fn: () => void): void {
+    this.before.push(fn);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushAll);
+    }
+  }
+
   /** Uncork everything held now (normally run by the scheduled setImmediate). */
   flush(): void {
-    this.scheduled = false;
-    for (const socket of this.held) socket.uncork();
-    this.held.clear();
+    try {
+      while (this.before.length > 0) {
+        const fns = this.before;
+        this.before = [];
+        for (const fn of fns) fn();
+      }
+    } finally {
+      // Whatever a callback did, nothing stays corked past the turn.
+      this.scheduled = false;
+      for (const socket of this.held) socket.uncork();
+      this.held.clear();
+    }
   }
 
   /** Sockets currently corked by this batcher. */

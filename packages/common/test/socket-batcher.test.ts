@@ -47,6 +47,37 @@ describe('SocketBatcher', () => {
     expect(reads.length).toBe(1); // one write, one segment on loopback
   });
 
+  test('beforeFlush runs at the end of the turn, before the uncork: what it writes joins the turn\'s write', async () => {
+    const { client, peer, reads, server } = await tcpPair();
+    cleanup.push(() => (client.destroy(), peer.destroy(), server.close()));
+    const batcher = new SocketBatcher();
+    batcher.hold(client);
+    client.write('reply;');
+    const order: string[] = [];
+    batcher.beforeFlush(() => {
+      order.push(`corked=${client.writableCorked}`);
+      client.write('ack;');
+    });
+    expect(order).toEqual([]);
+    await nextTurn();
+    expect(order).toEqual(['corked=1']);
+    expect(client.writableCorked).toBe(0);
+    await expect.poll(() => Buffer.concat(reads).toString(), { timeout: 5000, interval: 5 }).toBe('reply;ack;');
+    expect(reads.length).toBe(1);
+    // With nothing held it still runs at the end of the turn; one that throws still uncorks the rest.
+    let ran = false;
+    batcher.beforeFlush(() => (ran = true));
+    await nextTurn();
+    expect(ran).toBe(true);
+    batcher.hold(client);
+    client.write('x;');
+    batcher.beforeFlush(() => {
+      throw new Error('boom');
+    });
+    expect(() => batcher.flush()).toThrow('boom');
+    expect(client.writableCorked).toBe(0);
+  });
+
   test('a socket destroyed or ended while held is never left corked and the flush survives it', async () => {
     const a = await tcpPair();
     const b = await tcpPair();

@@ -5,7 +5,7 @@
  * the frame is stored for delivery (`accepted…`); the agent lifecycle asks it what a gone
  * connection must get again. In cluster mode (§10) these records move to the shared store.
  */
-import { FrameType } from '@agent-bridge/common';
+import { ACK_IDS_MAX, FrameType } from '@agent-bridge/common';
 import { UnackedMessages, redelivered } from './acks-unacked.ts';
 import type { AckRecords } from './store/ack-records.ts';
 import { MemoryAckRecords } from './store/ack-records-memory.ts';
@@ -18,16 +18,25 @@ import type { SessionDelivery } from './session-delivery.ts';
 
 const ACK_PREFIX = `{"type":"${FrameType.ack}","id":`;
 
+const validId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= 128;
+
 /**
- * The id of an agent `ack` in exactly the SDK's shape (`{"type":"ack","id":"…"}`), else undefined
- * (then the frame takes the schema path). One such frame comes per client message: the hot path
- * skips the schema walk.
+ * The id(s) of an agent `ack` in exactly the SDK's shapes — `{"type":"ack","id":"…"}`, or with the
+ * `ids` list of our extension (`{"type":"ack","id":"…","ids":[…]}`: id first, then ids) — else
+ * undefined (then the frame takes the schema path, which answers what is wrong with it). One ack
+ * comes per client message (or per agent turn with `ids`): the hot path skips the schema walk.
  */
-export function fastAckId(text: string): string | undefined {
+export function fastAckId(text: string): string | string[] | undefined {
   if (!text.startsWith(ACK_PREFIX) || text.charCodeAt(text.length - 1) !== 125 /* } */) return undefined;
   try {
-    const id: unknown = JSON.parse(text.slice(ACK_PREFIX.length, -1));
-    return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : undefined;
+    if (text.charCodeAt(text.length - 2) !== 93 /* ] */) {
+      const id: unknown = JSON.parse(text.slice(ACK_PREFIX.length, -1));
+      return validId(id) ? id : undefined;
+    }
+    const frame = JSON.parse(text) as { id?: unknown; ids?: unknown };
+    const { id, ids } = frame;
+    if (!validId(id) || !Array.isArray(ids) || ids.length === 0 || ids.length > ACK_IDS_MAX || !ids.every(validId)) return undefined;
+    return [id, ...(ids as string[])];
   } catch {
     return undefined;
   }
@@ -136,9 +145,16 @@ export class Acceptance {
     if (conn.acks) this.unacked.sent(conn.name, conn.agentId, entry);
   }
 
-  /** `{"type":"ack","id"}`: ignored (no error) from a connection that did not opt in, or for an unknown id. */
-  ack(conn: AgentConnection, id: string): void {
+  /**
+   * `{"type":"ack","id"}` (several ids: the extension's `ids` list too): ignored (no error) from a
+   * connection that did not opt in, or for an unknown id.
+   */
+  ack(conn: AgentConnection, id: string | readonly string[]): void {
     if (!conn.acks) return;
+    if (typeof id !== 'string') {
+      for (const one of id) this.ack(conn, one);
+      return;
+    }
     if (this.inflight) settle(this.inflight.done(conn.name, conn.agentId, id), this.onError);
     else this.unacked.ack(conn.name, conn.agentId, id);
   }

@@ -30,7 +30,8 @@ export function agentWelcomeFrames(head: WelcomeHead, clients: ClientEntry[], ma
       clients: page,
       heartbeatMs: head.heartbeatMs,
       ...(more ? { more: true } : {}),
-      ...(head.acks ? { acks: true } : {}),
+      // §8 extension: this broker reads an ack's `ids` list (one ack frame per agent turn).
+      ...(head.acks ? { acks: true, ackIds: true } : {}),
     } satisfies FrameInput<typeof AgentWelcomeFrame>);
   const single = welcome(clients, false);
   if (Buffer.byteLength(single) <= maxBytes) return [single];

@@ -119,7 +119,7 @@ export class Mailbox<M = unknown> {
       if (lazy.length >= LAZY_HOLD_MAX) this.releaseLazy();
       else if (lazy.length === 1) {
         lazyHolders.add(this);
-        lazyTimer ??= setTimeout(releaseAllLazy, LAZY_HOLD_MS);
+        if (lazyTimer === undefined) lazyTimer = setTimeout(releaseAllLazy, LAZY_HOLD_MS);
       }
       return true;
     }

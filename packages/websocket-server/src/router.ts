@@ -372,7 +372,7 @@ export class Router {
     const frame = parsed.frame;
     this.metrics.frameIn('agent', frame.type, text.length);
     // §8: an opted-in connection acknowledges a client.message (anything else is ignored, no error).
-    if (frame.type === FrameType.ack) return this.acceptance.ack(conn, frame.id);
+    if (frame.type === FrameType.ack) return this.acceptance.ack(conn, frame.ids === undefined ? frame.id : [frame.id, ...frame.ids]);
     if (this.deps.delivery.checksSessions) return this.clusterAgentFrame(conn, frame, receivedAt);
     const routeIt = (): void => (frame.type === FrameType.send ? this.send(conn, frame, receivedAt) : this.broadcast(conn, frame, receivedAt));
     if (frame.id === undefined) return routeIt();

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { AGENT_IDS_KEPT, AgentIdMemory, CLIENT_IDS_KEPT, ClientIdMemory, idHash } from '../src/acks-ids.ts';
 import { UnackedMessages, redelivered } from '../src/acks-unacked.ts';
+import { fastAckId } from '../src/acks.ts';
 
 describe('ClientIdMemory', () => {
   it('remembers at least the last 1,000 ids of a session, forgets older ones and expired sessions', () => {
@@ -85,5 +86,21 @@ describe('UnackedMessages', () => {
     const e = redelivered(redelivered(entry('x')));
     expect(JSON.parse(e.payload)).toEqual({ type: 'client.message', id: 'x', redelivered: true });
     expect(e.bytes).toBe(30 + ',"redelivered":true'.length);
+  });
+});
+
+describe('fastAckId', () => {
+  it('reads the SDK shapes, one id or id + ids, and leaves everything else to the schema path', () => {
+    expect(fastAckId('{"type":"ack","id":"m-1"}')).toBe('m-1');
+    expect(fastAckId(JSON.stringify({ type: 'ack', id: 'm-1', ids: ['m-2', 'm"3'] }))).toEqual(['m-1', 'm-2', 'm"3']);
+    for (const text of [
+      '{"type":"ack","id":""}',
+      '{"type":"ack","id":"m-1","ids":[]}',
+      '{"type":"ack","id":"m-1","ids":[""]}',
+      '{"type":"ack","id":"m-1","ids":[1]}',
+      JSON.stringify({ type: 'ack', id: 'm-1', ids: Array.from({ length: 1001 }, (_, i) => `x${i}`) }),
+      '{"type":"ack","id":"m-1","ids":["a"]',
+      '{"id":"m-1","type":"ack"}',
+    ]) expect(fastAckId(text)).toBeUndefined();
   });
 });

@@ -154,6 +154,32 @@ describe('opt-in agent acknowledgements', () => {
     expect(metrics).toMatch(/agent_bridge_frames_redelivered_total 2/);
   });
 
+  it('an ack with an `ids` list (our extension, welcome ackIds) acknowledges every id in it; a bad list is an error, nothing acknowledged', async () => {
+    const b = await broker();
+    const c = await client(b, 'c1');
+    const a = await ackingAgent(b);
+    expect(a.welcome.ackIds).toBe(true);
+    for (const n of [1, 2, 3, 4, 5]) c.send({ type: 'message', id: `c-${n}`, data: n });
+    const got: Frame[] = [];
+    for (let i = 0; i < 5; i++) got.push(await a.next('client.message'));
+    // The SDK's shape (id first, then ids): the broker's fast path.
+    a.send({ type: 'ack', id: got[0]!.id, ids: [got[1]!.id, 'unknown-id'] });
+    // Another key order: the schema path, same meaning.
+    a.ws.send(JSON.stringify({ ids: [got[2]!.id], type: 'ack', id: got[3]!.id }));
+    // Invalid lists are refused whole: got[4] stays unacknowledged.
+    a.send({ type: 'ack', id: got[4]!.id, ids: [] });
+    a.send({ type: 'ack', id: got[4]!.id, ids: Array.from({ length: 1001 }, (_, i) => `x-${i}`) });
+    a.send({ type: 'send', id: 'mark', to: 'c1', data: 'm' });
+    await a.next((f) => f.ref === 'mark');
+    expect(a.all('error').map((f) => f.code)).toEqual(['invalid_message', 'invalid_message']);
+    a.ws.terminate();
+    const a2 = await ackingAgent(b);
+    const again = await a2.next('client.message');
+    expect([again.id, again.redelivered]).toEqual([got[4]!.id, true]);
+    c.send({ type: 'message', id: 'c-6', data: 6 });
+    expect((await a2.next('client.message')).data).toBe(6);
+  });
+
   it('to the remaining connection of a pool at once; v1 connections (no opt-in) get no redelivery and their acks are ignored', async () => {
     const b = await broker();
     const c = await client(b, 'c1');

@@ -75,6 +75,8 @@ export const AgentBroadcastFrame = z.object({
   except: z.array(clientId).max(10_000).optional(),
   _meta: meta,
 });
+/** Most ids one agent `ack` frame may carry in `ids` (PROTOCOL §8 extension, docs/protocol.md). */
+export const ACK_IDS_MAX = 1000;
 /**
  * §8: an opted-in agent connection (X-Agent-Acks: 1) acknowledges a client.message by its id.
  * Not (yet) part of AgentFrame: a receiver that handles acks parses with AgentInboundFrame.
@@ -82,6 +84,12 @@ export const AgentBroadcastFrame = z.object({
 export const AgentAckFrame = z.object({
   type: z.literal(FrameType.ack),
   id: z.string().min(1).max(128),
+  /**
+   * Our extension (§8): more client.message ids acknowledged by the same frame, so a turn's acks
+   * are one frame. Only to a broker whose welcome said `ackIds: true` (an older one would ignore
+   * the list and redeliver those messages later).
+   */
+  ids: z.array(z.string().min(1).max(128)).min(1).max(ACK_IDS_MAX).optional(),
 });
 export type AgentAckFrame = z.infer<typeof AgentAckFrame>;
 export const AgentFrame = z.discriminatedUnion('type', [AgentSendFrame, AgentBroadcastFrame]);
@@ -240,6 +248,8 @@ export const AgentWelcomeFrame = z.object({
   more: z.boolean().optional(),
   /** Our extension (§8): true when this connection opted in to acks and the broker honours them. */
   acks: z.boolean().optional(),
+  /** Our extension (§8): with `acks`, the broker also reads an `ack`'s `ids` list (AgentAckFrame). */
+  ackIds: z.boolean().optional(),
 });
 /** The rest of the client list, paged so no frame exceeds MAX_MESSAGE_BYTES (our extension). */
 export const AgentClientsFrame = z.object({
