@@ -17,9 +17,12 @@ export type ClientMessageEvent = ClientMessageToAgentFrame & {
 const RECENT_LIMIT = 1000;
 
 export class MessageAcks {
-  private readonly recent = new Set<string>();
-  /** `recent` in insertion order: the oldest goes without iterating the Set (V8 walks its deleted front entries). */
-  private readonly order: string[] = [];
+  /**
+   * The last RECENT_LIMIT ids handled, as a ring: remembering is one store per message (it was a
+   * Set add + delete: 1.5 µs per echo round trip). Looking one up scans the ring, which happens
+   * only for a frame marked `redelivered` — after a reconnect, not per message.
+   */
+  private readonly recent: (string | undefined)[] = new Array(RECENT_LIMIT);
   private next = 0;
   private readonly handling = new Map<string, Promise<void>>();
 
@@ -34,7 +37,7 @@ export class MessageAcks {
       void running.then(sendAck);
       return false;
     }
-    if (this.recent.has(frame.id)) {
+    if (this.recent.includes(frame.id)) {
       sendAck();
       return false;
     }
@@ -43,20 +46,10 @@ export class MessageAcks {
 
   /** The listeners of `id` are running; `done` settles when they all have. */
   started(id: string, done: Promise<void> | undefined): void {
-    this.remember(id);
+    this.recent[this.next] = id;
+    this.next = (this.next + 1) % RECENT_LIMIT;
     if (!done) return;
     this.handling.set(id, done);
     void done.then(() => this.handling.delete(id));
-  }
-
-  private remember(id: string): void {
-    if (this.recent.has(id)) return;
-    this.recent.add(id);
-    if (this.order.length < RECENT_LIMIT) this.order.push(id);
-    else {
-      this.recent.delete(this.order[this.next]!);
-      this.order[this.next] = id;
-      this.next = (this.next + 1) % RECENT_LIMIT;
-    }
   }
 }
