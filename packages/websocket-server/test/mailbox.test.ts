@@ -111,9 +111,13 @@ test('a lazy frame nothing follows is written within LAZY_HOLD_MS', async () => 
   const t0 = performance.now();
   mb.push({ ...item('accepted-1'), lazy: true });
   mb.push({ ...item('accepted-2'), lazy: true });
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setTimeout(r, 1));
+  expect(socketOf(server).writableLength + received.length).toBe(0); // not at the end of the turn
   await until(() => received.length === 2);
   expect(received).toEqual(['accepted-1', 'accepted-2']);
-  expect(performance.now() - t0).toBeGreaterThanOrEqual(LAZY_HOLD_MS - 1);
+  // The one shared timer may have been started by an earlier hold: at most LAZY_HOLD_MS (+ slack).
+  expect(performance.now() - t0).toBeLessThan(LAZY_HOLD_MS + 500);
   mb.close();
 });
 

@@ -35,7 +35,7 @@ import { brokerTsMs } from './sent-at.ts';
 import { pipeFrameMetrics, type PipeFrameMetrics } from './pipe-metrics.ts';
 import type { ByteBudget } from '../limits/byte-budget.ts';
 import { SocketLiveness } from '../ws/liveness.ts';
-import { UnacceptedFrames } from './unaccepted.ts';
+import { UnacceptedFrames, isAcceptedFrame } from './unaccepted.ts';
 import { clientUpstreamUrl } from './broker-url.ts';
 import type { BrokerPool } from './broker-pool.ts';
 import type { RedialWake } from './redial-wake.ts';
@@ -517,16 +517,21 @@ export class ClientPipe {
         return;
       }
     }
-    this.trackSeq(data);
-    this.unaccepted.answered(data);
-    if (this.debug && this.trace) {
+    // §8 `accepted` (one per browser message): no seq, no ts, no trace; only the pipe's bookkeeping.
+    const accepted = isAcceptedFrame(data);
+    if (accepted) this.unaccepted.settled(data);
+    else {
+      this.trackSeq(data);
+      this.unaccepted.answered(data);
+    }
+    if (this.debug && this.trace && !accepted) {
       const traceId = traceIdIn(data);
       if (traceId) this.log.debug({ traceId, msgId: peekRef(data.toString()) }, 'broker frame to the browser');
     }
     const span = this.tracer.enabled ? spanToBrowser(this.tracer, data) : undefined;
     this.forwardToBrowser(data);
     span?.end();
-    if (this.perFrame) this.observeE2e(this.perFrame, data);
+    if (this.perFrame && !accepted) this.observeE2e(this.perFrame, data);
   }
 
   /** to_client: the broker's `ts` of a message to our write to the browser (both clocks ours). */

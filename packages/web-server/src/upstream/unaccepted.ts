@@ -64,6 +64,11 @@ export function acceptedRef(data: Buffer): string | undefined {
   }
 }
 
+/** A broker `accepted` frame (by its first bytes). */
+export function isAcceptedFrame(data: Buffer): boolean {
+  return startsWith(data, ACCEPTED_BYTES);
+}
+
 function startsWith(data: Buffer, head: Buffer): boolean {
   return data.length >= head.length && data.compare(head, 0, head.length, 0, head.length) === 0;
 }
@@ -100,13 +105,16 @@ export class UnacceptedFrames {
   /** A broker frame for the browser: an `accepted` or an `error` with a ref settles that frame. */
   answered(data: Buffer): void {
     if (this.frames.size === 0) return;
-    if (startsWith(data, ACCEPTED_BYTES)) {
-      const ref = acceptedRef(data) ?? this.parsedRef(data);
-      if (ref !== undefined) this.frames.delete(ref);
-      return;
-    }
+    if (startsWith(data, ACCEPTED_BYTES)) return this.settled(data);
     if (!startsWith(data, ERROR_BYTES)) return;
     const ref = this.parsedRef(data);
+    if (ref !== undefined) this.frames.delete(ref);
+  }
+
+  /** An `accepted` frame (isAcceptedFrame): its ref is answered. */
+  settled(data: Buffer): void {
+    if (this.frames.size === 0) return;
+    const ref = acceptedRef(data) ?? this.parsedRef(data);
     if (ref !== undefined) this.frames.delete(ref);
   }
 
