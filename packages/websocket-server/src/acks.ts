@@ -78,9 +78,16 @@ export class Acceptance {
    * (true). The memory records answer at once; a shared store with a Promise.
    */
   duplicateFromClient(clientId: string, id: string): Awaitable<boolean> {
-    return andThen(this.records.seenFromClient(clientId, id), (seen) => {
-      if (seen) this.answerDuplicateFromClient(clientId, id);
-      return seen;
+    const seen = this.records.seenFromClient(clientId, id);
+    // The memory records answer at once: no closure per client message on that path.
+    if (seen === false) return false;
+    if (seen === true) {
+      this.answerDuplicateFromClient(clientId, id);
+      return true;
+    }
+    return andThen(seen, (s) => {
+      if (s) this.answerDuplicateFromClient(clientId, id);
+      return s;
     });
   }
 

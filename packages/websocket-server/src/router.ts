@@ -274,9 +274,12 @@ export class Router {
     if (frame.id === undefined) return routeIt();
     // §8: an id this session already had accepted: accepted again, the agent gets it once. (The
     // memory records answer now; a cluster's in one step that also marks the id as taken.)
+    const dup = this.acceptance.duplicateFromClient(clientId, frame.id);
+    if (dup === false) return routeIt();
+    if (dup === true) return;
     settle(
-      andThen(this.acceptance.duplicateFromClient(clientId, frame.id), (dup) => {
-        if (!dup) routeIt();
+      andThen(dup, (isDup) => {
+        if (!isDup) routeIt();
       }),
       failed,
     );
