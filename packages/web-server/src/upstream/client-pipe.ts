@@ -99,6 +99,9 @@ export interface ClientPipeOptions {
 /** Most of a refused upstream's HTTP body we read to find its error code. */
 const REFUSAL_BODY_MAX = 4096;
 
+/** ws.send options of every forwarded frame (ws copies them; one object for all). */
+const TEXT = { binary: false } as const;
+
 const SEQ_PREFIX = /^\{"type":"[a-z.]{1,20}","seq":(\d{1,15})[,}]/;
 
 export class ClientPipe {
@@ -586,7 +589,7 @@ export class ClientPipe {
     // One write per socket per turn (socket-batcher.ts); bufferedAmountFor does not count
     // frames that are merely corked for this turn as a slow browser.
     batchSend(this.browser);
-    this.browser.send(data, { binary: false }, () => this.maybeResume());
+    this.browser.send(data, TEXT, this.onBrowserWritten);
     this.perFrame?.toClient(data.length);
     // A slow browser: stop reading its upstream so the broker's mailbox applies §7.
     if (!this.paused && this.upstream && bufferedAmountFor(this.browser, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) {
@@ -596,6 +599,9 @@ export class ClientPipe {
       this.armPauseLimit();
     }
   }
+
+  /** ws.send's callback for every frame to the browser: one function per pipe, not one per frame. */
+  private readonly onBrowserWritten = (): void => this.maybeResume();
 
   private maybeResume(): void {
     if (!this.paused || bufferedAmountFor(this.browser, this.cfg.SOCKET_BUFFER_BYTES) > this.cfg.SOCKET_BUFFER_BYTES) return;
