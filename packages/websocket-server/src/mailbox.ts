@@ -43,22 +43,44 @@ export interface OutItem<M = unknown> {
 }
 
 /**
- * The longest a lazy frame waits for company. Long enough for the next frame of a busy socket
- * under load (an echo client with 4 in flight gets one every rt/4: 4–12 ms at 10–40 ms round
- * trips), short enough to be unnoticeable for the one thing it delays, an `accepted`.
+ * How long a lazy frame waits for company: between LAZY_TICK_MS and LAZY_HOLD_MS. Long enough
+ * for the next frame of a busy socket under load (an echo client with 4 in flight gets one every
+ * rt/4: 4–12 ms at 10–40 ms round trips), short enough to be unnoticeable for the one thing it
+ * delays, an `accepted`. One timer ticks every LAZY_TICK_MS while anything is held and writes
+ * what the tick before found held (two generations: no per-socket timer, and a frame held just
+ * before a tick still gets a whole tick).
  */
-export const LAZY_HOLD_MS = 25;
+export const LAZY_TICK_MS = 12;
+export const LAZY_HOLD_MS = 2 * LAZY_TICK_MS;
 /** A connection holding this many lazy frames writes them at once (a burst needs no company). */
 export const LAZY_HOLD_MAX = 32;
 
-/** Mailboxes holding lazy frames: one timer writes them all out. */
-const lazyHolders = new Set<{ releaseLazy(): void }>();
+interface LazyHolder {
+  releaseLazy(): void;
+}
+/** Mailboxes that started holding since the last tick, and those held since the tick before. */
+let lazyNew = new Set<LazyHolder>();
+let lazyDue = new Set<LazyHolder>();
 let lazyTimer: NodeJS.Timeout | undefined;
 
-function releaseAllLazy(): void {
-  lazyTimer = undefined;
-  for (const m of lazyHolders) m.releaseLazy();
-  lazyHolders.clear();
+function holdLazy(m: LazyHolder): void {
+  lazyNew.add(m);
+  if (lazyTimer === undefined) lazyTimer = setTimeout(lazyTick, LAZY_TICK_MS);
+}
+
+function unholdLazy(m: LazyHolder): void {
+  lazyNew.delete(m);
+  lazyDue.delete(m);
+}
+
+function lazyTick(): void {
+  const due = lazyDue;
+  lazyDue = lazyNew;
+  lazyNew = due;
+  // releaseLazy takes each out of its set: `due` (now lazyNew) ends empty.
+  for (const m of due) m.releaseLazy();
+  due.clear();
+  lazyTimer = lazyDue.size > 0 ? setTimeout(lazyTick, LAZY_TICK_MS) : undefined;
 }
 
 export interface DropReport {
@@ -121,10 +143,7 @@ export class Mailbox<M = unknown> {
       const lazy = (this.lazy ??= []);
       lazy.push(item);
       if (lazy.length >= LAZY_HOLD_MAX) this.releaseLazy();
-      else if (lazy.length === 1) {
-        lazyHolders.add(this);
-        if (lazyTimer === undefined) lazyTimer = setTimeout(releaseAllLazy, LAZY_HOLD_MS);
-      }
+      else if (lazy.length === 1) holdLazy(this);
       return true;
     }
     // Held lazy frames go first, in the same write as this one.
@@ -170,7 +189,7 @@ export class Mailbox<M = unknown> {
     const lazy = this.lazy;
     if (lazy === undefined) return;
     this.lazy = undefined;
-    lazyHolders.delete(this);
+    unholdLazy(this);
     if (this.closed) return;
     for (const item of lazy) {
       if (this.queue.length === 0 && this.socketHasRoom()) this.write(item);
@@ -209,7 +228,7 @@ export class Mailbox<M = unknown> {
     this.socket?.off('drain', this.onDrain);
     const held = this.lazy ?? [];
     this.lazy = undefined;
-    lazyHolders.delete(this);
+    unholdLazy(this);
     const rest = held.length > 0 ? [...held, ...this.queue] : this.queue;
     this.queue = [];
     this.bounded = 0;
