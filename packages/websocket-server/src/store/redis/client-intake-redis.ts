@@ -8,7 +8,7 @@
 import type { RedisLink } from '@agent-bridge/common/redis';
 import type { ClientIntake, IntakeAnswer, IntakeBatch } from '../client-intake.ts';
 import type { Keys } from './keys.ts';
-import { SEEN_LUA } from './lua.ts';
+import { REFS_LUA } from './lua.ts';
 import { type PendingIdRecords, recordLua } from './pending-id-records.ts';
 import { BUCKET_CLOSE, BUCKET_OPEN, BUCKET_STEP, BucketArgs } from './rate-limit-store-redis.ts';
 
@@ -17,7 +17,7 @@ import { BUCKET_CLOSE, BUCKET_OPEN, BUCKET_STEP, BucketArgs } from './rate-limit
  * per frame. The records go first, so a resend among the frames is recognised. Answers {address,
  * verdict1, dup1, verdict2, …}.
  */
-const INTAKE = `${SEEN_LUA}${BUCKET_OPEN}
+const INTAKE = `${REFS_LUA}${BUCKET_OPEN}
 local n = tonumber(ARGV[6])
 ${recordLua('n', '7')}
 local out = {redis.call('HGET', KEYS[3], 'address') or ''}

@@ -13,7 +13,7 @@ import type { RedisLink } from '@agent-bridge/common/redis';
 import type { WaitEntry } from '../../agent-wait-queue.ts';
 import { pairs } from './agent-directory-redis.ts';
 import type { Keys } from './keys.ts';
-import { SEEN_LUA } from './lua.ts';
+import { REFS_LUA } from './lua.ts';
 
 /**
  * KEYS: pool, pins, refs, the name's fence. ARGV: clientId, limit, ttl, inflight prefix, now, ref
@@ -25,7 +25,7 @@ import { SEEN_LUA } from './lua.ts';
  * older messages are being routed again — a connection went, or a queue drains —: fresh ones
  * wait, so they cannot overtake them), or {0, pool} (no valid pin: the caller picks).
  */
-const HOLD = `${SEEN_LUA}
+const HOLD = `${REFS_LUA}
 if ARGV[10] == '1' and tonumber(redis.call('GET', KEYS[4]) or '0') > 0 then return {3} end
 if ARGV[9] ~= '' and redis.call('HEXISTS', KEYS[1], ARGV[9]) == 1 then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[9])
@@ -60,12 +60,7 @@ for i = 12, #ARGV, 3 do
     table.insert(out, 1)
   end
 end
-if #add > 0 then
-  redis.call('ZADD', KEYS[3], unpack(add))
-  local over = redis.call('ZCARD', KEYS[3]) - tonumber(ARGV[11])
-  if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[3], 0, over - 1) end
-  redis.call('PEXPIRE', KEYS[3], ARGV[6])
-end
+if remember(KEYS[3], add, tonumber(ARGV[11])) then redis.call('PEXPIRE', KEYS[3], ARGV[6]) end
 if #ids > 0 then
   local over = redis.call('RPUSH', base .. ':list', unpack(ids)) - tonumber(ARGV[2])
   redis.call('HSET', base, unpack(fields))

@@ -12,7 +12,7 @@ import type { RedisLink } from '@agent-bridge/common/redis';
 import type { FrameKind } from '../../mailbox.ts';
 import type { LogEntry, LoggedFrame, Replay, SessionLog } from '../session-log.ts';
 import type { Keys } from './keys.ts';
-import { SEEN_LUA } from './lua.ts';
+import { REFS_LUA } from './lua.ts';
 import { GRACE_MS } from './session-store-redis.ts';
 
 const SENTINEL = String(Number.MAX_SAFE_INTEGER);
@@ -26,7 +26,7 @@ const SEQ_FIELD = `"seq":${SENTINEL}`;
  * agent name + id ('' for none). Answers {owner, seq…}: per frame its seq, 0 (no session and
  * known-only) or -1 (appended before under that id: a resend).
  */
-const APPEND = `${SEEN_LUA}
+const APPEND = `${REFS_LUA}
 local owner = redis.call('HGET', KEYS[3], 'owner')
 local orphan = not owner
 if orphan then owner = '' end
@@ -56,12 +56,7 @@ for i = 10, #ARGV, 7 do
     table.insert(at, #out)
   end
 end
-if #add > 0 then
-  redis.call('ZADD', KEYS[4], unpack(add))
-  local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[9])
-  if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1) end
-  if orphan then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
-end
+if remember(KEYS[4], add, tonumber(ARGV[9])) and orphan then redis.call('PEXPIRE', KEYS[4], ARGV[7]) end
 if #go == 0 then return out end
 local seq = redis.call('HINCRBY', KEYS[1], 'seq', #go) - #go
 local added = 0

@@ -11,8 +11,9 @@ import { ENTRY_OVERHEAD_BYTES, type OfferResult, type WaitEntry } from '../../ag
 import type { WaitQueueStore } from '../wait-queue-store.ts';
 import { refKey } from './inflight-redis.ts';
 import type { Keys } from './keys.ts';
+import { REFS_LUA } from './lua.ts';
 
-const OFFER = `
+const OFFER = `${REFS_LUA}
 if ARGV[9] ~= '' then
   local now = tonumber(ARGV[10])
   redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[8]))
@@ -33,9 +34,7 @@ redis.call('INCRBY', KEYS[3], charge)
 redis.call('SADD', KEYS[4], ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 if ARGV[9] ~= '' then
-  redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9])
-  local over = redis.call('ZCARD', KEYS[5]) - tonumber(ARGV[11])
-  if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[5], 0, over - 1) end
+  remember(KEYS[5], {ARGV[10], ARGV[9]}, tonumber(ARGV[11]))
   redis.call('PEXPIRE', KEYS[5], ARGV[8])
 end
 return 'ok'
