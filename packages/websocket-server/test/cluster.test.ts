@@ -422,4 +422,35 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
       await proxy.close();
     }
   });
+
+  it('back from a Redis outage, no socket is welcomed before the epoch was read again: Redis came back empty, the first one accepted gets the new epoch', async () => {
+    const prefix = `${run}:${randomUUID().slice(0, 6)}`;
+    const proxy = new TcpProxy(Number(new URL(url).port || 6379), new URL(url).hostname);
+    await proxy.listen();
+    try {
+      const a = await broker({ CLUSTER_PREFIX: prefix, REDIS_URL: `redis://127.0.0.1:${proxy.port}`, NODE_ID: 'broker-a' });
+      const c = await client(a, 'c1');
+      const old = c.welcome.epoch as string;
+      proxy.block();
+      proxy.cut();
+      await until(async () => (await getJson(`${a.url}/readyz`)).status === 503, 5000, 'broker-a unready');
+      // Redis "restarted empty" for this bridge: every key of its prefix gone.
+      await deleteKeys(`${prefix}:*`);
+      proxy.unblock();
+      let welcomed: Frame | undefined;
+      const deadline = Date.now() + 10_000;
+      while (!welcomed && Date.now() < deadline) {
+        try {
+          welcomed = (await client(a, 'c2')).welcome;
+        } catch {
+          // 503 unavailable until the broker is back and has read the epoch again
+        }
+      }
+      expect(welcomed).toBeDefined();
+      expect(welcomed!.epoch).not.toBe(old);
+      expect((await c.waitClose(5000)).code).toBe(1012);
+    } finally {
+      await proxy.close();
+    }
+  });
 });

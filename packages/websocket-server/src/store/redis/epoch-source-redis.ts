@@ -15,11 +15,28 @@ export class RedisEpochSource implements EpochSource {
   private epoch: string | undefined;
   private readonly listeners: ((epoch: string) => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /**
+   * False from a reconnect to Redis until the epoch was read again: Redis may be back empty, and a
+   * socket accepted meanwhile would be welcomed into the old epoch (a client told `resumed` for a
+   * seq space that is gone). The stores count as unreachable until then (redis-stores.ts).
+   */
+  private checked = true;
 
   constructor(
     private readonly redis: RedisLink,
     private readonly keys: Keys,
-  ) {}
+  ) {
+    redis.whenUp(() => {
+      if (this.epoch === undefined) return;
+      this.checked = false;
+      void this.check().catch(() => undefined);
+    });
+  }
+
+  /** The epoch was read since the last reconnect to Redis. */
+  get verified(): boolean {
+    return this.checked;
+  }
 
   /** The epoch; a broker started while Redis is away waits here for it (it never exits for it). */
   async current(): Promise<string> {
@@ -50,9 +67,11 @@ export class RedisEpochSource implements EpochSource {
   async check(): Promise<void> {
     if (this.epoch === undefined || !this.redis.up) return;
     const now = await this.read();
-    if (now === this.epoch) return;
-    this.epoch = now;
-    for (const l of this.listeners) l(now);
+    if (now !== this.epoch) {
+      this.epoch = now;
+      for (const l of this.listeners) l(now);
+    }
+    this.checked = true;
   }
 
   private async read(): Promise<string> {

@@ -72,7 +72,8 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     runs: new RedisRunRecords(main, keys, cfg.SESSION_TTL_MS + 3_600_000, onError),
     intake: new RedisClientIntake(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST, acks.pending),
     inflight: new RedisInflight(main, keys, nodeId, cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS, cfg.CLUSTER_REFS_LIMIT),
-    reachable: () => main.up && sub.up,
+    // Back from an outage, not before the epoch was read again (Redis may have come back empty).
+    reachable: () => main.up && sub.up && epoch.verified,
     close: async () => {
       epoch.stop();
       waitQueues.clear();
