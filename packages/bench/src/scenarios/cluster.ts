@@ -26,7 +26,7 @@ import type { BroadcastResult } from '../agents/pacer.ts';
 import { echo, latency } from './echo.ts';
 import { fanout } from './fanout.ts';
 import { idle } from './idle.ts';
-import { stormSetup, stormWait, tcpCounters } from './storm.ts';
+import { stormSetup, stormWait, tcpCounters, tcpDelta } from './storm.ts';
 import type { Scenario, ScenarioContext, ScenarioResult } from './types.ts';
 
 const cluster = (ctx: ScenarioContext) => ctx.topo as AgentBridgeClusterTopology;
@@ -278,8 +278,7 @@ async function stormCluster(ctx: ScenarioContext): Promise<ScenarioResult> {
       allProbesEchoedMs: s.probesEchoed === s.clients ? round(s.lastEchoMs) : null,
       reconnectPctMs: s.reconnectPctMs,
       lost: s.clients - s.probesEchoed,
-      tcpListenOverflows: tcp0 && tcp1 ? tcp1.listenOverflows - tcp0.listenOverflows : null,
-      tcpSynRetransmits: tcp0 && tcp1 ? tcp1.synRetrans - tcp0.synRetrans : null,
+      ...tcpDelta(tcp0, tcp1),
     },
     processes,
     notes,

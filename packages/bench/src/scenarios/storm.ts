@@ -87,6 +87,14 @@ export function tcpCounters(): { listenOverflows: number; synRetrans: number } |
   }
 }
 
+type TcpCounters = ReturnType<typeof tcpCounters>;
+
+/** The storm's result fields for the counters' change between two readings (null if unreadable). */
+export function tcpDelta(before: TcpCounters, after: TcpCounters): { tcpListenOverflows: number | null; tcpSynRetransmits: number | null } {
+  if (!before || !after) return { tcpListenOverflows: null, tcpSynRetransmits: null };
+  return { tcpListenOverflows: after.listenOverflows - before.listenOverflows, tcpSynRetransmits: after.synRetrans - before.synRetrans };
+}
+
 export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
   const { topo, opts } = ctx;
   const notes: string[] = [];
@@ -128,8 +136,7 @@ export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
       reconnectPctMs: s.reconnectPctMs,
       lost: s.clients - s.probesEchoed,
       // Machine-wide, from the stop to the end of the wait.
-      tcpListenOverflows: tcp0 && tcp1 ? tcp1.listenOverflows - tcp0.listenOverflows : null,
-      tcpSynRetransmits: tcp0 && tcp1 ? tcp1.synRetrans - tcp0.synRetrans : null,
+      ...tcpDelta(tcp0, tcp1),
     },
     processes,
     notes,
