@@ -38,19 +38,12 @@ local out = {1, pinned, node, 0, 0}
 -- Which of the frames were held before (one look for all; a frame twice in the batch counts too).
 local refs = {}
 for i = 14, #ARGV, 3 do if ARGV[i] ~= '' then table.insert(refs, ARGV[i]) end end
-if #refs > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[5]) - tonumber(ARGV[6])) end
-local known = seen(KEYS[3], refs)
+local known = lookup(KEYS[3], refs, tonumber(ARGV[5]) - tonumber(ARGV[6]))
 local add, ids, fields, held = {}, {}, {}, {}
 for i = 12, #ARGV, 3 do
-  local ref = ARGV[i + 2]
-  if ref ~= '' and known[ref] then
+  if not first(known, add, ARGV[5], ARGV[i + 2]) then
     table.insert(out, 2)
   else
-    if ref ~= '' then
-      known[ref] = true
-      table.insert(add, ARGV[5])
-      table.insert(add, ref)
-    end
     if ARGV[i] ~= '' then
       table.insert(ids, ARGV[i])
       table.insert(fields, ARGV[i])

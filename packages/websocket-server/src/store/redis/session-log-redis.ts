@@ -35,22 +35,15 @@ local keys = {}
 for i = 10, #ARGV, 7 do
   if ARGV[i + 6] ~= '' and not (orphan and ARGV[i + 5] == '1') then table.insert(keys, ARGV[i + 6]) end
 end
-if #keys > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[6]) - tonumber(ARGV[8])) end
-local known = seen(KEYS[4], keys)
+local known = lookup(KEYS[4], keys, tonumber(ARGV[6]) - tonumber(ARGV[8]))
 local out = {owner}
 local go, at, add = {}, {}, {}
 for i = 10, #ARGV, 7 do
-  local key = ARGV[i + 6]
   if orphan and ARGV[i + 5] == '1' then
     table.insert(out, 0)
-  elseif key ~= '' and known[key] then
+  elseif not first(known, add, ARGV[6], ARGV[i + 6]) then
     table.insert(out, -1)
   else
-    if key ~= '' then
-      known[key] = true
-      table.insert(add, ARGV[6])
-      table.insert(add, key)
-    end
     table.insert(out, 0)
     table.insert(go, i)
     table.insert(at, #out)
