@@ -26,7 +26,7 @@ import type { BroadcastResult } from '../agents/pacer.ts';
 import { echo, latency } from './echo.ts';
 import { fanout } from './fanout.ts';
 import { idle } from './idle.ts';
-import { stormSetup, stormWait, tcpCounters, tcpDelta } from './storm.ts';
+import { stormCounts, stormSetup, stormWait, tcpCounters } from './storm.ts';
 import type { Scenario, ScenarioContext, ScenarioResult } from './types.ts';
 
 const cluster = (ctx: ScenarioContext) => ctx.topo as AgentBridgeClusterTopology;
@@ -270,15 +270,10 @@ async function stormCluster(ctx: ScenarioContext): Promise<ScenarioResult> {
       clients: s.clients,
       affected,
       brokerDownMs: round(killMs),
-      reconnected: s.reconnected,
-      resumed: s.resumed,
       allResumed: everyResumed && affected > 0,
       allReconnectedMs: allBack(s) ? round(s.lastReconnectMs) : null,
       allResumedMs: everyResumed && allBack(s) ? round(s.lastReconnectMs) : null,
-      allProbesEchoedMs: s.probesEchoed === s.clients ? round(s.lastEchoMs) : null,
-      reconnectPctMs: s.reconnectPctMs,
-      lost: s.clients - s.probesEchoed,
-      ...tcpDelta(tcp0, tcp1),
+      ...stormCounts(s, tcp0, tcp1),
     },
     processes,
     notes,

@@ -89,10 +89,20 @@ export function tcpCounters(): { listenOverflows: number; synRetrans: number } |
 
 type TcpCounters = ReturnType<typeof tcpCounters>;
 
-/** The storm's result fields for the counters' change between two readings (null if unreadable). */
-export function tcpDelta(before: TcpCounters, after: TcpCounters): { tcpListenOverflows: number | null; tcpSynRetransmits: number | null } {
-  if (!before || !after) return { tcpListenOverflows: null, tcpSynRetransmits: null };
-  return { tcpListenOverflows: after.listenOverflows - before.listenOverflows, tcpSynRetransmits: after.synRetrans - before.synRetrans };
+/**
+ * The result fields both storms (single process and cluster) read off the load generator the same
+ * way, and the kernel counters' change between two readings (machine-wide; null if unreadable).
+ */
+export function stormCounts(s: StormStatus, before: TcpCounters, after: TcpCounters) {
+  return {
+    reconnected: s.reconnected,
+    resumed: s.resumed,
+    allProbesEchoedMs: s.probesEchoed === s.clients ? round(s.lastEchoMs) : null,
+    reconnectPctMs: s.reconnectPctMs,
+    lost: s.clients - s.probesEchoed,
+    tcpListenOverflows: before && after ? after.listenOverflows - before.listenOverflows : null,
+    tcpSynRetransmits: before && after ? after.synRetrans - before.synRetrans : null,
+  };
 }
 
 export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
@@ -127,16 +137,11 @@ export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
       clients: s.clients,
       brokerStoppedMs: round(stoppedMs),
       brokerDownMs: round(downMs),
-      reconnected: s.reconnected,
-      resumed: s.resumed,
       allResumed: s.resumed === s.clients && s.clients > 0,
       allReconnectedMs: s.reconnected === s.clients ? round(s.lastReconnectMs) : null,
       allResumedMs: s.lastResumeMs === null ? null : round(s.lastResumeMs),
-      allProbesEchoedMs: s.probesEchoed === s.clients ? round(s.lastEchoMs) : null,
-      reconnectPctMs: s.reconnectPctMs,
-      lost: s.clients - s.probesEchoed,
-      // Machine-wide, from the stop to the end of the wait.
-      ...tcpDelta(tcp0, tcp1),
+      // The kernel counters from the stop to the end of the wait.
+      ...stormCounts(s, tcp0, tcp1),
     },
     processes,
     notes,
