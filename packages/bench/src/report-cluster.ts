@@ -6,8 +6,8 @@
  * modes; §8 acks on ≥ 0.9× acks off in cluster mode. With `--repeat`, figures are the medians of
  * the rounds and the judged ratios the medians of the per-round ratios.
  */
-import { median, type ResultLine } from './report.ts';
-import type { TargetName } from './targets/index.ts';
+import type { ResultLine } from './report.ts';
+import { medianResult as by, pairedRatio, perRound } from './rounds.ts';
 
 /** Broker commands per broadcast beyond one append per session: brokers + this. */
 export const BROADCAST_CONSTANT = 3;
@@ -15,42 +15,6 @@ export const BROADCAST_CONSTANT = 3;
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const mark = (ok: boolean) => (ok ? '✅' : '❌');
 const f = (v: number | null, d = 1) => (v === null || !Number.isFinite(v) ? 'n/a' : v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }));
-
-function roundsOf(lines: ResultLine[], target: TargetName, scenario: string): ResultLine[] {
-  return lines.filter((l) => l.target === target && l.scenario === scenario).sort((a, b) => (a.round ?? 1) - (b.round ?? 1));
-}
-
-/** The target's result for the scenario; with `--repeat`, every numeric metric the median of its rounds. */
-function by(lines: ResultLine[], target: TargetName, scenario: string): ResultLine | undefined {
-  const rounds = roundsOf(lines, target, scenario);
-  if (rounds.length <= 1) return rounds[0];
-  const metrics = { ...rounds[0]!.metrics };
-  for (const k of Object.keys(metrics)) {
-    const vs = rounds.map((r) => num(r.metrics[k])).filter((v): v is number => v !== null);
-    if (vs.length === rounds.length) metrics[k] = median(vs);
-  }
-  return { ...rounds[0]!, metrics };
-}
-
-/**
- * `b ÷ a` of one metric, round by round (rounds run A B, B A, …, so drift in the machine's load
- * falls on both sides): the median and each round's, or null when a side is missing.
- */
-function pairedRatio(lines: ResultLine[], a: TargetName, b: TargetName, scenario: string, key: string): { median: number; rounds: number[] } | null {
-  const as = roundsOf(lines, a, scenario);
-  const bs = roundsOf(lines, b, scenario);
-  const ratios: number[] = [];
-  for (const ra of as) {
-    const rb = bs.find((l) => (l.round ?? 1) === (ra.round ?? 1));
-    const va = num(ra.metrics[key]);
-    const vb = rb ? num(rb.metrics[key]) : null;
-    if (va && vb !== null) ratios.push(vb / va);
-  }
-  return ratios.length ? { median: median(ratios), rounds: ratios } : null;
-}
-
-/** ` (median of N rounds: 0.61, 0.58 …)` for a repeated run, else nothing. */
-const perRound = (r: { rounds: number[] } | null): string => (r && r.rounds.length > 1 ? ` (median of ${r.rounds.length} rounds: ${r.rounds.map((x) => x.toFixed(2)).join(', ')})` : '');
 
 export function clusterReport(lines: ResultLine[]): string[] {
   const c = (s: string) => by(lines, 'agent-bridge-cluster', s);

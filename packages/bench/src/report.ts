@@ -4,6 +4,7 @@
  */
 import type { MachineInfo } from './machine.ts';
 import { clusterReport } from './report-cluster.ts';
+import { median, medianResult, pairedRatio, perRound } from './rounds.ts';
 import type { ScenarioResult } from './scenarios/types.ts';
 import type { TargetName } from './targets/index.ts';
 
@@ -344,19 +345,21 @@ export function humanSummary(lines: ResultLine[]): string {
  * vs off (agent-bridge-noacks), same build, one run. Budget: echo keeps ≥ 0.9× the throughput.
  */
 export function acksCost(lines: ResultLine[]): string[] {
-  const on = by(lines, 'agent-bridge', 'echo');
-  const off = by(lines, 'agent-bridge-noacks', 'echo');
+  const on = medianResult(lines, 'agent-bridge', 'echo');
+  const off = medianResult(lines, 'agent-bridge-noacks', 'echo');
   if (!on || !off) return [];
-  const rows: [string, number | null, number | null, 'higher' | 'lower'][] = [
-    ['round trips/s', num(on.metrics.roundTripsPerSec), num(off.metrics.roundTripsPerSec), 'higher'],
-    ['server CPU µs / round trip', num(on.metrics.serverCpuUsPerRoundTrip), num(off.metrics.serverCpuUsPerRoundTrip), 'lower'],
+  // With --repeat: the medians of the rounds, and the verdict on the median of the per-round ratios.
+  const rows: [string, string, number | null, number | null, 'higher' | 'lower'][] = [
+    ['round trips/s', 'roundTripsPerSec', num(on.metrics.roundTripsPerSec), num(off.metrics.roundTripsPerSec), 'higher'],
+    ['server CPU µs / round trip', 'serverCpuUsPerRoundTrip', num(on.metrics.serverCpuUsPerRoundTrip), num(off.metrics.serverCpuUsPerRoundTrip), 'lower'],
   ];
   const out = ['', '§8 acknowledgements cost (acks on, the default, vs agent-bridge-noacks, same build, same run):', ''];
   out.push('| scenario | metric | acks on | acks off | on / off | budget |', '|---|---|--:|--:|--:|---|');
-  for (const [label, a, b, dir] of rows) {
-    if (a === null || b === null || b === 0) continue;
-    const r = a / b;
-    const budget = dir === 'higher' ? `≥ 0.9×: ${mark(r >= 0.9)}` : '—';
+  for (const [label, key, a, b, dir] of rows) {
+    const paired = pairedRatio(lines, 'agent-bridge-noacks', 'agent-bridge', 'echo', key);
+    if (a === null || b === null || !paired) continue;
+    const r = paired.median;
+    const budget = dir === 'higher' ? `≥ 0.9×${perRound(paired)}: ${mark(r >= 0.9)}` : '—';
     out.push(`| echo | ${label} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${r.toFixed(2)}× | ${budget} |`);
   }
   return out;
@@ -431,8 +434,3 @@ function pair(get: (l: ResultLine) => number | null): (on: ResultLine, off: Resu
   return (on, off) => [get(on), get(off)];
 }
 
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseArgs, presetOptions, runBench, SCENARIOS, TARGETS, type BenchRun, type ResultLine } from '../src/index.ts';
-import { humanSummary, instrumentationCost } from '../src/report.ts';
+import { acksCost, humanSummary, instrumentationCost } from '../src/report.ts';
 
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'bench-test-'));
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
@@ -145,21 +145,21 @@ describe('pricing a variant: --repeat, --parallel and the instrumentation-cost t
     expect(parseArgs([])).toMatchObject({ repeat: 1, parallel: false });
   });
 
+  const line = (target: 'agent-bridge' | 'agent-bridge-bare' | 'agent-bridge-noacks', round: number, rate: number, web: number, broker: number): ResultLine =>
+    ({
+      ts: '',
+      mode: 'full',
+      target,
+      topology: '',
+      round,
+      scenario: 'echo',
+      params: {},
+      metrics: { roundTripsPerSec: rate, serverCpuUsPerRoundTrip: web + broker, allCpuUsPerRoundTrip: web + broker + 10 },
+      processes: { 'web-server': { cpuUsPerOp: web }, broker: { cpuUsPerOp: broker } },
+      notes: [],
+      machine: { cores: 2, cpu: '', node: 'v20', platform: '', totalMemMB: 1, loadavg: [0, 0, 0], fdLimit: 1 },
+    }) as ResultLine;
   it('pairs the rounds and judges the median cost, CPU per message included', () => {
-    const line = (target: 'agent-bridge' | 'agent-bridge-bare', round: number, rate: number, web: number, broker: number): ResultLine =>
-      ({
-        ts: '',
-        mode: 'full',
-        target,
-        topology: '',
-        round,
-        scenario: 'echo',
-        params: {},
-        metrics: { roundTripsPerSec: rate, serverCpuUsPerRoundTrip: web + broker, allCpuUsPerRoundTrip: web + broker + 10 },
-        processes: { 'web-server': { cpuUsPerOp: web }, broker: { cpuUsPerOp: broker } },
-        notes: [],
-        machine: { cores: 2, cpu: '', node: 'v20', platform: '', totalMemMB: 1, loadavg: [0, 0, 0], fdLimit: 1 },
-      }) as ResultLine;
     const lines = [
       line('agent-bridge', 1, 900, 20, 40), // 10 % slower, 20 % more CPU: an outlier round
       line('agent-bridge-bare', 1, 1000, 20, 30),
@@ -172,5 +172,18 @@ describe('pricing a variant: --repeat, --parallel and the instrumentation-cost t
     expect(table).toMatch(/median of 3 rounds/);
     expect(table).toMatch(/\| echo \| round trips\/s \| 980\.0 \| 1000\.0 \| 2\.0 % \| 10\.0 %, 2\.0 %, 1\.0 % \| ✅ \|/);
     expect(table).toMatch(/\| echo \| server CPU µs \/ round trip \| 51\.5 \| 50\.0 \| 3\.0 % \| 20\.0 %, 3\.0 %, 2\.0 % \| ✅ \|/);
+  });
+
+  it('judges the §8 acks cost on the median of the per-round ratios, not on one round', () => {
+    const lines = [
+      line('agent-bridge', 1, 950, 20, 30), // 0.95: a lucky first round must not decide
+      line('agent-bridge-noacks', 1, 1000, 20, 30),
+      line('agent-bridge-noacks', 2, 1000, 20, 30),
+      line('agent-bridge', 2, 850, 20, 30), // 0.85
+      line('agent-bridge', 3, 880, 20, 30), // 0.88
+      line('agent-bridge-noacks', 3, 1000, 20, 30),
+    ];
+    const table = acksCost(lines).join('\n');
+    expect(table).toMatch(/\| echo \| round trips\/s \| 880\.0 \| 1000\.0 \| 0\.88× \| ≥ 0\.9× \(median of 3 rounds: 0\.95, 0\.85, 0\.88\): ❌ \|/);
   });
 });
