@@ -5,6 +5,8 @@
  */
 import { parseInboundFrame } from './parse-frame.ts';
 import {
+  ACCEPTED_INLINE,
+  ACCEPTED_QUERY,
   Backoff,
   BACKOFF_RESET_AFTER_MS,
   CloseCode,
@@ -287,6 +289,8 @@ export class BridgeClient {
   private open(s: StoredSession): void {
     const u = new URL(`/ws/${encodeURIComponent(s.clientId)}`, this.baseUrl.replace(/^http/, 'ws'));
     u.searchParams.set('token', s.token);
+    // §8: our extension — the bridge's `accepted`s ride on its next frame instead of one frame each.
+    if (this.acks) u.searchParams.set(ACCEPTED_QUERY, ACCEPTED_INLINE);
     if (s.epoch !== undefined) {
       u.searchParams.set('lastSeq', String(s.lastSeq));
       u.searchParams.set('epoch', s.epoch);
@@ -471,6 +475,13 @@ export class BridgeClient {
     // A newer bridge may send types we do not know: ignore them.
     const frame = parsed.frame;
     if (!frame) return;
+    // `accepted=inline`: the messages accepted just before this frame (in order, before it).
+    if (frame.type !== FrameType.accepted && frame.type !== FrameType.welcome && frame.accepted !== undefined) {
+      for (const ref of frame.accepted) {
+        this.settle(ref);
+        this.events.emit('accepted', { ref });
+      }
+    }
     switch (frame.type) {
       case FrameType.welcome:
         this.onWelcome(frame);

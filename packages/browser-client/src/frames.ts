@@ -30,6 +30,8 @@ export interface DeliveredMessageFrame {
   from: string;
   data: unknown;
   ts: string;
+  /** §8 (our extension, `accepted=inline`): ids of messages accepted just before this frame. */
+  accepted?: string[] | undefined;
 }
 
 export interface SystemFrame {
@@ -38,6 +40,8 @@ export interface SystemFrame {
   /** `agent.connected`, `agent.disconnected`, `bridge.reconnecting`, `bridge.reconnected`, `messages.dropped`, … */
   event: string;
   ts?: string | undefined;
+  /** §8 (our extension, `accepted=inline`): ids of messages accepted just before this frame. */
+  accepted?: string[] | undefined;
   [field: string]: unknown;
 }
 
@@ -47,6 +51,8 @@ export interface ErrorFrame {
   message: string;
   ref?: string | undefined;
   clientIds?: string[] | undefined;
+  /** §8 (our extension, `accepted=inline`): ids of messages accepted just before this frame. */
+  accepted?: string[] | undefined;
 }
 
 /** §8: the message (or cancel) whose `id` is `ref` is stored for delivery. No seq, never replayed. */

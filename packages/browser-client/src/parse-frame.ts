@@ -22,6 +22,8 @@ const isInt = (v: unknown, min: number): v is number => typeof v === 'number' &&
 const isStrArray = (v: unknown): v is string[] => Array.isArray(v) && v.every(isStr);
 const optional = (v: unknown, check: (x: unknown) => boolean) => v === undefined || check(v);
 const isMeta = (v: unknown) => isObj(v);
+/** §8 `accepted=inline`: the ids riding on a frame (common's `carriedAccepted`). */
+const isCarried = (v: unknown) => Array.isArray(v) && v.length > 0 && v.every((x) => isStr(x) && x.length >= 1 && x.length <= 128);
 
 /** What is wrong with a frame of a known type, or undefined when it is well-formed. */
 function problem(f: Obj): string | undefined {
@@ -46,17 +48,20 @@ function problem(f: Obj): string | undefined {
       if (!('data' in f)) return 'message.data';
       if (!isStr(f.ts)) return 'message.ts';
       if (!optional(f._meta, isMeta)) return 'message._meta';
+      if (!optional(f.accepted, isCarried)) return 'message.accepted';
       return undefined;
     case 'system':
       if (!optional(f.seq, (s) => isInt(s, 1))) return 'system.seq';
       if (!isStr(f.event)) return 'system.event';
       if (!optional(f.ts, isStr)) return 'system.ts';
+      if (!optional(f.accepted, isCarried)) return 'system.accepted';
       return undefined;
     case 'error':
       if (!isStr(f.code)) return 'error.code';
       if (!isStr(f.message)) return 'error.message';
       if (!optional(f.ref, isStr)) return 'error.ref';
       if (!optional(f.clientIds, isStrArray)) return 'error.clientIds';
+      if (!optional(f.accepted, isCarried)) return 'error.accepted';
       return undefined;
     case 'accepted':
       if (!isStr(f.ref)) return 'accepted.ref';

@@ -17,11 +17,12 @@ afterEach(async () => {
 });
 
 /** Accepts every upgrade; the test plays the bridge on each socket. */
-async function fakeWeb(): Promise<{ url: string; sockets: TestSocket[]; socket(n: number): Promise<TestSocket> }> {
+async function fakeWeb(): Promise<{ url: string; sockets: TestSocket[]; urls: string[]; socket(n: number): Promise<TestSocket> }> {
   const sockets: TestSocket[] = [];
+  const urls: string[] = [];
   const wss = new WebSocketServer({ noServer: true });
   const server = http.createServer((_q, r) => r.writeHead(404).end());
-  server.on('upgrade', (req, s, head) => wss.handleUpgrade(req, s, head, (ws) => sockets.push(new TestSocket(ws))));
+  server.on('upgrade', (req, s, head) => wss.handleUpgrade(req, s, head, (ws) => (urls.push(req.url ?? ''), sockets.push(new TestSocket(ws)))));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   cleanup.push(
     () =>
@@ -34,6 +35,7 @@ async function fakeWeb(): Promise<{ url: string; sockets: TestSocket[]; socket(n
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     sockets,
+    urls,
     socket: async (n) => {
       await expect.poll(() => sockets.length, { timeout: 5000 }).toBeGreaterThan(n);
       return sockets[n]!;
@@ -81,6 +83,34 @@ describe('browser client §8', () => {
     ws2.send({ type: 'accepted', ref: 'c-2' });
     ws2.send({ type: 'accepted', ref: 'c-3' });
     await expect.poll(() => c.pending).toBe(0);
+  });
+
+  test('asks for accepted=inline; accepteds riding on a frame settle their messages, announced before that frame', async () => {
+    const web = await fakeWeb();
+    const c = client(web.url);
+    const ws = await web.socket(0);
+    expect(new URL(web.urls[0]!, 'http://x').searchParams.get('accepted')).toBe('inline');
+    ws.send(welcome());
+    await waitFor(c, 'welcome');
+    c.send('one');
+    c.send('two');
+    c.send('three');
+    for (let i = 0; i < 3; i++) await ws.next();
+    expect(c.pending).toBe(3);
+    const seen: string[] = [];
+    c.on('accepted', (a) => seen.push(`accepted ${a.ref}`));
+    c.on('message', (m) => seen.push(`message ${m.seq}`));
+    ws.send({ type: 'message', seq: 1, id: 'm1', from: 'default', data: 'hi', ts: '2026-11-26T00:00:00.000Z', accepted: ['c-1', 'c-2'] });
+    await expect.poll(() => seen.length).toBe(3);
+    expect(seen).toEqual(['accepted c-1', 'accepted c-2', 'message 1']);
+    expect(c.pending).toBe(1);
+    ws.send({ type: 'system', seq: 2, event: 'agent.connected', agent: 'x', ts: '2026-11-26T00:00:00.000Z', accepted: ['c-3'] });
+    await expect.poll(() => c.pending).toBe(0);
+    // Without acks the client asks for nothing of §8.
+    const web2 = await fakeWeb();
+    client(web2.url, { acks: false });
+    await web2.socket(0);
+    expect(new URL(web2.urls[0]!, 'http://x').searchParams.get('accepted')).toBeNull();
   });
 
   test('a message typed just before a crash survives in sessionStorage and goes out from the next page', async () => {

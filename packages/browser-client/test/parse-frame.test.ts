@@ -32,6 +32,7 @@ const frames = {
     data: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }),
     ts: field(fc.string({ maxLength: 8 })),
     _meta: field(fc.dictionary(fc.string({ maxLength: 4 }), fc.string({ maxLength: 4 }))),
+    accepted: field(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 })),
   }),
   system: fc.record({
     type: fc.constant('system'),
@@ -39,6 +40,7 @@ const frames = {
     event: field(fc.constantFrom('agent.connected', 'bridge.reconnecting', 'x.new')),
     ts: field(fc.string({ maxLength: 8 })),
     agent: field(fc.string({ maxLength: 4 })),
+    accepted: field(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 })),
   }),
   error: fc.record({
     type: fc.constant('error'),
@@ -46,6 +48,7 @@ const frames = {
     message: field(fc.string({ maxLength: 8 })),
     ref: field(fc.string({ maxLength: 8 })),
     clientIds: field(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 })),
+    accepted: field(fc.array(fc.string({ maxLength: 4 }), { maxLength: 2 })),
   }),
   accepted: fc.record({
     type: fc.constant('accepted'),

@@ -17,6 +17,8 @@ export interface BrowserConnectOptions {
   lastSeq?: number;
   epoch?: string;
   origin?: string;
+  /** §8 extension: `?accepted=inline` (accepteds ride on the next frame). */
+  acceptedInline?: boolean;
 }
 
 /** A browser-like socket through the web server: `/ws/:clientId?token=…`. */
@@ -25,6 +27,7 @@ export function connectBrowser(webUrl: string, session: Session, opts: BrowserCo
   u.searchParams.set('token', session.token);
   if (opts.lastSeq !== undefined) u.searchParams.set('lastSeq', String(opts.lastSeq));
   if (opts.epoch !== undefined) u.searchParams.set('epoch', opts.epoch);
+  if (opts.acceptedInline) u.searchParams.set('accepted', 'inline');
   return TestSocket.open(u.toString(), opts.origin ? { origin: opts.origin } : {});
 }
 

@@ -256,6 +256,7 @@ export async function startWebServer(config: Config, opts: WebServerOptions = {}
           clientId: accepted.clientId,
           address: accepted.address,
           resume: accepted.resume,
+          acceptedInline: accepted.acceptedInline,
           clientIp: ip,
           outageBudget,
           config,

@@ -64,6 +64,26 @@ describe('piping', () => {
     expect(await browser.next('error')).toMatchObject({ code: 'invalid_message', ref: 'c-2' });
   });
 
+  it('passes accepted=inline on to the broker: accepteds ride on the replies, whole, to the browser', async () => {
+    const agent = track(await connectRawAgent(broker.url));
+    await agent.next('welcome');
+    const session = await registerClient(web.url);
+    const browser = track(await connectBrowser(web.url, session, { acceptedInline: true }));
+    await browser.next('welcome');
+    const ids = Array.from({ length: 8 }, (_, i) => `c-${i + 1}`);
+    for (const id of ids) {
+      browser.send({ type: 'message', id, data: id });
+      await agent.next((f) => f.type === 'client.message' && f.ref === id);
+      agent.send({ type: 'send', to: session.clientId, data: id });
+      await browser.next((f) => f.type === 'message' && f.data === id);
+    }
+    // Each id accepted once: riding on a reply (within the hold, most of them) or alone.
+    const carried = browser.all('message').flatMap((f) => (f.accepted as string[] | undefined) ?? []);
+    const alone = browser.all('accepted').map((f) => f.ref);
+    expect([...carried, ...alone].sort()).toEqual([...ids].sort());
+    expect(carried.length).toBeGreaterThan(0);
+  });
+
   it("sends the token's address to the broker (X-Client-Address)", async () => {
     const addr = '0xAbC0000000000000000000000000000000000001';
     const { agent, browser, connected } = await agentAndBrowser({ addr });

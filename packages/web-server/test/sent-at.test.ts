@@ -26,6 +26,17 @@ describe('brokerTsMs', () => {
     expect(brokerTsMs(frame('2026-11-26T17:01:00.000Z'))).toBe(Date.parse('2026-11-26T17:01:00.000Z'));
   });
 
+  it('reads the ts before accepteds riding on the frame (accepted=inline), given where its own members end', () => {
+    const ts = '2026-11-25T17:00:00.123Z';
+    const own = frame(ts).toString();
+    const carrier = Buffer.from(`${own.slice(0, -1)},"accepted":["c-1","c-2"]}`);
+    const end = own.length - 1;
+    expect(brokerTsMs(carrier, end)).toBe(Date.parse(ts));
+    expect(brokerTsMs(carrier)).toBeUndefined();
+    const odd = frame('2026-11-25T17:00:00.5Z').toString();
+    expect(brokerTsMs(Buffer.from(`${odd.slice(0, -1)},"accepted":["c-1"]}`), odd.length - 1)).toBe(Date.parse('2026-11-25T17:00:00.5Z'));
+  });
+
   it('falls back to the regex for other fractions, and gives undefined without a ts last', () => {
     expect(brokerTsMs(frame('2026-11-25T17:00:00.5Z'))).toBe(Date.parse('2026-11-25T17:00:00.5Z'));
     expect(brokerTsMs(frame('2026-11-25T17:00:00Z'))).toBe(Date.parse('2026-11-25T17:00:00Z'));

@@ -67,6 +67,22 @@ describe('UnacceptedFrames', () => {
     expect(u.takeAll().map((x) => JSON.parse(x.toString()).id)).toEqual(['a', 'c']);
   });
 
+  it('carried: accepteds riding on a frame (accepted=inline) are answered; the frame\'s own end is returned', () => {
+    const u = new UnacceptedFrames(10);
+    for (const id of ['c-1', 'c"2', 'c-3', 'x']) u.sent(b(`{"type":"message","id":${JSON.stringify(id)},"data":1}`));
+    const own = '{"type":"message","seq":1,"id":"m","from":"default","data":{"a":1,"accepted":["x"]},"ts":"t"}';
+    expect(u.carried(b(own))).toBe(own.length); // an "accepted" inside data is not one
+    expect(u.size).toBe(4);
+    const carrier = `${own.slice(0, -1)},"accepted":["c-1",${JSON.stringify('c"2')}]}`;
+    expect(u.carried(b(carrier))).toBe(own.length - 1);
+    expect(u.size).toBe(2);
+    const welcome = '{"type":"welcome","agents":["default"]}';
+    expect(u.carried(b(welcome))).toBe(welcome.length);
+    const broken = '{"type":"system","event":"e","accepted":["c-3",]}';
+    expect(u.carried(b(broken))).toBe(broken.length); // not JSON: nothing
+    expect(u.takeAll().map((x) => JSON.parse(x.toString()).id)).toEqual(['c-3', 'x']);
+  });
+
   it('tracks nothing with a limit of 0', () => {
     const u = new UnacceptedFrames(0);
     u.sent(b('{"type":"message","id":"c-1","data":1}'));

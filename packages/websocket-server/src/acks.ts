@@ -112,10 +112,11 @@ export class Acceptance {
 
   /**
    * Lazy: the `accepted` leaves with the client's next frame (the agent's answer, often) or within
-   * LAZY_HOLD_MS (mailbox.ts), in its place before that frame: one write instead of two.
+   * LAZY_HOLD_MS (mailbox.ts), in its place before that frame: one write instead of two; to a
+   * socket opened with `?accepted=inline`, as a member of that frame: no frame of its own.
    */
   private toClient(clientId: string, id: string): void {
-    this.delivery.unsequenced(clientId, FrameType.accepted, acceptedFrame(id), true);
+    this.delivery.unsequenced(clientId, FrameType.accepted, acceptedFrame(id), { ref: id });
   }
 
   // ---------------------------------------------------------------- agent frames

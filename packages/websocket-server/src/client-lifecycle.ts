@@ -29,6 +29,8 @@ export interface ClientArrival {
   address: string | null;
   /** X-Client-Ip from the web server, if it sent one. */
   ip?: string | undefined;
+  /** §8 extension (`?accepted=inline`): `accepted`s ride on the socket's next frame (mailbox.ts). */
+  acceptedInline?: boolean;
 }
 
 export interface ClientLifecycleDeps {
@@ -110,7 +112,8 @@ export class ClientLifecycle {
 
     // The socket joins the hub before the log is read: a frame appended from now on reaches its
     // gate, which holds it until the welcome and the replay are out (seq-gate.ts).
-    const conn = new ClientConnection(ws, clientId, this.deps.mailbox, {
+    const mailboxOpts = arrival.acceptedInline ? { ...this.deps.mailbox, carryLazy: true } : this.deps.mailbox;
+    const conn = new ClientConnection(ws, clientId, mailboxOpts, {
       onOverflow: (c) => this.cut(c, CloseCode.slowConsumer, 'slow consumer: reconnect and resume'),
       // Replays (unbounded) are not deliveries of a frame read now: no latency for them.
       // A rendered body knows its frame's bytes (mailbox.ts writes body.render(seq) for those).

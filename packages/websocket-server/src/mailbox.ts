@@ -12,11 +12,13 @@
  * LAZY_HOLD_MS later (one timer for every mailbox). The peer sees the same frames in the same
  * order; only an `accepted` nothing follows comes up to LAZY_HOLD_MS later. Each write is a
  * syscall (13–25 µs on the bench machine); an echo's `accepted` cost the broker, the web server
- * and the browser one each (issue 12 item 5, docs/performance.md).
+ * and the browser one each (issue 12 item 5, docs/performance.md). A client socket opened with
+ * `?accepted=inline` (our §8 extension) goes further: the held `accepted`s ride on that next frame
+ * as its last member, `"accepted":[…]`, so they cost no frame at all on any hop (`carryLazy`).
  */
 import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
-import { bufferedAmountFor, turnBatcher, wsSocket } from '@agent-bridge/common';
+import { ACCEPTED_FIELD, bufferedAmountFor, turnBatcher, wsSocket } from '@agent-bridge/common';
 import type { SharedBody } from './resume-buffer.ts';
 
 export type FrameKind = 'broadcast' | 'direct' | 'system';
@@ -40,6 +42,8 @@ export interface OutItem<M = unknown> {
   meta?: M;
   /** May wait (≤ LAZY_HOLD_MS) for the connection's next frame, to share its write (see above). */
   lazy?: boolean;
+  /** A lazy `accepted`: the id it answers, for a mailbox that carries them (`carryLazy`). */
+  ref?: string;
 }
 
 /**
@@ -99,6 +103,13 @@ export interface MailboxOptions {
    * and may be one frame with it replaces it (undefined: it may not). Client mailboxes only.
    */
   merge?: (prev: OutItem, next: OutItem) => OutItem | undefined;
+  /**
+   * §8 extension (a client socket opened with `?accepted=inline`): held lazy `accepted`s ride on
+   * the next frame written, as its last member `"accepted":[ref,…]`, instead of a frame each.
+   * Only a frame written at once carries them; otherwise, and when the hold ends, they are written
+   * as the plain frames they are.
+   */
+  carryLazy?: boolean;
 }
 
 export interface MailboxHooks<M> {
@@ -146,8 +157,11 @@ export class Mailbox<M = unknown> {
       else if (lazy.length === 1) holdLazy(this);
       return true;
     }
-    // Held lazy frames go first, in the same write as this one.
-    if (this.lazy !== undefined) this.releaseLazy();
+    // Held lazy frames go first, in the same write as this one, or in it (carryLazy).
+    if (this.lazy !== undefined) {
+      if (this.opts.carryLazy === true && this.queue.length === 0 && this.socketHasRoom() && this.writeCarrying(item)) return true;
+      this.releaseLazy();
+    }
     if (this.queue.length === 0 && this.socketHasRoom()) {
       this.write(item);
       return true;
@@ -247,6 +261,29 @@ export class Mailbox<M = unknown> {
     const text = item.payload ?? item.body!.render(item.seq!);
     this.ws.send(text);
     this.hooks.onSent?.(item, text);
+  }
+
+  /**
+   * Write `item` with the held lazy `accepted`s as its last member (false, nothing written: they
+   * cannot ride on it — a frame that is not an object, or an `accepted` without its ref).
+   */
+  private writeCarrying(item: OutItem<M>): boolean {
+    const held = this.lazy!;
+    const text = item.payload ?? item.body!.render(item.seq!);
+    if (text.length < 3 || text.charCodeAt(text.length - 1) !== 0x7d) return false;
+    let refs = '';
+    for (const h of held) {
+      if (h.ref === undefined) return false;
+      refs += `${refs === '' ? '' : ','}${JSON.stringify(h.ref)}`;
+    }
+    this.lazy = undefined;
+    unholdLazy(this);
+    turnBatcher.hold(this.socket);
+    const carrier = `${text.slice(0, -1)},"${ACCEPTED_FIELD}":[${refs}]}`;
+    this.ws.send(carrier);
+    // As a frame of its own text (bytes out count what went).
+    this.hooks.onSent?.({ ...item, payload: carrier }, carrier);
+    return true;
   }
 
   private enqueue(item: OutItem<M>): void {

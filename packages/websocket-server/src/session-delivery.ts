@@ -96,10 +96,11 @@ export class SessionDelivery {
 
   /**
    * welcome / error / accepted: no seq, not kept, lost when this broker holds no socket of the
-   * session. `lazy`: may wait for the socket's next frame to share its write (mailbox.ts).
+   * session. `lazy`: an `accepted` for `ref`, which may wait for the socket's next frame to share
+   * its write, or ride on it (mailbox.ts).
    */
-  unsequenced(clientId: string, type: string, payload: string, lazy = false): void {
-    this.hub.client(clientId)?.push(lazy ? { payload, kind: 'direct', type, lazy } : { payload, kind: 'direct', type });
+  unsequenced(clientId: string, type: string, payload: string, lazy?: { ref: string }): void {
+    this.hub.client(clientId)?.push(lazy ? { payload, kind: 'direct', type, lazy: true, ref: lazy.ref } : { payload, kind: 'direct', type });
   }
 
   /**

@@ -6,6 +6,8 @@
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import {
+  ACCEPTED_INLINE,
+  ACCEPTED_QUERY,
   ADDRESS_RE,
   AGENT_ACKS_ON,
   AGENT_ACKS_QUERY,
@@ -30,6 +32,8 @@ export type UpgradeTarget =
       address: string | null;
       /** The browser's IP from X-Client-Ip (web server only), normalised; undefined when absent. */
       ip: string | undefined;
+      /** §8 extension: `?accepted=inline`, the socket's `accepted`s ride on its next frame. */
+      acceptedInline: boolean;
     };
 
 export type UpgradeDecision = { ok: true; target: UpgradeTarget } | { ok: false; status: number; code: HttpErrorCode; message: string };
@@ -66,6 +70,7 @@ export function authorizeUpgrade(req: IncomingMessage, cfg: Config): UpgradeDeci
         epoch: parseEpoch(url.searchParams.get('epoch')),
         address,
         ip,
+        acceptedInline: url.searchParams.get(ACCEPTED_QUERY) === ACCEPTED_INLINE,
       },
     };
   }

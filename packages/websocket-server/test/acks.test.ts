@@ -33,6 +33,40 @@ describe('client frames with an id', () => {
     expect(c.all('accepted').map((f) => f.ref)).toEqual(['q-1', 'c-1', 'mark']);
   });
 
+  it('accepted=inline (our extension): the accepted rides on the next frame as its last member; alone, it is its own frame', async () => {
+    const b = await broker();
+    const a = await agent(b);
+    const c = await client(b, 'c-inline', { acceptedInline: true });
+    const raw: string[] = [];
+    c.ws.on('message', (d) => raw.push(d.toString()));
+    // An answer within the hold (12–24 ms) carries it; on a loaded machine one may come later, so
+    // a few exchanges: every id is accepted exactly once, riding or alone, and most of them ride.
+    const ids = Array.from({ length: 8 }, (_, i) => `c-${i + 1}`);
+    for (const id of ids) {
+      c.send({ type: 'message', id, data: id });
+      const m = await a.next((f) => f.type === 'client.message' && f.ref === id);
+      a.send({ type: 'send', to: 'c-inline', data: { echo: m.data } });
+      expect((await c.next((f) => f.type === 'message' && (f.data as { echo: string }).echo === id)).data).toEqual({ echo: id });
+    }
+    const carried = c.all('message').flatMap((f) => (f.accepted as string[] | undefined) ?? []);
+    const alone = c.all('accepted').map((f) => f.ref);
+    expect([...carried, ...alone].sort()).toEqual([...ids].sort());
+    expect(carried.length).toBeGreaterThan(0);
+    const rider = raw.find((t) => t.includes('"accepted":["'))!;
+    expect(rider.endsWith('"]}')).toBe(true);
+    expect(Object.keys(JSON.parse(rider)).at(-1)).toBe('accepted');
+    // Nothing follows this one: a plain accepted frame, after the hold.
+    c.send({ type: 'message', id: 'quiet', data: 'quiet' });
+    expect(await c.next((f) => f.type === 'accepted' && f.ref === 'quiet')).toEqual({ type: 'accepted', ref: 'quiet' });
+    // A socket without the opt-in gets plain frames only.
+    const d = await client(b, 'c-plain');
+    d.send({ type: 'message', id: 'd-1', data: 'x' });
+    await a.next((f) => f.type === 'client.message' && f.ref === 'd-1');
+    a.send({ type: 'send', to: 'c-plain', data: 'y' });
+    expect(await d.next('accepted')).toEqual({ type: 'accepted', ref: 'd-1' });
+    expect((await d.next('message')).accepted).toBeUndefined();
+  });
+
   it('a resend with an id already accepted in this session (say from a new socket) is accepted again and reaches the agent once', async () => {
     const b = await broker();
     const a = await agent(b);

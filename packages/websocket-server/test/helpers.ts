@@ -104,6 +104,8 @@ export interface ClientOpts {
   address?: string;
   token?: string;
   autoPong?: boolean;
+  /** §8 extension: `?accepted=inline`. */
+  acceptedInline?: boolean;
 }
 
 /** A web server upstream for one client; resolves once its welcome arrived. */
@@ -113,6 +115,7 @@ export async function client(b: BrokerHandle, clientId: string, opts: ClientOpts
   const q = new URLSearchParams();
   if (opts.lastSeq !== undefined) q.set('lastSeq', String(opts.lastSeq));
   if (opts.epoch !== undefined) q.set('epoch', opts.epoch);
+  if (opts.acceptedInline) q.set('accepted', 'inline');
   const qs = q.size ? `?${q}` : '';
   const p = await open(`${b.wsUrl}/ws/client/${encodeURIComponent(clientId)}${qs}`, { headers, autoPong: opts.autoPong ?? true });
   const welcome = await p.next('welcome');

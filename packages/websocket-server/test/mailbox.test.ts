@@ -105,6 +105,42 @@ test('a lazy frame waits for the next frame and leaves in the same write, just b
   mb.close();
 });
 
+test('carryLazy (accepted=inline): held accepteds ride on the next frame as its last member, no frame of their own', async () => {
+  const { server, received } = await pair();
+  const writes = countWrites(server);
+  const sent: string[] = [];
+  const mb = new Mailbox(server, { limit: 10, socketBufferBytes: 65536, carryLazy: true }, { onSent: (_i, text) => sent.push(text) });
+  mb.push({ payload: '{"type":"accepted","ref":"c-1"}', kind: 'direct', type: 'accepted', lazy: true, ref: 'c-1' });
+  mb.push({ payload: '{"type":"accepted","ref":"c-\\"2"}', kind: 'direct', type: 'accepted', lazy: true, ref: 'c-"2' });
+  await new Promise((r) => setImmediate(r));
+  expect(writes()).toBe(0);
+  mb.push(item('{"type":"message","seq":1,"data":{"accepted":["x"]},"ts":"t"}'));
+  await until(() => received.length === 1);
+  expect(received[0]).toBe('{"type":"message","seq":1,"data":{"accepted":["x"]},"ts":"t","accepted":["c-1","c-\\"2"]}');
+  expect(JSON.parse(received[0]!).accepted).toEqual(['c-1', 'c-"2']);
+  expect(sent).toEqual(received); // bytes out are counted on what went
+  // Nothing held any more: the next frame is plain, and nothing else arrives.
+  mb.push(item('{"type":"message","seq":2}'));
+  await until(() => received.length === 2);
+  await new Promise((r) => setTimeout(r, LAZY_HOLD_MS + 10));
+  expect(received).toEqual([received[0], '{"type":"message","seq":2}']);
+  expect(writes()).toBe(2);
+  mb.close();
+});
+
+test('carryLazy: an accepted nothing follows is its own frame within LAZY_HOLD_MS; a frame that is not an object carries nothing', async () => {
+  const { server, received } = await pair();
+  const mb = new Mailbox(server, { limit: 10, socketBufferBytes: 65536, carryLazy: true });
+  mb.push({ payload: '{"type":"accepted","ref":"c-1"}', kind: 'direct', type: 'accepted', lazy: true, ref: 'c-1' });
+  await until(() => received.length === 1);
+  expect(received).toEqual(['{"type":"accepted","ref":"c-1"}']);
+  mb.push({ payload: '{"type":"accepted","ref":"c-2"}', kind: 'direct', type: 'accepted', lazy: true, ref: 'c-2' });
+  mb.push(item('[1]'));
+  await until(() => received.length === 3);
+  expect(received.slice(1)).toEqual(['{"type":"accepted","ref":"c-2"}', '[1]']);
+  mb.close();
+});
+
 test('a lazy frame nothing follows is written within LAZY_HOLD_MS', async () => {
   const { server, received } = await pair();
   const mb = new Mailbox(server, { limit: 10, socketBufferBytes: 65536 });

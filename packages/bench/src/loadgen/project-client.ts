@@ -3,7 +3,7 @@
  * through the web server; redials with lastSeq/epoch if its own socket drops.
  */
 import WebSocket from 'ws';
-import { Backoff } from '@agent-bridge/common/protocol';
+import { ACCEPTED_INLINE, ACCEPTED_QUERY, Backoff } from '@agent-bridge/common/protocol';
 import type { BenchClient, ClientHooks } from './client.ts';
 
 const NO_REDIAL = new Set([1000, 1008, 1009]);
@@ -47,6 +47,8 @@ export class ProjectClient implements BenchClient {
   private dial(): Promise<void> {
     const u = new URL(`/ws/${this.session!.clientId}`, this.webUrl.replace(/^http/, 'ws'));
     u.searchParams.set('token', this.session!.token);
+    // As the browser client does with its ids (§8): the `accepted`s ride on the next frame.
+    if (this.ids) u.searchParams.set(ACCEPTED_QUERY, ACCEPTED_INLINE);
     if (this.epoch !== undefined) {
       u.searchParams.set('lastSeq', String(this.lastSeq));
       u.searchParams.set('epoch', this.epoch);

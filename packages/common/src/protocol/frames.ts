@@ -102,6 +102,11 @@ export type AgentBroadcastFrame = z.infer<typeof AgentBroadcastFrame>;
 export type AgentMessage = z.infer<typeof AgentFrame>;
 
 // ---------- bridge → client ----------
+/**
+ * Our extension (§8, `?accepted=inline`): ids of the client's messages accepted just before this
+ * frame, carried as its last member instead of one `accepted` frame each.
+ */
+const carriedAccepted = z.array(z.string().min(1).max(128)).min(1).optional();
 export const ClientWelcomeFrame = z.object({
   type: z.literal(FrameType.welcome),
   clientId,
@@ -125,6 +130,7 @@ export const DeliveredMessageFrame = z.object({
   data: z.unknown(),
   ts,
   _meta: meta,
+  accepted: carriedAccepted,
 });
 /**
  * Any `system` frame, whatever its event: what a receiver that must tolerate new event names
@@ -135,6 +141,7 @@ export const SystemFrame = z.looseObject({
   seq: z.number().int().positive().optional(),
   event: z.string(),
   ts: ts.optional(),
+  accepted: carriedAccepted,
 });
 
 // ---------- system events, each with its fields ----------
@@ -159,7 +166,7 @@ type EventFields = typeof EVENT_FIELDS;
 
 /** A system event: `seq` on the broker's events to clients, none on the web server's `bridge.*`. */
 const systemEvent = <E extends SystemEvent>(event: E) =>
-  z.looseObject({ type: z.literal(FrameType.system), seq: seq.optional(), event: z.literal(event), ...EVENT_FIELDS[event], ts });
+  z.looseObject({ type: z.literal(FrameType.system), seq: seq.optional(), event: z.literal(event), ...EVENT_FIELDS[event], ts, accepted: carriedAccepted });
 
 export const AgentConnectedEvent = systemEvent('agent.connected');
 export const AgentDisconnectedEvent = systemEvent('agent.disconnected');
@@ -216,6 +223,7 @@ export const ErrorFrame = z.object({
   message: z.string(),
   ref: z.string().optional(),
   clientIds: z.array(z.string()).optional(),
+  accepted: carriedAccepted,
 });
 export const BridgeToClientFrame = z.discriminatedUnion('type', [
   ClientWelcomeFrame,

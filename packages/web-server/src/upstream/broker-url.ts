@@ -1,5 +1,5 @@
 /** Where the broker lives, derived once from BROKER_URL (ws:// or wss://, maybe with a path prefix). */
-import { BrokerPath } from '@agent-bridge/common';
+import { ACCEPTED_INLINE, ACCEPTED_QUERY, BrokerPath } from '@agent-bridge/common';
 
 /** The URL without query or hash, and its path prefix without a trailing slash ('' for none). */
 function base(brokerUrl: string): { url: URL; prefix: string } {
@@ -9,12 +9,13 @@ function base(brokerUrl: string): { url: URL; prefix: string } {
   return { url, prefix: url.pathname.replace(/\/+$/, '') };
 }
 
-/** `ws://broker/ws/client/<id>?lastSeq=N&epoch=E` */
-export function clientUpstreamUrl(brokerUrl: string, clientId: string, resume: { lastSeq?: number; epoch?: string }): string {
+/** `ws://broker/ws/client/<id>?lastSeq=N&epoch=E[&accepted=inline]` */
+export function clientUpstreamUrl(brokerUrl: string, clientId: string, resume: { lastSeq?: number; epoch?: string }, acceptedInline = false): string {
   const { url, prefix } = base(brokerUrl);
   url.pathname = prefix + BrokerPath.client + encodeURIComponent(clientId);
   if (resume.lastSeq !== undefined) url.searchParams.set('lastSeq', String(resume.lastSeq));
   if (resume.epoch !== undefined) url.searchParams.set('epoch', resume.epoch);
+  if (acceptedInline) url.searchParams.set(ACCEPTED_QUERY, ACCEPTED_INLINE);
   return url.toString();
 }
 

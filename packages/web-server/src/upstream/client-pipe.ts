@@ -60,6 +60,8 @@ export interface ClientPipeOptions {
   address: string | null;
   /** The browser's own resume point (query of its /ws/:clientId request). */
   resume: { lastSeq?: number; epoch?: string };
+  /** §8 extension: the browser asked for `accepted=inline`; every upstream asks the broker for it too. */
+  acceptedInline?: boolean;
   /** The browser's address after TRUST_PROXY; sent as X-Client-Ip so the broker can count per IP. */
   clientIp: string;
   /** The process-wide OUTAGE_HOLD_BYTES budget every pipe's outage hold draws from. */
@@ -363,7 +365,7 @@ export class ClientPipe {
     const brokerUrl = pool ? pool.pick(this.clientId, this.failedBroker) : this.cfg.BROKER_URL;
     if (this.brokerUrl !== undefined && brokerUrl !== this.brokerUrl) this.log.info({ broker: urlHostOf(brokerUrl) }, 'continuing on another broker');
     this.brokerUrl = brokerUrl;
-    const url = clientUpstreamUrl(brokerUrl, this.clientId, { lastSeq: this.lastSeq, epoch: this.epoch });
+    const url = clientUpstreamUrl(brokerUrl, this.clientId, { lastSeq: this.lastSeq, epoch: this.epoch }, this.opts.acceptedInline === true);
     let up: WebSocket;
     try {
       up = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: this.cfg.HEARTBEAT_TIMEOUT_MS });
@@ -522,9 +524,12 @@ export class ClientPipe {
     }
     // §8 `accepted` (one per browser message): no seq, no ts, no trace; only the pipe's bookkeeping.
     const accepted = isAcceptedFrame(data);
+    // With accepted=inline they ride on other frames, as the last member (unaccepted.ts).
+    let end = data.length;
     if (accepted) this.unaccepted.settled(data);
     else {
       this.trackSeq(data);
+      if (this.opts.acceptedInline === true) end = this.unaccepted.carried(data);
       this.unaccepted.answered(data);
     }
     if (this.debug && this.trace && !accepted) {
@@ -534,12 +539,15 @@ export class ClientPipe {
     const span = this.tracer.enabled ? spanToBrowser(this.tracer, data) : undefined;
     this.forwardToBrowser(data);
     span?.end();
-    if (this.perFrame && !accepted) this.observeE2e(this.perFrame, data);
+    if (this.perFrame && !accepted) this.observeE2e(this.perFrame, data, end);
   }
 
-  /** to_client: the broker's `ts` of a message to our write to the browser (both clocks ours). */
-  private observeE2e(metrics: PipeFrameMetrics, data: Buffer): void {
-    const sent = brokerTsMs(data);
+  /**
+   * to_client: the broker's `ts` of a message to our write to the browser (both clocks ours).
+   * `end`: where the frame's own members end (before carried `accepted`s).
+   */
+  private observeE2e(metrics: PipeFrameMetrics, data: Buffer, end: number): void {
+    const sent = brokerTsMs(data, end);
     if (sent !== undefined) metrics.e2eToClient(Math.max(0, Date.now() - sent) / 1000);
   }
 

@@ -7,6 +7,7 @@
  */
 const D = -1; // a digit
 const PATTERN: readonly number[] = Array.from('"ts":"0000-00-00T00:00:00.000Z"}', (c) => (c === '0' ? D : c.charCodeAt(0)));
+const CLOSE = Buffer.from('}');
 const TS_SUFFIX = /"ts":"(\d{4}-\d\d-\d\dT[\d:.]{8,15}Z)"\}$/;
 
 /**
@@ -19,15 +20,21 @@ const MINUTE_TO = 22;
 const lastMinute = new Uint8Array(MINUTE_TO - MINUTE_FROM);
 let lastMinuteMs: number | undefined;
 
-/** ms since the epoch, or undefined when the frame does not end with a `ts`. */
-export function brokerTsMs(data: Uint8Array): number | undefined {
-  const start = data.length - PATTERN.length;
+/**
+ * ms since the epoch, or undefined when the frame does not end with a `ts`. `end`: where the
+ * frame's own members end when `accepted`s ride after them (`…,"ts":"…"` then `,"accepted":[…]}`
+ * from `end` on; unaccepted.ts `carried`): the closing brace the pattern ends with is then not there.
+ */
+export function brokerTsMs(data: Uint8Array, end = data.length): number | undefined {
+  const carried = end !== data.length;
+  const start = end - PATTERN.length + (carried ? 1 : 0);
   if (start < 1) return undefined;
   let same = lastMinuteMs !== undefined;
-  for (let i = 0; i < PATTERN.length; i++) {
+  const n = carried ? PATTERN.length - 1 : PATTERN.length;
+  for (let i = 0; i < n; i++) {
     const p = PATTERN[i]!;
     const c = data[start + i]!;
-    if (p === D ? c < 0x30 || c > 0x39 : c !== p) return slow(data);
+    if (p === D ? c < 0x30 || c > 0x39 : c !== p) return slow(carried ? Buffer.concat([data.subarray(0, end), CLOSE]) : data);
     if (same && i >= MINUTE_FROM && i < MINUTE_TO && c !== lastMinute[i - MINUTE_FROM]) same = false;
   }
   const second = num(data, start + 23, 2);

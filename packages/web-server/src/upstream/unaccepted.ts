@@ -11,7 +11,7 @@
  * shapes our own browser client and broker write are read without JSON.parse (`messageId`,
  * `acceptedRef`); anything else takes the parsing path, with the same outcome.
  */
-import { decodeJson, FrameType } from '@agent-bridge/common';
+import { ACCEPTED_FIELD, decodeJson, FrameType } from '@agent-bridge/common';
 
 const ACCEPTED = `{"type":"${FrameType.accepted}","ref":`;
 const ERROR = `{"type":"${FrameType.error}"`;
@@ -19,6 +19,8 @@ const ACCEPTED_BYTES = Buffer.from(ACCEPTED, 'latin1');
 const ERROR_BYTES = Buffer.from(ERROR, 'latin1');
 /** How the browser client's (and most clients') `message` frames with an id begin. */
 const MESSAGE_ID = Buffer.from(`{"type":"${FrameType.message}","id":"`, 'latin1');
+/** How an `accepted` list riding on another frame begins (accepted=inline). */
+const CARRIED = Buffer.from(`,"${ACCEPTED_FIELD}":[`, 'latin1');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -109,6 +111,29 @@ export class UnacceptedFrames {
     if (!startsWith(data, ERROR_BYTES)) return;
     const ref = this.parsedRef(data);
     if (ref !== undefined) this.frames.delete(ref);
+  }
+
+  /**
+   * A frame from an upstream opened with `accepted=inline`: the `accepted`s riding on it, as its
+   * last member `,"accepted":["…",…]}` (mailbox.ts `carryLazy`), are answered. Returns where the
+   * frame's own members end (the member's comma), or its length when nothing rides on it. The
+   * member is the last one and its quotes are bare, so no string inside the frame can fake it
+   * (quotes in JSON strings are escaped).
+   */
+  carried(data: Buffer): number {
+    const n = data.length;
+    if (n < CARRIED.length + 5 || data[n - 1] !== 0x7d || data[n - 2] !== 0x5d || data[n - 3] !== QUOTE) return n;
+    const at = data.lastIndexOf(CARRIED);
+    if (at < 0) return n;
+    let refs: unknown;
+    try {
+      refs = JSON.parse(data.toString('utf8', at + CARRIED.length - 1, n - 1));
+    } catch {
+      return n;
+    }
+    if (!Array.isArray(refs)) return n;
+    for (const ref of refs) if (typeof ref === 'string') this.frames.delete(ref);
+    return at;
   }
 
   /** An `accepted` frame (isAcceptedFrame): its ref is answered. */

@@ -7,7 +7,7 @@
  * POST /api/ws-check can answer exactly what an upgrade would get, without consuming anything.
  */
 import type { IncomingMessage } from 'node:http';
-import { redactUrl, type HttpErrorCode } from '@agent-bridge/common';
+import { ACCEPTED_INLINE, ACCEPTED_QUERY, redactUrl, type HttpErrorCode } from '@agent-bridge/common';
 import type { SessionTokens } from '../session/tokens.ts';
 import type { IpCounter } from '../limits/ip-counter.ts';
 import type { KeyedRateLimit } from '../limits/keyed-rate-limit.ts';
@@ -17,6 +17,8 @@ export interface AcceptedUpgrade {
   clientId: string;
   address: string | null;
   resume: { lastSeq?: number; epoch?: string };
+  /** §8 extension: the browser asked for `?accepted=inline` (passed on to the broker). */
+  acceptedInline: boolean;
 }
 
 export type Refusal = { ok: false; status: number; code: HttpErrorCode; message: string };
@@ -101,7 +103,8 @@ export class UpgradeGate {
       if (epoch.length > MAX_EPOCH_CHARS) return refuse(400, 'bad_request', 'epoch is too long');
       resume.epoch = epoch;
     }
-    return { ok: true, accepted: { clientId, address: access.address, resume } };
+    const acceptedInline = url.searchParams.get(ACCEPTED_QUERY) === ACCEPTED_INLINE;
+    return { ok: true, accepted: { clientId, address: access.address, resume, acceptedInline } };
   }
 }
 
