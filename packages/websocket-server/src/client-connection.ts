@@ -10,7 +10,7 @@ import type { LoggedFrame } from './store/session-log.ts';
 export interface ClientConnectionHooks {
   /** A direct or system frame did not fit: close 1013, keep the session. */
   onOverflow(conn: ClientConnection): void;
-  onSent(item: OutItem, text: string): void;
+  onSent(item: OutItem, text: string, carried?: number): void;
   onDrop(): void;
   onDropReport(conn: ClientConnection, report: DropReport): void;
   /** The session's frames after `seq`, from its log (a gap the gate could not fill by waiting). */
@@ -42,7 +42,7 @@ export class ClientConnection {
     private readonly hooks: ClientConnectionHooks,
   ) {
     this.mailbox = new Mailbox(ws, mailboxOpts, {
-      onSent: (item, text) => hooks.onSent(item, text),
+      onSent: (item, text, carried) => hooks.onSent(item, text, carried),
       onDrop: () => hooks.onDrop(),
       onDropReport: (report) => hooks.onDropReport(this, report),
     });

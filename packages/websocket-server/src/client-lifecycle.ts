@@ -117,8 +117,14 @@ export class ClientLifecycle {
       onOverflow: (c) => this.cut(c, CloseCode.slowConsumer, 'slow consumer: reconnect and resume'),
       // Replays (unbounded) are not deliveries of a frame read now: no latency for them.
       // A rendered body knows its frame's bytes (mailbox.ts writes body.render(seq) for those).
-      onSent: (item, text) =>
-        metrics.frameOut('client', item.type, text, item.unbounded ? undefined : item.body?.receivedAt, item.payload === undefined ? item.body?.frameBytes(item.seq!) : undefined),
+      onSent: (item, text, carried = 0) =>
+        metrics.frameOut(
+          'client',
+          item.type,
+          text,
+          item.unbounded ? undefined : item.body?.receivedAt,
+          item.payload === undefined ? item.body!.frameBytes(item.seq!) + carried : undefined,
+        ),
       onDrop: () => metrics.broadcastsDropped.inc(),
       onDropReport: (c, report) =>
         this.deps.delivery.deliver(c.clientId, 'direct', {

@@ -113,8 +113,11 @@ export interface MailboxOptions {
 }
 
 export interface MailboxHooks<M> {
-  /** `text`: what went to the socket (metrics: bytes). */
-  onSent?(item: OutItem<M>, text: string): void;
+  /**
+   * `text`: what went to the socket (metrics: bytes). `carried`: the bytes of `accepted`s riding
+   * on the frame (carryLazy) beyond the item's own frame; 0 otherwise.
+   */
+  onSent?(item: OutItem<M>, text: string, carried?: number): void;
   /** A broadcast was dropped. */
   onDrop?(item: OutItem<M>): void;
   /** Dropped broadcasts, reported once the queue has room again. */
@@ -279,10 +282,11 @@ export class Mailbox<M = unknown> {
     this.lazy = undefined;
     unholdLazy(this);
     turnBatcher.hold(this.socket);
-    const carrier = `${text.slice(0, -1)},"${ACCEPTED_FIELD}":[${refs}]}`;
+    const member = `,"${ACCEPTED_FIELD}":[${refs}]}`;
+    const carrier = text.slice(0, -1) + member;
     this.ws.send(carrier);
-    // As a frame of its own text (bytes out count what went).
-    this.hooks.onSent?.({ ...item, payload: carrier }, carrier);
+    // The item's own closing brace is replaced by the member's.
+    this.hooks.onSent?.(item, carrier, Buffer.byteLength(member) - 1);
     return true;
   }
 

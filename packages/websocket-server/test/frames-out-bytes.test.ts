@@ -38,6 +38,23 @@ describe('bytes out', () => {
     expect((await bytesOut(b, 'agent')) - agentBefore).toBe(atAgent.bytes);
     expect((await bytesOut(b, 'client')) - clientBefore).toBe(atClient.bytes);
   });
+
+  it('with accepted=inline too: a frame carrying accepteds (non-ASCII ids) is counted as it went', async () => {
+    const b = await broker({ METRICS: 'on' });
+    const a = await agent(b);
+    const c = await client(b, 'c-inline', { acceptedInline: true });
+    const before = await bytesOut(b, 'client');
+    const atClient = received(c.ws);
+    for (let i = 0; i < 6; i++) {
+      c.send({ type: 'message', id: `é-${i}-✓`, data: i });
+      const m = await a.next((f) => f.type === 'client.message' && f.data === i);
+      a.send({ type: 'send', to: m.clientId, data: { text: `→ ${'€'.repeat(i * 30)}` } });
+      await c.next((f) => f.type === 'message' && JSON.stringify(f.data).length > i * 30);
+    }
+    await until(() => atClient.texts.filter((t) => t.includes('"accepted":["é-')).length + c.all('accepted').length >= 6, 5000, 'six accepted');
+    expect(atClient.texts.some((t) => t.endsWith('"]}') && t.includes(',"accepted":["'))).toBe(true);
+    expect((await bytesOut(b, 'client')) - before).toBe(atClient.bytes);
+  });
 });
 
 describe('the client accepted, held for the next frame', () => {
