@@ -62,7 +62,14 @@ if #ids > 0 then
   redis.call('PEXPIRE', base .. ':list', ARGV[3])
 end
 if node ~= ARGV[7] and #held > 0 then
-  out[5] = redis.call('PUBLISH', ARGV[8] .. node, 'J{"kind":"client.messages","agentId":"' .. pinned .. '","node":"' .. node .. '","entries":[' .. table.concat(held, ',') .. ']}')
+  -- One concatenation: Lua hashes every byte of each string it makes, and the entries are frames.
+  local msg = {'J{"kind":"client.messages","agentId":"', pinned, '","node":"', node, '","entries":[', held[1]}
+  for k = 2, #held do
+    msg[#msg + 1] = ','
+    msg[#msg + 1] = held[k]
+  end
+  msg[#msg + 1] = ']}'
+  out[5] = redis.call('PUBLISH', ARGV[8] .. node, table.concat(msg))
   out[4] = 1
 end
 return out

@@ -55,12 +55,14 @@ local seq = redis.call('HINCRBY', KEYS[1], 'seq', #go) - #go
 local added = 0
 for k, i in ipairs(go) do
   seq = seq + 1
-  local text = ARGV[i] .. seq .. ARGV[i + 1]
-  redis.call('XADD', KEYS[2], seq .. '-0', 'f', text, 't', ARGV[i + 4])
+  -- The seq as text once (each number Lua turns into text is a printf).
+  local s = tostring(seq)
+  local text = ARGV[i] .. s .. ARGV[i + 1]
+  redis.call('XADD', KEYS[2], s .. '-0', 'f', text, 't', ARGV[i + 4])
   added = added + string.len(text)
   out[at[k]] = seq
   if owner ~= '' and owner ~= ARGV[3] and ARGV[i + 2] == '1' then
-    redis.call('PUBLISH', ARGV[4] .. owner, 'D' .. ARGV[6] .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[i + 3] .. '\\n' .. ARGV[i + 4] .. '\\n' .. seq .. '\\n' .. text)
+    redis.call('PUBLISH', ARGV[4] .. owner, 'D' .. ARGV[6] .. '\\n' .. ARGV[5] .. '\\n' .. ARGV[i + 3] .. '\\n' .. ARGV[i + 4] .. '\\n' .. s .. '\\n' .. text)
   end
 end
 local bytes = redis.call('HINCRBY', KEYS[1], 'bytes', added)
