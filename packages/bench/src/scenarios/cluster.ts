@@ -16,9 +16,8 @@
  * storm): they check that the topology works, CI stays fast, and the cluster targets' verdicts
  * say "not measured in --quick".
  */
-import { nowUs } from '../histogram.ts';
 import type { StormStatus } from '../loadgen/pool.ts';
-import { round, sleep, Window } from '../measure.ts';
+import { round, sleep } from '../measure.ts';
 import { presetOptions, type BenchOptions, type ScenarioName } from '../options.ts';
 import { commandCalls, diffCalls, redisCpuUs, RespClient, usedMemory } from '../redis-probe.ts';
 import type { AgentBridgeClusterTopology } from '../targets/agent-bridge-cluster.ts';
@@ -26,7 +25,7 @@ import type { BroadcastResult } from '../agents/pacer.ts';
 import { echo, latency } from './echo.ts';
 import { fanout } from './fanout.ts';
 import { idle } from './idle.ts';
-import { stormCounts, stormSetup, stormWait, tcpCounters } from './storm.ts';
+import { brokerDown, stormCounts, stormSetup, stormWait, tcpCounters } from './storm.ts';
 import type { Scenario, ScenarioContext, ScenarioResult } from './types.ts';
 
 const cluster = (ctx: ScenarioContext) => ctx.topo as AgentBridgeClusterTopology;
@@ -245,13 +244,7 @@ async function stormCluster(ctx: ScenarioContext): Promise<ScenarioResult> {
   const runs = ((await redis.command('ZRANGE', `${topo.prefix}:nodes`, 0, -1)) as string[]).filter((m) => /^broker-1[^0-9A-Za-z]/.test(m));
   let affected = 0;
   for (const run of runs) affected += Number(await redis.command('SCARD', `${topo.prefix}:node:${run}:clients`));
-  const win = new Window(topo.all.filter((c) => c !== topo.broker));
-  await win.start();
-  const tcp0 = tcpCounters();
-  const t0 = nowUs();
-  await topo.stopBroker();
-  const killMs = (nowUs() - t0) / 1000;
-  await lg.call('stormProbe');
+  const { win, tcp0, t0, stoppedMs: killMs } = await brokerDown(ctx);
   const allBack = (x: StormStatus) => x.reconnected >= affected;
   const s = await stormWait(ctx, t0, allBack);
   const tcp1 = tcpCounters();

@@ -105,18 +105,28 @@ export function stormCounts(s: StormStatus, before: TcpCounters, after: TcpCount
   };
 }
 
-export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const { topo, opts } = ctx;
-  const notes: string[] = [];
-  await stormSetup(ctx, notes);
+/**
+ * The storm's moment: a window on every process but the broker, the kernel counters, then the
+ * broker stopped (`t0` just before; `stoppedMs` the stop itself) and the probes sent while it is
+ * down (clients whose path is down queue them).
+ */
+export async function brokerDown(ctx: ScenarioContext): Promise<{ win: Window; tcp0: TcpCounters; t0: number; stoppedMs: number }> {
+  const { topo } = ctx;
   const win = new Window(topo.all.filter((c) => c !== topo.broker));
   await win.start();
   const tcp0 = tcpCounters();
   const t0 = nowUs();
   await topo.stopBroker();
   const stoppedMs = (nowUs() - t0) / 1000;
-  // Probes go out while the broker is down (clients whose path is down queue them).
   await topo.loadgen.call('stormProbe');
+  return { win, tcp0, t0, stoppedMs };
+}
+
+export async function storm(ctx: ScenarioContext): Promise<ScenarioResult> {
+  const { topo, opts } = ctx;
+  const notes: string[] = [];
+  await stormSetup(ctx, notes);
+  const { win, tcp0, t0, stoppedMs } = await brokerDown(ctx);
   const holdDownMs = Number(process.env.BENCH_STORM_DOWN_MS ?? 0);
   const holdUs = t0 + holdDownMs * 1000 - nowUs();
   if (holdUs > 0) await sleep(holdUs / 1000);
