@@ -59,6 +59,17 @@ export const LAZY_HOLD_MS = 2 * LAZY_TICK_MS;
 /** A connection holding this many lazy frames writes them at once (a burst needs no company). */
 export const LAZY_HOLD_MAX = 32;
 
+/** `,"accepted":["<ref>",…]}` to end the object `text` with, or undefined when the riders cannot ride on it. */
+function carriedMember(riders: readonly OutItem[], text: string): string | undefined {
+  if (text.length < 3 || text.charCodeAt(text.length - 1) !== 0x7d) return undefined;
+  let refs = '';
+  for (const r of riders) {
+    if (r.ref === undefined) return undefined;
+    refs += `${refs === '' ? '' : ','}${JSON.stringify(r.ref)}`;
+  }
+  return `,"${ACCEPTED_FIELD}":[${refs}]}`;
+}
+
 interface LazyHolder {
   releaseLazy(): void;
 }
@@ -162,7 +173,10 @@ export class Mailbox<M = unknown> {
     }
     // Held lazy frames go first, in the same write as this one, or in it (carryLazy).
     if (this.lazy !== undefined) {
-      if (this.opts.carryLazy === true && this.queue.length === 0 && this.socketHasRoom() && this.writeCarrying(item)) return true;
+      if (this.opts.carryLazy === true && this.queue.length === 0 && this.socketHasRoom()) {
+        this.write(item, this.takeLazy());
+        return true;
+      }
       this.releaseLazy();
     }
     if (this.queue.length === 0 && this.socketHasRoom()) {
@@ -203,11 +217,8 @@ export class Mailbox<M = unknown> {
    * queue unbounded (at most LAZY_HOLD_MAX small frames past the limit, once per hold).
    */
   releaseLazy(): void {
-    const lazy = this.lazy;
-    if (lazy === undefined) return;
-    this.lazy = undefined;
-    unholdLazy(this);
-    if (this.closed) return;
+    const lazy = this.takeLazy();
+    if (lazy === undefined || this.closed) return;
     for (const item of lazy) {
       if (this.queue.length === 0 && this.socketHasRoom()) this.write(item);
       else {
@@ -243,9 +254,7 @@ export class Mailbox<M = unknown> {
     this.closed = true;
     this.stopTimer();
     this.socket?.off('drain', this.onDrain);
-    const held = this.lazy ?? [];
-    this.lazy = undefined;
-    unholdLazy(this);
+    const held = this.takeLazy() ?? [];
     const rest = held.length > 0 ? [...held, ...this.queue] : this.queue;
     this.queue = [];
     this.bounded = 0;
@@ -258,36 +267,33 @@ export class Mailbox<M = unknown> {
     return this.ws.readyState === this.ws.OPEN && bufferedAmountFor(this.ws, limit) < limit;
   }
 
-  private write(item: OutItem<M>): void {
+  /**
+   * `riders` (carryLazy): held `accepted`s that go as the frame's last member; when they cannot (a
+   * frame that is not an object, an `accepted` without its ref) they go as the frames they are, first.
+   */
+  private write(item: OutItem<M>, riders?: OutItem<M>[]): void {
     // The turn's frames for this socket leave in one writev (socket-batcher.ts).
     turnBatcher.hold(this.socket);
     const text = item.payload ?? item.body!.render(item.seq!);
-    this.ws.send(text);
-    this.hooks.onSent?.(item, text);
-  }
-
-  /**
-   * Write `item` with the held lazy `accepted`s as its last member (false, nothing written: they
-   * cannot ride on it — a frame that is not an object, or an `accepted` without its ref).
-   */
-  private writeCarrying(item: OutItem<M>): boolean {
-    const held = this.lazy!;
-    const text = item.payload ?? item.body!.render(item.seq!);
-    if (text.length < 3 || text.charCodeAt(text.length - 1) !== 0x7d) return false;
-    let refs = '';
-    for (const h of held) {
-      if (h.ref === undefined) return false;
-      refs += `${refs === '' ? '' : ','}${JSON.stringify(h.ref)}`;
+    const member = riders && carriedMember(riders, text);
+    if (riders && member === undefined) for (const r of riders) this.write(r);
+    if (member === undefined) {
+      this.ws.send(text);
+      this.hooks.onSent?.(item, text);
+      return;
     }
-    this.lazy = undefined;
-    unholdLazy(this);
-    turnBatcher.hold(this.socket);
-    const member = `,"${ACCEPTED_FIELD}":[${refs}]}`;
     const carrier = text.slice(0, -1) + member;
     this.ws.send(carrier);
     // The item's own closing brace is replaced by the member's.
     this.hooks.onSent?.(item, carrier, Buffer.byteLength(member) - 1);
-    return true;
+  }
+
+  /** The held lazy frames, no longer held (undefined: none). */
+  private takeLazy(): OutItem<M>[] | undefined {
+    const lazy = this.lazy;
+    this.lazy = undefined;
+    if (lazy !== undefined) unholdLazy(this);
+    return lazy;
   }
 
   private enqueue(item: OutItem<M>): void {
