@@ -2,7 +2,7 @@
 // and redelivery. Real sockets on 127.0.0.1; every frame is also checked against common's schemas.
 import { describe, expect, it } from 'vitest';
 import type { BrokerHandle } from '../src/server.ts';
-import { AGENT_TOKEN, agent, broker, client, open, type Frame } from './helpers.ts';
+import { AGENT_TOKEN, PROXY_TOKEN, agent, broker, client, open, type Frame } from './helpers.ts';
 
 /** An agent connection that opted in to acks (header, or ?acks=1). */
 async function ackingAgent(b: BrokerHandle, name = 'default', viaQuery = false) {
@@ -58,7 +58,14 @@ describe('client frames with an id', () => {
     // Nothing follows this one: a plain accepted frame, after the hold.
     c.send({ type: 'message', id: 'quiet', data: 'quiet' });
     expect(await c.next((f) => f.type === 'accepted' && f.ref === 'quiet')).toEqual({ type: 'accepted', ref: 'quiet' });
-    // A socket without the opt-in gets plain frames only.
+    // A socket without the opt-in, or with another value, gets plain frames only.
+    const odd = await open(`${b.wsUrl}/ws/client/c-odd?accepted=INLINE`, { headers: { Authorization: `Bearer ${PROXY_TOKEN}` } });
+    await odd.next('welcome');
+    odd.send({ type: 'message', id: 'o-1', data: 'x' });
+    await a.next((f) => f.type === 'client.message' && f.ref === 'o-1');
+    a.send({ type: 'send', to: 'c-odd', data: 'y' });
+    expect(await odd.next('accepted')).toEqual({ type: 'accepted', ref: 'o-1' });
+    expect((await odd.next('message')).accepted).toBeUndefined();
     const d = await client(b, 'c-plain');
     d.send({ type: 'message', id: 'd-1', data: 'x' });
     await a.next((f) => f.type === 'client.message' && f.ref === 'd-1');
