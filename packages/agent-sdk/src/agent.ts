@@ -16,6 +16,8 @@ import {
   FrameType,
   Header,
   AGENT_ACKS_ON,
+  ACCEPTED_FIELD,
+  ACCEPTED_INLINE,
   ACK_IDS_MAX,
   SystemEvent,
   decodeJson,
@@ -279,7 +281,14 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.log.debug({ url: redactUrl(endpoint) }, 'dialing');
     const ws = new WebSocket(endpoint, {
       headers: this.opts.acks
-        ? { Authorization: `Bearer ${this.opts.token}`, [Header.agentName]: this.name, [Header.agentAcks]: AGENT_ACKS_ON }
+        ? {
+            Authorization: `Bearer ${this.opts.token}`,
+            [Header.agentName]: this.name,
+            [Header.agentAcks]: AGENT_ACKS_ON,
+            // §8 extension: the answers to our sends ride on the bridge's next frame (a bridge
+            // without it sends them as frames, which settle the same way).
+            [Header.agentAccepted]: ACCEPTED_INLINE,
+          }
         : { Authorization: `Bearer ${this.opts.token}`, [Header.agentName]: this.name },
       handshakeTimeout: this.opts.heartbeatTimeoutMs,
     });
@@ -451,6 +460,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     if (!decoded.ok) {
       this.emitLocalError('invalid_bridge_frame', `the bridge sent a frame that is not a JSON object: ${decoded.message}`);
       return;
+    }
+    // accepted=inline: our sends the bridge accepted just before this frame (asked for with acks).
+    const carried = decoded.value[ACCEPTED_FIELD];
+    if (carried !== undefined && this.opts.acks && Array.isArray(carried)) {
+      for (const ref of carried) if (typeof ref === 'string') this.outbox.settle(ref);
     }
     const parsed = validateFrame(decoded.value, BridgeToAgentFrame);
     if (!parsed.ok) {

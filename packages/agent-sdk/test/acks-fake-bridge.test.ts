@@ -28,10 +28,14 @@ describe('opting in', () => {
   test('connects with X-Agent-Acks: 1 by default, without it when acks is false', async () => {
     const b = await bridge();
     agentFor(b);
-    expect((await b.connection(0)).headers['x-agent-acks']).toBe('1');
+    const headers = (await b.connection(0)).headers;
+    expect(headers['x-agent-acks']).toBe('1');
+    // With acks it also asks for accepted=inline (our extension).
+    expect(headers['x-agent-accepted']).toBe('inline');
     const b2 = await bridge();
     agentFor(b2, { acks: false });
     expect((await b2.connection(0)).headers['x-agent-acks']).toBeUndefined();
+    expect((await b2.connection(0)).headers['x-agent-accepted']).toBeUndefined();
   });
 
   test('generated ids differ between two agents (a restarted agent never reuses an id)', async () => {
@@ -67,6 +71,23 @@ describe('unaccepted frames', () => {
       [expect.any(String), 4],
     ]);
     for (const f of again) ws2.send({ type: 'accepted', ref: f.id });
+    await expect.poll(() => agent.pending).toBe(0);
+  });
+
+  test('accepted=inline: ids riding on a frame as its "accepted" member settle those frames; the frame is handled as usual', async () => {
+    const b = await bridge();
+    const agent = agentFor(b);
+    const ws = await b.welcomed(0, [], ACKS);
+    const ids = [agent.send('c1', 1), agent.send('c1', 2), agent.send('c1', 3)];
+    for (let i = 0; i < 3; i++) await ws.next('send');
+    expect(agent.pending).toBe(3);
+    const got = nextEvent(agent, 'message');
+    // Non-string entries are ignored; an id not held changes nothing.
+    ws.send({ ...msg('m-1'), accepted: [ids[0], ids[2], 7, 'not-held'] });
+    expect((await got)[0].data).toBe('m-1');
+    expect(agent.pending).toBe(1);
+    // Riding on a system frame too.
+    ws.send({ type: 'system', event: 'client.connected', clientId: 'c2', address: null, resumed: false, ts: 'now', accepted: [ids[1]] });
     await expect.poll(() => agent.pending).toBe(0);
   });
 

@@ -125,7 +125,7 @@ export class Acceptance {
     return andThen(this.records.seenFromAgent(conn.name, id), (seen) => {
       if (!seen) return false;
       this.metrics.m.framesDeduplicated.inc({ from: 'agent' });
-      conn.send(FrameType.accepted, acceptedFrame(id));
+      conn.send(FrameType.accepted, acceptedFrame(id), false, id);
       return true;
     });
   }
@@ -134,7 +134,7 @@ export class Acceptance {
   acceptedFromAgent(conn: AgentConnection, id: string): void {
     settle(this.records.acceptedFromAgent(conn.name, id), this.onError);
     this.metrics.m.framesAccepted.inc({ from: 'agent' });
-    conn.send(FrameType.accepted, acceptedFrame(id));
+    conn.send(FrameType.accepted, acceptedFrame(id), false, id);
   }
 
 

@@ -11,7 +11,8 @@ import { InOrder } from './in-order.ts';
 export interface AgentConnectionHooks {
   /** A frame did not fit: close 1013 and put the undelivered client messages back. */
   onOverflow(conn: AgentConnection): void;
-  onSent(item: OutItem<WaitEntry>, text: string): void;
+  /** `carried`: bytes of `accepted`s riding on the frame (accepted=inline) beyond its own. */
+  onSent(item: OutItem<WaitEntry>, text: string, carried?: number): void;
 }
 
 /** Frames that answer an agent's own frames. */
@@ -40,9 +41,13 @@ export class AgentConnection {
   ) {
     this.answerLimit = mailboxOpts.socketBufferBytes;
     this.mailbox = new Mailbox<WaitEntry>(ws, mailboxOpts, {
-      onSent: (item, text) => {
+      onSent: (item, text, carried) => {
         if (item.unbounded && ANSWERS.has(item.type)) this.answerBytes -= text.length;
-        hooks.onSent(item, text);
+        hooks.onSent(item, text, carried);
+      },
+      // Answers that rode on a frame (accepted=inline) left with it: they wait no more.
+      onCarried: (riders) => {
+        for (const r of riders) if (r.unbounded && ANSWERS.has(r.type)) this.answerBytes -= r.payload!.length;
       },
     });
   }
@@ -64,14 +69,19 @@ export class AgentConnection {
    * one per answer queued behind the rest of the burst, and counting them cut it with 1013 and
    * sent the burst round again. They are bounded by bytes instead: SOCKET_BUFFER_BYTES of them.
    */
-  send(type: string, payload: string, unbounded = false): void {
+  send(type: string, payload: string, unbounded = false, ref?: string): void {
     if (!unbounded && ANSWERS.has(type)) {
       if (this.answerBytes + payload.length > this.answerLimit) {
         this.push({ payload, kind: 'system', type });
         return;
       }
       this.answerBytes += payload.length;
-      this.push({ payload, kind: 'system', type, unbounded: true });
+      // An `accepted` waits (≤ LAZY_HOLD_MS) for the connection's next frame and shares its write:
+      // a busy agent gets a client.message every few ms, and an `accepted` written on its own
+      // woke the agent for nothing but that — under load, a read and a smaller batch of replies
+      // each time (docs/performance.md, "accepted to agents").
+      // `ref`: a socket opened with accepted=inline carries it as a member of that frame (mailbox.ts).
+      this.push({ payload, kind: 'system', type, unbounded: true, lazy: type === FrameType.accepted, ref });
       return;
     }
     this.push({ payload, kind: 'system', type, unbounded });

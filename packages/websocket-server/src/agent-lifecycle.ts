@@ -46,12 +46,14 @@ export class AgentLifecycle {
     return this.deps.hub.agentCount >= this.deps.cfg.MAX_AGENT_CONNECTIONS;
   }
 
-  async attach(ws: WebSocket, name: string, acks = false): Promise<AgentConnection> {
+  async attach(ws: WebSocket, name: string, acks = false, acceptedInline = false): Promise<AgentConnection> {
     const { cfg, liveness, metrics, log, stores, hub, acceptance } = this.deps;
-    const conn: AgentConnection = new AgentConnection(ws, name, randomUUID(), this.deps.mailbox, {
+    const mailboxOpts = acceptedInline ? { ...this.deps.mailbox, carryLazy: true } : this.deps.mailbox;
+    const conn: AgentConnection = new AgentConnection(ws, name, randomUUID(), mailboxOpts, {
       onOverflow: (c) => this.cut(c, CloseCode.slowConsumer, 'slow consumer'),
-      onSent: (item, text) => {
-        metrics.frameOut('agent', item.type, text, item.meta?.receivedAt, item.meta?.bytes);
+      onSent: (item, text, carried = 0) => {
+        const bytes = item.meta?.bytes;
+        metrics.frameOut('agent', item.type, text, item.meta?.receivedAt, bytes === undefined ? undefined : bytes + carried);
         // §8: written to an opted-in socket, it is held until acknowledged; to a v1 socket it is
         // delivered (a cluster forgets the copy it held in Redis, or it would come again).
         if (item.meta !== undefined && (conn.acks || acceptance.clustered)) acceptance.handed(conn, item.meta);

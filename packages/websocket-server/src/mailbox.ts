@@ -129,6 +129,8 @@ export interface MailboxHooks<M> {
    * on the frame (carryLazy) beyond the item's own frame; 0 otherwise.
    */
   onSent?(item: OutItem<M>, text: string, carried?: number): void;
+  /** Held lazy frames that rode on another frame (carryLazy): written, though not as frames. */
+  onCarried?(riders: readonly OutItem<M>[]): void;
   /** A broadcast was dropped. */
   onDrop?(item: OutItem<M>): void;
   /** Dropped broadcasts, reported once the queue has room again. */
@@ -284,6 +286,7 @@ export class Mailbox<M = unknown> {
     }
     const carrier = text.slice(0, -1) + member;
     this.ws.send(carrier);
+    this.hooks.onCarried?.(riders!);
     // The item's own closing brace is replaced by the member's.
     this.hooks.onSent?.(item, carrier, Buffer.byteLength(member) - 1);
   }

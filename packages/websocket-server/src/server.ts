@@ -212,7 +212,7 @@ export async function startBroker(config: Config, opts: BrokerOptions = {}): Pro
         // Checked again: the handshake may complete after other upgrades took the last places.
         if (agents.full) return ws.close(CloseCode.slowConsumer, 'over capacity: retry later');
         settle(
-          agents.attach(ws, target.name, target.acks).then((conn) => attached((data, isBinary) => router.onAgentFrame(conn, data, isBinary)), failed),
+          agents.attach(ws, target.name, target.acks, target.acceptedInline).then((conn) => attached((data, isBinary) => router.onAgentFrame(conn, data, isBinary)), failed),
           onError,
         );
         return;

@@ -23,7 +23,14 @@ import {
 } from '@agent-bridge/common';
 
 export type UpgradeTarget =
-  | { kind: 'agent'; name: string; /** §8 opt-in: X-Agent-Acks: 1 or ?acks=1. */ acks: boolean }
+  | {
+      kind: 'agent';
+      name: string;
+      /** §8 opt-in: X-Agent-Acks: 1 or ?acks=1. */
+      acks: boolean;
+      /** §8 extension: X-Agent-Accepted: inline or ?accepted=inline, answers ride on the next frame. */
+      acceptedInline: boolean;
+    }
   | {
       kind: 'client';
       clientId: string;
@@ -49,7 +56,8 @@ export function authorizeUpgrade(req: IncomingMessage, cfg: Config): UpgradeDeci
     const parsed = agentName.safeParse(name);
     if (!parsed.success) return refuse(400, 'bad_request', 'agent name: 1-64 of A-Z a-z 0-9 . _ -');
     const acks = (headerValue(req, Header.agentAcks) ?? url.searchParams.get(AGENT_ACKS_QUERY)) === AGENT_ACKS_ON;
-    return { ok: true, target: { kind: 'agent', name: parsed.data, acks } };
+    const acceptedInline = (headerValue(req, Header.agentAccepted) ?? url.searchParams.get(ACCEPTED_QUERY)) === ACCEPTED_INLINE;
+    return { ok: true, target: { kind: 'agent', name: parsed.data, acks, acceptedInline } };
   }
   const clientPath = clientIdFromPath(url.pathname);
   if (clientPath !== undefined) {

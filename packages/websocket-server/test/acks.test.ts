@@ -74,6 +74,49 @@ describe('client frames with an id', () => {
     expect((await d.next('message')).accepted).toBeUndefined();
   });
 
+  it('accepted=inline on an agent socket (X-Agent-Accepted: inline or ?accepted=inline): the accepted of a send rides on the next frame to it', async () => {
+    // SOCKET_BUFFER_BYTES bounds the answers waiting for an agent: riders must leave that count
+    // when they go, or riding would stop after that many bytes of accepteds (the last check).
+    const b = await broker({ SOCKET_BUFFER_BYTES: '1024' });
+    for (const how of ['header', 'query'] as const) {
+      const headers: Record<string, string> = { Authorization: `Bearer ${AGENT_TOKEN}`, 'X-Agent-Name': how };
+      if (how === 'header') headers['X-Agent-Accepted'] = 'inline';
+      const a = await open(`${b.wsUrl}/ws/agent${how === 'query' ? '?accepted=inline' : ''}`, { headers });
+      await a.next('welcome');
+      const raw: string[] = [];
+      a.ws.on('message', (d) => raw.push(d.toString()));
+      const c = await client(b, `c-${how}`);
+      const ids = Array.from({ length: 60 }, (_, i) => `a-${how}-${i}`);
+      c.send({ type: 'message', id: 'm-0', agent: how, data: 0 });
+      await a.next((f) => f.type === 'client.message' && f.ref === 'm-0');
+      for (const [i, id] of ids.entries()) {
+        a.send({ type: 'send', id, to: `c-${how}`, data: i });
+        await c.next((f) => f.type === 'message' && f.data === i);
+        c.send({ type: 'message', id: `m-${i + 1}`, agent: how, data: i + 1 });
+        await a.next((f) => f.type === 'client.message' && f.ref === `m-${i + 1}`);
+      }
+      // Within the hold (12–24 ms) the accepted rides; a slow moment sends it alone: each id once.
+      await expect.poll(() => [...a.all('client.message').flatMap((f) => (f.accepted as string[] | undefined) ?? []), ...a.all('accepted').map((f) => f.ref)].length).toBe(ids.length);
+      const carried = a.all('client.message').flatMap((f) => (f.accepted as string[] | undefined) ?? []);
+      expect([...carried, ...a.all('accepted').map((f) => f.ref)].sort()).toEqual([...ids].sort());
+      const rider = raw.find((t) => t.startsWith('{"type":"client.message"') && t.includes('"accepted":["'))!;
+      expect(Object.keys(JSON.parse(rider)).at(-1)).toBe('accepted');
+      // 60 accepteds are ~2 KB, twice SOCKET_BUFFER_BYTES: they still ride at the end.
+      expect(carried.filter((id) => Number(id.split('-').at(-1)) >= 30).length).toBeGreaterThan(0);
+      a.ws.close();
+    }
+    // Without the opt-in (or with another value): plain accepted frames.
+    const plain = await open(`${b.wsUrl}/ws/agent?accepted=yes`, { headers: { Authorization: `Bearer ${AGENT_TOKEN}`, 'X-Agent-Name': 'plain' } });
+    await plain.next('welcome');
+    const c = await client(b, 'c-plain');
+    c.send({ type: 'message', id: 'p-0', agent: 'plain', data: 0 });
+    await plain.next('client.message');
+    plain.send({ type: 'send', id: 'p-send', to: 'c-plain', data: 1 });
+    c.send({ type: 'message', id: 'p-1', agent: 'plain', data: 1 });
+    expect(await plain.next('accepted')).toEqual({ type: 'accepted', ref: 'p-send' });
+    expect((await plain.next('client.message')).accepted).toBeUndefined();
+  });
+
   it('a resend with an id already accepted in this session (say from a new socket) is accepted again and reaches the agent once', async () => {
     const b = await broker();
     const a = await agent(b);

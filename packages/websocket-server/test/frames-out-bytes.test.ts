@@ -3,7 +3,7 @@
 // `accepted` that waits for the client's next frame (mailbox.ts, lazy) keeps its place before it.
 import { describe, expect, it } from 'vitest';
 import type { BrokerHandle } from '../src/server.ts';
-import { agent, broker, client, until } from './helpers.ts';
+import { AGENT_TOKEN, agent, broker, client, open, until } from './helpers.ts';
 
 async function bytesOut(b: BrokerHandle, kind: 'agent' | 'client'): Promise<number> {
   const text = await (await fetch(`${b.url}/metrics`)).text();
@@ -54,6 +54,28 @@ describe('bytes out', () => {
     await until(() => atClient.texts.filter((t) => t.includes('"accepted":["é-')).length + c.all('accepted').length >= 6, 5000, 'six accepted');
     expect(atClient.texts.some((t) => t.endsWith('"]}') && t.includes(',"accepted":["'))).toBe(true);
     expect((await bytesOut(b, 'client')) - before).toBe(atClient.bytes);
+  });
+});
+
+describe('bytes out to an agent socket with accepted=inline', () => {
+  it('a client.message carrying the accepteds of its sends (non-ASCII ids) is counted as it went', async () => {
+    const b = await broker({ METRICS: 'on' });
+    const a = await open(`${b.wsUrl}/ws/agent?accepted=inline`, { headers: { Authorization: `Bearer ${AGENT_TOKEN}` } });
+    await a.next('welcome');
+    const c = await client(b, 'c1');
+    const before = await bytesOut(b, 'agent');
+    const atAgent = received(a.ws);
+    c.send({ type: 'message', id: 'c-0', data: 0 });
+    await a.next((f) => f.type === 'client.message' && f.data === 0);
+    for (let i = 1; i <= 6; i++) {
+      a.send({ type: 'send', id: `ä-${i}-✓`, to: 'c1', data: i });
+      await c.next((f) => f.type === 'message' && f.data === i);
+      c.send({ type: 'message', id: `c-${i}`, data: { text: `${'ö'.repeat(i * 20)}` } });
+      await a.next((f) => f.type === 'client.message' && f.ref === `c-${i}`);
+    }
+    await until(() => atAgent.texts.filter((t) => t.includes('"accepted":["ä-')).length + a.all('accepted').length >= 6, 5000, 'six accepted');
+    expect(atAgent.texts.some((t) => t.startsWith('{"type":"client.message"') && t.endsWith('"]}'))).toBe(true);
+    expect((await bytesOut(b, 'agent')) - before).toBe(atAgent.bytes);
   });
 });
 

@@ -10,6 +10,11 @@ export const Header = {
   clientIp: 'x-client-ip',
   /** agent → broker (§8): `1` opts this connection in to acknowledging each client.message. */
   agentAcks: 'x-agent-acks',
+  /**
+   * agent → broker (§8, our extension): `inline` (ACCEPTED_INLINE), or `?accepted=inline`, has the
+   * `accepted` answers to this connection's sends ride on its next frame, as for a client socket.
+   */
+  agentAccepted: 'x-agent-accepted',
 } as const;
 
 /** §8: the query form of Header.agentAcks (`?acks=1`), and the value that opts in. */
@@ -18,7 +23,7 @@ export const AGENT_ACKS_ON = '1';
 
 /**
  * §8, our extension: a client socket opened with `?accepted=inline` (browser → web server, passed
- * on to the broker) gets the `accepted` of its messages carried by the next frame the bridge writes
+ * on to the broker), or an agent socket opened with it (or `X-Agent-Accepted: inline`), gets the `accepted` of its messages carried by the next frame the bridge writes
  * to it, as that frame's last member `"accepted":["<id>",…]` (`ACCEPTED_FIELD`), instead of one
  * `accepted` frame per message: an echo's round trip then carries no frame of its own for it
  * (issue 12 item 5). Nothing follows within the hold (docs/protocol.md): plain `accepted` frames.
