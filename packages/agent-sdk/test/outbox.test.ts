@@ -42,7 +42,7 @@ describe('Outbox', () => {
     expect(o.all()).toEqual(['C2']);
   });
 
-  test.each([1, 2, 3, 4, 5, 6, 7, 8])('matches the reference model over 20,000 random steps (seed %i)', (seed) => {
+  test.each([1, 2, 3, 4])('matches the reference model over 20,000 random steps (seed %i)', (seed) => {
     const r = rng(seed);
     const limit = 2000;
     const o = new Outbox(limit);

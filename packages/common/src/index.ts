@@ -6,4 +6,5 @@ export * from './service.ts';
 export * from './socket-batcher.ts';
 export * from './ws-privates.ts';
 export * from './rate-limit.ts';
+export * from './fifo-map.ts';
 export * from './upgrade-refusal.ts';

@@ -6,6 +6,7 @@
  * AGENT_QUEUE_LIMIT entries and SESSION_TTL_MS from when the client sent each; beyond, the oldest
  * count as delivered (forgotten), as PROTOCOL §8 says.
  */
+import { FifoMap } from '@agent-bridge/common';
 import type { WaitEntry } from './agent-wait-queue.ts';
 
 interface Unacked {
@@ -14,8 +15,11 @@ interface Unacked {
 }
 
 export class UnackedMessages {
-  /** name → client.message id → what was handed to which connection, oldest first. */
-  private readonly names = new Map<string, Map<string, Unacked>>();
+  /**
+   * name → client.message id → what was handed to which connection, oldest first. A FifoMap, not
+   * a Map: one entry comes and goes per message (common/src/fifo-map.ts says what a Map cost).
+   */
+  private readonly names = new Map<string, FifoMap<Unacked>>();
 
   constructor(
     private readonly limit: number,
@@ -26,9 +30,9 @@ export class UnackedMessages {
   sent(name: string, agentId: string, entry: WaitEntry): void {
     if (entry.msgId === undefined || this.limit === 0) return;
     let held = this.names.get(name);
-    if (!held) this.names.set(name, (held = new Map()));
+    if (!held) this.names.set(name, (held = new FifoMap()));
     held.set(entry.msgId, { entry, agentId });
-    if (held.size > this.limit) held.delete(held.keys().next().value as string);
+    if (held.size > this.limit) held.shift();
   }
 
   /** `{"type":"ack","id"}` from that connection; anything else (unknown id, another's) is ignored. */
@@ -46,7 +50,7 @@ export class UnackedMessages {
     const held = this.names.get(name);
     if (!held) return [];
     const out: WaitEntry[] = [];
-    for (const [id, u] of held) {
+    for (const [id, u] of held.entries()) {
       if (u.agentId !== agentId) continue;
       held.delete(id);
       if (u.entry.sentAt + this.ttlMs > now) out.push(redelivered(u.entry));
