@@ -1,0 +1,160 @@
+/**
+ * Paced echo: a FIXED offered rate of round trips (not the closed loop of `pnpm bench` echo), and
+ * each process's CPU per round trip read from /proc/<pid>/stat over the window. At a fixed rate
+ * both variants of a comparison do the same work with the same frames per read, so the CPU
+ * figures compare code, not luck in how turns line up (docs/performance.md, §8 section). With
+ * `--trace-gc-nvp` in a process's flags it also reports that process's GC: pause time per second,
+ * scavenges, KB promoted to the old generation per scavenge, mark-compacts.
+ *
+ *   node --import tsx packages/bench/src/paced/main.ts                       # 8,000 rt/s, 10 s
+ *   RATE=5000 SECONDS=5 ACKS=off IDS=0 node --import tsx packages/bench/src/paced/main.ts
+ *   BOTH_ENV=TRACE=off AGENT_FLAGS=--trace-gc-nvp node --import tsx packages/bench/src/paced/main.ts
+ *   BOTH_ENV=REDIS_URL=redis://127.0.0.1:6379/5,CLUSTER_PREFIX=paced1 BROKER_FLAGS=--trace-gc-nvp …
+ *
+ * Settings: RATE (round trips/s offered), CLIENTS (50), SECONDS (10, after a 3-s warm-up), IDS
+ * (0: messages without ids), ACKS (off: the agent without §8 acks), BOTH_ENV / BROKER_ENV / WEB_ENV
+ * (k=v,k=v for the services), BROKER_FLAGS / WEB_FLAGS / AGENT_FLAGS (node flags). Loopback only,
+ * every loop bounded; the children are killed at the end.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+
+const RATE = Number(process.env.RATE ?? 8000);
+const CLIENTS = Number(process.env.CLIENTS ?? 50);
+const SECONDS = Number(process.env.SECONDS ?? 10);
+const IDS = process.env.IDS !== '0';
+const pairs = (name: string): Record<string, string> =>
+  Object.fromEntries((process.env[name] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
+const flags = (name: string): string[] => (process.env[name] ?? '').split(' ').filter(Boolean);
+const token = randomBytes(8).toString('hex');
+const base: Record<string, string> = {
+  PATH: process.env.PATH ?? '',
+  NODE_ENV: 'production',
+  LOG_LEVEL: 'info',
+  LOG_FORMAT: 'json',
+  AGENT_TOKEN: token,
+  PROXY_TOKEN: randomBytes(12).toString('hex'),
+  JWT_SECRET: randomBytes(24).toString('hex'),
+  RATE_LIMIT_HTTP_PER_MIN: '100000000',
+  CLIENT_RATE_PER_SEC: '100000000',
+  CLIENT_RATE_BURST: '100000000',
+  CONNECTIONS_PER_IP: '100000000',
+  MAX_SESSIONS_PER_IP: '100000000',
+  WS_UPGRADES_PER_MIN_PER_IP: '100000000',
+  WS_UPGRADES_PER_MIN_PER_CLIENT: '100000000',
+  STATE_SNAPSHOT_PATH: 'off',
+  ...pairs('BOTH_ENV'),
+};
+const root = fileURLToPath(new URL('../../../../', import.meta.url));
+const LISTENING = /listening[^\n]*?http:\/\/127\.0\.0\.1:(\d+)/;
+
+interface Started {
+  p: ChildProcess;
+  m: RegExpMatchArray;
+  gc: string[];
+}
+const kids: ChildProcess[] = [];
+
+function start(entry: string, env: Record<string, string>, marker: RegExp, nodeFlags: string[]): Promise<Started> {
+  const p = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  kids.push(p);
+  const gc: string[] = [];
+  p.stdout!.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n')) if (line.includes('pause=')) gc.push(line);
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const on = (d: Buffer): void => {
+      out += d.toString();
+      const m = out.match(marker);
+      if (m) {
+        p.stdout!.off('data', on);
+        resolve({ p, m, gc });
+      }
+    };
+    p.stdout!.on('data', on);
+    p.stderr!.on('data', (d: Buffer) => process.stderr.write(d));
+    p.once('exit', (code) => reject(new Error(`${entry} exited (${code}): ${out.slice(-500)}`)));
+  });
+}
+
+/** utime + stime of a process in µs (100 Hz clock ticks). */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+function gcSummary(lines: string[]): string {
+  const pause = lines.reduce((s, l) => s + Number(/pause=([\d.]+)/.exec(l)?.[1] ?? 0), 0);
+  const promoted = lines.filter((l) => l.includes('gc=s')).map((l) => Number(/promoted=(\d+)/.exec(l)?.[1] ?? 0));
+  const marks = lines.filter((l) => /gc=m[cs]/.test(l)).length;
+  const avg = promoted.length ? promoted.reduce((a, b) => a + b, 0) / promoted.length / 1024 : 0;
+  return `gc pause ${(pause / SECONDS).toFixed(1)} ms/s, ${promoted.length} scavenges, ${avg.toFixed(0)} KB promoted per scavenge, ${marks} mark-compacts`;
+}
+
+try {
+  const broker = await start('packages/websocket-server/src/main.ts', { ...base, WEBSOCKET_SERVER_ADDR: '127.0.0.1:0', ...pairs('BROKER_ENV') }, LISTENING, flags('BROKER_FLAGS'));
+  const brokerPort = broker.m[1]!;
+  const web = await start(
+    'packages/web-server/src/main.ts',
+    { ...base, WEB_SERVER_ADDR: '127.0.0.1:0', BROKER_URL: `ws://127.0.0.1:${brokerPort}`, ...pairs('WEB_ENV') },
+    LISTENING,
+    flags('WEB_FLAGS'),
+  );
+  const webPort = web.m[1]!;
+  const agent = await start(
+    'packages/bench/src/paced/echo-agent.ts',
+    { ...base, PACED_BROKER: `ws://127.0.0.1:${brokerPort}`, PACED_ACKS: process.env.ACKS ?? 'on' },
+    /AGENT READY/,
+    flags('AGENT_FLAGS'),
+  );
+  let echoed = 0;
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < CLIENTS; i++) {
+    const s = (await (await fetch(`http://127.0.0.1:${webPort}/api/clients`, { method: 'POST' })).json()) as { clientId: string; token: string };
+    const ws = new WebSocket(`ws://127.0.0.1:${webPort}/ws/${s.clientId}?token=${s.token}${IDS ? '&accepted=inline' : ''}`, { perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('error', reject);
+      ws.on('message', function first(d: Buffer) {
+        if (!d.toString().startsWith('{"type":"welcome"')) return;
+        ws.off('message', first);
+        resolve();
+      });
+    });
+    ws.on('message', (d: Buffer) => {
+      if (d.toString('latin1', 0, 17) === '{"type":"message"') echoed++;
+    });
+    sockets.push(ws);
+  }
+  const data = JSON.stringify('x'.repeat(240));
+  const tickMs = 5;
+  let owed = 0;
+  let n = 0;
+  const pacer = setInterval(() => {
+    owed += (RATE * tickMs) / 1000;
+    for (; owed >= 1; owed--, n++) {
+      const ws = sockets[n % CLIENTS]!;
+      ws.send(IDS ? `{"type":"message","id":"c-${n}","data":${data}}` : `{"type":"message","data":${data}}`);
+    }
+  }, tickMs);
+  await new Promise((r) => setTimeout(r, 3000));
+  const procs = { broker: broker.p.pid!, web: web.p.pid!, agent: agent.p.pid!, load: process.pid };
+  const before = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuUs(pid)]));
+  for (const s of [broker, web, agent]) s.gc.length = 0;
+  const echoedBefore = echoed;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  const rts = echoed - echoedBefore;
+  const secs = (performance.now() - t0) / 1000;
+  const per = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, +((cpuUs(pid) - before[k]!) / rts).toFixed(2)]));
+  clearInterval(pacer);
+  console.log(JSON.stringify({ roundTripsPerSec: Math.round(rts / secs), cpuUsPerRoundTrip: per }));
+  for (const [name, s] of Object.entries({ broker, web, agent })) if (s.gc.length) console.log(`${name}: ${gcSummary(s.gc)}`);
+  for (const ws of sockets) ws.terminate();
+} finally {
+  for (const k of kids) k.kill('SIGKILL');
+}
+process.exit(0);
