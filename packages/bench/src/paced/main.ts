@@ -57,6 +57,17 @@ interface Started {
   gc: string[];
 }
 const kids: ChildProcess[] = [];
+// Ended on success, error and a signal alike: no broker, web server or agent outlives the tool.
+const killAll = (): void => {
+  for (const k of kids) k.kill('SIGKILL');
+};
+process.once('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
 
 function start(entry: string, env: Record<string, string>, marker: RegExp, nodeFlags: string[]): Promise<Started> {
   const p = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -155,6 +166,6 @@ try {
   for (const [name, s] of Object.entries({ broker, web, agent })) if (s.gc.length) console.log(`${name}: ${gcSummary(s.gc)}`);
   for (const ws of sockets) ws.terminate();
 } finally {
-  for (const k of kids) k.kill('SIGKILL');
+  killAll();
 }
 process.exit(0);
