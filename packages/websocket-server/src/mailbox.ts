@@ -48,13 +48,15 @@ export interface OutItem<M = unknown> {
 
 /**
  * How long a lazy frame waits for company: between LAZY_TICK_MS and LAZY_HOLD_MS. Long enough
- * for the next frame of a busy socket under load (an echo client with 4 in flight gets one every
- * rt/4: 4–12 ms at 10–40 ms round trips), short enough to be unnoticeable for the one thing it
- * delays, an `accepted`. One timer ticks every LAZY_TICK_MS while anything is held and writes
- * what the tick before found held (two generations: no per-socket timer, and a frame held just
- * before a tick still gets a whole tick).
+ * for the next frame of a busy socket under load — in a cluster the answer an `accepted` waits for
+ * comes through Redis, 20–50 ms after it at the echo bench's load; with a hold of 12–24 ms most of
+ * them left alone there (cluster acks on ÷ off 0.86×, 0.94× with 25–50 ms; one process unchanged,
+ * docs/performance.md) — and short enough to be unnoticeable for the one thing it delays, an
+ * `accepted`. One timer ticks every LAZY_TICK_MS while anything is held and writes what the tick
+ * before found held (two generations: no per-socket timer, and a frame held just before a tick
+ * still gets a whole tick).
  */
-export const LAZY_TICK_MS = 12;
+export const LAZY_TICK_MS = 25;
 export const LAZY_HOLD_MS = 2 * LAZY_TICK_MS;
 /** A connection holding this many lazy frames writes them at once (a burst needs no company). */
 export const LAZY_HOLD_MAX = 32;

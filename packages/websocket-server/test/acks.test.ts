@@ -39,7 +39,7 @@ describe('client frames with an id', () => {
     const c = await client(b, 'c-inline', { acceptedInline: true });
     const raw: string[] = [];
     c.ws.on('message', (d) => raw.push(d.toString()));
-    // An answer within the hold (12–24 ms) carries it; on a loaded machine one may come later, so
+    // An answer within the hold (25–50 ms) carries it; on a loaded machine one may come later, so
     // a few exchanges: every id is accepted exactly once, riding or alone, and most of them ride.
     const ids = Array.from({ length: 8 }, (_, i) => `c-${i + 1}`);
     for (const id of ids) {
@@ -95,7 +95,7 @@ describe('client frames with an id', () => {
         c.send({ type: 'message', id: `m-${i + 1}`, agent: how, data: i + 1 });
         await a.next((f) => f.type === 'client.message' && f.ref === `m-${i + 1}`);
       }
-      // Within the hold (12–24 ms) the accepted rides; a slow moment sends it alone: each id once.
+      // Within the hold (25–50 ms) the accepted rides; a slow moment sends it alone: each id once.
       await expect.poll(() => [...a.all('client.message').flatMap((f) => (f.accepted as string[] | undefined) ?? []), ...a.all('accepted').map((f) => f.ref)].length).toBe(ids.length);
       const carried = a.all('client.message').flatMap((f) => (f.accepted as string[] | undefined) ?? []);
       expect([...carried, ...a.all('accepted').map((f) => f.ref)].sort()).toEqual([...ids].sort());
