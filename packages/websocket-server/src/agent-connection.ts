@@ -42,7 +42,8 @@ export class AgentConnection {
     this.answerLimit = mailboxOpts.socketBufferBytes;
     this.mailbox = new Mailbox<WaitEntry>(ws, mailboxOpts, {
       onSent: (item, text, carried) => {
-        if (item.unbounded && ANSWERS.has(item.type)) this.answerBytes -= text.length;
+        // The answer's own bytes: an `error` may carry `accepted`s (accepted=inline), counted by onCarried.
+        if (item.unbounded && ANSWERS.has(item.type)) this.answerBytes -= (item.payload ?? text).length;
         hooks.onSent(item, text, carried);
       },
       // Answers that rode on a frame (accepted=inline) left with it: they wait no more.
