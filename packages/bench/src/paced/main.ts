@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { benchEnv } from '../targets/agent-bridge.ts';
 
 const RATE = Number(process.env.RATE ?? 8000);
 const CLIENTS = Number(process.env.CLIENTS ?? 50);
@@ -30,21 +31,10 @@ const pairs = (name: string): Record<string, string> =>
   Object.fromEntries((process.env[name] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
 const flags = (name: string): string[] => (process.env[name] ?? '').split(' ').filter(Boolean);
 const token = randomBytes(8).toString('hex');
+// The settings the bench gives every Agent Bridge target, snapshot off (a paced run restarts nothing).
 const base: Record<string, string> = {
   PATH: process.env.PATH ?? '',
-  NODE_ENV: 'production',
-  LOG_LEVEL: 'info',
-  LOG_FORMAT: 'json',
-  AGENT_TOKEN: token,
-  PROXY_TOKEN: randomBytes(12).toString('hex'),
-  JWT_SECRET: randomBytes(24).toString('hex'),
-  RATE_LIMIT_HTTP_PER_MIN: '100000000',
-  CLIENT_RATE_PER_SEC: '100000000',
-  CLIENT_RATE_BURST: '100000000',
-  CONNECTIONS_PER_IP: '100000000',
-  MAX_SESSIONS_PER_IP: '100000000',
-  WS_UPGRADES_PER_MIN_PER_IP: '100000000',
-  WS_UPGRADES_PER_MIN_PER_CLIENT: '100000000',
+  ...benchEnv(token, CLIENTS),
   STATE_SNAPSHOT_PATH: 'off',
   ...pairs('BOTH_ENV'),
 };

@@ -23,10 +23,11 @@ export const AGENT_ACKS_ON = '1';
 
 /**
  * §8, our extension: a client socket opened with `?accepted=inline` (browser → web server, passed
- * on to the broker), or an agent socket opened with it (or `X-Agent-Accepted: inline`), gets the `accepted` of its messages carried by the next frame the bridge writes
- * to it, as that frame's last member `"accepted":["<id>",…]` (`ACCEPTED_FIELD`), instead of one
- * `accepted` frame per message: an echo's round trip then carries no frame of its own for it
- * (issue 12 item 5). Nothing follows within the hold (docs/protocol.md): plain `accepted` frames.
+ * on to the broker), or an agent socket opened with it (or `X-Agent-Accepted: inline`), gets the
+ * `accepted` of its messages carried by the next frame the bridge writes to it, as that frame's
+ * last member `"accepted":["<id>",…]` (`ACCEPTED_FIELD`), instead of one `accepted` frame per
+ * message: an echo's round trip then carries no frame of its own for it (issue 12 item 5).
+ * Nothing follows within the hold (docs/protocol.md): plain `accepted` frames.
  */
 export const ACCEPTED_QUERY = 'accepted';
 export const ACCEPTED_INLINE = 'inline';
