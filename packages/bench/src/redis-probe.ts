@@ -121,12 +121,25 @@ export async function usedMemory(c: RespClient): Promise<number> {
 
 /** Calls per command since the server started (or its last CONFIG RESETSTAT). */
 export async function commandCalls(c: RespClient): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+  return (await commandStats(c)).calls;
+}
+
+/**
+ * Calls and Redis's own time (µs) per command. A script's `redis.call`s are counted under their
+ * own commands as well as in the `evalsha` that ran them, so `usec` of evalsha includes theirs:
+ * evalsha's usec minus the sum of what its calls took is the Lua itself.
+ */
+export async function commandStats(c: RespClient): Promise<{ calls: Record<string, number>; usec: Record<string, number> }> {
+  const calls: Record<string, number> = {};
+  const usec: Record<string, number> = {};
   for (const [k, v] of Object.entries(await info(c, 'commandstats'))) {
-    const m = /calls=(\d+)/.exec(v);
-    if (k.startsWith('cmdstat_') && m) out[k.slice(8)] = Number(m[1]);
+    const m = /calls=(\d+),usec=(\d+)/.exec(v);
+    if (k.startsWith('cmdstat_') && m) {
+      calls[k.slice(8)] = Number(m[1]);
+      usec[k.slice(8)] = Number(m[2]);
+    }
   }
-  return out;
+  return { calls, usec };
 }
 
 /** Redis's own CPU time (user + system), µs. */

@@ -19,7 +19,7 @@
 import type { StormStatus } from '../loadgen/pool.ts';
 import { round, sleep } from '../measure.ts';
 import { presetOptions, type BenchOptions, type ScenarioName } from '../options.ts';
-import { commandCalls, diffCalls, redisCpuUs, RespClient, usedMemory } from '../redis-probe.ts';
+import { commandCalls, commandStats, diffCalls, redisCpuUs, RespClient, usedMemory } from '../redis-probe.ts';
 import type { AgentBridgeClusterTopology } from '../targets/agent-bridge-cluster.ts';
 import type { BroadcastResult } from '../agents/pacer.ts';
 import { echo, latency } from './echo.ts';
@@ -66,11 +66,11 @@ const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a +
 async function echoCluster(ctx: ScenarioContext): Promise<ScenarioResult> {
   const topo = cluster(ctx);
   const redis = topo.redis!;
-  const marks: { calls: Record<string, number>; cpuUs: number }[] = [];
+  const marks: { calls: Record<string, number>; usec: Record<string, number>; cpuUs: number }[] = [];
   const r = await tapped(
     ctx,
     async (cmd) => {
-      if (cmd === 'mark') marks.push({ calls: await commandCalls(redis), cpuUs: await redisCpuUs(redis) });
+      if (cmd === 'mark') marks.push({ ...(await commandStats(redis)), cpuUs: await redisCpuUs(redis) });
     },
     () => echo(ctx),
   );
@@ -82,6 +82,8 @@ async function echoCluster(ctx: ScenarioContext): Promise<ScenarioResult> {
     r.metrics.redisCommandsPerRoundTrip = round(sum(calls) / rts, 2);
     r.metrics.redisCpuUsPerRoundTrip = round((b.cpuUs - a.cpuUs) / rts, 2);
     r.metrics.redisCommandsPerRoundTripByCommand = Object.fromEntries(Object.entries(calls).map(([k, v]) => [k, round(v / rts, 2)]));
+    // Redis's own time per round trip by command (evalsha includes the calls its scripts made).
+    r.metrics.redisUsPerRoundTripByCommand = Object.fromEntries(Object.entries(diffCalls(a.usec, b.usec)).map(([k, v]) => [k, round(v / rts, 2)]));
     const serverCpu = Number(r.metrics.serverCpuUsPerRoundTrip);
     if (Number.isFinite(serverCpu)) r.metrics.serverCpuUsPerRoundTripWithRedis = round(serverCpu + (b.cpuUs - a.cpuUs) / rts, 2);
   }
