@@ -2,7 +2,8 @@
  * §8 in a cluster: client ids accepted but not yet written to their session's `{clientId}:ids`.
  * They are written by that session's next intake script (client-intake-redis.ts), which runs
  * anyway when the client keeps sending, so a busy client's batch costs no separate round trip for
- * them; ids no intake took within RECORD_DELAY_MS are written on their own (ack-records-redis.ts).
+ * them; ids no intake took within one to two RECORD_DELAY_MS are written on their own
+ * (ack-records-redis.ts).
  *
  * Why a delay is safe: until its id is recorded, a resend of the frame is still recognised where
  * the frame was stored (the hold's `{a:name}:refs`, the wait queue's `{q}:refs`: SESSION_TTL_MS,
@@ -11,7 +12,10 @@
  */
 import { CLIENT_IDS_KEPT } from '../../acks-ids.ts';
 
-/** The longest an accepted id waits for its session's next intake before it is written alone. */
+/**
+ * How long an accepted id waits for its session's next intake before it is written alone: between
+ * one and two of these (the tick it was accepted in, and one whole tick more).
+ */
 export const RECORD_DELAY_MS = 20;
 
 /**
@@ -30,40 +34,50 @@ end
 `;
 }
 
+/**
+ * Per session: score, id, score, id … in the order they were accepted, and the tick in which the
+ * first of them was added.
+ */
+interface Pending {
+  pairs: string[];
+  tick: number;
+}
+
 export class PendingIdRecords {
-  /** Per session: score, id, score, id … in the order they were accepted. */
-  private readonly byClient = new Map<string, string[]>();
+  private readonly byClient = new Map<string, Pending>();
   private order = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Counts RECORD_DELAY_MS ticks; a session's ids wait out the rest of their own tick and one more. */
+  private tick = 0;
 
-  /** `flush`: writes what is still pending (called RECORD_DELAY_MS after the first add). */
+  /** `flush`: writes what no intake took within one to two RECORD_DELAY_MS. */
   constructor(private readonly flush: (clientId: string, pairs: string[]) => void) {}
 
   add(clientId: string, id: string): void {
     // The score orders ids by arrival (time, then a counter) so the oldest are trimmed first.
     const score = String(Date.now() * 1000 + (this.order++ % 1000));
-    const pairs = this.byClient.get(clientId);
-    if (pairs) pairs.push(score, id);
-    else this.byClient.set(clientId, [score, id]);
-    this.timer ??= setTimeout(() => this.flushAll(), RECORD_DELAY_MS);
+    const pending = this.byClient.get(clientId);
+    if (pending) pending.pairs.push(score, id);
+    else this.byClient.set(clientId, { pairs: [score, id], tick: this.tick });
+    this.arm();
   }
 
   /** The session's pending pairs, now the caller's to write (removed here). */
   take(clientId: string): string[] | undefined {
-    const pairs = this.byClient.get(clientId);
-    if (pairs) this.byClient.delete(clientId);
-    return pairs;
+    const pending = this.byClient.get(clientId);
+    if (pending) this.byClient.delete(clientId);
+    return pending?.pairs;
   }
 
   /** Pairs taken for a write that failed: ahead of any added since. */
   restore(clientId: string, pairs: string[]): void {
     const later = this.byClient.get(clientId);
-    this.byClient.set(clientId, later ? pairs.concat(later) : pairs);
-    this.timer ??= setTimeout(() => this.flushAll(), RECORD_DELAY_MS);
+    this.byClient.set(clientId, later ? { pairs: pairs.concat(later.pairs), tick: later.tick } : { pairs, tick: this.tick });
+    this.arm();
   }
 
   has(clientId: string, id: string): boolean {
-    const pairs = this.byClient.get(clientId);
+    const pairs = this.byClient.get(clientId)?.pairs;
     if (!pairs) return false;
     for (let i = 1; i < pairs.length; i += 2) if (pairs[i] === id) return true;
     return false;
@@ -73,15 +87,38 @@ export class PendingIdRecords {
     this.byClient.delete(clientId);
   }
 
+  /** Writes everything pending now (shutdown, tests). */
   flushAll(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     const all = [...this.byClient];
     this.byClient.clear();
-    for (const [clientId, pairs] of all) this.flush(clientId, pairs);
+    for (const [clientId, pending] of all) this.flush(clientId, pending.pairs);
   }
 
   get size(): number {
     return this.byClient.size;
+  }
+
+  private arm(): void {
+    this.timer ??= setTimeout(() => this.onTick(), RECORD_DELAY_MS);
+  }
+
+  /**
+   * Writes the sessions whose ids have waited a whole tick: not those added in the tick just ended.
+   * A busy client's next intake comes within a few ms and takes its ids along; flushing every
+   * session at each tick instead (as this once did) cost a script per session every 20 ms, which a
+   * client sending every 12 ms would otherwise never need (measured: +0.2 scripts per round trip in
+   * the cluster echo benchmark).
+   */
+  private onTick(): void {
+    this.timer = undefined;
+    const due = this.tick;
+    this.tick++;
+    const ready: [string, string[]][] = [];
+    for (const [clientId, pending] of this.byClient) if (pending.tick < due) ready.push([clientId, pending.pairs]);
+    for (const [clientId] of ready) this.byClient.delete(clientId);
+    if (this.byClient.size > 0) this.arm();
+    for (const [clientId, pairs] of ready) this.flush(clientId, pairs);
   }
 }
