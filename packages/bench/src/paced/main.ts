@@ -10,23 +10,32 @@
  *   RATE=5000 SECONDS=5 ACKS=off IDS=0 node --import tsx packages/bench/src/paced/main.ts
  *   BOTH_ENV=TRACE=off AGENT_FLAGS=--trace-gc-nvp node --import tsx packages/bench/src/paced/main.ts
  *   BOTH_ENV=REDIS_URL=redis://127.0.0.1:6379/5,CLUSTER_PREFIX=paced1 BROKER_FLAGS=--trace-gc-nvp …
+ *   BROKERS=2 WEBS=2 BOTH_ENV=REDIS_URL=redis://127.0.0.1:6399/0,CLUSTER_PREFIX=p2 …   # the bench's cluster
  *
  * Settings: RATE (round trips/s offered), CLIENTS (50), SECONDS (10, after a 3-s warm-up), IDS
  * (0: messages without ids), ACKS (off: the agent without §8 acks), BOTH_ENV / BROKER_ENV / WEB_ENV
- * (k=v,k=v for the services), BROKER_FLAGS / WEB_FLAGS / AGENT_FLAGS (node flags). Loopback only,
- * every loop bounded; the children are killed at the end.
+ * (k=v,k=v for the services), BROKER_FLAGS / WEB_FLAGS / AGENT_FLAGS (node flags), SCRAPE (a regex:
+ * the brokers' and web servers' /metrics lines it matches, at the end), BROKERS / WEBS
+ * (1 each; more need REDIS_URL in BOTH_ENV: the bench's cluster topology — every web server lists
+ * every broker, clients spread over the web servers, the agent on the last broker — and Redis's own
+ * CPU per round trip from its INFO; use a Redis of the run's own so that figure is this run's).
+ * Loopback only, every loop bounded; the children are killed at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { redisCpuUs, RespClient } from '../redis-probe.ts';
 import { benchEnv } from '../targets/agent-bridge.ts';
 
 const RATE = Number(process.env.RATE ?? 8000);
 const CLIENTS = Number(process.env.CLIENTS ?? 50);
 const SECONDS = Number(process.env.SECONDS ?? 10);
 const IDS = process.env.IDS !== '0';
+const BROKERS = Math.max(1, Number(process.env.BROKERS ?? 1));
+const WEBS = Math.max(1, Number(process.env.WEBS ?? 1));
+const SCRAPE = process.env.SCRAPE ? new RegExp(process.env.SCRAPE) : undefined;
 const pairs = (name: string): Record<string, string> =>
   Object.fromEntries((process.env[name] ?? '').split(',').filter(Boolean).map((kv) => kv.split('=', 2) as [string, string]));
 const flags = (name: string): string[] => (process.env[name] ?? '').split(' ').filter(Boolean);
@@ -97,24 +106,34 @@ function gcSummary(lines: string[]): string {
 }
 
 try {
-  const broker = await start('packages/websocket-server/src/main.ts', { ...base, WEBSOCKET_SERVER_ADDR: '127.0.0.1:0', ...pairs('BROKER_ENV') }, LISTENING, flags('BROKER_FLAGS'));
-  const brokerPort = broker.m[1]!;
-  const web = await start(
-    'packages/web-server/src/main.ts',
-    { ...base, WEB_SERVER_ADDR: '127.0.0.1:0', BROKER_URL: `ws://127.0.0.1:${brokerPort}`, ...pairs('WEB_ENV') },
-    LISTENING,
-    flags('WEB_FLAGS'),
-  );
-  const webPort = web.m[1]!;
+  const brokers: Started[] = [];
+  for (let i = 0; i < BROKERS; i++) {
+    brokers.push(await start('packages/websocket-server/src/main.ts', { ...base, WEBSOCKET_SERVER_ADDR: '127.0.0.1:0', ...pairs('BROKER_ENV') }, LISTENING, flags('BROKER_FLAGS')));
+  }
+  const brokerUrls = brokers.map((b) => `ws://127.0.0.1:${b.m[1]!}`);
+  const webs: Started[] = [];
+  for (let i = 0; i < WEBS; i++) {
+    webs.push(
+      await start(
+        'packages/web-server/src/main.ts',
+        { ...base, WEB_SERVER_ADDR: '127.0.0.1:0', BROKER_URL: brokerUrls.join(','), ...pairs('WEB_ENV') },
+        LISTENING,
+        flags('WEB_FLAGS'),
+      ),
+    );
+  }
   const agent = await start(
     'packages/bench/src/paced/echo-agent.ts',
-    { ...base, PACED_BROKER: `ws://127.0.0.1:${brokerPort}`, PACED_ACKS: process.env.ACKS ?? 'on' },
+    { ...base, PACED_BROKER: brokerUrls.at(-1)!, PACED_ACKS: process.env.ACKS ?? 'on' },
     /AGENT READY/,
     flags('AGENT_FLAGS'),
   );
+  const redisUrl = base.REDIS_URL;
+  const redis = redisUrl ? await RespClient.connect(redisUrl) : undefined;
   let echoed = 0;
   const sockets: WebSocket[] = [];
   for (let i = 0; i < CLIENTS; i++) {
+    const webPort = webs[i % WEBS]!.m[1]!;
     const s = (await (await fetch(`http://127.0.0.1:${webPort}/api/clients`, { method: 'POST' })).json()) as { clientId: string; token: string };
     const ws = new WebSocket(`ws://127.0.0.1:${webPort}/ws/${s.clientId}?token=${s.token}${IDS ? '&accepted=inline' : ''}`, { perMessageDeflate: false });
     await new Promise<void>((resolve, reject) => {
@@ -142,18 +161,33 @@ try {
     }
   }, tickMs);
   await new Promise((r) => setTimeout(r, 3000));
-  const procs = { broker: broker.p.pid!, web: web.p.pid!, agent: agent.p.pid!, load: process.pid };
+  const procs: Record<string, number> = { load: process.pid, agent: agent.p.pid! };
+  const named = (list: Started[], name: string): [string, Started][] => list.map((x, i) => [list.length > 1 ? `${name}-${i + 1}` : name, x]);
+  const services = [...named(brokers, 'broker'), ...named(webs, 'web'), ['agent', agent] as [string, Started]];
+  for (const [name, x] of services) procs[name] = x.p.pid!;
   const before = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuUs(pid)]));
-  for (const s of [broker, web, agent]) s.gc.length = 0;
+  const redisBefore = redis ? await redisCpuUs(redis) : 0;
+  for (const [, x] of services) x.gc.length = 0;
   const echoedBefore = echoed;
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   const rts = echoed - echoedBefore;
   const secs = (performance.now() - t0) / 1000;
-  const per = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, +((cpuUs(pid) - before[k]!) / rts).toFixed(2)]));
+  const per: Record<string, number> = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, +((cpuUs(pid) - before[k]!) / rts).toFixed(2)]));
+  if (redis) per.redis = +(((await redisCpuUs(redis)) - redisBefore) / rts).toFixed(2);
+  const all = +Object.values(per).reduce((a, b) => a + b, 0).toFixed(2);
   clearInterval(pacer);
-  console.log(JSON.stringify({ roundTripsPerSec: Math.round(rts / secs), cpuUsPerRoundTrip: per }));
-  for (const [name, s] of Object.entries({ broker, web, agent })) if (s.gc.length) console.log(`${name}: ${gcSummary(s.gc)}`);
+  console.log(JSON.stringify({ roundTripsPerSec: Math.round(rts / secs), cpuUsPerRoundTrip: per, allCpuUsPerRoundTrip: all }));
+  for (const [name, x] of services) if (x.gc.length) console.log(`${name}: ${gcSummary(x.gc)}`);
+  redis?.close();
+  if (SCRAPE) {
+    // Counters of the whole run (warm-up included), per service: e.g. SCRAPE='frames_(in|out)_total'.
+    for (const [name, x] of services) {
+      if (x === agent) continue;
+      const text = await (await fetch(`http://127.0.0.1:${x.m[1]!}/metrics`)).text();
+      for (const line of text.split('\n')) if (!line.startsWith('#') && SCRAPE.test(line)) console.log(`${name} ${line}`);
+    }
+  }
   for (const ws of sockets) ws.terminate();
 } finally {
   killAll();
