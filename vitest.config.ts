@@ -10,7 +10,7 @@ import { defineConfig } from 'vitest/config';
 //   (*-full.test.ts), minutes of both cores: not in `pnpm test`, run by CI (`pnpm test --project slow`).
 const UNIT = [
   'packages/common/test/**/*.test.ts',
-  'packages/websocket-server/test/{ids,units,mailbox,budget-units,runs-units,contracts-memory,ws-privates,acks-units,snapshot-units,pending-id-records,ws-native}.test.ts',
+  'packages/websocket-server/test/{ids,units,mailbox,budget-units,runs-units,contracts-memory,ws-privates,acks-units,snapshot-units,pending-id-records,ws-native,seq-gate}.test.ts',
   'packages/web-server/test/{siwe-unit,tokens,liveness,contracts-memory,broker-pool}.test.ts',
   'packages/demo-agent/test/commands.test.ts',
   'packages/agent-sdk/test/url-list.test.ts',

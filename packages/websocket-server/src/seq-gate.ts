@@ -31,6 +31,8 @@ export class SeqGate {
   private closed = false;
   /** A repair read was asked for without a known gap (poke). */
   private forced = false;
+  /** A frame at or beyond `next` arrived since the last takeHeard() (the sweeper's gap check). */
+  private heard = false;
 
   constructor(private readonly deps: SeqGateDeps) {}
 
@@ -44,6 +46,7 @@ export class SeqGate {
     if (this.closed) return;
     const seq = item.seq;
     if (seq === undefined) return this.deps.emit(item);
+    if (seq >= this.next) this.heard = true;
     if (this.next === 0) {
       this.waiting.set(seq, item);
       return;
@@ -60,6 +63,17 @@ export class SeqGate {
   /** The seq the socket is waiting for next (0 while the connection attaches). */
   get expected(): number {
     return this.next;
+  }
+
+  /**
+   * Whether a frame at or beyond the expected seq arrived since the last call (and reset). A lost
+   * notification before such a frame shows as a gap here, which the gate repairs itself; only a
+   * session that heard nothing since can hold one unseen (cluster-sweeper.ts checkGaps).
+   */
+  takeHeard(): boolean {
+    const heard = this.heard;
+    this.heard = false;
+    return heard;
   }
 
   /**
