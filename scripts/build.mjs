@@ -37,7 +37,8 @@ async function buildServices() {
       target: 'node20',
       sourcemap: true,
       logLevel: 'warning',
-      // ws's optional native speed-ups are resolved at run time; pino-pretty is bundled (it runs
+      // ws's optional native speed-ups are resolved at run time, from dist/ (bufferutil is a root
+      // dependency for that: test/ws-native.test.ts); pino-pretty is bundled (it runs
       // as a stream in the process, common/src/pretty.ts, so LOG_FORMAT=pretty works from dist/).
       external: ['bufferutil', 'utf-8-validate'],
       // CommonJS dependencies inside an ESM bundle need require, __filename and __dirname.

@@ -27,4 +27,10 @@ describe('ws finds its native masking', () => {
       expect(data.toString()).toBe('x'.repeat(100));
     });
   }
+
+  it('in the built services (`pnpm build` bundles ws into dist/*.mjs; bufferutil is resolved from there)', () => {
+    // scripts/build.mjs keeps bufferutil external: the bundle requires it at run time from dist/.
+    const fromDist = createRequire(path.join(packages, '..', 'dist', 'broker.mjs'));
+    expect(typeof (fromDist('bufferutil') as { mask: unknown }).mask).toBe('function');
+  });
 });
