@@ -161,7 +161,7 @@ try {
     }
   }, tickMs);
   await new Promise((r) => setTimeout(r, 3000));
-  const procs: Record<string, number> = { load: process.pid, agent: agent.p.pid! };
+  const procs: Record<string, number> = { load: process.pid };
   const named = (list: Started[], name: string): [string, Started][] => list.map((x, i) => [list.length > 1 ? `${name}-${i + 1}` : name, x]);
   const services = [...named(brokers, 'broker'), ...named(webs, 'web'), ['agent', agent] as [string, Started]];
   for (const [name, x] of services) procs[name] = x.p.pid!;
