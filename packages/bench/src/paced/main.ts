@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { redisCpuUs, RespClient } from '../redis-probe.ts';
+import { info, redisCpuUs, RespClient } from '../redis-probe.ts';
 import { benchEnv } from '../targets/agent-bridge.ts';
 
 const RATE = Number(process.env.RATE ?? 8000);
@@ -95,6 +95,12 @@ function start(entry: string, env: Record<string, string>, marker: RegExp, nodeF
 function cpuUs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** read and write syscalls of a process so far (/proc/<pid>/io: syscr + syscw). */
+function syscalls(pid: number): number {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  return Number(/syscr: (\d+)/.exec(io)![1]) + Number(/syscw: (\d+)/.exec(io)![1]);
 }
 
 function gcSummary(lines: string[]): string {
@@ -167,17 +173,23 @@ try {
   for (const [name, x] of services) procs[name] = x.p.pid!;
   const before = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuUs(pid)]));
   const redisBefore = redis ? await redisCpuUs(redis) : 0;
+  // Redis's own pid, for its syscalls (a Redis on this machine; elsewhere the figure is left out).
+  const redisPid = redis ? Number((await info(redis, 'server')).process_id ?? '') : 0;
+  if (redisPid) procs.redis = redisPid;
+  const sysBefore = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, syscalls(pid)]));
   for (const [, x] of services) x.gc.length = 0;
   const echoedBefore = echoed;
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   const rts = echoed - echoedBefore;
   const secs = (performance.now() - t0) / 1000;
+  const sys = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, +((syscalls(pid) - sysBefore[k]!) / rts).toFixed(2)]));
+  delete procs.redis;
   const per: Record<string, number> = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, +((cpuUs(pid) - before[k]!) / rts).toFixed(2)]));
   if (redis) per.redis = +(((await redisCpuUs(redis)) - redisBefore) / rts).toFixed(2);
   const all = +Object.values(per).reduce((a, b) => a + b, 0).toFixed(2);
   clearInterval(pacer);
-  console.log(JSON.stringify({ roundTripsPerSec: Math.round(rts / secs), cpuUsPerRoundTrip: per, allCpuUsPerRoundTrip: all }));
+  console.log(JSON.stringify({ roundTripsPerSec: Math.round(rts / secs), cpuUsPerRoundTrip: per, allCpuUsPerRoundTrip: all, readWriteSyscallsPerRoundTrip: sys }));
   for (const [name, x] of services) if (x.gc.length) console.log(`${name}: ${gcSummary(x.gc)}`);
   redis?.close();
   if (SCRAPE) {

@@ -1,7 +1,7 @@
 /**
- * §8 de-duplication records in Redis (store/ack-records.ts): a sorted set of the ids a session's
- * client had accepted (`{clientId}` tag: it goes with the session's other keys; the last
- * CLIENT_IDS_KEPT by arrival). An id is looked up when its frame arrives and recorded once the
+ * §8 de-duplication records in Redis (store/ack-records.ts): the ids a session's client had
+ * accepted (`{clientId}` tag: they go with the session's other keys; at least the last
+ * CLIENT_IDS_KEPT, in lua.ts's two generations). An id is looked up when its frame arrives and recorded once the
  * frame is accepted (with the session's next intake: pending-id-records.ts): a broker that dies
  * in between leaves nothing recorded, and the resend is recognised where the frame was stored
  * instead (the hold of inflight-redis.ts, the wait queue's offer). Agent frames need no record
@@ -10,10 +10,11 @@
 import type { RedisLink } from '@agent-bridge/common/redis';
 import type { AckRecords } from '../ack-records.ts';
 import type { Keys } from './keys.ts';
+import { oldGeneration, REFS_LUA } from './lua.ts';
 import { PendingIdRecords, recordLua } from './pending-id-records.ts';
 
-/** ARGV: score, id pairs. KEYS[2]: the session's ids (recordLua's layout; KEYS[1] unused). */
-const ACCEPT_CLIENT = `${recordLua('#ARGV / 2', '1')}
+/** ARGV: id, time pairs. KEYS[2]: the session's ids (recordLua's layout; KEYS[1] unused). */
+const ACCEPT_CLIENT = `${REFS_LUA}${recordLua('#ARGV / 2', '1')}
 return 1
 `;
 
@@ -34,7 +35,9 @@ export class RedisAckRecords implements AckRecords {
 
   async seenFromClient(clientId: string, id: string): Promise<boolean> {
     if (this.pending.has(clientId, id)) return true;
-    return (await this.redis.cmd<string | null>(['ZSCORE', this.keys.clientIds(clientId), id])) !== null;
+    const key = this.keys.clientIds(clientId);
+    const [now, old] = await Promise.all([this.redis.cmd<number>(['HEXISTS', key, id]), this.redis.cmd<number>(['HEXISTS', oldGeneration(key), id])]);
+    return now === 1 || old === 1;
   }
 
   /** Written with the session's next intake, or shortly on its own (pending-id-records.ts). */
@@ -44,7 +47,7 @@ export class RedisAckRecords implements AckRecords {
 
   async forgetClient(clientId: string): Promise<void> {
     this.pending.forget(clientId);
-    await this.redis.cmd(['DEL', this.keys.clientIds(clientId)]);
+    await this.redis.cmd(['DEL', this.keys.clientIds(clientId), oldGeneration(this.keys.clientIds(clientId))]);
   }
 
   /**

@@ -13,7 +13,7 @@ import { type PendingIdRecords, recordLua } from './pending-id-records.ts';
 import { BUCKET_CLOSE, BUCKET_OPEN, BUCKET_STEP, BucketArgs } from './rate-limit-store-redis.ts';
 
 /**
- * ARGV: the bucket's five, the number n of pending id records, their 2n (score, id), then one id
+ * ARGV: the bucket's five, the number n of pending id records, their 2n (id, time), then one id
  * per frame. The records go first, so a resend among the frames is recognised. Answers {address,
  * verdict1, dup1, verdict2, …}.
  */

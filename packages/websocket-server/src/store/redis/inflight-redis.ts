@@ -13,12 +13,12 @@ import type { RedisLink } from '@agent-bridge/common/redis';
 import type { WaitEntry } from '../../agent-wait-queue.ts';
 import { pairs } from './agent-directory-redis.ts';
 import type { Keys } from './keys.ts';
-import { REFS_LUA } from './lua.ts';
+import { generationOf, REFS_LUA } from './lua.ts';
 
 /**
  * KEYS: pool, pins, refs, the name's fence. ARGV: clientId, limit, ttl, inflight prefix, now, ref
  * ttl, this broker, bus channel prefix, agentId to pin to first ('' to use the client's pin),
- * fresh ('1'/'0'), refs cap, then per entry (all of one client, in order): msgId, entry JSON, ref
+ * fresh ('1'/'0'), refs per generation (lua.ts), then per entry (all of one client, in order): msgId, entry JSON, ref
  * key ('' when the frame had no id or is not fresh).
  * Answers {1, agentId, node, published, heard, state…} (per entry 1: held, 2: held before — a
  * resend; the held ones published together unless that broker is this one), {3} (the name's
@@ -38,7 +38,7 @@ local out = {1, pinned, node, 0, 0}
 -- Which of the frames were held before (one look for all; a frame twice in the batch counts too).
 local refs = {}
 for i = 14, #ARGV, 3 do if ARGV[i] ~= '' then table.insert(refs, ARGV[i]) end end
-local known = lookup(KEYS[3], refs, tonumber(ARGV[5]) - tonumber(ARGV[6]))
+local known = seen(KEYS[3], refs, tonumber(ARGV[5]) - tonumber(ARGV[6]))
 local add, ids, fields, held = {}, {}, {}, {}
 for i = 12, #ARGV, 3 do
   if not first(known, add, ARGV[5], ARGV[i + 2]) then
@@ -152,7 +152,7 @@ export class RedisInflight {
       this.keys.busNode(''),
       pinTo,
       fresh ? '1' : '0',
-      String(this.refsLimit),
+      String(generationOf(this.refsLimit)),
     ];
     for (const e of entries) args.push(e.msgId ?? '', encodeEntry(e), fresh ? refKey(e) : '');
     const answer = await this.redis.eval<(string | number)[] | [3] | [0, string[] | Record<string, string>]>(

@@ -4,6 +4,8 @@
  * Redis); a name's pool and pins share `{a:name}`; all wait queues share `{q}` so one script can
  * check the per-name, per-client and global bounds together.
  */
+import { oldGeneration } from './lua.ts';
+
 export class Keys {
   constructor(readonly prefix: string) {}
 
@@ -31,13 +33,15 @@ export class Keys {
   runs(clientId: string): string {
     return `${this.prefix}:{${clientId}}:runs`;
   }
-  /** A session's accepted client ids, §8 (zset by arrival). */
+  /** A session's accepted client ids, §8 (hash id → time; its older generation beside it: lua.ts). */
   clientIds(clientId: string): string {
     return `${this.prefix}:{${clientId}}:ids`;
   }
   /** The keys of a session, in the order the scripts take them (they expire and go together). */
-  sessionKeys(clientId: string): [string, string, string, string, string, string] {
-    return [this.session(clientId), this.logMeta(clientId), this.log(clientId), this.rate(clientId), this.clientIds(clientId), this.agentFrames(clientId)];
+  sessionKeys(clientId: string): string[] {
+    const ids = this.clientIds(clientId);
+    const aids = this.agentFrames(clientId);
+    return [this.session(clientId), this.logMeta(clientId), this.log(clientId), this.rate(clientId), ids, aids, oldGeneration(ids), oldGeneration(aids)];
   }
   /** Every session: clientId by createdAt (zset). */
   get sessions(): string {
@@ -77,15 +81,15 @@ export class Keys {
   fence(name: string): string {
     return `${this.prefix}:{a:${name}}:fence`;
   }
-  /** Client frames (clientId + own id) held for the name's connections lately, §8 (zset by time). */
+  /** Client frames (clientId + own id) held for the name's connections lately, §8 (hash → time, two generations: lua.ts). */
   heldRefs(name: string): string {
     return `${this.prefix}:{a:${name}}:refs`;
   }
-  /** Client frames queued lately for the name, §8: a resend is not queued twice (zset by time). */
+  /** Client frames queued lately, §8: a resend is not queued twice (hash → time, two generations: lua.ts). */
   get queueRefs(): string {
     return `${this.prefix}:{q}:refs`;
   }
-  /** Agent frames (name + id) appended to a session lately, §8: a resend is not appended twice. */
+  /** Agent frames (name + id) appended to a session lately, §8: a resend is not appended twice (hash → time, two generations). */
   agentFrames(clientId: string): string {
     return `${this.prefix}:{${clientId}}:aids`;
   }

@@ -19,15 +19,15 @@ import { CLIENT_IDS_KEPT } from '../../acks-ids.ts';
 export const RECORD_DELAY_MS = 20;
 
 /**
- * Lua for the start of a script whose KEYS[2] is the session's ids and KEYS[3] its record: writes
- * `n` (score, id) pairs found in ARGV from `at`, keeps the last CLIENT_IDS_KEPT, and gives the set
- * the record's TTL (none while the session is attached).
+ * Lua for the start of a script (after REFS_LUA) whose KEYS[2] is the session's ids and KEYS[3]
+ * its record: writes `n` (id, time) pairs found in ARGV from `at` (at least the last
+ * CLIENT_IDS_KEPT are kept: REFS_LUA's generations), and gives the set the record's TTL (none while
+ * the session is attached).
  */
 export function recordLua(n: string, at: string): string {
   return `
 if ${n} > 0 then
-  redis.call('ZADD', KEYS[2], unpack(ARGV, ${at}, ${at} + 2 * ${n} - 1))
-  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -${CLIENT_IDS_KEPT + 1})
+  remember(KEYS[2], {unpack(ARGV, ${at}, ${at} + 2 * ${n} - 1)}, ${CLIENT_IDS_KEPT})
   local ttl = redis.call('PTTL', KEYS[3])
   if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) else redis.call('PERSIST', KEYS[2]) end
 end
@@ -35,7 +35,7 @@ end
 }
 
 /**
- * Per session: score, id, score, id … in the order they were accepted, and the tick in which the
+ * Per session: id, time, id, time … in the order they were accepted, and the tick in which the
  * first of them was added.
  */
 interface Pending {
@@ -45,7 +45,6 @@ interface Pending {
 
 export class PendingIdRecords {
   private readonly byClient = new Map<string, Pending>();
-  private order = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Counts RECORD_DELAY_MS ticks; a session's ids wait out the rest of their own tick and one more. */
   private tick = 0;
@@ -54,11 +53,10 @@ export class PendingIdRecords {
   constructor(private readonly flush: (clientId: string, pairs: string[]) => void) {}
 
   add(clientId: string, id: string): void {
-    // The score orders ids by arrival (time, then a counter) so the oldest are trimmed first.
-    const score = String(Date.now() * 1000 + (this.order++ % 1000));
+    const at = String(Date.now());
     const pending = this.byClient.get(clientId);
-    if (pending) pending.pairs.push(score, id);
-    else this.byClient.set(clientId, { pairs: [score, id], tick: this.tick });
+    if (pending) pending.pairs.push(id, at);
+    else this.byClient.set(clientId, { pairs: [id, at], tick: this.tick });
     this.arm();
   }
 
@@ -79,7 +77,7 @@ export class PendingIdRecords {
   has(clientId: string, id: string): boolean {
     const pairs = this.byClient.get(clientId)?.pairs;
     if (!pairs) return false;
-    for (let i = 1; i < pairs.length; i += 2) if (pairs[i] === id) return true;
+    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === id) return true;
     return false;
   }
 

@@ -12,7 +12,7 @@ import type { RedisLink } from '@agent-bridge/common/redis';
 import type { FrameKind } from '../../mailbox.ts';
 import type { LogEntry, LoggedFrame, Replay, SessionLog } from '../session-log.ts';
 import type { Keys } from './keys.ts';
-import { REFS_LUA } from './lua.ts';
+import { generationOf, REFS_LUA } from './lua.ts';
 import { GRACE_MS } from './session-store-redis.ts';
 
 const SENTINEL = String(Number.MAX_SAFE_INTEGER);
@@ -21,7 +21,7 @@ const SEQ_FIELD = `"seq":${SENTINEL}`;
 /**
  * KEYS: log meta, log, session record, agent frames' ids. ARGV: frames kept, bytes kept, this
  * broker, bus channel prefix, clientId, now, an orphan log's TTL, the agent ids' TTL and how many
- * are kept; then per frame (a session's frames of one turn, in order): text before and after its seq, notify ('1'),
+ * are kept per generation (lua.ts); then per frame (a session's frames of one turn, in order): text before and after its seq, notify ('1'),
  * its kind in the mailbox, its type, known-only ('1': nothing without a session record), its
  * agent name + id ('' for none). Answers {owner, seq…}: per frame its seq, 0 (no session and
  * known-only) or -1 (appended before under that id: a resend).
@@ -35,7 +35,7 @@ local keys = {}
 for i = 10, #ARGV, 7 do
   if ARGV[i + 6] ~= '' and not (orphan and ARGV[i + 5] == '1') then table.insert(keys, ARGV[i + 6]) end
 end
-local known = lookup(KEYS[4], keys, tonumber(ARGV[6]) - tonumber(ARGV[8]))
+local known = seen(KEYS[4], keys, tonumber(ARGV[6]) - tonumber(ARGV[8]))
 local out = {owner}
 local go, at, add = {}, {}, {}
 for i = 10, #ARGV, 7 do
@@ -222,7 +222,7 @@ export class RedisSessionLog implements SessionLog {
       // A log without a session record (it expired meanwhile) lives no longer than a session would.
       String(this.limits.sessionTtlMs + GRACE_MS),
       String(this.limits.sessionTtlMs),
-      String(this.limits.agentIdsKept),
+      String(generationOf(this.limits.agentIdsKept)),
     ];
     this.redis.eval<(string | number)[]>(APPEND, keys, fixed.concat(batch.args)).then(
       (answer) => {

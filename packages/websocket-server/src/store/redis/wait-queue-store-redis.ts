@@ -11,14 +11,10 @@ import { ENTRY_OVERHEAD_BYTES, type OfferResult, type WaitEntry } from '../../ag
 import type { WaitQueueStore } from '../wait-queue-store.ts';
 import { refKey } from './inflight-redis.ts';
 import type { Keys } from './keys.ts';
-import { REFS_LUA } from './lua.ts';
+import { generationOf, REFS_LUA } from './lua.ts';
 
 const OFFER = `${REFS_LUA}
-if ARGV[9] ~= '' then
-  local now = tonumber(ARGV[10])
-  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[8]))
-  if redis.call('ZSCORE', KEYS[5], ARGV[9]) then return 'ok' end
-end
+if ARGV[9] ~= '' and seen(KEYS[5], {ARGV[9]}, tonumber(ARGV[10]) - tonumber(ARGV[8]))[ARGV[9]] then return 'ok' end
 local limit = tonumber(ARGV[4])
 if redis.call('LLEN', KEYS[1]) >= limit then return 'full' end
 local n = tonumber(redis.call('HGET', KEYS[2], ARGV[2] .. ':n') or '0')
@@ -34,7 +30,7 @@ redis.call('INCRBY', KEYS[3], charge)
 redis.call('SADD', KEYS[4], ARGV[7])
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 if ARGV[9] ~= '' then
-  remember(KEYS[5], {ARGV[10], ARGV[9]}, tonumber(ARGV[11]))
+  remember(KEYS[5], {ARGV[9], ARGV[10]}, tonumber(ARGV[11]))
   redis.call('PEXPIRE', KEYS[5], ARGV[8])
 end
 return 'ok'
@@ -134,7 +130,7 @@ export class RedisWaitQueues implements WaitQueueStore {
       String(this.maxAgeMs + 60_000),
       fresh ? refKey(entry) : '',
       String(Date.now()),
-      String(this.refsLimit),
+      String(generationOf(this.refsLimit)),
     ]);
   }
 

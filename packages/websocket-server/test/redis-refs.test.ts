@@ -1,0 +1,91 @@
+/**
+ * The §8 reference sets of cluster mode (store/redis/lua.ts): two generations of hashes, id → time.
+ * Run as scripts on the real Redis, under a key prefix of this run: what is remembered, the count
+ * bound (at least the newest `cap`, never more than twice it, batches larger than a generation
+ * included), the age bound of a lookup, and resends within one batch.
+ */
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@agent-bridge/common';
+import { RedisLink } from '@agent-bridge/common/redis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generationOf, REFS_LUA } from '../src/store/redis/lua.ts';
+
+const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `abrefs-${randomUUID().slice(0, 8)}`;
+let redis: RedisLink;
+
+/** ARGV: cap, now, oldest ('' for none), then ids. Remembers the ids not known yet; answers which were known. */
+const TRY = `${REFS_LUA}
+local oldest = ARGV[3] ~= '' and tonumber(ARGV[3]) or nil
+local ids = {}
+for i = 4, #ARGV do table.insert(ids, ARGV[i]) end
+local known = seen(KEYS[1], ids, oldest)
+local add, out = {}, {}
+for i = 4, #ARGV do
+  if first(known, add, ARGV[2], ARGV[i]) then table.insert(out, 0) else table.insert(out, 1) end
+end
+remember(KEYS[1], add, tonumber(ARGV[1]))
+return out
+`;
+
+let n = 0;
+const fresh = (): string => `${prefix}:{s${++n}}:refs`;
+const offer = (key: string, cap: number, ids: string[], now = Date.now(), oldest = ''): Promise<number[]> =>
+  redis.eval<number[]>(TRY, [key], [String(cap), String(now), oldest, ...ids]);
+async function held(key: string): Promise<string[]> {
+  const [now, old] = await Promise.all([redis.cmd<string[]>(['HKEYS', key]), redis.cmd<string[]>(['HKEYS', `${key}:old`])]);
+  return [...now, ...old].sort();
+}
+
+beforeAll(async () => {
+  redis = new RedisLink({ url, log: createLogger('refs-test', { level: 'silent' }), name: 'test' });
+  await redis.start();
+});
+
+afterAll(async () => {
+  const keys = await redis.cmd<string[]>(['KEYS', `${prefix}:*`]);
+  if (keys.length) await redis.cmd(['DEL', ...keys]);
+  await redis.close();
+});
+
+describe('§8 reference sets in Redis (two generations)', () => {
+  it('recognises an id it remembered, and a twin within one batch', async () => {
+    const key = fresh();
+    expect(await offer(key, 10, ['a', 'b', 'a'])).toEqual([0, 0, 1]);
+    expect(await offer(key, 10, ['b', 'c'])).toEqual([1, 0]);
+    expect(await held(key)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('keeps at least the newest cap and at most twice cap, one at a time or in batches larger than a generation', async () => {
+    for (const batch of [1, 3, 7, 25]) {
+      const key = fresh();
+      const cap = 5;
+      const all = Array.from({ length: 40 }, (_, i) => `id-${String(i).padStart(2, '0')}`);
+      for (let i = 0; i < all.length; i += batch) {
+        await offer(key, cap, all.slice(i, i + batch));
+        const kept = await held(key);
+        const sent = all.slice(0, Math.min(i + batch, all.length));
+        expect(kept.length).toBeLessThanOrEqual(2 * cap);
+        // The newest cap sent so far are all still known.
+        for (const id of sent.slice(-cap)) expect(kept).toContain(id);
+      }
+      // The oldest are forgotten: offered again, they count as new.
+      expect(await offer(key, cap, ['id-00'])).toEqual([0]);
+    }
+  });
+
+  it('ignores what was recorded before the lookup\'s oldest time', async () => {
+    const key = fresh();
+    await offer(key, 10, ['old'], 1_000);
+    await offer(key, 10, ['new'], 5_000);
+    expect(await offer(key, 10, ['old', 'new'], 6_000, '2000')).toEqual([0, 1]);
+    // Without an age bound both are known.
+    expect(await offer(key, 10, ['old', 'new'], 6_000)).toEqual([1, 1]);
+  });
+
+  it('splits CLUSTER_REFS_LIMIT into two generations that together stay within it', () => {
+    expect(generationOf(100_000)).toBe(50_000);
+    expect(generationOf(3)).toBe(2);
+    expect(generationOf(1)).toBe(1);
+  });
+});
