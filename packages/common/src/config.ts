@@ -106,7 +106,8 @@ export const SettingsSchema = z.object({
   /**
    * Cluster (§8): the most resend references kept per agent name (messages held for its
    * connections), for all wait queues together and of agent frame ids per session, beside their
-   * SESSION_TTL_MS age bound; the oldest go first. docs/cluster.md says what a trimmed one costs.
+   * SESSION_TTL_MS age bound; kept in two generations of half, the older dropped whole (at least
+   * the newest half kept). docs/cluster.md says what a dropped one costs.
    */
   CLUSTER_REFS_LIMIT: int(1).default(100_000),
   OUTAGE_BUFFER_FRAMES: int(0).default(100),
