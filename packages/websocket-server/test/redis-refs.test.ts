@@ -2,7 +2,7 @@
  * The §8 reference sets of cluster mode (store/redis/lua.ts): two generations of hashes, id → time.
  * Run as scripts on the real Redis, under a key prefix of this run: what is remembered, the count
  * bound (at least the newest `cap`, never more than twice it, batches larger than a generation
- * included), the age bound of a lookup, and resends within one batch.
+ * included), the age bound of a lookup, resends within one batch, and a set of the format before.
  */
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@agent-bridge/common';
@@ -81,6 +81,16 @@ describe('§8 reference sets in Redis (two generations)', () => {
     expect(await offer(key, 10, ['old', 'new'], 6_000, '2000')).toEqual([0, 1]);
     // Without an age bound both are known.
     expect(await offer(key, 10, ['old', 'new'], 6_000)).toEqual([1, 1]);
+  });
+
+  it('drops a set left in the format before (a sorted set) instead of failing on it', async () => {
+    const key = fresh();
+    await redis.cmd(['ZADD', key, '1', 'z-1']);
+    await redis.cmd(['ZADD', `${key}:old`, '1', 'z-0']);
+    expect(await offer(key, 10, ['a', 'z-1'])).toEqual([0, 0]);
+    expect(await redis.cmd(['TYPE', key])).toBe('hash');
+    expect(await redis.cmd(['EXISTS', `${key}:old`])).toBe(0);
+    expect(await offer(key, 10, ['a', 'z-1'])).toEqual([1, 1]);
   });
 
   it('splits CLUSTER_REFS_LIMIT into two generations that together stay within it', () => {

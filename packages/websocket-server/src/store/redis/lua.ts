@@ -21,11 +21,20 @@
  * the TTL it had (RENAME moves it along).
  */
 export const REFS_LUA = `
+-- A key of another type holds a set in the format before these (a sorted set, until 2026-11-26:
+-- a bridge upgraded in place): it is dropped, not an error for every frame of its session or name.
+local function hash(reply, key)
+  if type(reply) == 'table' and reply.err then
+    redis.call('UNLINK', key)
+    return nil
+  end
+  return reply
+end
 local function seen(key, ids, oldest)
   local known = {}
   if #ids > 0 then
-    local now = redis.call('HMGET', key, unpack(ids))
-    local old = redis.call('HMGET', key .. ':old', unpack(ids))
+    local now = hash(redis.pcall('HMGET', key, unpack(ids)), key) or {}
+    local old = hash(redis.pcall('HMGET', key .. ':old', unpack(ids)), key .. ':old') or {}
     for k = 1, #ids do
       local t = now[k] or old[k]
       if t and (not oldest or tonumber(t) >= oldest) then known[ids[k]] = true end
@@ -43,7 +52,7 @@ local function first(known, pairs, now, id)
 end
 local function remember(key, pairs, cap)
   if #pairs == 0 then return false end
-  local n = redis.call('HLEN', key)
+  local n = hash(redis.pcall('HLEN', key), key) or 0
   local i = 1
   -- A batch larger than what the current generation has room for fills it, turns it old, goes on.
   while i <= #pairs do
