@@ -36,7 +36,7 @@ export function idHash(id: string): number {
  * The index has at least twice as many slots as the ring (load ≤ ½), 2 bytes each: 4 KB beside
  * the ring's 8 KB at 1,000 ids, both grown with the ring.
  */
-class HashRing {
+export class HashRing {
   private hashes = new Float64Array(8);
   private index = new Uint16Array(16);
   private n = 0;

@@ -129,7 +129,11 @@ export function wireBroker(deps: PartsDeps): BrokerParts {
   sweeper.start();
   routing.onSuspect = (node) => sweeper.suspect(node);
   clients.onSuspect = (node) => sweeper.suspect(node);
-  const stopBus = stores.bus.subscribe((m) => events.handle(m));
+  const stopBus = stores.bus.subscribe((m) => {
+    // An identity change made at another broker: a session this broker holds answers with it now.
+    if (m.kind === 'identity') stores.intake?.identity?.(m.clientId, m.address);
+    events.handle(m);
+  });
   // Frame notifications lost while the bus was away: every socket here re-reads its log.
   stores.bus.onResubscribed?.(() => {
     for (const c of hub.clients()) c.gate.poke();

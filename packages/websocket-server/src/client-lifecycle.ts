@@ -229,6 +229,7 @@ export class ClientLifecycle {
     if (!record) return false;
     if (record.address !== address) {
       await sessions.update(clientId, { address });
+      this.deps.stores.intake?.identity?.(clientId, address);
       this.deps.events.identity(clientId, address);
     }
     return true;
@@ -251,6 +252,7 @@ export class ClientLifecycle {
     conn.detached = true;
     conn.mailbox.close();
     conn.gate.close();
+    this.deps.stores.intake?.forget?.(conn.clientId, conn);
     if (!this.deps.hub.removeClient(conn)) return;
     if (this.deps.shutdown.closing) return;
     const { clientId } = conn;

@@ -176,7 +176,7 @@ export class Router {
     let intake: IntakeBatch;
     try {
       // Only a frame that parsed has an id to look up.
-      intake = await this.deps.stores.intake!.take(clientId, parsed.map((p, i) => (p.ok ? (refs[i] ?? '') : '')));
+      intake = await this.deps.stores.intake!.take(clientId, parsed.map((p, i) => (p.ok ? (refs[i] ?? '') : '')), conn);
     } catch (err) {
       for (const ref of refs) this.clientFailed(clientId, ref, err);
       return;

@@ -21,6 +21,13 @@ export interface IntakeBatch {
 }
 
 export interface ClientIntake {
-  /** `ids`: one per frame, its §8 id ('' for a frame without one, or one that did not parse). */
-  take(clientId: string, ids: string[]): Promise<IntakeBatch>;
+  /**
+   * `ids`: one per frame, its §8 id ('' for a frame without one, or one that did not parse).
+   * `conn`: the connection the frames came on (an implementation may keep state per connection).
+   */
+  take(clientId: string, ids: string[], conn?: object): Promise<IntakeBatch>;
+  /** The session's address changed (identity route, or the bus). */
+  identity?(clientId: string, address: string | null): void;
+  /** The connection went. */
+  forget?(clientId: string, conn: object): void;
 }

@@ -21,6 +21,8 @@ return 1
 export class RedisAckRecords implements AckRecords {
   /** Accepted ids on their way to Redis (pending-id-records.ts). */
   readonly pending: PendingIdRecords;
+  /** Told of every accepted client id (owned-intake.ts: a resend of it is a duplicate). */
+  onAccepted: ((clientId: string, id: string) => void) | undefined;
 
   constructor(
     private readonly redis: RedisLink,
@@ -43,6 +45,7 @@ export class RedisAckRecords implements AckRecords {
   /** Written with the session's next intake, or shortly on its own (pending-id-records.ts). */
   acceptedFromClient(clientId: string, id: string): void {
     this.pending.add(clientId, id);
+    this.onAccepted?.(clientId, id);
   }
 
   async forgetClient(clientId: string): Promise<void> {

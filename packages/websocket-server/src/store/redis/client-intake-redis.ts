@@ -13,19 +13,21 @@ import { type PendingIdRecords, recordLua } from './pending-id-records.ts';
 import { BUCKET_CLOSE, BUCKET_OPEN, BUCKET_STEP, BucketArgs } from './rate-limit-store-redis.ts';
 
 /**
- * ARGV: the bucket's five, the number n of pending id records, their 2n (id, time), then one id
- * per frame. The records go first, so a resend among the frames is recognised. Answers {address,
- * verdict1, dup1, verdict2, …}.
+ * ARGV: the bucket's five, whether to answer the session's state too ('1'), the number n of
+ * pending id records, their 2n (id, time), then one id per frame. The records go first, so a
+ * resend among the frames is recognised. Answers {address, state, verdict1, dup1, verdict2, …};
+ * state is {} or, when asked, {tokens, ts, refused, ids…}: the bucket as the script left it and
+ * every id the session has recorded (owned-intake.ts answers from them until its next round trip).
  */
 const INTAKE = `${REFS_LUA}${BUCKET_OPEN}
-local n = tonumber(ARGV[6])
-${recordLua('n', '7')}
-local out = {redis.call('HGET', KEYS[3], 'address') or ''}
+local n = tonumber(ARGV[7])
+${recordLua('n', '8')}
+local out = {redis.call('HGET', KEYS[3], 'address') or '', {}}
 -- Every id of the batch looked up at once.
 local ids = {}
-for i = 7 + 2 * n, #ARGV do if ARGV[i] ~= '' then table.insert(ids, ARGV[i]) end end
+for i = 8 + 2 * n, #ARGV do if ARGV[i] ~= '' then table.insert(ids, ARGV[i]) end end
 local known = seen(KEYS[2], ids)
-for i = 7 + 2 * n, #ARGV do
+for i = 8 + 2 * n, #ARGV do
   ${BUCKET_STEP}
   local dup = 0
   if verdict == 'ok' and known[ARGV[i]] then dup = 1 end
@@ -33,8 +35,26 @@ for i = 7 + 2 * n, #ARGV do
   table.insert(out, dup)
 end
 ${BUCKET_CLOSE}
+if ARGV[6] == '1' then
+  -- As text: a reply turns a Lua number into an integer.
+  local state = {tostring(tokens), tostring(math.max(now, ts)), tostring(refused)}
+  for _, key in ipairs({KEYS[2] .. ':old', KEYS[2]}) do
+    for _, id in ipairs(hash(redis.pcall('HKEYS', key), key) or {}) do table.insert(state, id) end
+  end
+  out[2] = state
+end
 return out
 `;
+
+/** The session's state as an intake left it (asked with `withState`). */
+export interface IntakeState {
+  tokens: number;
+  /** The bucket's last refill time (ms). */
+  ts: number;
+  refused: number;
+  /** Every id the session has recorded, oldest generation first. */
+  ids: string[];
+}
 
 export class RedisClientIntake implements ClientIntake {
   private readonly bucket: BucketArgs;
@@ -50,23 +70,30 @@ export class RedisClientIntake implements ClientIntake {
     this.bucket = new BucketArgs(ratePerSec, burst);
   }
 
-  async take(clientId: string, ids: string[]): Promise<IntakeBatch> {
+  take(clientId: string, ids: string[]): Promise<IntakeBatch> {
+    return this.takeWithState(clientId, ids, false);
+  }
+
+  /** The same, and with `withState` the session's bucket and recorded ids after it (`state`). */
+  async takeWithState(clientId: string, ids: string[], withState: boolean): Promise<IntakeBatch & { state?: IntakeState }> {
     const pairs = this.records?.take(clientId);
     const args = this.bucket.at(Date.now());
-    args.push(String(pairs ? pairs.length / 2 : 0));
+    args.push(withState ? '1' : '0', String(pairs ? pairs.length / 2 : 0));
     if (pairs) for (const p of pairs) args.push(p);
     for (const id of ids) args.push(id);
-    let reply: (string | number)[];
+    let reply: (string | number | string[])[];
     try {
-      reply = await this.redis.eval<(string | number)[]>(INTAKE, [this.keys.rate(clientId), this.keys.clientIds(clientId), this.keys.session(clientId)], args);
+      reply = await this.redis.eval<(string | number | string[])[]>(INTAKE, [this.keys.rate(clientId), this.keys.clientIds(clientId), this.keys.session(clientId)], args);
     } catch (err) {
       // Not written (Redis unreachable, or the reply lost): they wait for the next try.
       if (pairs) this.records!.restore(clientId, pairs);
       throw err;
     }
     const answers: IntakeAnswer[] = [];
-    for (let i = 1; i < reply.length; i += 2) answers.push({ verdict: reply[i] as IntakeAnswer['verdict'], duplicate: reply[i + 1] === 1 });
+    for (let i = 2; i < reply.length; i += 2) answers.push({ verdict: reply[i] as IntakeAnswer['verdict'], duplicate: reply[i + 1] === 1 });
     const address = reply[0] as string;
-    return { answers, address: address ? address : null };
+    const s = reply[1] as string[];
+    const state = s.length >= 3 ? { tokens: Number(s[0]), ts: Number(s[1]), refused: Number(s[2]), ids: s.slice(3) } : undefined;
+    return { answers, address: address ? address : null, state };
   }
 }

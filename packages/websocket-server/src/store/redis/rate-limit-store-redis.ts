@@ -46,6 +46,9 @@ const TAKE = `${BUCKET_OPEN}${BUCKET_STEP}${BUCKET_CLOSE}
 return verdict
 `;
 
+/** A bucket key's TTL: a full bucket is the same as none, so the key may go once it would have refilled. */
+export const bucketTtlMs = (ratePerSec: number, burst: number): number => Math.ceil((burst / ratePerSec) * 1000) + 60_000;
+
 /**
  * The bucket scripts' arguments for one take: `now` and the bucket's fixed settings (rate, burst, the
  * refusals in a row that are abuse, and the key's TTL: a full bucket is the same as none, so the
@@ -55,8 +58,7 @@ export class BucketArgs {
   private readonly fixed: string[];
 
   constructor(ratePerSec: number, burst: number) {
-    const ttlMs = Math.ceil((burst / ratePerSec) * 1000) + 60_000;
-    this.fixed = [String(ratePerSec), String(burst), String(FLOOD_BURSTS * burst), String(ttlMs)];
+    this.fixed = [String(ratePerSec), String(burst), String(FLOOD_BURSTS * burst), String(bucketTtlMs(ratePerSec, burst))];
   }
 
   at(now: number): string[] {

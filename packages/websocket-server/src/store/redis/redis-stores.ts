@@ -11,6 +11,7 @@ import type { BrokerStores } from '../stores.ts';
 import { RedisAckRecords } from './ack-records-redis.ts';
 import { RedisAgentDirectory } from './agent-directory-redis.ts';
 import { RedisClientIntake } from './client-intake-redis.ts';
+import { OwnedClientIntake } from './owned-intake.ts';
 import { RedisRunRecords } from './run-records-redis.ts';
 import { RedisInflight } from './inflight-redis.ts';
 import { RedisClusterBus } from './cluster-bus-redis.ts';
@@ -59,6 +60,16 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
   await Promise.race([subscribed, new Promise((r) => setTimeout(r, 2500).unref())]);
   epoch.start();
   waitQueues.start();
+  // Answered from this broker's memory between round trips while it holds the session's socket.
+  const intake = new OwnedClientIntake(
+    new RedisClientIntake(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST, acks.pending),
+    main,
+    keys,
+    cfg.CLIENT_RATE_PER_SEC,
+    cfg.CLIENT_RATE_BURST,
+    onError,
+  );
+  acks.onAccepted = (clientId, id) => intake.accepted(clientId, id);
   return {
     epoch,
     sessions: new RedisSessionStore(main, keys, nodeId, { maxSessions: cfg.MAX_SESSIONS, maxPerIp: cfg.MAX_SESSIONS_PER_IP }),
@@ -70,7 +81,7 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     nodes: new RedisClusterNodes(main, keys, nodeId),
     acks,
     runs: new RedisRunRecords(main, keys, cfg.SESSION_TTL_MS + 3_600_000, onError),
-    intake: new RedisClientIntake(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST, acks.pending),
+    intake,
     inflight: new RedisInflight(main, keys, nodeId, cfg.AGENT_QUEUE_LIMIT, cfg.SESSION_TTL_MS, cfg.CLUSTER_REFS_LIMIT),
     // Back from an outage, not before the epoch was read again (Redis may have come back empty).
     reachable: () => main.up && sub.up && epoch.verified,

@@ -1,0 +1,152 @@
+/**
+ * The client intake (store/client-intake.ts) of a session whose socket this broker holds, answered
+ * from this broker's memory between round trips to Redis.
+ *
+ * Why: the intake script is one of the three Redis round trips every client message of a cluster
+ * waits for in turn (intake, then the hold and its publish, then the reply's append); with 200
+ * messages in flight the cluster's echo throughput is that chain's latency (docs/performance.md,
+ * "The §8 reference sets as hashes, and the one Redis round trip…": +6–7 % without it).
+ *
+ * Why it is safe: a session's socket is on one broker at a time (§10, fenced: a newer connection
+ * anywhere closes this one with 4500), so while a connection lives, this broker is the only writer
+ * of its bucket and the only acceptor of its ids. The first batch of a connection, and the first
+ * after REFRESH_MS, runs the Redis script as before, which also answers the bucket it left and
+ * every id the session has recorded; the batches in between are answered here:
+ *
+ * - the token bucket steps exactly as the script's (rate-limit-store-redis.ts), and each step is
+ *   written through to Redis (not awaited, one pipelined HSET + PEXPIRE), so a reconnect to another
+ *   broker finds it as it was;
+ * - an id is a duplicate if the session had recorded it (loaded) or accepted it since (told by
+ *   RedisAckRecords); the ids themselves are still recorded in Redis as before
+ *   (pending-id-records.ts). A resend whose first copy was held but never accepted is recognised
+ *   by the hold's references, as it always was;
+ * - the address is the record's as of the last round trip, moved on at once by an identity change
+ *   this broker makes or hears on the bus, and read again at the next refresh in any case.
+ *
+ * State is per connection (a new socket of the session starts with a round trip) and bounded: the
+ * last 2 × CLIENT_IDS_KEPT ids per connected session, as 52-bit hashes (acks-ids.ts: 16 KB).
+ */
+import { FLOOD_BURSTS, type RateVerdict } from '@agent-bridge/common';
+import type { RedisLink } from '@agent-bridge/common/redis';
+import { CLIENT_IDS_KEPT, HashRing, idHash } from '../../acks-ids.ts';
+import type { ClientIntake, IntakeAnswer, IntakeBatch } from '../client-intake.ts';
+import type { RedisClientIntake } from './client-intake-redis.ts';
+import type { Keys } from './keys.ts';
+import { bucketTtlMs } from './rate-limit-store-redis.ts';
+
+/** How long answers come from memory before the next round trip re-reads the session. */
+export const REFRESH_MS = 1000;
+/** Ids kept per connected session: the most the Redis set holds (two generations of 1,000). */
+const IDS_KEPT = 2 * CLIENT_IDS_KEPT;
+
+interface Owned {
+  /** The connection this state belongs to. */
+  conn: object;
+  tokens: number;
+  ts: number;
+  refused: number;
+  /** Hashes of the ids it recorded or accepted, the newest IDS_KEPT (acks-ids.ts's ring). */
+  ids: HashRing;
+  address: string | null;
+  syncedAt: number;
+}
+
+export class OwnedClientIntake implements ClientIntake {
+  private readonly owned = new Map<string, Owned>();
+  /** Connections that went: a round trip of theirs still in flight installs nothing. */
+  private readonly gone = new WeakSet<object>();
+  private readonly abuseAfter: number;
+  private readonly ttl: string;
+
+  constructor(
+    private readonly inner: Pick<RedisClientIntake, 'take' | 'takeWithState'>,
+    private readonly redis: RedisLink,
+    private readonly keys: Keys,
+    private readonly ratePerSec: number,
+    private readonly burst: number,
+    private readonly onError: (err: unknown) => void = () => undefined,
+    private readonly refreshMs = REFRESH_MS,
+  ) {
+    this.abuseAfter = FLOOD_BURSTS * burst;
+    this.ttl = String(bucketTtlMs(ratePerSec, burst));
+  }
+
+  async take(clientId: string, ids: string[], conn?: object): Promise<IntakeBatch> {
+    const now = Date.now();
+    const o = conn === undefined ? undefined : this.owned.get(clientId);
+    if (o !== undefined && o.conn === conn && now - o.syncedAt < this.refreshMs) return this.local(clientId, o, ids, now);
+    return this.sync(clientId, ids, conn, o?.conn === conn ? o : undefined);
+  }
+
+  /** A round trip: the script answers the batch, and with it the state it left. */
+  private async sync(clientId: string, ids: string[], conn: object | undefined, had: Owned | undefined): Promise<IntakeBatch> {
+    if (conn === undefined) return this.inner.take(clientId, ids);
+    const batch = await this.inner.takeWithState(clientId, ids, true);
+    const state = batch.state;
+    if (state === undefined) return batch;
+    let known: HashRing;
+    if (had) known = had.ids;
+    else {
+      known = new HashRing(IDS_KEPT);
+      for (const id of state.ids) known.add(idHash(id));
+    }
+    const o: Owned = {
+      conn,
+      tokens: state.tokens,
+      ts: state.ts,
+      refused: state.refused,
+      ids: known,
+      address: batch.address,
+      syncedAt: Date.now(),
+    };
+    // The connection asking last holds the entry (two of one session overlap only while the older
+    // is being replaced: each answers from its own state or takes a round trip, never another's).
+    if (!this.gone.has(conn)) this.owned.set(clientId, o);
+    return { answers: batch.answers, address: batch.address };
+  }
+
+  /** The script's bucket (BUCKET_OPEN / STEP / CLOSE) and id lookup, here. */
+  private local(clientId: string, o: Owned, ids: string[], now: number): IntakeBatch {
+    if (now > o.ts) o.tokens = Math.min(this.burst, o.tokens + ((now - o.ts) * this.ratePerSec) / 1000);
+    o.ts = Math.max(now, o.ts);
+    const answers: IntakeAnswer[] = [];
+    for (const id of ids) {
+      let verdict: RateVerdict;
+      if (o.tokens >= 1) {
+        o.tokens -= 1;
+        o.refused = 0;
+        verdict = 'ok';
+      } else {
+        o.refused += 1;
+        verdict = o.refused >= this.abuseAfter ? 'abuse' : 'limited';
+      }
+      answers.push({ verdict, duplicate: verdict === 'ok' && id !== '' && o.ids.has(idHash(id)) });
+    }
+    // Written through: the bucket in Redis is this one, for a reconnect to any broker.
+    const key = this.keys.rate(clientId);
+    this.redis.cmd(['HSET', key, 't', String(o.tokens), 'ts', String(o.ts), 'x', String(o.refused)]).catch(this.onError);
+    this.redis.cmd(['PEXPIRE', key, this.ttl]).catch(this.onError);
+    return { answers, address: o.address };
+  }
+
+  /** An id of this session was accepted (RedisAckRecords): a resend of it is a duplicate. */
+  accepted(clientId: string, id: string): void {
+    this.owned.get(clientId)?.ids.add(idHash(id));
+  }
+
+  /** The session's address changed (this broker's identity route, or another's on the bus). */
+  identity(clientId: string, address: string | null): void {
+    const o = this.owned.get(clientId);
+    if (o) o.address = address;
+  }
+
+  /** The connection went: its state goes (a newer connection's is left alone). */
+  forget(clientId: string, conn: object): void {
+    this.gone.add(conn);
+    if (this.owned.get(clientId)?.conn === conn) this.owned.delete(clientId);
+  }
+
+  get size(): number {
+    return this.owned.size;
+  }
+}
