@@ -5,7 +5,7 @@
  * Why: the intake script is one of the three Redis round trips every client message of a cluster
  * waits for in turn (intake, then the hold and its publish, then the reply's append); with 200
  * messages in flight the cluster's echo throughput is that chain's latency (docs/performance.md,
- * "The §8 reference sets as hashes, and the one Redis round trip…": +6–7 % without it).
+ * "The §8 reference sets as hashes, and the Redis round trip…": 0.58× → 0.61× single-process).
  *
  * Why it is safe: a session's socket is on one broker at a time (§10, fenced: a newer connection
  * anywhere closes this one with 4500), so while a connection lives, this broker is the only writer
