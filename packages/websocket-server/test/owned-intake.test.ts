@@ -36,19 +36,21 @@ function broker(keys: Keys, refreshMs = 60_000) {
   const acks = new RedisAckRecords(redis, keys);
   const script = new RedisClientIntake(redis, keys, RATE, BURST, acks.pending);
   let trips = 0;
+  const wants: string[] = [];
   const counted = {
     take: (clientId: string, ids: string[]) => {
       trips++;
       return script.take(clientId, ids);
     },
-    takeWithState: (clientId: string, ids: string[], withState: boolean) => {
+    takeWithState: (clientId: string, ids: string[], want: 'none' | 'bucket' | 'all') => {
       trips++;
-      return script.takeWithState(clientId, ids, withState);
+      wants.push(want);
+      return script.takeWithState(clientId, ids, want);
     },
   };
   const owned = new OwnedClientIntake(counted, redis, keys, RATE, BURST, () => undefined, refreshMs);
   acks.onAccepted = (clientId, id) => owned.accepted(clientId, id);
-  return { acks, script, owned, trips: () => trips };
+  return { acks, script, owned, trips: () => trips, wants };
 }
 
 const verdicts = (b: { answers: { verdict: string; duplicate: boolean }[] }) => b.answers.map((a) => (a.duplicate ? 'dup' : a.verdict));
@@ -99,6 +101,10 @@ describe('OwnedClientIntake', () => {
     a.acks.acceptedFromClient('c', 'x-1');
     expect(verdicts(await a.owned.take('c', ['old-1', 'x-1', 'x-2'], conn))).toEqual(['dup', 'dup', 'ok']);
     expect(a.trips()).toBe(1);
+    // And Redis agrees once the record is written (the ids themselves are recorded as before).
+    a.acks.pending.flushAll();
+    await redis.cmd(['PING']);
+    expect([await a.acks.seenFromClient('c', 'old-1'), await a.acks.seenFromClient('c', 'x-1'), await a.acks.seenFromClient('c', 'x-2')]).toEqual([true, true, false]);
   });
 
   it('keeps state per connection: a new one starts with a round trip, a gone one leaves nothing', async () => {
@@ -121,7 +127,7 @@ describe('OwnedClientIntake', () => {
     expect(a.owned.size).toBe(0);
   });
 
-  it('moves the address on at an identity change, and reads the record again at the refresh', async () => {
+  it('moves the address on at an identity change, and reads the record again at the refresh (the bucket with it, not the ids)', async () => {
     const keys = new Keys(`${run}:${randomUUID().slice(0, 8)}`);
     const a = broker(keys, 100);
     const conn = {};
@@ -137,5 +143,7 @@ describe('OwnedClientIntake', () => {
     await new Promise((r) => setTimeout(r, 150));
     expect((await a.owned.take('c', [''], conn)).address).toBe(other);
     expect(a.trips()).toBe(2);
+    // The ids are read once per connection; the refresh asks for the bucket alone.
+    expect(a.wants).toEqual(['all', 'bucket']);
   });
 });

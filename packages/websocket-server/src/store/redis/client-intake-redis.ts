@@ -13,11 +13,12 @@ import { type PendingIdRecords, recordLua } from './pending-id-records.ts';
 import { BUCKET_CLOSE, BUCKET_OPEN, BUCKET_STEP, BucketArgs } from './rate-limit-store-redis.ts';
 
 /**
- * ARGV: the bucket's five, whether to answer the session's state too ('1'), the number n of
- * pending id records, their 2n (id, time), then one id per frame. The records go first, so a
- * resend among the frames is recognised. Answers {address, state, verdict1, dup1, verdict2, …};
- * state is {} or, when asked, {tokens, ts, refused, ids…}: the bucket as the script left it and
- * every id the session has recorded (owned-intake.ts answers from them until its next round trip).
+ * ARGV: the bucket's five, what state to answer too ('0' none, '1' the bucket, '2' the bucket and
+ * the ids), the number n of pending id records, their 2n (id, time), then one id per frame. The
+ * records go first, so a resend among the frames is recognised. Answers {address, state, verdict1,
+ * dup1, verdict2, …}; state is {} or {tokens, ts, refused, ids…}: the bucket as the script left it
+ * and, with '2', every id the session has recorded (owned-intake.ts answers from them until its
+ * next round trip).
  */
 const INTAKE = `${REFS_LUA}${BUCKET_OPEN}
 local n = tonumber(ARGV[7])
@@ -35,11 +36,13 @@ for i = 8 + 2 * n, #ARGV do
   table.insert(out, dup)
 end
 ${BUCKET_CLOSE}
-if ARGV[6] == '1' then
+if ARGV[6] ~= '0' then
   -- As text: a reply turns a Lua number into an integer.
   local state = {tostring(tokens), tostring(math.max(now, ts)), tostring(refused)}
-  for _, key in ipairs({KEYS[2] .. ':old', KEYS[2]}) do
-    for _, id in ipairs(hash(redis.pcall('HKEYS', key), key) or {}) do table.insert(state, id) end
+  if ARGV[6] == '2' then
+    for _, key in ipairs({KEYS[2] .. ':old', KEYS[2]}) do
+      for _, id in ipairs(hash(redis.pcall('HKEYS', key), key) or {}) do table.insert(state, id) end
+    end
   end
   out[2] = state
 end
@@ -52,7 +55,7 @@ export interface IntakeState {
   /** The bucket's last refill time (ms). */
   ts: number;
   refused: number;
-  /** Every id the session has recorded, oldest generation first. */
+  /** Every id the session has recorded, oldest generation first (asked with 'all'; else empty). */
   ids: string[];
 }
 
@@ -71,14 +74,14 @@ export class RedisClientIntake implements ClientIntake {
   }
 
   take(clientId: string, ids: string[]): Promise<IntakeBatch> {
-    return this.takeWithState(clientId, ids, false);
+    return this.takeWithState(clientId, ids, 'none');
   }
 
-  /** The same, and with `withState` the session's bucket and recorded ids after it (`state`). */
-  async takeWithState(clientId: string, ids: string[], withState: boolean): Promise<IntakeBatch & { state?: IntakeState }> {
+  /** The same, and the session's bucket (and its recorded ids) as the script left it (`state`). */
+  async takeWithState(clientId: string, ids: string[], want: 'none' | 'bucket' | 'all'): Promise<IntakeBatch & { state?: IntakeState }> {
     const pairs = this.records?.take(clientId);
     const args = this.bucket.at(Date.now());
-    args.push(withState ? '1' : '0', String(pairs ? pairs.length / 2 : 0));
+    args.push(want === 'none' ? '0' : want === 'bucket' ? '1' : '2', String(pairs ? pairs.length / 2 : 0));
     if (pairs) for (const p of pairs) args.push(p);
     for (const id of ids) args.push(id);
     let reply: (string | number | string[])[];

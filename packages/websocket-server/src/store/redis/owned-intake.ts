@@ -81,7 +81,8 @@ export class OwnedClientIntake implements ClientIntake {
   /** A round trip: the script answers the batch, and with it the state it left. */
   private async sync(clientId: string, ids: string[], conn: object | undefined, had: Owned | undefined): Promise<IntakeBatch> {
     if (conn === undefined) return this.inner.take(clientId, ids);
-    const batch = await this.inner.takeWithState(clientId, ids, true);
+    // The ids once per connection (up to 2,000); after that, those it accepts are added here.
+    const batch = await this.inner.takeWithState(clientId, ids, had ? 'bucket' : 'all');
     const state = batch.state;
     if (state === undefined) return batch;
     let known: HashRing;
