@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { createLogger } from '@agent-bridge/common';
 import { RedisLink } from '@agent-bridge/common/redis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RedisAckRecords } from '../src/store/redis/ack-records-redis.ts';
+import { Keys } from '../src/store/redis/keys.ts';
 import { generationOf, REFS_LUA } from '../src/store/redis/lua.ts';
 
 const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
@@ -32,6 +34,14 @@ let n = 0;
 const fresh = (): string => `${prefix}:{s${++n}}:refs`;
 const offer = (key: string, cap: number, ids: string[], now = Date.now(), oldest = ''): Promise<number[]> =>
   redis.eval<number[]>(TRY, [key], [String(cap), String(now), oldest, ...ids]);
+/** Waits until `key` holds `id` (a flush is sent without waiting for its answer). */
+async function recorded(key: string, id: string): Promise<void> {
+  const deadline = Date.now() + 2000;
+  while ((await redis.cmd<number>(['HEXISTS', key, id])) !== 1) {
+    if (Date.now() > deadline) throw new Error(`${id} never recorded in ${key}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 async function held(key: string): Promise<string[]> {
   const [now, old] = await Promise.all([redis.cmd<string[]>(['HKEYS', key]), redis.cmd<string[]>(['HKEYS', `${key}:old`])]);
   return [...now, ...old].sort();
@@ -91,6 +101,35 @@ describe('§8 reference sets in Redis (two generations)', () => {
     expect(await redis.cmd(['TYPE', key])).toBe('hash');
     expect(await redis.cmd(['EXISTS', `${key}:old`])).toBe(0);
     expect(await offer(key, 10, ['a', 'z-1'])).toEqual([1, 1]);
+  });
+
+  it("gives a session's new id set the record's TTL (none while attached), and leaves an existing one's to the session store", async () => {
+    const keys = new Keys(`${prefix}:ttl`);
+    const acks = new RedisAckRecords(redis, keys);
+    const record = randomUUID();
+    const record2 = randomUUID();
+    // Detached: the record has a TTL; the set made now takes it.
+    await redis.cmd(['HSET', keys.session(record), 'owner', '']);
+    await redis.cmd(['PEXPIRE', keys.session(record), '60000']);
+    acks.acceptedFromClient(record, 'a');
+    acks.pending.flushAll();
+    await recorded(keys.clientIds(record), 'a');
+    const ttl = await redis.cmd<number>(['PTTL', keys.clientIds(record)]);
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    // Attached: no TTL on the record, none on the set.
+    await redis.cmd(['HSET', keys.session(record2), 'owner', 'b-1']);
+    acks.acceptedFromClient(record2, 'a');
+    acks.pending.flushAll();
+    await recorded(keys.clientIds(record2), 'a');
+    expect(await redis.cmd<number>(['PTTL', keys.clientIds(record2)])).toBe(-1);
+    // An existing set keeps what it has (the session store's scripts set it with the record's).
+    await redis.cmd(['PEXPIRE', keys.clientIds(record2), '90000']);
+    acks.acceptedFromClient(record2, 'b');
+    acks.pending.flushAll();
+    await recorded(keys.clientIds(record2), 'b');
+    expect(await redis.cmd<number>(['PTTL', keys.clientIds(record2)])).toBeGreaterThan(80_000);
+    expect(await redis.cmd<string[]>(['HKEYS', keys.clientIds(record2)])).toEqual(['a', 'b']);
   });
 
   it('splits CLUSTER_REFS_LIMIT into two generations that together stay within it', () => {

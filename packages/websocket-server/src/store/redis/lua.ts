@@ -17,7 +17,7 @@
  * known (a resend, or its twin earlier in the batch); else it becomes known, (id, now) joins
  * `pairs`, and true ('' is never known). `remember(key, pairs, cap)`: adds the (id, time) pairs to
  * the current generation, turning a full one (`cap` ids) into the old one first; false when there
- * were none. The caller gives the current generation its TTL; the old one keeps
+ * were none, and as a second value whether the current generation is a new key (it has no TTL). The caller gives the current generation its TTL; the old one keeps
  * the TTL it had (RENAME moves it along).
  */
 export const REFS_LUA = `
@@ -51,8 +51,9 @@ local function first(known, pairs, now, id)
   return true
 end
 local function remember(key, pairs, cap)
-  if #pairs == 0 then return false end
+  if #pairs == 0 then return false, false end
   local n = hash(redis.pcall('HLEN', key), key) or 0
+  local created = n == 0
   local i = 1
   -- A batch larger than what the current generation has room for fills it, turns it old, goes on.
   while i <= #pairs do
@@ -61,12 +62,13 @@ local function remember(key, pairs, cap)
       redis.call('UNLINK', key .. ':old')
       redis.call('RENAME', key, key .. ':old')
       n = 0
+      created = true
     end
     local j = math.min(#pairs, i + 2 * (cap - n) - 1)
     n = n + redis.call('HSET', key, unpack(pairs, i, j))
     i = j + 1
   end
-  return true
+  return true, created
 end
 `;
 

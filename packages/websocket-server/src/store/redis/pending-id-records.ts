@@ -21,15 +21,19 @@ export const RECORD_DELAY_MS = 20;
 /**
  * Lua for the start of a script (after REFS_LUA) whose KEYS[2] is the session's ids and KEYS[3]
  * its record: writes `n` (id, time) pairs found in ARGV from `at` (at least the last
- * CLIENT_IDS_KEPT are kept: REFS_LUA's generations), and gives the set the record's TTL (none while
- * the session is attached).
+ * CLIENT_IDS_KEPT are kept: REFS_LUA's generations), and gives a new generation the record's TTL
+ * (none while the session is attached).
  */
 export function recordLua(n: string, at: string): string {
   return `
 if ${n} > 0 then
-  remember(KEYS[2], {unpack(ARGV, ${at}, ${at} + 2 * ${n} - 1)}, ${CLIENT_IDS_KEPT})
-  local ttl = redis.call('PTTL', KEYS[3])
-  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) else redis.call('PERSIST', KEYS[2]) end
+  local _, created = remember(KEYS[2], {unpack(ARGV, ${at}, ${at} + 2 * ${n} - 1)}, ${CLIENT_IDS_KEPT})
+  -- A key that existed has the record's TTL state already: the session store's scripts persist
+  -- or expire every key of the session together (keys.ts sessionKeys). A new one takes it here.
+  if created then
+    local ttl = redis.call('PTTL', KEYS[3])
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+  end
 end
 `;
 }
