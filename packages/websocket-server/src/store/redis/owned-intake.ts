@@ -24,7 +24,7 @@
  *   this broker makes or hears on the bus, and read again at the next refresh in any case.
  *
  * State is per connection (a new socket of the session starts with a round trip) and bounded: the
- * last 2 × CLIENT_IDS_KEPT ids per connected session, as 52-bit hashes (acks-ids.ts: 16 KB).
+ * last 2 × CLIENT_IDS_KEPT ids per connected session, as 52-bit hashes (acks-ids.ts: 24 KB at most).
  */
 import { FLOOD_BURSTS, type RateVerdict } from '@agent-bridge/common';
 import type { RedisLink } from '@agent-bridge/common/redis';
