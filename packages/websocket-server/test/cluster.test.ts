@@ -136,6 +136,30 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     expect((await fresh.next('message')).data).toBe('to the new one');
   });
 
+  it('the token bucket follows the session: spent on one broker (answered from its memory), still spent at the other after a reconnect', async () => {
+    const { a, b } = await cluster({ CLIENT_RATE_BURST: '4', CLIENT_RATE_PER_SEC: '1' });
+    const ag = await agent(a);
+    const c = await client(a, 'c1');
+    await ag.event('client.connected');
+    // One at a time: the first batch is the Redis round trip, the rest answered by broker a itself.
+    for (let i = 1; i <= 4; i++) {
+      c.send({ type: 'message', id: `m${i}`, data: i });
+      expect(await c.next('accepted')).toMatchObject({ ref: `m${i}` });
+    }
+    c.send({ type: 'message', id: 'm5', data: 5 });
+    expect(await c.next('error')).toMatchObject({ code: 'rate_limited', ref: 'm5' });
+    const closed = new Promise((r) => c.ws.once('close', r));
+    c.ws.close();
+    await closed;
+    // At broker b, within the second that refills a token at most: nothing for the first frames.
+    const again = await client(b, 'c1', { lastSeq: c.welcome.seq ?? 0, epoch: a.epoch });
+    again.send({ type: 'message', id: 'n1', data: 'x' });
+    again.send({ type: 'message', id: 'n2', data: 'y' });
+    const answers = [await again.next((f) => f.type === 'accepted' || f.type === 'error'), await again.next((f) => f.type === 'accepted' || f.type === 'error')];
+    // A full bucket would have taken both; a spent one takes at most the token refilled meanwhile.
+    expect(answers.filter((f) => f.type === 'error' && f.code === 'rate_limited').length).toBeGreaterThanOrEqual(1);
+  });
+
   it('a client of a broker that shuts down resumes on the other with resumed:true and every frame', async () => {
     const { a, b } = await cluster();
     const ag = await agent(b);
