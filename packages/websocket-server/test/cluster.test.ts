@@ -12,7 +12,7 @@ import { SeqMessageTemplate } from '../src/frames-out.ts';
 import { Keys } from '../src/store/redis/keys.ts';
 import { RedisSessionLog } from '../src/store/redis/session-log-redis.ts';
 import { TcpProxy } from '@agent-bridge/testkit';
-import { AGENT_TOKEN, agent, broker, client, type Frame, getJson, open, until } from './helpers.ts';
+import { AGENT_TOKEN, agent, broker, client, type Frame, getJson, open, PROXY_TOKEN, until } from './helpers.ts';
 
 const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 const run = `abtest-${randomUUID().slice(0, 8)}`;
@@ -158,6 +158,37 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
     const answers = [await again.next((f) => f.type === 'accepted' || f.type === 'error'), await again.next((f) => f.type === 'accepted' || f.type === 'error')];
     // A full bucket would have taken both; a spent one takes at most the token refilled meanwhile.
     expect(answers.filter((f) => f.type === 'error' && f.code === 'rate_limited').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('an identity change reaches the client.messages of the broker holding the socket: at once when made there, by the bus (or its 1-s refresh) when made at another', async () => {
+    const { a, b } = await cluster({ CLIENT_RATE_BURST: '100' });
+    const ag = await agent(b);
+    const c = await client(a, 'c1');
+    await ag.event('client.connected');
+    const ADDR = `0x${'ab'.repeat(20)}`;
+    const identity = (at: BrokerHandle, address: string | null) =>
+      getJson(`${at.url}/internal/clients/c1/identity`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${PROXY_TOKEN}` },
+        body: JSON.stringify({ address }),
+      });
+    c.send({ type: 'message', id: 'm1', data: 1 });
+    expect((await ag.next('client.message')).address).toBeNull();
+    // Made at broker a, which holds the socket (the web server asks that one first).
+    expect((await identity(a, ADDR)).status).toBe(204);
+    c.send({ type: 'message', id: 'm2', data: 2 });
+    expect(await ag.next('client.message')).toMatchObject({ ref: 'm2', address: ADDR });
+    // Made at broker b: a hears it on the bus; at worst its intake reads the record again within 1 s.
+    expect((await identity(b, null)).status).toBe(204);
+    await ag.event('client.signed_out');
+    const started = Date.now();
+    let address: unknown = ADDR;
+    for (let i = 3; address !== null && Date.now() - started < 3000; i++) {
+      c.send({ type: 'message', id: `m${i}`, data: i });
+      address = (await ag.next('client.message')).address;
+      if (address !== null) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(address).toBeNull();
   });
 
   it('a client of a broker that shuts down resumes on the other with resumed:true and every frame', async () => {
