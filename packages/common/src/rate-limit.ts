@@ -5,6 +5,12 @@
  * edge limit, in front of the broker's); keyed buckets limit upgrades per clientId and per IP.
  */
 
+/** A bucket as stored elsewhere (the cluster keeps each session's in Redis): tokens, and when they were counted (ms). */
+export interface BucketState {
+  tokens: number;
+  last: number;
+}
+
 /** `burst` tokens, refilled continuously at `ratePerSec`. */
 export class TokenBucket {
   private tokens: number;
@@ -14,9 +20,15 @@ export class TokenBucket {
     private readonly ratePerSec: number,
     private readonly burst: number,
     private readonly now: () => number = Date.now,
+    /** Where it stood (default: full, now). */
+    from?: BucketState,
   ) {
-    this.tokens = burst;
-    this.last = now();
+    this.tokens = from?.tokens ?? burst;
+    this.last = from?.last ?? now();
+  }
+
+  get state(): BucketState {
+    return { tokens: this.tokens, last: this.last };
   }
 
   /** Take one token if there is one. */
@@ -68,9 +80,15 @@ export class ClientRateLimiter {
   private refusedInARow = 0;
   private readonly floodAfter: number;
 
-  constructor(ratePerSec: number, burst: number, now?: () => number) {
-    this.bucket = new TokenBucket(ratePerSec, burst, now);
+  constructor(ratePerSec: number, burst: number, now?: () => number, from?: BucketState & { refused: number }) {
+    this.bucket = new TokenBucket(ratePerSec, burst, now, from);
+    this.refusedInARow = from?.refused ?? 0;
     this.floodAfter = FLOOD_BURSTS * burst;
+  }
+
+  /** The bucket and the refusals in a row (to store, or to start another limiter from). */
+  get state(): BucketState & { refused: number } {
+    return { ...this.bucket.state, refused: this.refusedInARow };
   }
 
   check(): RateVerdict {

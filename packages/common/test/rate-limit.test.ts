@@ -46,4 +46,18 @@ describe('ClientRateLimiter', () => {
     for (let i = 0; i < 19; i++) expect(l.check()).toBe('limited');
     expect(l.check()).toBe('abuse');
   });
+
+  it('hands its state on: a limiter started from it goes on where this one stopped (tokens, refill time, refusals)', () => {
+    const l = new ClientRateLimiter(1, 2);
+    expect([l.check(), l.check(), l.check()]).toEqual(['ok', 'ok', 'limited']);
+    const next = new ClientRateLimiter(1, 2, undefined, l.state);
+    expect(next.state).toEqual(l.state);
+    for (let i = 0; i < 18; i++) expect(next.check()).toBe('limited');
+    // The refusal carried over makes this the 20th in a row.
+    expect(next.check()).toBe('abuse');
+    vi.advanceTimersByTime(1_000);
+    expect(next.check()).toBe('ok');
+    // A fresh one starts full.
+    expect(new ClientRateLimiter(1, 2).state).toMatchObject({ tokens: 2, refused: 0 });
+  });
 });

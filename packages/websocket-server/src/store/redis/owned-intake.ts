@@ -13,9 +13,10 @@
  * after REFRESH_MS, runs the Redis script as before, which also answers the bucket it left and
  * every id the session has recorded; the batches in between are answered here:
  *
- * - the token bucket steps exactly as the script's (rate-limit-store-redis.ts), and each step is
- *   written through to Redis (not awaited, one pipelined HSET + PEXPIRE), so a reconnect to another
- *   broker finds it as it was;
+ * - the token bucket is the project's one limiter (common/rate-limit.ts, which the script mirrors),
+ *   started from the bucket the script left and read at one instant per batch as the script does;
+ *   each batch's end state is written through to Redis (not awaited, one pipelined HSET +
+ *   PEXPIRE), so a reconnect to another broker finds it as it was;
  * - an id is a duplicate if the session had recorded it (loaded) or accepted it since (told by
  *   RedisAckRecords); the ids themselves are still recorded in Redis as before
  *   (pending-id-records.ts). A resend whose first copy was held but never accepted is recognised
@@ -26,9 +27,9 @@
  * State is per connection (a new socket of the session starts with a round trip) and bounded: the
  * last 2 × CLIENT_IDS_KEPT ids per connected session, as 52-bit hashes (acks-ids.ts: 24 KB at most).
  */
-import { FLOOD_BURSTS, type RateVerdict } from '@agent-bridge/common';
 import type { RedisLink } from '@agent-bridge/common/redis';
 import { CLIENT_IDS_KEPT, HashRing, idHash } from '../../acks-ids.ts';
+import { ClientRateLimiter } from '../../rate-limiter.ts';
 import type { ClientIntake, IntakeAnswer, IntakeBatch } from '../client-intake.ts';
 import type { RedisClientIntake } from './client-intake-redis.ts';
 import type { Keys } from './keys.ts';
@@ -42,9 +43,9 @@ const IDS_KEPT = 2 * CLIENT_IDS_KEPT;
 interface Owned {
   /** The connection this state belongs to. */
   conn: object;
-  tokens: number;
-  ts: number;
-  refused: number;
+  limiter: ClientRateLimiter;
+  /** The instant the limiter reads: one per batch, as the script's `now`. */
+  clock: number;
   /** Hashes of the ids it recorded or accepted, the newest IDS_KEPT (acks-ids.ts's ring). */
   ids: HashRing;
   address: string | null;
@@ -55,7 +56,6 @@ export class OwnedClientIntake implements ClientIntake {
   private readonly owned = new Map<string, Owned>();
   /** Connections that went: a round trip of theirs still in flight installs nothing. */
   private readonly gone = new WeakSet<object>();
-  private readonly abuseAfter: number;
   private readonly ttl: string;
 
   constructor(
@@ -67,7 +67,6 @@ export class OwnedClientIntake implements ClientIntake {
     private readonly onError: (err: unknown) => void = () => undefined,
     private readonly refreshMs = REFRESH_MS,
   ) {
-    this.abuseAfter = FLOOD_BURSTS * burst;
     this.ttl = String(bucketTtlMs(ratePerSec, burst));
   }
 
@@ -91,41 +90,28 @@ export class OwnedClientIntake implements ClientIntake {
       known = new HashRing(IDS_KEPT);
       for (const id of state.ids) known.add(idHash(id));
     }
-    const o: Owned = {
-      conn,
-      tokens: state.tokens,
-      ts: state.ts,
-      refused: state.refused,
-      ids: known,
-      address: batch.address,
-      syncedAt: Date.now(),
-    };
+    const clock = Date.now();
+    const o = { conn, clock, ids: known, address: batch.address, syncedAt: clock } as Owned;
+    o.limiter = new ClientRateLimiter(this.ratePerSec, this.burst, () => o.clock, { tokens: state.tokens, last: state.ts, refused: state.refused });
     // The connection asking last holds the entry (two of one session overlap only while the older
     // is being replaced: each answers from its own state or takes a round trip, never another's).
     if (!this.gone.has(conn)) this.owned.set(clientId, o);
     return { answers: batch.answers, address: batch.address };
   }
 
-  /** The script's bucket (BUCKET_OPEN / STEP / CLOSE) and id lookup, here. */
+  /** The script's answers (a token per frame in order, the id lookup), here. */
   private local(clientId: string, o: Owned, ids: string[], now: number): IntakeBatch {
-    if (now > o.ts) o.tokens = Math.min(this.burst, o.tokens + ((now - o.ts) * this.ratePerSec) / 1000);
-    o.ts = Math.max(now, o.ts);
+    // The script reads the clock once per batch; so does the limiter (a clock going back refills nothing).
+    o.clock = Math.max(now, o.clock);
     const answers: IntakeAnswer[] = [];
     for (const id of ids) {
-      let verdict: RateVerdict;
-      if (o.tokens >= 1) {
-        o.tokens -= 1;
-        o.refused = 0;
-        verdict = 'ok';
-      } else {
-        o.refused += 1;
-        verdict = o.refused >= this.abuseAfter ? 'abuse' : 'limited';
-      }
+      const verdict = o.limiter.check();
       answers.push({ verdict, duplicate: verdict === 'ok' && id !== '' && o.ids.has(idHash(id)) });
     }
     // Written through: the bucket in Redis is this one, for a reconnect to any broker.
     const key = this.keys.rate(clientId);
-    this.redis.cmd(['HSET', key, 't', String(o.tokens), 'ts', String(o.ts), 'x', String(o.refused)]).catch(this.onError);
+    const b = o.limiter.state;
+    this.redis.cmd(['HSET', key, 't', String(b.tokens), 'ts', String(b.last), 'x', String(b.refused)]).catch(this.onError);
     this.redis.cmd(['PEXPIRE', key, this.ttl]).catch(this.onError);
     return { answers, address: o.address };
   }
