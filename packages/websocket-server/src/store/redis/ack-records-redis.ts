@@ -1,8 +1,8 @@
 /**
  * §8 de-duplication records in Redis (store/ack-records.ts): the ids a session's client had
  * accepted (`{clientId}` tag: they go with the session's other keys; at least the last
- * CLIENT_IDS_KEPT, in lua.ts's two generations). An id is looked up when its frame arrives and recorded once the
- * frame is accepted (with the session's next intake: pending-id-records.ts): a broker that dies
+ * CLIENT_IDS_KEPT, in lua.ts's two generations). An id is looked up when its frame arrives and
+ * recorded once the frame is accepted (with the session's next intake: pending-id-records.ts): a broker that dies
  * in between leaves nothing recorded, and the resend is recognised where the frame was stored
  * instead (the hold of inflight-redis.ts, the wait queue's offer). Agent frames need no record
  * here: the session log's append recognises them.

@@ -8,7 +8,7 @@
 import type { RedisLink } from '@agent-bridge/common/redis';
 import type { ClientIntake, IntakeAnswer, IntakeBatch } from '../client-intake.ts';
 import type { Keys } from './keys.ts';
-import { REFS_LUA } from './lua.ts';
+import { oldGenerationLua, REFS_LUA } from './lua.ts';
 import { type PendingIdRecords, recordLua } from './pending-id-records.ts';
 import { BUCKET_CLOSE, BUCKET_OPEN, BUCKET_STEP, BucketArgs } from './rate-limit-store-redis.ts';
 
@@ -40,7 +40,7 @@ if ARGV[6] ~= '0' then
   -- As text: a reply turns a Lua number into an integer.
   local state = {tostring(tokens), tostring(math.max(now, ts)), tostring(refused)}
   if ARGV[6] == '2' then
-    for _, key in ipairs({KEYS[2] .. ':old', KEYS[2]}) do
+    for _, key in ipairs({${oldGenerationLua('KEYS[2]')}, KEYS[2]}) do
       for _, id in ipairs(hash(redis.pcall('HKEYS', key), key) or {}) do table.insert(state, id) end
     end
   end
@@ -49,7 +49,7 @@ end
 return out
 `;
 
-/** The session's state as an intake left it (asked with `withState`). */
+/** The session's state as an intake left it (`takeWithState`). */
 export interface IntakeState {
   tokens: number;
   /** The bucket's last refill time (ms). */

@@ -18,8 +18,8 @@ import { generationOf, REFS_LUA } from './lua.ts';
 /**
  * KEYS: pool, pins, refs, the name's fence. ARGV: clientId, limit, ttl, inflight prefix, now, ref
  * ttl, this broker, bus channel prefix, agentId to pin to first ('' to use the client's pin),
- * fresh ('1'/'0'), refs per generation (lua.ts), then per entry (all of one client, in order): msgId, entry JSON, ref
- * key ('' when the frame had no id or is not fresh).
+ * fresh ('1'/'0'), refs per generation (lua.ts), then per entry (all of one client, in order):
+ * msgId, entry JSON, ref key ('' when the frame had no id or is not fresh).
  * Answers {1, agentId, node, published, heard, state…} (per entry 1: held, 2: held before — a
  * resend; the held ones published together unless that broker is this one), {3} (the name's
  * older messages are being routed again — a connection went, or a queue drains —: fresh ones

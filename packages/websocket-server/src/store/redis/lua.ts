@@ -17,9 +17,20 @@
  * known (a resend, or its twin earlier in the batch); else it becomes known, (id, now) joins
  * `pairs`, and true ('' is never known). `remember(key, pairs, cap)`: adds the (id, time) pairs to
  * the current generation, turning a full one (`cap` ids) into the old one first; false when there
- * were none, and as a second value whether the current generation is a new key (it has no TTL). The caller gives the current generation its TTL; the old one keeps
- * the TTL it had (RENAME moves it along).
+ * were none, and as a second value whether the current generation is a new key (it has no TTL).
+ * The caller gives the current generation its TTL; the old one keeps the TTL it had (RENAME moves
+ * it along).
  */
+
+/** The old generation's key is the set's key with this after it. */
+const OLD = ':old';
+
+/** The old generation's key beside a set's key (REFS_LUA). */
+export const oldGeneration = (key: string): string => `${key}${OLD}`;
+
+/** Lua: the old generation's key beside `key` (a Lua expression). */
+export const oldGenerationLua = (key: string): string => `${key} .. '${OLD}'`;
+
 export const REFS_LUA = `
 -- A key of another type holds a set in the format before these (a sorted set, until 2026-11-26:
 -- a bridge upgraded in place): it is dropped, not an error for every frame of its session or name.
@@ -34,7 +45,7 @@ local function seen(key, ids, oldest)
   local known = {}
   if #ids > 0 then
     local now = hash(redis.pcall('HMGET', key, unpack(ids)), key) or {}
-    local old = hash(redis.pcall('HMGET', key .. ':old', unpack(ids)), key .. ':old') or {}
+    local old = hash(redis.pcall('HMGET', ${oldGenerationLua('key')}, unpack(ids)), ${oldGenerationLua('key')}) or {}
     for k = 1, #ids do
       local t = now[k] or old[k]
       if t and (not oldest or tonumber(t) >= oldest) then known[ids[k]] = true end
@@ -59,8 +70,8 @@ local function remember(key, pairs, cap)
   while i <= #pairs do
     if n >= cap then
       -- UNLINK first: a big old generation is freed off Redis's main thread, not by RENAME.
-      redis.call('UNLINK', key .. ':old')
-      redis.call('RENAME', key, key .. ':old')
+      redis.call('UNLINK', ${oldGenerationLua('key')})
+      redis.call('RENAME', key, ${oldGenerationLua('key')})
       n = 0
       created = true
     end
@@ -74,6 +85,3 @@ end
 
 /** The generation size for a set bounded at `limit` in all (CLUSTER_REFS_LIMIT): two generations fit. */
 export const generationOf = (limit: number): number => Math.max(1, Math.ceil(limit / 2));
-
-/** The old generation's key beside a set's key (REFS_LUA). */
-export const oldGeneration = (key: string): string => `${key}:old`;

@@ -21,9 +21,9 @@ const SEQ_FIELD = `"seq":${SENTINEL}`;
 /**
  * KEYS: log meta, log, session record, agent frames' ids. ARGV: frames kept, bytes kept, this
  * broker, bus channel prefix, clientId, now, an orphan log's TTL, the agent ids' TTL and how many
- * are kept per generation (lua.ts); then per frame (a session's frames of one turn, in order): text before and after its seq, notify ('1'),
- * its kind in the mailbox, its type, known-only ('1': nothing without a session record), its
- * agent name + id ('' for none). Answers {owner, seq…}: per frame its seq, 0 (no session and
+ * are kept per generation (lua.ts); then per frame (a session's frames of one turn, in order):
+ * text before and after its seq, notify ('1'), its kind in the mailbox, its type, known-only
+ * ('1': nothing without a session record), its agent name + id ('' for none). Answers {owner, seq…}: per frame its seq, 0 (no session and
  * known-only) or -1 (appended before under that id: a resend).
  */
 const APPEND = `${REFS_LUA}
