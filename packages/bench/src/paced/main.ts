@@ -23,7 +23,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { info, redisCpuUs, RespClient } from '../redis-probe.ts';
@@ -97,7 +97,7 @@ function cpuUs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
-/** read and write syscalls of a process so far (/proc/<pid>/io: syscr + syscw). */
+/** Read and write syscalls of a process so far (/proc/<pid>/io: syscr + syscw). */
 function syscalls(pid: number): number {
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');
   return Number(/syscr: (\d+)/.exec(io)![1]) + Number(/syscw: (\d+)/.exec(io)![1]);
@@ -173,18 +173,18 @@ try {
   for (const [name, x] of services) procs[name] = x.p.pid!;
   const before = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, cpuUs(pid)]));
   const redisBefore = redis ? await redisCpuUs(redis) : 0;
-  // Redis's own pid, for its syscalls (a Redis on this machine; elsewhere the figure is left out).
-  const redisPid = redis ? Number((await info(redis, 'server')).process_id ?? '') : 0;
-  if (redisPid) procs.redis = redisPid;
-  const sysBefore = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, syscalls(pid)]));
+  // Redis's own pid, for its syscalls: only a Redis on this machine (elsewhere the figure is left out).
+  const redisLocal = redisUrl !== undefined && /^redis:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(redisUrl);
+  const redisPid = redis && redisLocal ? Number((await info(redis, 'server')).process_id ?? '') : 0;
+  const sysPids: Record<string, number> = redisPid && existsSync(`/proc/${redisPid}/io`) ? { ...procs, redis: redisPid } : procs;
+  const sysBefore = Object.fromEntries(Object.entries(sysPids).map(([k, pid]) => [k, syscalls(pid)]));
   for (const [, x] of services) x.gc.length = 0;
   const echoedBefore = echoed;
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   const rts = echoed - echoedBefore;
   const secs = (performance.now() - t0) / 1000;
-  const sys = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, +((syscalls(pid) - sysBefore[k]!) / rts).toFixed(2)]));
-  delete procs.redis;
+  const sys = Object.fromEntries(Object.entries(sysPids).map(([k, pid]) => [k, +((syscalls(pid) - sysBefore[k]!) / rts).toFixed(2)]));
   const per: Record<string, number> = Object.fromEntries(Object.entries(procs).map(([k, pid]) => [k, +((cpuUs(pid) - before[k]!) / rts).toFixed(2)]));
   if (redis) per.redis = +(((await redisCpuUs(redis)) - redisBefore) / rts).toFixed(2);
   const all = +Object.values(per).reduce((a, b) => a + b, 0).toFixed(2);
