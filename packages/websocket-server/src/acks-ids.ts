@@ -112,9 +112,14 @@ export class HashRing {
   }
 }
 
-/** The index slot a hash starts probing at (its low bits: both halves of idHash are mixed). */
+/**
+ * The index slot a hash starts probing at (its low bits: both halves of idHash are mixed). `h` is
+ * a 52-bit integer held in a double: `&` truncates it to its low 32 bits (ToInt32), the same bits
+ * `% 0x100000` kept, without the floating-point remainder that made a probe cost ~75 ns (every
+ * client message with an id probes twice: the duplicate check and the record).
+ */
 function home(h: number, mask: number): number {
-  return (h % 0x100000) & mask;
+  return h & mask;
 }
 
 /** Per session (clientId): the ids of its accepted `message` / `cancel` frames. */
