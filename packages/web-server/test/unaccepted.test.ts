@@ -83,6 +83,25 @@ describe('UnacceptedFrames', () => {
     expect(u.takeAll().map((x) => JSON.parse(x.toString()).id)).toEqual(['c-3', 'x']);
   });
 
+  it('carried: plain refs are read from the end (several, non-ASCII); other spellings take the parsing path', () => {
+    const u = new UnacceptedFrames(10);
+    const ids = ['c-1', 'c-2', 'ü-3', 'c-4', 'c-5'];
+    for (const id of ids) u.sent(b(`{"type":"message","id":${JSON.stringify(id)},"data":1}`));
+    const own = '{"type":"message","seq":2,"id":"m","from":"default","data":"[\\"],\\"","ts":"t"}';
+    const three = `${own.slice(0, -1)},"accepted":["c-1","c-2","ü-3"]}`;
+    expect(u.carried(b(three))).toBe(own.length - 1);
+    expect(u.size).toBe(2);
+    // Whitespace between the refs: not how the broker writes them, still answered (JSON.parse).
+    const spaced = `${own.slice(0, -1)},"accepted":["c-4", "c-5"]}`;
+    expect(u.carried(b(spaced))).toBe(own.length - 1);
+    expect(u.size).toBe(0);
+    // A list not preceded by the member's name answers nothing.
+    u.sent(b('{"type":"message","id":"c-6","data":1}'));
+    const other = '{"type":"message","seq":3,"x":["c-6"]}';
+    expect(u.carried(b(other))).toBe(other.length);
+    expect(u.size).toBe(1);
+  });
+
   it('tracks nothing with a limit of 0', () => {
     const u = new UnacceptedFrames(0);
     u.sent(b('{"type":"message","id":"c-1","data":1}'));
