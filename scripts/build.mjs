@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { buildPackage, PACKAGES } from './build-packages.mjs';
+import { NODE_BUNDLE_OPTIONS } from './lib/node-bundle.mjs';
 import { ROOT } from './lib/settings.mjs';
 import { Supervisor } from './lib/supervisor.mjs';
 import { SERVICES } from './services.mjs';
@@ -29,30 +30,10 @@ async function buildSpa() {
 async function buildServices() {
   for (const [name, svc] of Object.entries(SERVICES)) {
     await build({
+      ...NODE_BUNDLE_OPTIONS,
       entryPoints: [svc.entry],
       outfile: svc.out,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
       sourcemap: true,
-      logLevel: 'warning',
-      // ws's optional native speed-ups are resolved at run time, from dist/ (bufferutil is a root
-      // dependency for that: test/ws-native.test.ts); pino-pretty is bundled (it runs
-      // as a stream in the process, common/src/pretty.ts, so LOG_FORMAT=pretty works from dist/).
-      external: ['bufferutil', 'utf-8-validate'],
-      // CommonJS dependencies inside an ESM bundle need require, __filename and __dirname.
-      banner: {
-        js: [
-          "import { createRequire as __cr } from 'node:module';",
-          "import { fileURLToPath as __fu } from 'node:url';",
-          "import { dirname as __dn } from 'node:path';",
-          'const require = __cr(import.meta.url);',
-          'const __filename = __fu(import.meta.url);',
-          'const __dirname = __dn(__filename);',
-        ].join('\n'),
-      },
-      define: { 'process.env.AGENT_BRIDGE_BUNDLED': '"1"' },
     });
     console.log(`built ${name} → ${svc.out}`);
   }

@@ -1,13 +1,16 @@
 /**
- * One process the harness starts: `node --expose-gc --import tsx --import probe.ts <entry>`, with
- * an IPC channel for commands and stats, output to a log file (no harness CPU spent on it), and
- * a registry so that every child is ended on exit, error and SIGINT.
+ * One process the harness starts: `node --expose-gc <bundle>`, its entry bundled as `pnpm build`
+ * bundles the services, with the probe evaluated first (bundle.ts; BENCH_SOURCE=1: `node
+ * --expose-gc --import tsx --import probe.ts <entry>`), with an IPC channel for commands and
+ * stats, output to a log file (no harness CPU spent on it), and a registry so that every child is
+ * ended on exit, error and SIGINT.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundled, FROM_SOURCE } from './bundle.ts';
 import type { RpcEvent, RpcResponse } from './rpc.ts';
 import type { ProbeStats } from './probe.ts';
 
@@ -78,8 +81,10 @@ export class Child {
     if (this.proc) throw new Error(`${this.spec.name} already running`);
     installExitHook();
     const entry = path.resolve(REPO_ROOT, this.spec.entry);
-    const extra = (this.spec.imports ?? []).flatMap((m) => ['--import', m]);
-    const nodeArgs = ['--expose-gc', '--import', 'tsx', '--import', PROBE_URL, ...extra, entry];
+    const imports = this.spec.imports ?? [];
+    const nodeArgs = FROM_SOURCE
+      ? ['--expose-gc', '--import', 'tsx', '--import', PROBE_URL, ...imports.flatMap((m) => ['--import', m]), entry]
+      : ['--expose-gc', bundled(REPO_ROOT, entry, [PROBE_URL, ...imports])];
     const need = (this.spec.fds ?? 0) + 256;
     const log = openSync(this.logFile, 'a');
     const opts = {

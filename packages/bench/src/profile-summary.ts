@@ -4,6 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleSource } from './bundle.ts';
+import { REPO_ROOT } from './child.ts';
 
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number }[];
@@ -27,9 +30,10 @@ export function topFunctions(file: string, n = 12): HotFunction[] {
     const dt = prof.timeDeltas[i + 1] ?? prof.timeDeltas[i] ?? 0;
     const node = byNode.get(id);
     if (!node || node.callFrame.functionName === '(idle)') return;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName } = node.callFrame;
+    const { url, line } = origin(node.callFrame);
     const fn = functionName || '(anonymous)';
-    const where = url ? `${shorten(url)}:${lineNumber + 1}` : '';
+    const where = url ? (line === undefined ? shorten(url) : `${shorten(url)}:${line}`) : '';
     const key = `${fn} ${where}`;
     const e = self.get(key) ?? { fn, where, us: 0 };
     e.us += dt;
@@ -40,6 +44,18 @@ export function topFunctions(file: string, n = 12): HotFunction[] {
     .sort((a, b) => b.us - a.us)
     .slice(0, n)
     .map((e) => ({ fn: e.fn, where: e.where, selfPct: Math.round((1000 * e.us) / (total || 1)) / 10 }));
+}
+
+/**
+ * A frame's source: in a bench bundle (bundle.ts), the input file its line came from (the line
+ * itself is the bundle's, so it is left out); otherwise the URL and 1-based line as V8 gives them.
+ */
+function origin(frame: { url: string; lineNumber: number }): { url: string; line: number | undefined } {
+  if (frame.url.startsWith('file://')) {
+    const source = bundleSource(fileURLToPath(frame.url), frame.lineNumber);
+    if (source !== undefined) return { url: `file://${path.join(REPO_ROOT, source)}`, line: undefined };
+  }
+  return { url: frame.url, line: frame.lineNumber + 1 };
 }
 
 function shorten(url: string): string {
@@ -60,7 +76,7 @@ export function byPackage(file: string): Record<string, number> {
     const node = byNode.get(id);
     if (!node || node.callFrame.functionName === '(idle)') return;
     const dt = prof.timeDeltas[i + 1] ?? prof.timeDeltas[i] ?? 0;
-    const url = node.callFrame.url;
+    const { url } = origin(node.callFrame);
     let key: string;
     if (!url) key = node.callFrame.functionName.startsWith('(') ? node.callFrame.functionName : 'native (syscalls, crypto)';
     else if (url.includes('node_modules/')) key = shorten(url).split('/').slice(0, url.includes('/@') ? 2 : 1).join('/');
