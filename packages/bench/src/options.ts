@@ -100,7 +100,8 @@ const HELP = `pnpm bench [--quick] [--targets a,b] [--scenarios latency,echo,fan
   --repeat     rounds per scenario, fresh processes each round, targets in alternating order (A B, B A, …); the cost tables give medians
   --parallel   the targets of a round at the same time (A/B pricing on a shared machine: read the ratios)
   --profile    CPU-profile the servers during the echo window, the fan-out ramp and the measured stream replies (writes *.cpuprofile)
-  --out        results directory (default bench-results)`;
+  --out        results directory (default bench-results)
+Every process runs bundled as pnpm build bundles the services (BENCH_SOURCE=1: the TypeScript through tsx).`;
 
 export function parseArgs(argv: string[]): BenchOptions | { help: string } {
   const flags = new Map<string, string | true>();
