@@ -3,49 +3,27 @@
  * default redis://127.0.0.1:6379), each test on a prefix of its own: the cluster behaves as one
  * broker. Process deaths (SIGKILL) are in packages/e2e (cluster-*.test.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { createLogger } from '@agent-bridge/common';
 import { RedisLink } from '@agent-bridge/common/redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { BrokerHandle } from '../src/index.ts';
 import { SeqMessageTemplate } from '../src/frames-out.ts';
 import { Keys } from '../src/store/redis/keys.ts';
 import { RedisSessionLog } from '../src/store/redis/session-log-redis.ts';
 import { TcpProxy } from '@agent-bridge/testkit';
 import { AGENT_TOKEN, agent, broker, client, type Frame, getJson, open, PROXY_TOKEN, until } from './helpers.ts';
+import { REDIS_TEST_URL as url, redisRun, refsHeld } from './redis-run.ts';
 
-const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
-const run = `abtest-${randomUUID().slice(0, 8)}`;
-let redis: RedisLink;
+const { redis, prefix: newPrefix, deleteKeys } = redisRun('abtest');
 
-beforeAll(async () => {
-  redis = new RedisLink({ url, log: createLogger('cluster-test', { level: 'silent' }), name: 'test' });
-  await redis.start();
-});
-
-/** The ids a §8 reference set holds, both generations (store/redis/lua.ts), sorted. */
+/** The ids a §8 reference set holds, both generations (store/redis/lua.ts), sorted, each once. */
 async function refs(key: string): Promise<string[]> {
-  const [now, old] = await Promise.all([redis.cmd<string[]>(['HKEYS', key]), redis.cmd<string[]>(['HKEYS', `${key}:old`])]);
-  return [...new Set([...now, ...old])].sort();
+  return [...new Set(await refsHeld(redis, key))];
 }
-
-async function deleteKeys(match: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.cmd<[string, string[]]>(['SCAN', cursor, 'MATCH', match, 'COUNT', '1000']);
-    if (keys.length) await redis.cmd(['UNLINK', ...keys]);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
-afterAll(async () => {
-  await deleteKeys(`${run}:*`);
-  await redis.close();
-});
 
 /** Two brokers of one cluster (a prefix of their own). */
 async function cluster(env: Record<string, string> = {}): Promise<{ a: BrokerHandle; b: BrokerHandle; prefix: string }> {
-  const prefix = `${run}:${randomUUID().slice(0, 6)}`;
+  const prefix = newPrefix();
   const common = { REDIS_URL: url, CLUSTER_PREFIX: prefix, ...env };
   const a = await broker({ ...common, NODE_ID: 'broker-a' });
   const b = await broker({ ...common, NODE_ID: 'broker-b' });
@@ -455,7 +433,7 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
   });
 
   it('a broker taken over while cut off from Redis closes its sockets (1001) when Redis returns; its clients resume elsewhere, announced once', async () => {
-    const prefix = `${run}:${randomUUID().slice(0, 6)}`;
+    const prefix = newPrefix();
     const proxy = new TcpProxy(Number(new URL(url).port || 6379), new URL(url).hostname);
     await proxy.listen();
     try {
@@ -487,7 +465,7 @@ describe('cluster mode: two brokers on Redis are one broker', () => {
   });
 
   it('back from a Redis outage, no socket is welcomed before the epoch was read again: Redis came back empty, the first one accepted gets the new epoch', async () => {
-    const prefix = `${run}:${randomUUID().slice(0, 6)}`;
+    const prefix = newPrefix();
     const proxy = new TcpProxy(Number(new URL(url).port || 6379), new URL(url).hostname);
     await proxy.listen();
     try {

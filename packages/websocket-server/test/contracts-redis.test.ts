@@ -3,10 +3,9 @@
  * PROTOCOL §10), on the real Redis at REDIS_TEST_URL (default redis://127.0.0.1:6379). Every store
  * gets a prefix of its own, and every key of this run is deleted afterwards.
  */
-import { randomUUID } from 'node:crypto';
 import { createLogger } from '@agent-bridge/common';
 import { RedisLink } from '@agent-bridge/common/redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RedisAgentDirectory } from '../src/store/redis/agent-directory-redis.ts';
 import { RedisClusterBus } from '../src/store/redis/cluster-bus-redis.ts';
 import { RedisEpochSource } from '../src/store/redis/epoch-source-redis.ts';
@@ -22,34 +21,25 @@ import { describeRateLimitStoreContract } from './contracts/rate-limit-store.con
 import { describeSessionLogContract } from './contracts/session-log.contract.ts';
 import { describeSessionStoreContract } from './contracts/session-store.contract.ts';
 import { describeWaitQueueStoreContract } from './contracts/wait-queue-store.contract.ts';
+import { REDIS_TEST_URL, redisRun } from './redis-run.ts';
 
-const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
-const run = `abtest-${randomUUID().slice(0, 8)}`;
+const { redis: main, prefix } = redisRun('abtest');
 const log = createLogger('contracts-redis', { level: 'silent' });
 const links: RedisLink[] = [];
 const stoppers: (() => void)[] = [];
-let main: RedisLink;
 
-const fresh = () => new Keys(`${run}:${randomUUID().slice(0, 8)}`);
+const fresh = () => new Keys(prefix());
+/** A further link (a subscriber), closed after the file's tests. */
 const link = async (): Promise<RedisLink> => {
-  const l = new RedisLink({ url, log, name: 'test' });
+  const l = new RedisLink({ url: REDIS_TEST_URL, log, name: 'test' });
   await l.start();
   links.push(l);
   return l;
 };
 
-beforeAll(async () => {
-  main = await link();
-});
-
+// Runs before redisRun's own afterAll (hooks unwind in reverse): the keys go once nothing writes.
 afterAll(async () => {
   for (const stop of stoppers) stop();
-  let cursor = '0';
-  do {
-    const [next, keys] = await main.cmd<[string, string[]]>(['SCAN', cursor, 'MATCH', `${run}:*`, 'COUNT', '1000']);
-    if (keys.length) await main.cmd(['UNLINK', ...keys]);
-    cursor = next;
-  } while (cursor !== '0');
   await Promise.all(links.map((l) => l.close()));
 });
 

@@ -5,31 +5,17 @@
  * finds it, the address moved on by identity changes and re-read at the refresh, state per
  * connection and gone with it.
  */
-import { randomUUID } from 'node:crypto';
-import { createLogger, FLOOD_BURSTS } from '@agent-bridge/common';
-import { RedisLink } from '@agent-bridge/common/redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FLOOD_BURSTS } from '@agent-bridge/common';
+import { describe, expect, it } from 'vitest';
 import { RedisAckRecords } from '../src/store/redis/ack-records-redis.ts';
 import { RedisClientIntake } from '../src/store/redis/client-intake-redis.ts';
 import { Keys } from '../src/store/redis/keys.ts';
 import { OwnedClientIntake } from '../src/store/redis/owned-intake.ts';
+import { redisRun } from './redis-run.ts';
 
-const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
-const run = `abowned-${randomUUID().slice(0, 8)}`;
-let redis: RedisLink;
+const { redis, prefix } = redisRun('abowned');
 const RATE = 1;
 const BURST = 5;
-
-beforeAll(async () => {
-  redis = new RedisLink({ url, log: createLogger('owned-test', { level: 'silent' }), name: 'test' });
-  await redis.start();
-});
-
-afterAll(async () => {
-  const keys = await redis.cmd<string[]>(['KEYS', `${run}:*`]);
-  if (keys.length) await redis.cmd(['DEL', ...keys]);
-  await redis.close();
-});
 
 /** One broker's view: its ack records, the script intake (counted) and the owned intake over it. */
 function broker(keys: Keys, refreshMs = 60_000) {
@@ -57,7 +43,7 @@ const verdicts = (b: { answers: { verdict: string; duplicate: boolean }[] }) => 
 
 describe('OwnedClientIntake', () => {
   it('takes one round trip for a connection, then answers as the script would: the same tokens and the same abuse count', async () => {
-    const keys = new Keys(`${run}:${randomUUID().slice(0, 8)}`);
+    const keys = new Keys(prefix());
     const a = broker(keys);
     const conn = {};
     // Enough frames, in batches of 7, to pass the burst and then the abuse count.
@@ -77,7 +63,7 @@ describe('OwnedClientIntake', () => {
   });
 
   it('writes the bucket through: another broker (another connection) finds it spent', async () => {
-    const keys = new Keys(`${run}:${randomUUID().slice(0, 8)}`);
+    const keys = new Keys(prefix());
     const a = broker(keys);
     const b = broker(keys);
     const first = {};
@@ -90,7 +76,7 @@ describe('OwnedClientIntake', () => {
   });
 
   it('knows the ids the session recorded before the connection and those accepted since; a new id is not a duplicate', async () => {
-    const keys = new Keys(`${run}:${randomUUID().slice(0, 8)}`);
+    const keys = new Keys(prefix());
     const a = broker(keys);
     // Recorded by an earlier connection (written to Redis).
     a.acks.acceptedFromClient('c', 'old-1');
@@ -108,7 +94,7 @@ describe('OwnedClientIntake', () => {
   });
 
   it('keeps state per connection: a new one starts with a round trip, a gone one leaves nothing', async () => {
-    const keys = new Keys(`${run}:${randomUUID().slice(0, 8)}`);
+    const keys = new Keys(prefix());
     const a = broker(keys);
     const one = {};
     const two = {};
@@ -128,7 +114,7 @@ describe('OwnedClientIntake', () => {
   });
 
   it('moves the address on at an identity change, and reads the record again at the refresh (the bucket with it, not the ids)', async () => {
-    const keys = new Keys(`${run}:${randomUUID().slice(0, 8)}`);
+    const keys = new Keys(prefix());
     const a = broker(keys, 100);
     const conn = {};
     const addr = '0x' + 'ab'.repeat(20);

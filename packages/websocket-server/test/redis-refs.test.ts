@@ -5,16 +5,13 @@
  * included), the age bound of a lookup, resends within one batch, and a set of the format before.
  */
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '@agent-bridge/common';
-import { RedisLink } from '@agent-bridge/common/redis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisAckRecords } from '../src/store/redis/ack-records-redis.ts';
 import { Keys } from '../src/store/redis/keys.ts';
 import { generationOf, REFS_LUA } from '../src/store/redis/lua.ts';
+import { redisRun, refsHeld } from './redis-run.ts';
 
-const url = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
-const prefix = `abrefs-${randomUUID().slice(0, 8)}`;
-let redis: RedisLink;
+const { redis, run: prefix } = redisRun('abrefs');
 
 /** ARGV: cap, now, oldest ('' for none), then ids. Remembers the ids not known yet; answers which were known. */
 const TRY = `${REFS_LUA}
@@ -42,21 +39,7 @@ async function recorded(key: string, id: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
-async function held(key: string): Promise<string[]> {
-  const [now, old] = await Promise.all([redis.cmd<string[]>(['HKEYS', key]), redis.cmd<string[]>(['HKEYS', `${key}:old`])]);
-  return [...now, ...old].sort();
-}
-
-beforeAll(async () => {
-  redis = new RedisLink({ url, log: createLogger('refs-test', { level: 'silent' }), name: 'test' });
-  await redis.start();
-});
-
-afterAll(async () => {
-  const keys = await redis.cmd<string[]>(['KEYS', `${prefix}:*`]);
-  if (keys.length) await redis.cmd(['DEL', ...keys]);
-  await redis.close();
-});
+const held = (key: string): Promise<string[]> => refsHeld(redis, key);
 
 describe('§8 reference sets in Redis (two generations)', () => {
   it('recognises an id it remembered, and a twin within one batch', async () => {
