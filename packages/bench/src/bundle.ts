@@ -24,6 +24,8 @@ import { NODE_BUNDLE_OPTIONS } from '../../../scripts/lib/node-bundle.mjs';
 export const FROM_SOURCE = process.env.BENCH_SOURCE === '1';
 
 const built = new Map<string, string>();
+/** Per bundle file: the lines where esbuild marked an input file's start, and that file. */
+const marksOf = new Map<string, [number, string][]>();
 let cleanup = false;
 
 /** The bundle of `entry` with `preloads` evaluated first (absolute paths, file URLs or package names). */
@@ -86,4 +88,3 @@ export function bundleSource(file: string, line: number): string | undefined {
   return found;
 }
 
-const marksOf = new Map<string, [number, string][]>();
