@@ -33,7 +33,7 @@ import { ClientRateLimiter } from '../../rate-limiter.ts';
 import type { ClientIntake, IntakeAnswer, IntakeBatch } from '../client-intake.ts';
 import type { RedisClientIntake } from './client-intake-redis.ts';
 import type { Keys } from './keys.ts';
-import { bucketTtlMs } from './rate-limit-store-redis.ts';
+import { bucketTtlMs, bucketWrite } from './rate-limit-store-redis.ts';
 
 /** How long answers come from memory before the next round trip re-reads the session. */
 export const REFRESH_MS = 1000;
@@ -110,8 +110,7 @@ export class OwnedClientIntake implements ClientIntake {
     }
     // Written through: the bucket in Redis is this one, for a reconnect to any broker.
     const key = this.keys.rate(clientId);
-    const b = o.limiter.state;
-    this.redis.cmd(['HSET', key, 't', String(b.tokens), 'ts', String(b.last), 'x', String(b.refused)]).catch(this.onError);
+    this.redis.cmd(bucketWrite(key, o.limiter.state)).catch(this.onError);
     this.redis.cmd(['PEXPIRE', key, this.ttl]).catch(this.onError);
     return { answers, address: o.address };
   }

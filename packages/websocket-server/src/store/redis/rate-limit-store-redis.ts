@@ -9,13 +9,25 @@ import type { RateLimitStore, RateVerdict } from '../rate-limit-store.ts';
 import type { Keys } from './keys.ts';
 
 /**
+ * The bucket's hash fields: its tokens, the time it last refilled (ms) and the refusals in a row.
+ * Named once for the scripts below and for the owning broker's write-through (bucketWrite).
+ */
+const T = 't';
+const TS = 'ts';
+const X = 'x';
+
+/** The HSET that stores a bucket as the scripts do (owned-intake.ts writes its memory bucket through). */
+export const bucketWrite = (key: string, b: { tokens: number; last: number; refused: number }): string[] =>
+  ['HSET', key, T, String(b.tokens), TS, String(b.last), X, String(b.refused)];
+
+/**
  * The token bucket, shared with the client intake script (client-intake-redis.ts), in three
  * parts so that one script can take several tokens with one read and one write of the bucket:
  * KEYS[1] the bucket; ARGV now, rate, burst, refusals-in-a-row for abuse, TTL. BUCKET_OPEN reads
  * and refills it, each BUCKET_STEP takes one token and sets `verdict`, BUCKET_CLOSE writes it back.
  */
 export const BUCKET_OPEN = `
-local b = redis.call('HMGET', KEYS[1], 't', 'ts', 'x')
+local b = redis.call('HMGET', KEYS[1], '${T}', '${TS}', '${X}')
 local now = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local burst = tonumber(ARGV[3])
@@ -38,7 +50,7 @@ end
 `;
 
 export const BUCKET_CLOSE = `
-redis.call('HSET', KEYS[1], 't', tokens, 'ts', math.max(now, ts), 'x', refused)
+redis.call('HSET', KEYS[1], '${T}', tokens, '${TS}', math.max(now, ts), '${X}', refused)
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 `;
 
