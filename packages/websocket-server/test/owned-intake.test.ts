@@ -24,6 +24,7 @@ function broker(keys: Keys, refreshMs = 60_000) {
   let trips = 0;
   const wants: string[] = [];
   const counted = {
+    bucket: script.bucket,
     take: (clientId: string, ids: string[]) => {
       trips++;
       return script.take(clientId, ids);
@@ -34,7 +35,7 @@ function broker(keys: Keys, refreshMs = 60_000) {
       return script.takeWithState(clientId, ids, want);
     },
   };
-  const owned = new OwnedClientIntake(counted, redis, keys, RATE, BURST, () => undefined, refreshMs);
+  const owned = new OwnedClientIntake(counted, redis, keys, () => undefined, refreshMs);
   acks.onAccepted = (clientId, id) => owned.accepted(clientId, id);
   return { acks, script, owned, trips: () => trips, wants };
 }

@@ -60,7 +60,8 @@ export interface IntakeState {
 }
 
 export class RedisClientIntake implements ClientIntake {
-  private readonly bucket: BucketArgs;
+  /** The bucket's rate and burst (owned-intake.ts answers by the same ones between round trips). */
+  readonly bucket: BucketArgs;
 
   constructor(
     private readonly redis: RedisLink,

@@ -33,7 +33,7 @@ import { ClientRateLimiter } from '../../rate-limiter.ts';
 import type { ClientIntake, IntakeAnswer, IntakeBatch } from '../client-intake.ts';
 import type { RedisClientIntake } from './client-intake-redis.ts';
 import type { Keys } from './keys.ts';
-import { bucketTtlMs, bucketWrite } from './rate-limit-store-redis.ts';
+import { bucketWrite } from './rate-limit-store-redis.ts';
 
 /** How long answers come from memory before the next round trip re-reads the session. */
 export const REFRESH_MS = 1000;
@@ -56,19 +56,15 @@ export class OwnedClientIntake implements ClientIntake {
   private readonly owned = new Map<string, Owned>();
   /** Connections that went: a round trip of theirs still in flight installs nothing. */
   private readonly gone = new WeakSet<object>();
-  private readonly ttl: string;
 
+  /** `inner`: the script intake; its bucket's rate and burst are the ones answered by here too. */
   constructor(
-    private readonly inner: Pick<RedisClientIntake, 'take' | 'takeWithState'>,
+    private readonly inner: Pick<RedisClientIntake, 'take' | 'takeWithState' | 'bucket'>,
     private readonly redis: RedisLink,
     private readonly keys: Keys,
-    private readonly ratePerSec: number,
-    private readonly burst: number,
     private readonly onError: (err: unknown) => void = () => undefined,
     private readonly refreshMs = REFRESH_MS,
-  ) {
-    this.ttl = String(bucketTtlMs(ratePerSec, burst));
-  }
+  ) {}
 
   async take(clientId: string, ids: string[], conn?: object): Promise<IntakeBatch> {
     const now = Date.now();
@@ -92,7 +88,7 @@ export class OwnedClientIntake implements ClientIntake {
     }
     const clock = Date.now();
     const o = { conn, clock, ids: known, address: batch.address, syncedAt: clock } as Owned;
-    o.limiter = new ClientRateLimiter(this.ratePerSec, this.burst, () => o.clock, { tokens: state.tokens, last: state.ts, refused: state.refused });
+    o.limiter = new ClientRateLimiter(this.inner.bucket.ratePerSec, this.inner.bucket.burst, () => o.clock, { tokens: state.tokens, last: state.ts, refused: state.refused });
     // The connection asking last holds the entry (two of one session overlap only while the older
     // is being replaced: each answers from its own state or takes a round trip, never another's).
     if (!this.gone.has(conn)) this.owned.set(clientId, o);
@@ -111,7 +107,7 @@ export class OwnedClientIntake implements ClientIntake {
     // Written through: the bucket in Redis is this one, for a reconnect to any broker.
     const key = this.keys.rate(clientId);
     this.redis.cmd(bucketWrite(key, o.limiter.state)).catch(this.onError);
-    this.redis.cmd(['PEXPIRE', key, this.ttl]).catch(this.onError);
+    this.redis.cmd(['PEXPIRE', key, this.inner.bucket.ttl]).catch(this.onError);
     return { answers, address: o.address };
   }
 

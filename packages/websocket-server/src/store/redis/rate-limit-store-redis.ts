@@ -68,9 +68,15 @@ export const bucketTtlMs = (ratePerSec: number, burst: number): number => Math.c
  */
 export class BucketArgs {
   private readonly fixed: string[];
+  /** The bucket's key lifetime (ms), as PEXPIRE takes it. */
+  readonly ttl: string;
 
-  constructor(ratePerSec: number, burst: number) {
-    this.fixed = [String(ratePerSec), String(burst), String(FLOOD_BURSTS * burst), String(bucketTtlMs(ratePerSec, burst))];
+  constructor(
+    readonly ratePerSec: number,
+    readonly burst: number,
+  ) {
+    this.ttl = String(bucketTtlMs(ratePerSec, burst));
+    this.fixed = [String(ratePerSec), String(burst), String(FLOOD_BURSTS * burst), this.ttl];
   }
 
   at(now: number): string[] {

@@ -65,8 +65,6 @@ export async function redisStores(cfg: Config, deps: RedisStoreDeps): Promise<Br
     new RedisClientIntake(main, keys, cfg.CLIENT_RATE_PER_SEC, cfg.CLIENT_RATE_BURST, acks.pending),
     main,
     keys,
-    cfg.CLIENT_RATE_PER_SEC,
-    cfg.CLIENT_RATE_BURST,
     onError,
   );
   acks.onAccepted = (clientId, id) => intake.accepted(clientId, id);
