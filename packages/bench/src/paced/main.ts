@@ -19,13 +19,16 @@
  * (1 each; more need REDIS_URL in BOTH_ENV: the bench's cluster topology — every web server lists
  * every broker, clients spread over the web servers, the agent on the last broker — and Redis's own
  * CPU per round trip from its INFO; use a Redis of the run's own so that figure is this run's).
+ * The services and the agent run bundled as they ship (bundle.ts), BENCH_SOURCE=1 through tsx.
  * Loopback only, every loop bounded; the children are killed at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import { bundled, FROM_SOURCE } from '../bundle.ts';
 import { info, redisCpuUs, RespClient } from '../redis-probe.ts';
 import { benchEnv } from '../targets/agent-bridge.ts';
 
@@ -68,8 +71,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** As `pnpm bench` runs them (bundle.ts): the bundle `pnpm build` would make; BENCH_SOURCE=1: tsx. */
 function start(entry: string, env: Record<string, string>, marker: RegExp, nodeFlags: string[]): Promise<Started> {
-  const p = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = FROM_SOURCE ? ['--import', 'tsx', entry] : [bundled(root, path.resolve(root, entry), [])];
+  const p = spawn(process.execPath, [...nodeFlags, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   kids.push(p);
   const gc: string[] = [];
   p.stdout!.on('data', (d: Buffer) => {
