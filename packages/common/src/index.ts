@@ -8,3 +8,4 @@ export * from './ws-privates.ts';
 export * from './rate-limit.ts';
 export * from './fifo-map.ts';
 export * from './upgrade-refusal.ts';
+export * from './flush-clock.ts';

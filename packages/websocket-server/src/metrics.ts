@@ -13,6 +13,7 @@ import {
   statusLabel,
   type ServiceMetrics,
 } from '@agent-bridge/common/metrics';
+import { FlushClock } from '@agent-bridge/common';
 
 export type Peer = 'agent' | 'client';
 
@@ -54,6 +55,8 @@ export class BrokerMetrics {
   private readonly outHandles: Record<Peer, Map<string, OutHandles>> = { agent: new Map(), client: new Map() };
   /** Every frame written, as text (BrokerOptions.onFrameOut: tests check them against the schemas). */
   private readonly onFrameOut: ((kind: Peer, text: string) => void) | undefined;
+  /** Delivery latency ends when the turn's frames are written (flush-clock.ts): ms, observed in s. */
+  private readonly written = new FlushClock(() => performance.now(), 1 / 1000);
 
   constructor(view: BrokerView, opts: { perFrame?: boolean; onFrameOut?: ((kind: Peer, text: string) => void) | undefined } = {}) {
     this.perFrame = opts.perFrame !== false;
@@ -128,7 +131,8 @@ export class BrokerMetrics {
 
   /**
    * A frame handed to a socket: `text` is what was written (`bytes` its UTF-8 length, when known); `receivedAt` (performance.now() when
-   * the broker read the frame this one delivers) gives the delivery latency. Replays and the
+   * the broker read the frame this one delivers) gives the delivery latency, up to the write at
+   * the end of this turn (every socket write is batched per turn). Replays and the
    * broker's own frames have none. Per delivery (a broadcast calls it once per session), so the
    * handles are bound once per kind and type: one Map lookup, no label object (issue 15 item 7).
    */
@@ -141,7 +145,7 @@ export class BrokerMetrics {
     // size), so a delivered message is not measured a second time (issue 15 item 7).
     if (bytes !== undefined) h.bytes.inc(bytes);
     else if (text !== undefined) h.bytes.inc(Buffer.byteLength(text));
-    if (receivedAt !== undefined) h.latency.observe((performance.now() - receivedAt) / 1000);
+    if (receivedAt !== undefined) this.written.observe(h.latency, receivedAt);
   }
 
   private bindIn(kind: Peer, type: string): InHandles {

@@ -548,7 +548,7 @@ export class ClientPipe {
    */
   private observeE2e(metrics: PipeFrameMetrics, data: Buffer, end: number): void {
     const sent = brokerTsMs(data, end);
-    if (sent !== undefined) metrics.e2eToClient(Math.max(0, Date.now() - sent) / 1000);
+    if (sent !== undefined) metrics.e2eToClient(sent);
   }
 
   private onWelcome(welcome: Record<string, unknown>, raw: Buffer): void {
