@@ -146,3 +146,21 @@ export class RedisLink {
 
 /** Every key and channel of one bridge: `<CLUSTER_PREFIX>:<name>`. */
 export const clusterKey = (prefix: string, ...parts: string[]): string => [prefix, ...parts].join(':');
+
+/** What scanKeys needs of a connection: raw commands (a RedisLink, or a node-redis client wrapped). */
+export interface RawCommands {
+  cmd<T = unknown>(args: string[]): Promise<T>;
+}
+
+/**
+ * The keys matching `match` (a SCAN glob), a batch at a time: SCAN, never KEYS, which blocks
+ * Redis for as long as it walks the whole keyspace. A key may come in two batches (SCAN's rule).
+ */
+export async function* scanKeys(link: RawCommands, match: string, count = 1000): AsyncGenerator<string[]> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await link.cmd<[string | number, string[]]>(['SCAN', cursor, 'MATCH', match, 'COUNT', String(count)]);
+    cursor = String(next);
+    if (keys.length > 0) yield keys;
+  } while (cursor !== '0');
+}

@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { createClient } from 'redis';
+import { type RawCommands, scanKeys } from '@agent-bridge/common/redis';
 import { ServiceProcess } from './service-process.ts';
 import { BASE_TEST_ENV } from './stack.ts';
 
@@ -147,24 +148,26 @@ function escapeGlob(s: string): string {
   return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
-/** Delete every key `prefix:*` on `redisUrl` (SCAN MATCH + UNLINK); returns how many. */
-export async function deletePrefixKeys(redisUrl: string, prefix: string): Promise<number> {
-  if (!prefix) throw new Error('deletePrefixKeys: empty prefix');
+/** Run `fn` on a short-lived connection to `redisUrl` (2 s to connect, no reconnecting), closed after. */
+async function withRedis<T>(redisUrl: string, fn: (link: RawCommands) => Promise<T>): Promise<T> {
   const client = createClient({ url: redisUrl, socket: { connectTimeout: 2000, reconnectStrategy: false } });
   client.on('error', () => undefined);
   await client.connect();
-  let deleted = 0;
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = (await client.sendCommand(['SCAN', cursor, 'MATCH', `${escapeGlob(prefix)}:*`, 'COUNT', '1000'])) as [string, string[]];
-      cursor = next;
-      if (keys.length > 0) deleted += Number(await client.sendCommand(['UNLINK', ...keys]));
-    } while (cursor !== '0');
+    return await fn({ cmd: <R>(args: string[]) => client.sendCommand(args) as Promise<R> });
   } finally {
     await client.close().catch(() => undefined);
   }
-  return deleted;
+}
+
+/** Delete every key `prefix:*` on `redisUrl` (SCAN MATCH + UNLINK); returns how many. */
+export async function deletePrefixKeys(redisUrl: string, prefix: string): Promise<number> {
+  if (!prefix) throw new Error('deletePrefixKeys: empty prefix');
+  return withRedis(redisUrl, async (link) => {
+    let deleted = 0;
+    for await (const keys of scanKeys(link, `${escapeGlob(prefix)}:*`)) deleted += Number(await link.cmd(['UNLINK', ...keys]));
+    return deleted;
+  });
 }
 
 /** Resolves when Redis at `redisUrl` answers PING; rejects with the reason otherwise (2 s). */
@@ -182,21 +185,11 @@ export async function pingRedis(redisUrl: string): Promise<void> {
 
 /** Keys under `prefix:` on `redisUrl` (SCAN, for tests that check isolation or clean-up). */
 export async function countPrefixKeys(redisUrl: string, prefix: string): Promise<number> {
-  const client = createClient({ url: redisUrl, socket: { connectTimeout: 2000, reconnectStrategy: false } });
-  client.on('error', () => undefined);
-  await client.connect();
-  let n = 0;
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = (await client.sendCommand(['SCAN', cursor, 'MATCH', `${escapeGlob(prefix)}:*`, 'COUNT', '1000'])) as [string, string[]];
-      cursor = next;
-      n += keys.length;
-    } while (cursor !== '0');
-  } finally {
-    await client.close().catch(() => undefined);
-  }
-  return n;
+  return withRedis(redisUrl, async (link) => {
+    let n = 0;
+    for await (const keys of scanKeys(link, `${escapeGlob(prefix)}:*`)) n += keys.length;
+    return n;
+  });
 }
 
 /**

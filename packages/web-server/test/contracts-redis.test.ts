@@ -3,7 +3,7 @@
  * redis://127.0.0.1:6379): two connections stand for two web servers. Each run has its own
  * CLUSTER_PREFIX, and every key under it is deleted afterwards.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, afterEach, expect, it } from 'vitest';
 import { createLogger } from '@agent-bridge/common';
 import { RedisLink } from '@agent-bridge/common/redis';
@@ -62,6 +62,21 @@ describeRevocationsContract('redis', async (opts) => {
     closers.push(() => s.close());
   }
   return [stores[0], stores[1]];
+});
+
+it('a web server started after a sign-out loads it (every record, past one SCAN batch)', async () => {
+  const [a, b] = await twoServers();
+  const nowS = Math.floor(Date.now() / 1000);
+  const first = new RedisRevocations({ redis: a, log, ttlS: 3600, nowS: () => nowS });
+  await first.start();
+  closers.push(() => first.close());
+  const ids = Array.from({ length: 1200 }, () => randomUUID());
+  for (const id of ids) expect(await first.revoke(id)).toBe(true);
+  const later = new RedisRevocations({ redis: b, log, ttlS: 3600, nowS: () => nowS });
+  await later.start();
+  closers.push(() => later.close());
+  expect(ids.filter((id) => !later.isRevoked(id, nowS))).toEqual([]);
+  expect(later.isRevoked(randomUUID(), nowS)).toBe(false);
 });
 
 // Runs after the contracts above (one file runs in order): nothing they wrote lives for ever.

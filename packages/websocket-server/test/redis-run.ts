@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@agent-bridge/common';
-import { RedisLink } from '@agent-bridge/common/redis';
+import { RedisLink, scanKeys } from '@agent-bridge/common/redis';
 import { afterAll, beforeAll } from 'vitest';
 import { oldGeneration } from '../src/store/redis/lua.ts';
 
@@ -27,12 +27,7 @@ export function redisRun(tag: string): RedisRun {
   const run = `${tag}-${randomUUID().slice(0, 8)}`;
   const redis = new RedisLink({ url: REDIS_TEST_URL, log: createLogger(tag, { level: 'silent' }), name: 'test' });
   const deleteKeys = async (match: string): Promise<void> => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.cmd<[string, string[]]>(['SCAN', cursor, 'MATCH', match, 'COUNT', '1000']);
-      if (keys.length) await redis.cmd(['UNLINK', ...keys]);
-      cursor = next;
-    } while (cursor !== '0');
+    for await (const keys of scanKeys(redis, match)) await redis.cmd(['UNLINK', ...keys]);
   };
   beforeAll(() => redis.start());
   afterAll(async () => {

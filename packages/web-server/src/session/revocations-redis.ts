@@ -8,7 +8,7 @@
  * tokens from the moment the publication reaches it (milliseconds).
  */
 import type { Logger } from '@agent-bridge/common';
-import type { RedisLink } from '@agent-bridge/common/redis';
+import { type RedisLink, scanKeys } from '@agent-bridge/common/redis';
 import { storeCall } from '../cluster/unavailable.ts';
 import type { WebRedis } from '../cluster/redis.ts';
 import type { RevocationStore } from './revocations.ts';
@@ -108,16 +108,12 @@ export class RedisRevocations implements RevocationStore {
   private async load(): Promise<void> {
     const link = this.opts.redis.link;
     const prefix = this.key('');
-    let cursor = '0';
-    do {
-      const [next, keys] = await link.cmd<[string, string[]]>(['SCAN', cursor, 'MATCH', `${prefix}*`, 'COUNT', String(LOAD_BATCH)]);
-      cursor = String(next);
-      if (keys.length === 0) continue;
+    for await (const keys of scanKeys(link, `${prefix}*`, LOAD_BATCH)) {
       const values = await link.cmd<(string | null)[]>(['MGET', ...keys]);
       keys.forEach((k, i) => {
         const at = Number(values[i]);
         if (values[i] !== null && Number.isInteger(at)) this.local.record(k.slice(prefix.length), at);
       });
-    } while (cursor !== '0');
+    }
   }
 }
