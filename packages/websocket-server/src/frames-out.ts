@@ -17,7 +17,22 @@ import {
 import type { DeltaPart } from './coalescing.ts';
 import type { SharedBody } from './resume-buffer.ts';
 
-export const nowIso = (): string => new Date().toISOString();
+/**
+ * A frame's `ts`: now as `Date#toISOString`, formatted once per millisecond. A busy broker stamps
+ * two frames per echo round trip (the `client.message` and the reply), dozens in one millisecond,
+ * and the formatting (~350 ns) was ~3 % of its CPU per round trip. The same string as
+ * `new Date().toISOString()` at the same instant.
+ */
+let isoMs = Number.NaN;
+let iso = '';
+export function nowIso(): string {
+  const ms = Date.now();
+  if (ms !== isoMs) {
+    isoMs = ms;
+    iso = new Date(ms).toISOString();
+  }
+  return iso;
+}
 
 export interface ErrorExtra {
   ref?: string | undefined;

@@ -1,8 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ResumeBuffer } from '../src/resume-buffer.ts';
 import { ClientRateLimiter, TokenBucket } from '../src/rate-limiter.ts';
 import { rendezvousScore } from '../src/agent-pool.ts';
 import { AgentWaitQueues, type WaitEntry } from '../src/agent-wait-queue.ts';
+import { nowIso } from '../src/frames-out.ts';
 
 describe('ResumeBuffer', () => {
   it('keeps frames after lastSeq and refuses a resume that needs an evicted one', () => {
@@ -113,5 +114,30 @@ describe('AgentWaitQueues', () => {
     await new Promise((r) => setTimeout(r, 120));
     expect(rejected.sort()).toEqual(['a', 'old']);
     expect(q.waiting).toBe(0);
+  });
+});
+
+describe('nowIso', () => {
+  it('is Date#toISOString of now, formatted again only when the millisecond changes', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const spy = vi.spyOn(Date.prototype, 'toISOString');
+      vi.setSystemTime(Date.UTC(2026, 10, 26, 23, 59, 59, 998));
+      const first = nowIso();
+      expect(first).toBe('2026-11-26T23:59:59.998Z');
+      expect(nowIso()).toBe(first);
+      expect(spy).toHaveBeenCalledTimes(1);
+      vi.setSystemTime(Date.UTC(2026, 10, 26, 23, 59, 59, 999));
+      expect(nowIso()).toBe('2026-11-26T23:59:59.999Z');
+      vi.setSystemTime(Date.UTC(2026, 10, 27, 0, 0, 0, 0));
+      expect(nowIso()).toBe('2026-11-27T00:00:00.000Z');
+      // A clock set back is followed too (the cache is "this millisecond", not "the latest").
+      vi.setSystemTime(Date.UTC(2026, 10, 26, 23, 59, 59, 998));
+      expect(nowIso()).toBe(first);
+      expect(spy).toHaveBeenCalledTimes(4);
+      spy.mockRestore();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
