@@ -4,8 +4,9 @@
  *
  * - per client session, its last CLIENT_IDS_KEPT ids (ring of 52-bit hashes with an index over it,
  *   12 KB at most: HashRing), for the session's life (forgotten when it expires);
- * - per agent name, ids of the last SESSION_TTL_MS, at most AGENT_IDS_KEPT (a Map of hash → expiry,
- *   ~0.5 MB at most per name; an agent sends far more often, so lookups must be O(1)).
+ * - per agent name, ids of the last SESSION_TTL_MS, at most AGENT_IDS_KEPT (a ring of hash and
+ *   expiry with an index over it: NameIds, ~220 KB at most per name; an agent sends far more often,
+ *   so lookups must be O(1)).
  *
  * Ids are kept as hashes, not strings (up to 128 characters each): two different ids of one
  * session or name colliding in 52 bits is a ~1e-13 chance per frame, a duplicate answer we accept.
@@ -29,16 +30,68 @@ export function idHash(id: string): number {
 }
 
 /**
- * A session's last `cap` id hashes: a ring (insertion order, for eviction and the snapshot) and an
- * open-addressing index over it (linear probing; each slot holds a ring position + 1, 0 = empty),
- * so `has` is a probe or two instead of a scan of up to `cap` numbers — it runs for every client
- * message with an id (issue 12 item 5: the scan was 3 µs per round trip once a ring filled up).
- * The index has at least twice as many slots as the ring (load ≤ ½), 2 bytes each: 4 KB beside
- * the ring's 8 KB at 1,000 ids, both grown with the ring.
+ * An open-addressing index over the positions of a ring of id hashes (linear probing; each slot
+ * holds a ring position + 1, 0 = empty), so finding a hash is a probe or two instead of a scan or
+ * a Map lookup keyed by a double. The ring (a Float64Array of hashes) is its owner's; the index
+ * has at least twice as many slots as the ring has positions (load ≤ ½), 2 bytes each.
+ */
+class RingIndex {
+  readonly slots: Uint16Array;
+
+  constructor(ringSize: number) {
+    if (ringSize > 0xfffe) throw new RangeError('a ring of ids holds at most 65,534');
+    let n = 16;
+    while (n < ringSize * 2) n *= 2;
+    this.slots = new Uint16Array(n);
+  }
+
+  /** The ring position holding `h`, or -1. */
+  find(h: number, hashes: Float64Array): number {
+    const { slots } = this;
+    const mask = slots.length - 1;
+    for (let i = home(h, mask); ; i = (i + 1) & mask) {
+      const s = slots[i]!;
+      if (s === 0) return -1;
+      if (hashes[s - 1] === h) return s - 1;
+    }
+  }
+
+  insert(pos: number, hashes: Float64Array): void {
+    const { slots } = this;
+    const mask = slots.length - 1;
+    let i = home(hashes[pos]!, mask);
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = pos + 1;
+  }
+
+  /** Take ring position `pos` out (backward-shift deletion: no tombstones). */
+  remove(pos: number, hashes: Float64Array): void {
+    const { slots } = this;
+    const mask = slots.length - 1;
+    let i = home(hashes[pos]!, mask);
+    while (slots[i] !== pos + 1) i = (i + 1) & mask;
+    slots[i] = 0;
+    for (let j = (i + 1) & mask; slots[j] !== 0; j = (j + 1) & mask) {
+      const k = home(hashes[slots[j]! - 1]!, mask);
+      // The entry at j may move back to the hole at i unless its home lies cyclically in (i, j].
+      const stays = i <= j ? i < k && k <= j : i < k || k <= j;
+      if (stays) continue;
+      slots[i] = slots[j]!;
+      slots[j] = 0;
+      i = j;
+    }
+  }
+}
+
+/**
+ * A session's last `cap` id hashes: a ring (insertion order, for eviction and the snapshot) and a
+ * RingIndex over it, so `has` is a probe or two instead of a scan of up to `cap` numbers — it runs
+ * for every client message with an id (issue 12 item 5: the scan was 3 µs per round trip once a
+ * ring filled up). 4 KB of index beside the ring's 8 KB at 1,000 ids, both grown with the ring.
  */
 export class HashRing {
   private hashes = new Float64Array(8);
-  private index = new Uint16Array(16);
+  private index = new RingIndex(8);
   private n = 0;
   private next = 0;
   constructor(private readonly cap: number) {
@@ -46,26 +99,20 @@ export class HashRing {
   }
 
   has(h: number): boolean {
-    const { index, hashes } = this;
-    const mask = index.length - 1;
-    for (let i = home(h, mask); ; i = (i + 1) & mask) {
-      const s = index[i]!;
-      if (s === 0) return false;
-      if (hashes[s - 1] === h) return true;
-    }
+    return this.index.find(h, this.hashes) >= 0;
   }
 
   add(h: number): void {
     if (this.n < this.cap) {
       if (this.n === this.hashes.length) this.grow(Math.min(this.cap, this.hashes.length * 2));
       this.hashes[this.n] = h;
-      this.insert(this.n++);
+      this.index.insert(this.n++, this.hashes);
       return;
     }
     const at = this.next;
-    this.remove(at);
+    this.index.remove(at, this.hashes);
     this.hashes[at] = h;
-    this.insert(at);
+    this.index.insert(at, this.hashes);
     this.next = (at + 1) % this.cap;
   }
 
@@ -75,40 +122,12 @@ export class HashRing {
     return [...Array.from(this.hashes.subarray(this.next, this.n)), ...Array.from(this.hashes.subarray(0, this.next))];
   }
 
-  private insert(pos: number): void {
-    const { index } = this;
-    const mask = index.length - 1;
-    let i = home(this.hashes[pos]!, mask);
-    while (index[i] !== 0) i = (i + 1) & mask;
-    index[i] = pos + 1;
-  }
-
-  /** Take ring position `pos` out of the index (backward-shift deletion: no tombstones). */
-  private remove(pos: number): void {
-    const { index, hashes } = this;
-    const mask = index.length - 1;
-    let i = home(hashes[pos]!, mask);
-    while (index[i] !== pos + 1) i = (i + 1) & mask;
-    index[i] = 0;
-    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
-      const k = home(hashes[index[j]! - 1]!, mask);
-      // The entry at j may move back to the hole at i unless its home lies cyclically in (i, j].
-      const stays = i <= j ? i < k && k <= j : i < k || k <= j;
-      if (stays) continue;
-      index[i] = index[j]!;
-      index[j] = 0;
-      i = j;
-    }
-  }
-
   private grow(size: number): void {
     const hashes = new Float64Array(size);
     hashes.set(this.hashes.subarray(0, this.n));
     this.hashes = hashes;
-    let slots = 16;
-    while (slots < size * 2) slots *= 2;
-    this.index = new Uint16Array(slots);
-    for (let p = 0; p < this.n; p++) this.insert(p);
+    this.index = new RingIndex(size);
+    for (let p = 0; p < this.n; p++) this.index.insert(p, hashes);
   }
 }
 
@@ -161,50 +180,77 @@ export class ClientIdMemory {
   }
 }
 
+/** `times` of a ring position whose hash was added again later (the newer position owns it). */
+const MOVED = -1;
+
 /**
- * One name's ids: hash → expiry in a Map for O(1) lookups, and the same in insertion order in a
- * ring, so the oldest go without iterating the Map (V8 walks over the deleted entries at the
- * front of a Map on every `keys().next()`: evicting that way costs µs per frame).
+ * One name's ids: a ring of (hash, expiry) in insertion order, so the oldest and the expired go
+ * from one end, and a RingIndex over it for the lookups (a Map keyed by 52-bit doubles cost
+ * ~290 ns per agent frame for the check and the record; this is a probe or two). An id added
+ * again moves its expiry on: its older position is marked MOVED and leaves the index.
  */
 class NameIds {
-  readonly map = new Map<number, number>();
-  private hashes = new Float64Array(64);
-  private times = new Float64Array(64);
+  private hashes: Float64Array;
+  private times: Float64Array;
+  private index: RingIndex;
   private head = 0;
   private count = 0;
+  /** Positions in the index (ids held). */
+  size = 0;
 
-  constructor(private readonly cap: number) {}
+  constructor(private readonly cap: number) {
+    if (!(cap >= 1 && cap <= 0xfffe)) throw new RangeError('a name keeps 1 to 65,534 ids');
+    // Grown by doubling up to the cap (a name that sends little holds little).
+    const first = Math.min(64, cap);
+    this.hashes = new Float64Array(first);
+    this.times = new Float64Array(first);
+    this.index = new RingIndex(first);
+  }
+
+  /** Expiry of `h`, or undefined. */
+  until(h: number): number | undefined {
+    const at = this.index.find(h, this.hashes);
+    return at < 0 ? undefined : this.times[at];
+  }
 
   add(h: number, until: number, now: number): void {
-    this.map.set(h, until);
+    const had = this.index.find(h, this.hashes);
+    if (had >= 0) {
+      this.index.remove(had, this.hashes);
+      this.times[had] = MOVED;
+      this.size--;
+    }
     if (this.count === this.hashes.length && this.count < this.cap) this.grow();
     if (this.count === this.hashes.length) this.evictOldest();
     const at = (this.head + this.count) % this.hashes.length;
     this.hashes[at] = h;
     this.times[at] = until;
+    this.index.insert(at, this.hashes);
     this.count++;
+    this.size++;
     this.expire(now);
   }
 
-  /** [hash, until] of every entry still owning its hash, oldest first (the state snapshot). */
+  /** [hash, until] of every id held, oldest first (the state snapshot). */
   list(): [number, number][] {
     const out: [number, number][] = [];
     for (let i = 0; i < this.count; i++) {
       const at = (this.head + i) % this.hashes.length;
-      if (this.map.get(this.hashes[at]!) === this.times[at]) out.push([this.hashes[at]!, this.times[at]!]);
+      if (this.times[at] !== MOVED) out.push([this.hashes[at]!, this.times[at]!]);
     }
     return out;
   }
 
-  /** Drop the expired from the old end. */
+  /** Drop the expired (and moved) from the old end. */
   expire(now: number): void {
     while (this.count > 0 && this.times[this.head]! <= now) this.evictOldest();
   }
 
   private evictOldest(): void {
-    const h = this.hashes[this.head]!;
-    // A later add of the same id moved its expiry on: that newer slot owns the entry.
-    if (this.map.get(h) === this.times[this.head]) this.map.delete(h);
+    if (this.times[this.head] !== MOVED) {
+      this.index.remove(this.head, this.hashes);
+      this.size--;
+    }
     this.head = (this.head + 1) % this.hashes.length;
     this.count--;
   }
@@ -213,13 +259,16 @@ class NameIds {
     const size = Math.min(this.cap, this.hashes.length * 2);
     const hashes = new Float64Array(size);
     const times = new Float64Array(size);
+    const index = new RingIndex(size);
     for (let i = 0; i < this.count; i++) {
       const from = (this.head + i) % this.hashes.length;
       hashes[i] = this.hashes[from]!;
       times[i] = this.times[from]!;
+      if (times[i] !== MOVED) index.insert(i, hashes);
     }
     this.hashes = hashes;
     this.times = times;
+    this.index = index;
     this.head = 0;
   }
 }
@@ -234,7 +283,7 @@ export class AgentIdMemory {
   ) {}
 
   seen(name: string, id: string, now = Date.now()): boolean {
-    const until = this.names.get(name)?.map.get(idHash(id));
+    const until = this.names.get(name)?.until(idHash(id));
     return until !== undefined && until > now;
   }
 
@@ -248,7 +297,7 @@ export class AgentIdMemory {
   sweep(now = Date.now()): void {
     for (const [name, ids] of this.names) {
       ids.expire(now);
-      if (ids.map.size === 0) this.names.delete(name);
+      if (ids.size === 0) this.names.delete(name);
     }
   }
 
@@ -262,7 +311,7 @@ export class AgentIdMemory {
     for (const [name, list] of entries) {
       const ids = new NameIds(this.cap);
       for (const [h, until] of list) if (until > now) ids.add(h, until, now);
-      if (ids.map.size > 0) this.names.set(name, ids);
+      if (ids.size > 0) this.names.set(name, ids);
     }
   }
 }

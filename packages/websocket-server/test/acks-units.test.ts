@@ -58,6 +58,53 @@ describe('AgentIdMemory', () => {
     expect(m.seen('n', 'id-1', 6)).toBe(false);
   });
 
+  it('answers as a plain list of (id, expiry) would, through re-adds, expiry, the cap, growth and a snapshot', () => {
+    // The reference: every remember appends; the cap and expiry drop from the oldest end; an id
+    // remembered again is held until its newest expiry (its older entry no longer counts).
+    class Reference {
+      entries: { id: string; until: number }[] = [];
+      latest = new Map<string, { id: string; until: number }>();
+      constructor(private readonly cap: number) {}
+      remember(id: string, until: number, now: number) {
+        const e = { id, until };
+        this.latest.set(id, e);
+        if (this.entries.length === this.cap) this.evict();
+        this.entries.push(e);
+        while (this.entries.length > 0 && (this.entries[0]!.until <= now || this.latest.get(this.entries[0]!.id) !== this.entries[0])) this.evict();
+      }
+      evict() {
+        const e = this.entries.shift()!;
+        if (this.latest.get(e.id) === e) this.latest.delete(e.id);
+      }
+      seen(id: string, now: number) {
+        const e = this.latest.get(id);
+        return e !== undefined && e.until > now;
+      }
+    }
+    for (const cap of [1, 3, 8, 64, 100, 700]) {
+      const ttl = 50;
+      const m = new AgentIdMemory(ttl, cap);
+      const ref = new Reference(cap);
+      let seed = cap * 7 + 1;
+      const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+      let now = 1_000;
+      for (let step = 0; step < 8 * cap + 400; step++) {
+        now += rnd(4); // often the same millisecond
+        const id = `a-${rnd(cap * 2 + 5)}`;
+        expect(m.seen('n', id, now), `step ${step}: ${id}`).toBe(ref.seen(id, now));
+        m.remember('n', id, now);
+        ref.remember(id, now + ttl, now);
+      }
+      for (let i = 0; i < cap * 2 + 5; i++) expect(m.seen('n', `a-${i}`, now)).toBe(ref.seen(`a-${i}`, now));
+      const copy = new AgentIdMemory(ttl, cap);
+      copy.restore(m.snapshot(), now);
+      for (let i = 0; i < cap * 2 + 5; i++) expect(copy.seen('n', `a-${i}`, now)).toBe(ref.seen(`a-${i}`, now));
+      // Everything expired: the name goes.
+      m.sweep(now + ttl + 1);
+      expect(m.snapshot()).toEqual([]);
+    }
+  });
+
   it('hashes distinct ids apart (52 bits)', () => {
     const seen = new Set<number>();
     for (let i = 0; i < 50_000; i++) seen.add(idHash(`a-xyz-${i}`));
