@@ -49,8 +49,16 @@ export class FlushClock {
     if (n === 0) return;
     const end = this.clock();
     const { sinks, starts, unit } = this;
-    for (let i = 0; i < n; i++) sinks[i]!.observe(Math.max(0, end - starts[i]!) * unit);
-    sinks.length = 0;
-    starts.length = 0;
+    try {
+      for (let i = 0; i < n; i++) {
+        const waited = end - starts[i]!;
+        // Not Math.max(0, …): a start that is not a number must reach no histogram as NaN.
+        sinks[i]!.observe(waited > 0 ? waited * unit : 0);
+      }
+    } finally {
+      // Emptied whatever a sink did: the next observation schedules the next flush.
+      sinks.length = 0;
+      starts.length = 0;
+    }
   }
 }

@@ -19,21 +19,22 @@ describe('FlushClock', () => {
     const b = recorder();
     clock.observe(a.sink, 990);
     clock.observe(b.sink, 400);
-    clock.observe(a.sink, 1_200); // a start after the end (another clock's skew): 0, never negative
+    clock.observe(a.sink, 1_600); // a start after the end (another clock's skew): 0, never negative
+    clock.observe(b.sink, Number.NaN); // not a time at all: 0, never NaN
     now = 1_500; // the turn goes on: what the frames wait for counts
     expect(a.seen).toEqual([]);
-    expect(clock.pending).toBe(3);
+    expect(clock.pending).toBe(4);
     await nextTurn();
     expect(reads).toBe(1);
-    expect(a.seen).toEqual([0.51, 0.3]);
-    expect(b.seen).toEqual([1.1]);
+    expect(a.seen).toEqual([0.51, 0]);
+    expect(b.seen).toEqual([1.1, 0]);
     expect(clock.pending).toBe(0);
     // The next turn starts afresh.
     now = 2_000;
     clock.observe(b.sink, 1_990);
     await nextTurn();
     expect(reads).toBe(2);
-    expect(b.seen).toEqual([1.1, 0.01]);
+    expect(b.seen).toEqual([1.1, 0, 0.01]);
   });
 
   test('the end is read while the turn’s frames are still corked: just before they are written', async () => {
