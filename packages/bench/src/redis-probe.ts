@@ -4,6 +4,7 @@
  * of `INFO memory` / `INFO commandstats` / `INFO cpu` the cluster scenarios report.
  */
 import net from 'node:net';
+import { escapeGlob, scanKeys } from '@agent-bridge/common/redis';
 
 export type Resp = string | number | null | Resp[];
 
@@ -160,13 +161,8 @@ export function diffCalls(a: Record<string, number>, b: Record<string, number>):
 
 /** Delete every key `prefix:*` (SCAN + UNLINK); how many. Never FLUSHALL: the Redis may be shared. */
 export async function deletePrefix(c: RespClient, prefix: string): Promise<number> {
-  let cursor = '0';
+  const link = { cmd: <T>(args: string[]) => c.command(...args) as Promise<T> };
   let n = 0;
-  const match = `${prefix.replace(/[*?[\]\\]/g, (ch) => `\\${ch}`)}:*`;
-  do {
-    const [next, keys] = (await c.command('SCAN', cursor, 'MATCH', match, 'COUNT', 1000)) as [string, string[]];
-    cursor = next;
-    if (keys.length) n += Number(await c.command('UNLINK', ...keys));
-  } while (cursor !== '0');
+  for await (const keys of scanKeys(link, `${escapeGlob(prefix)}:*`)) n += Number(await c.command('UNLINK', ...keys));
   return n;
 }

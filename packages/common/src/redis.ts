@@ -152,6 +152,11 @@ export interface RawCommands {
   cmd<T = unknown>(args: string[]): Promise<T>;
 }
 
+/** `s` as a literal inside a SCAN MATCH glob (a prefix with `*`, `?`, `[` or `\\` in it matches only itself). */
+export function escapeGlob(s: string): string {
+  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
 /**
  * The keys matching `match` (a SCAN glob), a batch at a time: SCAN, never KEYS, which blocks
  * Redis for as long as it walks the whole keyspace. A key may come in two batches (SCAN's rule).

@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { createClient } from 'redis';
-import { type RawCommands, scanKeys } from '@agent-bridge/common/redis';
+import { escapeGlob, type RawCommands, scanKeys } from '@agent-bridge/common/redis';
 import { ServiceProcess } from './service-process.ts';
 import { BASE_TEST_ENV } from './stack.ts';
 
@@ -141,11 +141,6 @@ export async function clusterStack(opts: ClusterStackOptions = {}): Promise<Clus
     throw err;
   }
   return stack;
-}
-
-/** Glob-escape for SCAN MATCH. */
-function escapeGlob(s: string): string {
-  return s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
 
 /** Run `fn` on a short-lived connection to `redisUrl` (2 s to connect, no reconnecting), closed after. */

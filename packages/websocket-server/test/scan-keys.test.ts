@@ -1,7 +1,7 @@
 // common/redis.ts scanKeys on the real Redis: every key of a pattern, a batch at a time, none of
 // another prefix; what the test clean-ups, the cluster tools and the web server's revocation
 // loading all walk keys with.
-import { scanKeys } from '@agent-bridge/common/redis';
+import { escapeGlob, scanKeys } from '@agent-bridge/common/redis';
 import { describe, expect, it } from 'vitest';
 import { redisRun } from './redis-run.ts';
 
@@ -21,5 +21,18 @@ describe('scanKeys', () => {
     const none: string[][] = [];
     for await (const batch of scanKeys(r.redis, `${mine}:nothing-*`)) none.push(batch);
     expect(none).toEqual([]);
+  });
+
+  it('with escapeGlob, a prefix holding glob characters matches only itself', async () => {
+    const base = r.prefix();
+    const odd = `${base}:a*[b]?\\c`;
+    await r.redis.cmd(['MSET', `${odd}:k1`, '1', `${odd}:k2`, '1', `${base}:aXbYc:k1`, '1', `${base}:a-[b]!\\c:k1`, '1']);
+    const found: string[] = [];
+    for await (const batch of scanKeys(r.redis, `${escapeGlob(odd)}:*`)) found.push(...batch);
+    expect(found.sort()).toEqual([`${odd}:k1`, `${odd}:k2`]);
+    // Unescaped, the same prefix is a pattern: it catches another prefix's key (and misses its own).
+    const loose: string[] = [];
+    for await (const batch of scanKeys(r.redis, `${odd}:*`)) loose.push(...batch);
+    expect(loose).toContain(`${base}:aXbYc:k1`);
   });
 });
